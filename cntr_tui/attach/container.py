@@ -1,0 +1,43 @@
+"""The record every part of cntr-tui passes around for one running container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RUNTIMES = ("docker", "podman", "containerd", "lxc", "nspawn", "process")
+NAMESPACE_KINDS = ("mnt", "pid", "net", "ipc", "uts", "user", "cgroup")
+
+
+@dataclass(frozen=True)
+class KubernetesInfo:
+    """Names Kubernetes (through CRI labels) gives a container."""
+
+    namespace: str
+    pod: str
+    container: str
+
+
+@dataclass(frozen=True)
+class Container:
+    """One running (or paused) container, as found by its runtime.
+
+    `pid` is the host PID of the container's main process; `namespaces` holds the
+    kinds (from NAMESPACE_KINDS) in which that process differs from the host's PID 1.
+    """
+
+    runtime: str
+    id: str
+    name: str
+    pid: int
+    image: str | None = None
+    status: str = "running"
+    started_at: float | None = None
+    namespaces: frozenset[str] = field(default_factory=frozenset)
+    command: str = ""
+    kubernetes: KubernetesInfo | None = None
+    runtime_namespace: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity across listings: the same container keeps the same key."""
+        return (self.runtime, self.id)

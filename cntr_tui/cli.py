@@ -1,0 +1,149 @@
+"""Command line: argument parsing, then one function per subcommand.
+
+Heavy modules (textual, pyfuse3, docker) are imported inside the subcommand that
+needs them, so `cntr-tui ls` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from cntr_tui import __version__
+from cntr_tui.attach.container import RUNTIMES
+from cntr_tui.errors import UserError
+
+PROG = "cntr-tui"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def runtime_types(text: str) -> tuple[str, ...]:
+    """Parse `-t docker,podman` into a tuple of known runtime names."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in RUNTIMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown runtime {','.join(unknown) or repr(text)}; choose from {','.join(RUNTIMES)}"
+        )
+    return names
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog=PROG,
+        description="Debug slim containers with the host's tools: list containers of every "
+        "runtime, attach a shell or gdb through a FUSE-merged root. "
+        "Without a subcommand, starts the terminal UI.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+
+    ls = sub.add_parser("ls", help="list running containers of every runtime")
+    ls.add_argument("-t", "--type", dest="types", type=runtime_types, help="runtimes to list")
+    ls.add_argument("--json", action="store_true", help="print a JSON array")
+
+    attach = sub.add_parser(
+        "attach",
+        help="start a command inside a container, host tools at /, its root at /var/lib/cntr",
+    )
+    attach.add_argument("-t", "--type", dest="types", type=runtime_types)
+    attach.add_argument(
+        "--fs",
+        choices=("fuse", "mount"),
+        default="fuse",
+        help="how the merged root is built (default: fuse)",
+    )
+    attach.add_argument("--effective-user", metavar="USER")
+    attach.add_argument(
+        "--no-cgroup", action="store_true", help="do not join the container's cgroup"
+    )
+    attach.add_argument("container", metavar="CONTAINER")
+    attach.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS")
+
+    exec_ = sub.add_parser("exec", help="run a command chrooted into the container's own root")
+    exec_.add_argument("-t", "--type", dest="types", type=runtime_types)
+    exec_.add_argument("container", metavar="CONTAINER")
+    exec_.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS")
+
+    gdb = sub.add_parser("gdb", help="attach gdb to a container process inside the merged root")
+    gdb.add_argument("-t", "--type", dest="types", type=runtime_types)
+    gdb.add_argument("--pid", type=int, help="PID in the container's PID namespace")
+    gdb.add_argument("--batch", action="store_true", help="run the -ex commands, then detach")
+    gdb.add_argument("-ex", dest="ex", action="append", default=[], metavar="CMD")
+    gdb.add_argument("container", metavar="CONTAINER")
+
+    demo = sub.add_parser(
+        "demo", help="start a slim demo container and open the UI on it; stops it on quit"
+    )
+    demo.add_argument(
+        "--runtime",
+        choices=("auto", "docker", "process"),
+        default="auto",
+        help="docker when dockerd answers, else plain namespaces (default: auto)",
+    )
+    demo.add_argument(
+        "--no-ui",
+        action="store_true",
+        help="only start the demo container and print its name and PID",
+    )
+    return parser
+
+
+def strip_separator(cmd: Sequence[str]) -> list[str]:
+    args = list(cmd)
+    if args and args[0] == "--":
+        args = args[1:]
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    match args.command:
+        case None:
+            from cntr_tui.app.main import run_app
+
+            return run_app()
+        case "ls":
+            from cntr_tui.commands.ls import run_ls
+
+            return run_ls(types=args.types, as_json=args.json)
+        case "attach":
+            from cntr_tui.commands.attach import run_attach
+
+            return run_attach(args, strip_separator(args.cmd))
+        case "exec":
+            from cntr_tui.commands.attach import run_exec
+
+            return run_exec(args, strip_separator(args.cmd))
+        case "gdb":
+            from cntr_tui.commands.gdb import run_gdb
+
+            return run_gdb(args)
+        case "demo":
+            from cntr_tui.commands.demo import run_demo
+
+            return run_demo(runtime=args.runtime, with_ui=not args.no_ui)
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except UserError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

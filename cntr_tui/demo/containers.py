@@ -1,0 +1,329 @@
+"""Start and remove slim containers of each runtime from the demo root file system.
+
+Used by `cntr-tui demo` and by the test bed. Each `start_*` function returns a
+`StartedContainer` once the program inside has printed its `ready` line or its
+runtime reports it running; `remove()` stops it and deletes what was created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cntr_tui.errors import UserError
+
+IMAGE = "cntr-tui-demo"
+LXC_DIR = Path("/var/lib/lxc")
+CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
+K8S_NAMESPACE = "k8s.io"
+PODMAN_LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
+
+
+@dataclass
+class StartedContainer:
+    """A container this module started; `remove()` is safe to call twice."""
+
+    runtime: str
+    name: str
+    pid: int
+    cleanup: Callable[[], None] = field(repr=False)
+    removed: bool = field(default=False, repr=False)
+
+    def remove(self) -> None:
+        if not self.removed:
+            self.removed = True
+            self.cleanup()
+
+
+def run(*command: str, check: bool = True, input_: bytes | None = None) -> str:
+    result = subprocess.run(command, capture_output=True, input=input_)
+    if check and result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise UserError(f"{' '.join(command[:3])} failed: {message[-1] if message else '?'}")
+    return result.stdout.decode(errors="replace").strip()
+
+
+def quiet(*command: str) -> None:
+    subprocess.run(command, capture_output=True)
+
+
+def tar_of(rootfs: Path) -> bytes:
+    return subprocess.run(
+        ["tar", "-C", str(rootfs), "-c", "."], capture_output=True, check=True
+    ).stdout
+
+
+def image_tag(rootfs: Path) -> str:
+    return f"{IMAGE}:{rootfs.name.removeprefix('rootfs-')}"
+
+
+def copy_rootfs(rootfs: Path, destination: Path) -> None:
+    subprocess.run(["cp", "-a", f"{rootfs}/.", str(destination)], check=True)
+
+
+def child_pids(pid: int) -> list[int]:
+    children: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as file:
+                children += [int(p) for p in file.read().split()]
+    except FileNotFoundError:
+        pass
+    return children
+
+
+def wait_ready(process: subprocess.Popen[bytes], what: str) -> None:
+    """Block until the demo program says `ready` on its stdout (or the process ends)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(b"ready"):
+            return
+    raise UserError(f"{what} exited before its program was ready (status {process.wait()})")
+
+
+# docker
+
+
+def docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "version"], capture_output=True).returncode == 0
+
+
+def ensure_docker_image(rootfs: Path) -> str:
+    tag = image_tag(rootfs)
+    if subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode:
+        run("docker", "import", "-", tag, input_=tar_of(rootfs))
+    return tag
+
+
+def start_docker(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
+    tag = ensure_docker_image(rootfs)
+    run("docker", "run", "-d", "--name", name, "--network", "none", tag, program)
+    pid = int(run("docker", "inspect", "-f", "{{.State.Pid}}", name))
+    return StartedContainer("docker", name, pid, lambda: quiet("docker", "rm", "-f", name))
+
+
+# podman
+
+
+def ensure_podman_image(rootfs: Path) -> str:
+    tag = image_tag(rootfs)
+    if subprocess.run(["podman", "image", "exists", tag], capture_output=True).returncode:
+        run("podman", "import", "-", tag, input_=tar_of(rootfs))
+    return tag
+
+
+def start_podman(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
+    tag = ensure_podman_image(rootfs)
+    run("podman", "run", "-d", "--name", name, "--network", "none", *PODMAN_LIMITS, tag, program)
+    pid = int(run("podman", "inspect", "-f", "{{.State.Pid}}", name))
+    return StartedContainer(
+        "podman", name, pid, lambda: quiet("podman", "rm", "-f", "-t", "0", name)
+    )
+
+
+# LXC
+
+
+def start_lxc(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
+    folder = LXC_DIR / name
+    folder.mkdir(parents=True)
+
+    def cleanup() -> None:
+        quiet("lxc-stop", "-k", "-n", name)
+        quiet("lxc-destroy", "-n", name)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    try:
+        (folder / "rootfs").mkdir()
+        copy_rootfs(rootfs, folder / "rootfs")
+        (folder / "config").write_text(
+            f"lxc.uts.name = {name}\n"
+            f"lxc.rootfs.path = dir:{folder}/rootfs\n"
+            "lxc.net.0.type = empty\n"
+            f"lxc.init.cmd = {program}\n"
+            "lxc.apparmor.profile = unconfined\n"
+            "lxc.mount.auto = proc sys\n"
+        )
+        run("lxc-start", "-n", name, "-d")
+        run("lxc-wait", "-n", name, "-s", "RUNNING", "-t", "30")
+        pid = int(run("lxc-info", "--no-humanize", "--pid", "--name", name))
+    except BaseException:
+        cleanup()
+        raise
+    return StartedContainer("lxc", name, pid, cleanup)
+
+
+# systemd-nspawn (unregistered: no systemd runs as PID 1 on these machines)
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout:
+        process.stdout.close()
+
+
+def start_nspawn(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
+    folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir="/var/tmp"))
+    copy_rootfs(rootfs, folder)
+    process = subprocess.Popen(
+        [
+            "systemd-nspawn",
+            "--quiet",
+            "--keep-unit",
+            "--register=no",
+            "--console=pipe",
+            "-D",
+            str(folder),
+            "--machine",
+            name,
+            program,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def cleanup() -> None:
+        terminate(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    try:
+        wait_ready(process, "systemd-nspawn")
+        pid = container_init_of(process.pid)
+    except BaseException:
+        cleanup()
+        raise
+    return StartedContainer("nspawn", name, pid, cleanup)
+
+
+def container_init_of(launcher_pid: int) -> int:
+    """The first descendant of `launcher_pid` in another PID namespace."""
+    own = os.readlink(f"/proc/{launcher_pid}/ns/pid")
+    queue = child_pids(launcher_pid)
+    while queue:
+        pid = queue.pop(0)
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") != own:
+                return pid
+        except FileNotFoundError:
+            continue
+        queue += child_pids(pid)
+    raise UserError(f"no process in a new PID namespace under {launcher_pid}")
+
+
+# containerd, in Kubernetes' namespace, with CRI labels like a kubelet would set
+
+
+def containerd_available(socket: str = CONTAINERD_SOCKET) -> bool:
+    if shutil.which("ctr") is None or not os.path.exists(socket):
+        return False
+    return (
+        subprocess.run(["ctr", "--address", socket, "version"], capture_output=True).returncode == 0
+    )
+
+
+def start_containerd(
+    name: str,
+    rootfs: Path,
+    program: str = "/app/threads",
+    namespace: str = K8S_NAMESPACE,
+    labels: dict[str, str] | None = None,
+    socket: str = CONTAINERD_SOCKET,
+) -> StartedContainer:
+    folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir="/var/tmp"))
+    copy_rootfs(rootfs, folder)
+    ctr = ("ctr", "--address", socket, "-n", namespace)
+    label_args = [
+        arg for key, value in (labels or {}).items() for arg in ("--label", f"{key}={value}")
+    ]
+
+    def cleanup() -> None:
+        quiet(*ctr, "task", "kill", "-s", "SIGKILL", name)
+        quiet(*ctr, "task", "delete", "-f", name)
+        quiet(*ctr, "container", "delete", name)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    try:
+        run(*ctr, "run", "-d", "--rootfs", *label_args, str(folder), name, program)
+        pid = containerd_task_pid(ctr, name)
+    except BaseException:
+        cleanup()
+        raise
+    return StartedContainer("containerd", name, pid, cleanup)
+
+
+def containerd_task_pid(ctr: tuple[str, ...], name: str) -> int:
+    for line in run(*ctr, "task", "ls").splitlines()[1:]:
+        fields = line.split()
+        if fields and fields[0] == name:
+            return int(fields[1])
+    raise UserError(f"containerd task {name} not found")
+
+
+# plain namespaces: unshare + chroot, no runtime at all
+
+
+def start_process(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
+    process = subprocess.Popen(
+        [
+            "unshare",
+            "--fork",
+            "--kill-child",
+            "--pid",
+            "--mount",
+            "--uts",
+            "--ipc",
+            "--net",
+            "--propagation=private",
+            "--mount-proc=/proc",
+            f"--root={rootfs}",
+            "--wd=/",
+            "/bin/sh",
+            "-c",
+            f'hostname "$0"; exec {program}',
+            name,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_ready(process, "unshare")
+        pid = container_init_of(process.pid)
+    except BaseException:
+        terminate(process)
+        raise
+
+    def cleanup() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        terminate(process)
+
+    return StartedContainer("process", name, pid, cleanup)
+
+
+STARTERS: dict[str, Callable[..., StartedContainer]] = {
+    "docker": start_docker,
+    "podman": start_podman,
+    "containerd": start_containerd,
+    "lxc": start_lxc,
+    "nspawn": start_nspawn,
+    "process": start_process,
+}

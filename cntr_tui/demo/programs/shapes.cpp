@@ -1,0 +1,71 @@
+// cntr-tui demo program in C++: namespaces, templates and a std::vector of shapes,
+// so symbol and source resolution is tried on a second shape of binary.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace geometry {
+
+template <typename Number>
+struct Point {
+    Number x;
+    Number y;
+};
+
+class Shape {
+public:
+    virtual ~Shape() = default;
+    virtual double area() const = 0;
+};
+
+template <typename Number>
+class Rectangle : public Shape {
+public:
+    Rectangle(Point<Number> corner, Number width, Number height)
+        : corner_(corner), width_(width), height_(height) {}
+    double area() const override { return static_cast<double>(width_) * height_; }
+
+private:
+    Point<Number> corner_;
+    Number width_;
+    Number height_;
+};
+
+template <typename Number>
+double total_area(const std::vector<std::unique_ptr<Shape>> &shapes, Number scale) {
+    double sum = 0;
+    for (const auto &shape : shapes)
+        sum += shape->area() * scale;
+    return sum;
+}
+
+}  // namespace geometry
+
+namespace {
+std::atomic<bool> stopping{false};
+void on_term(int) { stopping = true; }
+}  // namespace
+
+int main() {
+    std::signal(SIGTERM, on_term);
+    std::signal(SIGINT, on_term);
+    std::vector<std::unique_ptr<geometry::Shape>> shapes;
+    shapes.push_back(std::make_unique<geometry::Rectangle<int>>(geometry::Point<int>{0, 0}, 3, 4));
+    shapes.push_back(
+        std::make_unique<geometry::Rectangle<double>>(geometry::Point<double>{1.5, 2.5}, 2.0, 0.5));
+    std::thread painter([&shapes] {
+        while (!stopping) {
+            volatile double area = geometry::total_area(shapes, 2);
+            (void)area;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    });
+    std::printf("ready %zu shapes\n", shapes.size());
+    std::fflush(stdout);
+    painter.join();
+    return 0;
+}

@@ -1,0 +1,60 @@
+"""The test bed: real containers of every runtime, removed even when a test fails.
+
+A runtime the machine cannot run is skipped with its reason; under CI (CI=true) it
+fails instead, since the project's machines run all six.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from cntr_tui.demo import containers
+from cntr_tui.demo.availability import unavailable_reason
+from cntr_tui.demo.rootfs import build_rootfs
+
+ALL_RUNTIMES = ("docker", "podman", "containerd", "lxc", "nspawn", "process")
+TEST_PREFIX = "cntr-test-"
+
+StartContainer = Callable[..., containers.StartedContainer]
+
+
+def require_runtime(runtime: str) -> None:
+    reason = unavailable_reason(runtime)
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{runtime} must run in CI: {reason}")
+    pytest.skip(f"{runtime}: {reason}")
+
+
+@pytest.fixture(scope="session")
+def demo_rootfs() -> Path:
+    return build_rootfs()
+
+
+@pytest.fixture
+def start_container(demo_rootfs: Path) -> Iterator[StartContainer]:
+    """`start_container(runtime, program="/app/threads", **kw)` -> StartedContainer."""
+    started: list[containers.StartedContainer] = []
+
+    def start(runtime: str, program: str = "/app/threads", **kwargs: object):
+        require_runtime(runtime)
+        name = f"{TEST_PREFIX}{runtime}-{uuid.uuid4().hex[:8]}"
+        container = containers.STARTERS[runtime](name, demo_rootfs, program, **kwargs)
+        started.append(container)
+        return container
+
+    yield start
+    for container in reversed(started):
+        container.remove()
+
+
+@pytest.fixture(params=ALL_RUNTIMES)
+def any_container(request: pytest.FixtureRequest, start_container: StartContainer):
+    """One running demo container, once per runtime."""
+    return start_container(request.param)
