@@ -1,0 +1,18 @@
+"""Entry point of the terminal UI: `cntr-tui` (no subcommand) and `cntr-tui demo`."""
+
+from __future__ import annotations
+
+from cntr_tui.attach.container import Container
+
+
+def run_app(focus: Container | None = None) -> int:
+    """Run the app until the user quits; `focus` preselects that container in the list.
+
+    Returns the process exit status. The terminal is restored on any exit (Textual's
+    driver does it on exceptions; SIGTERM is turned into an orderly exit).
+    """
+    from cntr_tui.app.app import CntrApp
+
+    app = CntrApp(focus=focus)
+    app.run()
+    return app.return_code or 0
