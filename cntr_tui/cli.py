@@ -92,7 +92,8 @@ def build_parser() -> OneLineParser:
     demo.add_argument(
         "--no-ui",
         action="store_true",
-        help="only start the demo container and print its name and PID",
+        help="start the demo container, print its runtime, name and PID, keep it until "
+        "interrupted (Ctrl-C or SIGTERM), then remove it",
     )
     return parser
 

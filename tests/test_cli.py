@@ -1,0 +1,77 @@
+"""The command line as a user meets it: help, one-line errors, the demo command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_runtime
+
+CLI = [sys.executable, "-m", "cntr_tui.cli"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = cli("--help")
+    assert result.returncode == 0
+    for command in ("ls", "attach", "exec", "gdb", "demo"):
+        assert f"    {command} " in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("bogus",), ("ls", "--nope"), ("ls", "-t", "rkt"), ("attach",), ("gdb", "--pid", "x", "c")],
+)
+def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("cntr-tui") and "error" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def demo_stop_leaves_nothing(runtime: str) -> None:
+    process = subprocess.Popen(
+        [*CLI, "demo", "--no-ui", "--runtime", runtime],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        shown_runtime, name, pid = line.split()
+        assert shown_runtime == runtime and name == "cntr-tui-demo"
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert cmdline.startswith(b"/app/threads")
+        assert os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM
+        assert not Path(f"/proc/{pid}").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_demo_without_daemon_uses_plain_namespaces_and_cleans_up() -> None:
+    demo_stop_leaves_nothing("process")
+
+
+def test_demo_under_docker_cleans_up() -> None:
+    require_runtime("docker")
+    demo_stop_leaves_nothing("docker")
+    names = subprocess.run(
+        ["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True
+    ).stdout.split()
+    assert "cntr-tui-demo" not in names
