@@ -1,7 +1,102 @@
-"""`cntr-tui ls`: filled in by the discovery work."""
+"""`cntr-tui ls`: every running container as an aligned table, or `--json` as an array.
 
-from cntr_tui.errors import UserError
+Warnings (a runtime that answered with an error) go to stderr; the exit status is 0
+as long as the listing itself could be made.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from cntr_tui.attach.container import NAMESPACE_KINDS, Container
+from cntr_tui.attach.discovery import list_containers
+
+COLUMNS = ("RUNTIME", "ID", "NAME", "PID", "STATUS", "STARTED", "IMAGE", "NAMESPACES", "COMMAND")
+SHORT_ID = 12
+MAX_COMMAND = 60
 
 
-def run_ls(types: tuple[str, ...] | None, as_json: bool) -> int:
-    raise UserError("ls is not available in this build yet")
+def iso_time(timestamp: float | None) -> str | None:
+    """ISO 8601 in UTC with seconds, e.g. 2026-11-27T01:15:03+00:00."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+def sorted_namespaces(container: Container) -> list[str]:
+    return sorted(container.namespaces, key=NAMESPACE_KINDS.index)
+
+
+def as_json_object(container: Container) -> dict[str, Any]:
+    """The JSON form of one container, as `ls --json` prints it."""
+    kubernetes = container.kubernetes
+    return {
+        "runtime": container.runtime,
+        "id": container.id,
+        "name": container.name,
+        "image": container.image,
+        "pid": container.pid,
+        "status": container.status,
+        "started_at": iso_time(container.started_at),
+        "namespaces": sorted(container.namespaces),
+        "command": container.command,
+        "kubernetes": (
+            {
+                "namespace": kubernetes.namespace,
+                "pod": kubernetes.pod,
+                "container": kubernetes.container,
+            }
+            if kubernetes
+            else None
+        ),
+        "runtime_namespace": container.runtime_namespace,
+    }
+
+
+def table_row(container: Container) -> tuple[str, ...]:
+    started = iso_time(container.started_at)
+    command = container.command
+    if len(command) > MAX_COMMAND:
+        command = command[: MAX_COMMAND - 1] + "…"
+    runtime = container.runtime
+    if container.runtime_namespace:
+        runtime = f"{runtime}/{container.runtime_namespace}"
+    return (
+        runtime,
+        container.id[:SHORT_ID] if len(container.id) == 64 else container.id,
+        container.name,
+        str(container.pid),
+        container.status,
+        started.replace("+00:00", "Z") if started else "-",
+        container.image or "-",
+        ",".join(sorted_namespaces(container)) or "-",
+        command,
+    )
+
+
+def format_table(containers: list[Container]) -> str:
+    """Left-aligned columns separated by two spaces; the last column is not padded."""
+    rows = [COLUMNS, *(table_row(container) for container in containers)]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def run_ls(
+    types: tuple[str, ...] | None, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    listing = list_containers(types)
+    for warning in listing.warnings:
+        print(f"cntr-tui: warning: {warning}", file=err)
+    if as_json:
+        json.dump([as_json_object(c) for c in listing.containers], out, indent=2)
+        out.write("\n")
+    else:
+        out.write(format_table(listing.containers) + "\n")
+    return 0

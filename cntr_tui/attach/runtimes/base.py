@@ -1,0 +1,132 @@
+"""What every runtime module shares: its settings, its context, and its two failures.
+
+A runtime module exposes one function `list_containers(context) -> list[Container]`
+and knows no other runtime. It raises `RuntimeAbsent` when its CLI, socket or daemon
+is missing (discovery then shows nothing for it, silently) and `RuntimeFailed` when
+the runtime answered with an error (discovery turns it into one warning line).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from cntr_tui.attach.container import KubernetesInfo
+from cntr_tui.attach.process import ProcessInfo
+
+DEFAULT_CONTAINERD_SOCKETS = (
+    "/run/containerd/containerd.sock",
+    "/var/run/docker/containerd/containerd.sock",
+)
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+POD_NAME_LABEL = "io.kubernetes.pod.name"
+POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
+CONTAINER_NAME_LABEL = "io.kubernetes.container.name"
+SANDBOX_CONTAINER_NAME = "POD"
+
+
+class RuntimeAbsent(Exception):
+    """The runtime is not installed or its daemon does not run: show nothing, say nothing."""
+
+
+class RuntimeFailed(Exception):
+    """The runtime answered with an error: one warning line, the other runtimes still list."""
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    """Where to find each runtime; tests point these at fakes.
+
+    `docker_host` None means the DOCKER_HOST environment variable, else docker's
+    default socket. Commands are looked up on PATH.
+    """
+
+    docker_host: str | None = None
+    containerd_sockets: tuple[str, ...] = DEFAULT_CONTAINERD_SOCKETS
+    podman_command: str = "podman"
+    lxc_ls_command: str = "lxc-ls"
+    lxc_paths: tuple[str, ...] = ()
+    machinectl_command: str = "machinectl"
+    timeout: float = 5.0
+
+    def resolved_docker_host(self) -> str:
+        return self.docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+
+
+@dataclass
+class ListContext:
+    """What a runtime's `list_containers` gets: settings, scope and the process table.
+
+    A runtime that lists only part (one of two sockets failed) reports the rest with
+    `warn`; one that fails entirely raises RuntimeFailed instead.
+
+    `processes` is one scan of /proc shared by all runtimes; reading it waits for the
+    scan, which runs concurrently with the runtimes' own queries.
+    """
+
+    config: DiscoveryConfig
+    include_stopped: bool
+    process_scan: Future[dict[int, ProcessInfo]] = field(repr=False)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def warn(self, runtime: str, message: str) -> None:
+        """Report a partial failure while still returning what was found."""
+        self.warnings.append((runtime, message))
+
+    @property
+    def processes(self) -> dict[int, ProcessInfo]:
+        return self.process_scan.result()
+
+
+def kubernetes_from_labels(labels: Mapping[str, str] | None) -> KubernetesInfo | None:
+    """Pod, namespace and container name from the labels the kubelet puts through CRI.
+
+    A pod's sandbox (pause) container has no container name: it is called "POD", as
+    the kubelet's dockershim did.
+    """
+    if not labels:
+        return None
+    pod = labels.get(POD_NAME_LABEL)
+    namespace = labels.get(POD_NAMESPACE_LABEL)
+    if not pod or not namespace:
+        return None
+    return KubernetesInfo(
+        namespace=namespace,
+        pod=pod,
+        container=labels.get(CONTAINER_NAME_LABEL) or SANDBOX_CONTAINER_NAME,
+    )
+
+
+def run_cli(
+    command: Sequence[str], runtime: str, timeout: float, absent_markers: Sequence[str] = ()
+) -> str:
+    """Run a runtime's CLI and return its stdout.
+
+    A missing executable raises RuntimeAbsent, and so does an error whose message
+    contains one of `absent_markers` (e.g. "Failed to connect to bus"); any other
+    failure raises RuntimeFailed with the last line of stderr.
+    """
+    executable = shutil.which(command[0])
+    if executable is None:
+        raise RuntimeAbsent(f"{command[0]} is not installed")
+    try:
+        result = subprocess.run(
+            [executable, *command[1:]],
+            capture_output=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeFailed(f"{command[0]} did not answer within {timeout:g} s") from None
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip()
+        if any(marker in message for marker in absent_markers):
+            raise RuntimeAbsent(message)
+        last = message.splitlines()[-1] if message else f"exit status {result.returncode}"
+        raise RuntimeFailed(f"{' '.join(command[:2])} failed: {last}")
+    return result.stdout.decode(errors="replace")
