@@ -49,6 +49,12 @@ def build_parser() -> OneLineParser:
     ls = sub.add_parser("ls", help="list running containers of every runtime")
     ls.add_argument("-t", "--type", dest="types", type=runtime_types, help="runtimes to list")
     ls.add_argument("--json", action="store_true", help="print a JSON array")
+    ls.add_argument(
+        "container",
+        nargs="?",
+        metavar="CONTAINER",
+        help="show only the container this word names (as attach would resolve it)",
+    )
 
     attach = sub.add_parser(
         "attach",
@@ -114,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         case "ls":
             from cntr_tui.commands.ls import run_ls
 
-            return run_ls(types=args.types, as_json=args.json)
+            return run_ls(types=args.types, as_json=args.json, word=args.container)
         case "attach":
             from cntr_tui.commands.attach import run_attach
 

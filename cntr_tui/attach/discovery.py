@@ -30,6 +30,7 @@ from cntr_tui.attach.runtimes.base import (
 from cntr_tui.attach.runtimes.procfs import plain_containers
 from cntr_tui.errors import UserError
 
+DOCKER_CONTAINERD_NAMESPACE = "moby"
 LIVE_STATUSES = frozenset({"running", "paused", "pausing", "restarting"})
 
 
@@ -76,18 +77,19 @@ def is_live(container: Container) -> bool:
     return container.pid > 0 and container.status in LIVE_STATUSES
 
 
-def _drop_duplicates(found: list[Container]) -> list[Container]:
-    """Keep the first container per host PID, and per id among docker and moby."""
+def _drop_duplicates(found: list[Container], docker_answered: bool) -> list[Container]:
+    """Keep the first container per host PID; drop containerd's `moby` namespace when
+    docker answered, since that namespace is docker's own bookkeeping (its containers
+    show there before and after docker calls them running)."""
     kept: list[Container] = []
     pids: set[int] = set()
-    docker_ids = {c.id for c in found if c.runtime == "docker"}
     for container in found:
         if container.pid > 0 and container.pid in pids:
             continue
         if (
-            container.runtime == "containerd"
-            and container.runtime_namespace == "moby"
-            and container.id in docker_ids
+            docker_answered
+            and container.runtime == "containerd"
+            and container.runtime_namespace == DOCKER_CONTAINERD_NAMESPACE
         ):
             continue
         pids.add(container.pid)
@@ -129,6 +131,7 @@ def list_containers(
     warnings: list[str] = []
     failed: set[str] = set()
     found: list[Container] = []
+    answered: set[str] = set()
     with ThreadPoolExecutor(len(queried) + 1, thread_name_prefix="discovery") as pool:
         scan = pool.submit(process.scan_processes)
         context = ListContext(config=config, include_stopped=include_stopped, process_scan=scan)
@@ -136,6 +139,7 @@ def list_containers(
         for name, future in futures.items():
             try:
                 found += future.result()
+                answered.add(name)
             except RuntimeAbsent:
                 continue
             except RuntimeFailed as error:
@@ -150,7 +154,7 @@ def list_containers(
             warnings.append(f"{name}: {message}")
             failed.add(name)
 
-    found = _drop_duplicates(found)
+    found = _drop_duplicates(found, docker_answered="docker" in answered)
     if PLAIN_RUNTIME in wanted:
         claimed = [c.pid for c in found if c.pid > 0]
         found += plain_containers(processes, claimed)

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from cntr_tui.attach.container import NAMESPACE_KINDS, Container
 from cntr_tui.attach.discovery import list_containers
+from cntr_tui.attach.lookup import resolve
 
 COLUMNS = ("RUNTIME", "ID", "NAME", "PID", "STATUS", "STARTED", "IMAGE", "NAMESPACES", "COMMAND")
 SHORT_ID = 12
@@ -89,14 +90,23 @@ def format_table(containers: list[Container]) -> str:
 
 
 def run_ls(
-    types: tuple[str, ...] | None, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    types: tuple[str, ...] | None,
+    as_json: bool,
+    word: str | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
 ) -> int:
-    listing = list_containers(types)
-    for warning in listing.warnings:
-        print(f"cntr-tui: warning: {warning}", file=err)
+    """Print the listing; with `word`, only the container it resolves to (or fail)."""
+    if word is not None:
+        containers = [resolve(word, types, allow_paused=True)]
+    else:
+        listing = list_containers(types)
+        for warning in listing.warnings:
+            print(f"cntr-tui: warning: {warning}", file=err)
+        containers = listing.containers
     if as_json:
-        json.dump([as_json_object(c) for c in listing.containers], out, indent=2)
+        json.dump([as_json_object(c) for c in containers], out, indent=2)
         out.write("\n")
     else:
-        out.write(format_table(listing.containers) + "\n")
+        out.write(format_table(containers) + "\n")
     return 0
