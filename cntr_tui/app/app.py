@@ -1,21 +1,123 @@
-"""The Textual App (placeholder until the screens land)."""
+"""The Textual App: screens, the one global BINDINGS list, theme, keymap, shell."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 
+from textual.app import App
+from textual.binding import Binding
+
+from cntr_tui.app.commands import CntrCommands
+from cntr_tui.app.listing import PendingBreakpoints
+from cntr_tui.app.screens.containers import ContainersScreen
+from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.attach.container import Container
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+
+
+def keymap_path() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "cntr-tui" / "keymap.toml"
+
+
+def load_keymap(path: Path) -> dict[str, str]:
+    """`[keymap]` table of binding id -> keys ("debugger.next" = "n,f8"); {} if absent."""
+    try:
+        with path.open("rb") as file:
+            table = tomllib.load(file).get("keymap", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return {str(key): str(value) for key, value in table.items()}
+
+
+def shell_command(container: Container) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "cntr_tui.cli",
+        "attach",
+        "-t",
+        container.runtime,
+        container.id,
+    ]
 
 
 class CntrApp(App[None]):
     TITLE = "cntr-tui"
+    SUB_TITLE = "containers"
+    COMMANDS = App.COMMANDS | {CntrCommands}
 
-    def __init__(self, focus: Container | None = None) -> None:
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+t", "toggle_theme", "Dark/light", show=False, id="app.theme"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette"),
+    ]
+
+    def __init__(self, focus: Container | None = None, theme: str | None = None) -> None:
         super().__init__()
         self.focus_container = focus
+        self.pending_breakpoints = PendingBreakpoints()
+        self.theme = theme or os.environ.get("CNTR_TUI_THEME", DARK_THEME)
+        self.quitting: asyncio.Task[None] | None = None
+        self.user_keymap: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("cntr-tui: the container list is being built.")
-        yield Footer()
+    def on_mount(self) -> None:
+        self.user_keymap = load_keymap(keymap_path())
+        self.set_keymap(self.user_keymap)
+        self.push_screen(ContainersScreen(focus=self.focus_container))
+        if not self.is_headless:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.on_sigterm)
+
+    def on_sigterm(self) -> None:
+        if self.quitting is None:
+            self.quitting = asyncio.create_task(self.action_quit())
+
+    async def action_quit(self) -> None:
+        """Detach every open debugger (the processes keep running), then exit."""
+        for screen in reversed(self.screen_stack):
+            close = getattr(screen, "close_session", None)
+            if close is not None:
+                await close()
+        self.exit()
+
+    def action_help(self) -> None:
+        from cntr_tui.app.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def show_error(self, title: str, message: str, fix: str | None = None) -> None:
+        self.push_screen(ErrorDialog(title, message, fix))
+
+    def open_shell(self, container: Container) -> None:
+        """Suspend the UI, run an attach shell in the terminal, come back when it exits."""
+        command = shell_command(container)
+        try:
+            with self.suspend():
+                print(f"cntr-tui: shell in {container.name}; exit it to return.", flush=True)
+                result = subprocess.run(command, check=False)
+        except Exception as error:  # SuspendNotSupported in headless/web drivers
+            self.show_error(
+                "Cannot open a shell here",
+                f"This terminal cannot be handed over to a shell ({type(error).__name__}).",
+                f"run `cntr-tui attach -t {container.runtime} {container.id}` in a terminal",
+            )
+            return
+        if result.returncode not in (0, 130):
+            self.notify(
+                f"the shell exited with status {result.returncode}",
+                title=container.name,
+                severity="warning",
+            )

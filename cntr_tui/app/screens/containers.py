@@ -1,0 +1,198 @@
+"""Start screen: every running container, live; details of the selected one."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from cntr_tui.app.facts import ContainerFacts, read_facts
+from cntr_tui.app.listing import ListingResult, fetch_listing
+from cntr_tui.attach.container import Container
+from cntr_tui.widgets.container_details import ContainerDetails
+from cntr_tui.widgets.container_table import ContainerTable
+from cntr_tui.widgets.status_line import StatusLine
+
+REFRESH_SECONDS = 2.0
+EMPTY_MESSAGE = (
+    "No running containers found on this machine.\n\n"
+    "Start the demo container with:  cntr-tui demo\n"
+    "(or start any docker, podman, containerd, LXC or systemd-nspawn container; "
+    "this list updates by itself)"
+)
+
+
+class ContainersScreen(Screen[None]):
+    CSS_PATH = "containers.tcss"
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="containers.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="containers.up"),
+        Binding("g,enter", "debug", "Debug", id="containers.debug"),
+        Binding("s", "shell", "Shell", id="containers.shell"),
+        Binding("f", "files", "Files", id="containers.files"),
+        Binding("slash", "filter", "Filter", key_display="/", id="containers.filter"),
+        Binding("o", "sort", "Sort", id="containers.sort"),
+        Binding("r", "refresh", "Refresh", id="containers.refresh"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="containers.clear"),
+    ]
+
+    class ListingUpdated(Message):
+        """A listing finished; tests and the palette follow the list through this."""
+
+        def __init__(self, result: ListingResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, focus: Container | None = None) -> None:
+        super().__init__()
+        self.focus_key = focus.key if focus is not None else None
+        self.listed_once = False
+        self.last_warnings: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter: words that every shown row contains", id="filter")
+        with Horizontal(id="containers-body"):
+            yield ContainerTable(id="containers")
+            yield Static(EMPTY_MESSAGE, id="empty", markup=False)
+            yield ContainerDetails(id="details")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def table(self) -> ContainerTable:
+        return self.query_one(ContainerTable)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one("#empty").display = False
+        self.table.focus()
+        self.status.busy = "listing containers…"
+        self.action_refresh()
+        self.set_interval(REFRESH_SECONDS, self.refresh_quietly)
+
+    def refresh_quietly(self) -> None:
+        if self.is_current:
+            self.list_containers()
+
+    def action_refresh(self) -> None:
+        self.status.busy = "listing containers…"
+        self.list_containers()
+
+    @work(thread=True, exclusive=True, group="listing")
+    def list_containers(self) -> None:
+        result = fetch_listing()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_listing, result)
+
+    def show_listing(self, result: ListingResult) -> None:
+        self.status.busy = ""
+        if result.error is not None:
+            self.status.state = "⚠ " + result.error
+            self.post_message(self.ListingUpdated(result))
+            return
+        self.table.show(result.containers)
+        if self.focus_key is not None and not self.listed_once:
+            self.table.select_container(self.focus_key)
+        self.listed_once = True
+        empty = not result.containers
+        self.table.display = not empty
+        self.query_one("#empty").display = empty
+        count = len(result.containers)
+        shown = len(self.table.visible_keys)
+        self.status.state = f"{count} container{'s' if count != 1 else ''}" + (
+            f", {shown} shown" if shown != count else ""
+        )
+        self.status.context = f"sorted by {self.table.sort_column.label.lower()}"
+        if result.warnings != self.last_warnings:
+            for warning in result.warnings:
+                self.notify(warning, title="Runtime", severity="warning", timeout=6)
+            self.last_warnings = result.warnings
+        self.post_message(self.ListingUpdated(result))
+
+    @on(ContainerTable.Selected)
+    def container_selected(self, event: ContainerTable.Selected) -> None:
+        details = self.query_one(ContainerDetails)
+        details.show(event.container)
+        if event.container is not None:
+            self.load_facts(event.container)
+
+    @work(thread=True, exclusive=True, group="facts")
+    def load_facts(self, container: Container) -> None:
+        facts = read_facts(container)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_facts, container, facts)
+
+    def show_facts(self, container: Container, facts: ContainerFacts) -> None:
+        if self.table.selected == container:
+            self.query_one(ContainerDetails).show(container, facts)
+
+    @on(DataTable.RowSelected, "#containers")
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_debug()
+
+    def chosen(self) -> Container | None:
+        container = self.table.selected
+        if container is None:
+            self.notify("No container selected.", severity="warning")
+        return container
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def action_debug(self) -> None:
+        container = self.chosen()
+        if container is not None:
+            from cntr_tui.app.screens.debugger import DebuggerScreen
+
+            self.app.push_screen(DebuggerScreen(container))
+
+    def action_files(self) -> None:
+        container = self.chosen()
+        if container is not None:
+            from cntr_tui.app.screens.files import FilesScreen
+
+            self.app.push_screen(FilesScreen(container))
+
+    def action_shell(self) -> None:
+        container = self.chosen()
+        if container is not None:
+            self.app.open_shell(container)  # type: ignore[attr-defined]
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.table.set_filter("")
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+        self.status.context = f"sorted by {self.table.sort_column.label.lower()}"
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.table.focus()

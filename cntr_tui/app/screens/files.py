@@ -1,0 +1,180 @@
+"""Browse the merged root as an attach session sees it; set breakpoints from a file."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.widgets.tree import TreeNode
+
+from cntr_tui.attach.container import Container
+from cntr_tui.widgets.file_tree import CONTAINER_ROOT, FileEntry, FileTree, MergedRoot
+from cntr_tui.widgets.source_view import SourceFile, SourceView
+from cntr_tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from cntr_tui.app.screens.debugger import DebuggerScreen
+
+PREVIEW_LIMIT = 2 * 1024 * 1024
+
+
+def read_text(path: str) -> str | None:
+    """The file's text, or None when it is binary or too large to preview."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(PREVIEW_LIMIT + 1)
+    except OSError:
+        return None
+    if len(data) > PREVIEW_LIMIT or b"\0" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+class FilesScreen(Screen[None]):
+    CSS_PATH = "files.tcss"
+
+    BINDINGS = [
+        Binding("b,f9", "breakpoint", "Breakpoint at cursor", id="files.breakpoint"),
+        Binding("tab", "switch_pane", "Tree/file", show=False, id="files.switch"),
+        Binding("escape", "back", "Back", id="files.back"),
+    ]
+
+    class Listed(Message):
+        """A folder's entries are shown (tests wait on this)."""
+
+        def __init__(self, view_path: str) -> None:
+            super().__init__()
+            self.view_path = view_path
+
+    def __init__(self, container: Container, debugger: DebuggerScreen | None = None) -> None:
+        super().__init__()
+        self.container = container
+        self.debugger = debugger
+        self.merged = MergedRoot(f"/proc/{container.pid}/root")
+        self.reveal_path: str | None = CONTAINER_ROOT
+        self.opened: FileEntry | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="files-body"):
+            root = FileEntry("/", "/", "host", True, 0, "root")
+            yield FileTree(root, id="file-tree")
+            yield SourceView(id="file-view")
+        yield StatusLine(id="files-status")
+        yield Footer()
+
+    @property
+    def tree(self) -> FileTree:
+        return self.query_one(FileTree)
+
+    def on_mount(self) -> None:
+        self.sub_title = f"files · {self.container.name}"
+        self.query_one("#file-tree").border_title = "merged root: host / + container at " + (
+            CONTAINER_ROOT
+        )
+        self.query_one("#file-view").border_title = "file"
+        self.query_one(SourceView).show_message(
+            "Select a file to open it. On a source file, b sets a breakpoint at the cursor."
+        )
+        self.query_one(StatusLine).context = f"{self.container.runtime} {self.container.name}"
+        self.tree.focus()
+        self.load_mounts()
+
+    @work(thread=True, group="files")
+    def load_mounts(self) -> None:
+        self.app.call_from_thread(self.query_one(StatusLine).__setattr__, "busy", "reading mounts…")
+        merged = MergedRoot.for_pid(self.container.pid)
+        entries = merged.list_dir("/")
+        self.app.call_from_thread(self.mounts_loaded, merged, entries)
+
+    def mounts_loaded(self, merged: MergedRoot, entries: list[FileEntry]) -> None:
+        self.merged = merged
+        self.query_one(StatusLine).busy = ""
+        self.show_listing(self.tree.root, entries)
+
+    def show_listing(self, node: TreeNode[FileEntry], entries: list[FileEntry]) -> None:
+        self.tree.fill(node, entries)
+        node.expand()
+        if node.data is not None:
+            self.post_message(self.Listed(node.data.view_path))
+            self.continue_reveal(node.data.view_path)
+
+    def continue_reveal(self, listed: str) -> None:
+        """Open the folders down to `reveal_path`, one listing at a time."""
+        target = self.reveal_path
+        if target is None:
+            return
+        node = self.tree.node_for(target)
+        if node is not None and node.data is not None and node.data.view_path == target:
+            if node.children:
+                self.reveal_path = None
+                self.tree.move_cursor(node)
+                return
+            self.list_folder(node)
+            return
+        for child in (self.tree.node_for(listed) or self.tree.root).children:
+            if child.data is not None and target.startswith(child.data.view_path + "/"):
+                self.list_folder(child)
+                return
+
+    def reveal(self, view_path: str) -> None:
+        self.reveal_path = view_path
+        self.continue_reveal("/")
+
+    @on(FileTree.ListingWanted)
+    def listing_wanted(self, event: FileTree.ListingWanted) -> None:
+        self.list_folder(event.node)
+
+    @work(thread=True, group="listing")
+    def list_folder(self, node: TreeNode[FileEntry]) -> None:
+        if node.data is None:
+            return
+        entries = self.merged.list_dir(node.data.view_path)
+        self.app.call_from_thread(self.show_listing, node, entries)
+
+    @on(FileTree.FileChosen)
+    def file_chosen(self, event: FileTree.FileChosen) -> None:
+        self.open_file(event.entry)
+
+    def open_file(self, entry: FileEntry) -> None:
+        self.opened = entry
+        view = self.query_one(SourceView)
+        view.border_title = f"{entry.view_path} ({entry.provenance})"
+        text = read_text(entry.real_path)
+        if text is None:
+            view.show_message(f"{entry.view_path}: binary, unreadable or larger than 2 MiB.")
+            return
+        view.show_file(SourceFile(entry.view_path, text, (entry.real_path,)))
+        view.cursor_line = 1
+        view.focus()
+
+    def action_switch_pane(self) -> None:
+        view = self.query_one(SourceView)
+        (self.tree if view.has_focus else view).focus()
+
+    def action_breakpoint(self) -> None:
+        entry = self.opened
+        view = self.query_one(SourceView)
+        if entry is None or view.source is None or view.source.text is None:
+            self.notify("Open a source file first.", severity="warning")
+            return
+        path = entry.container_path or entry.view_path
+        line = view.cursor_line
+        if self.debugger is not None and self.debugger.attached:
+            self.debugger.add_breakpoint_from_files(path, line)
+            self.notify(f"breakpoint at {path}:{line}", title="Debugger")
+        else:
+            self.app.pending_breakpoints.add(self.container, f"{path}:{line}")  # type: ignore[attr-defined]
+            self.notify(
+                f"{path}:{line} is set when the debugger attaches (g on the container).",
+                title="Breakpoint noted",
+            )
+
+    def action_back(self) -> None:
+        self.dismiss()

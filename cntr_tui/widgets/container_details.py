@@ -1,0 +1,97 @@
+"""Side panel: the selected container's namespaces, capabilities, user and processes."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode
+
+from cntr_tui.app.facts import ContainerFacts, ProcessNode
+from cntr_tui.attach.container import Container
+
+
+def process_label(node: ProcessNode) -> Text:
+    label = Text()
+    label.append(f"{node.container_pid}", style="bold")
+    label.append(f" (host {node.pid}) ", style="dim")
+    label.append(node.name)
+    if node.threads > 1:
+        label.append(f" [{node.threads} threads]", style="dim")
+    return label
+
+
+def container_rows(container: Container) -> list[tuple[str, str]]:
+    runtime = container.runtime
+    if container.runtime_namespace:
+        runtime += f" ({container.runtime_namespace})"
+    rows = [
+        ("runtime", runtime),
+        ("id", container.id),
+        ("image", container.image or "-"),
+        ("command", container.command or "-"),
+        ("host PID", str(container.pid)),
+        ("status", container.status),
+        ("namespaces", " ".join(sorted(container.namespaces)) or "the host's"),
+    ]
+    if container.kubernetes is not None:
+        k8s = container.kubernetes
+        rows.append(("kubernetes", f"{k8s.namespace}/{k8s.pod} ({k8s.container})"))
+    return rows
+
+
+def summary_of(container: Container, facts: ContainerFacts | None) -> Text:
+    text = Text()
+    text.append(f"{container.name}\n", style="bold")
+    rows = container_rows(container) + (facts.rows() if facts is not None else [])
+    for name, value in rows:
+        text.append(f"{name:>11} ", style="dim")
+        text.append(f"{value}\n")
+    if facts is None:
+        text.append("reading /proc…\n", style="dim italic")
+    else:
+        for warning in facts.warnings:
+            text.append(f"{warning}\n", style="italic")
+    return text
+
+
+class ContainerDetails(VerticalScroll):
+    """Filled in two steps: the Container record at once, /proc facts when they arrive."""
+
+    DEFAULT_CSS = """
+    ContainerDetails { padding: 0 1; }
+    ContainerDetails > #details-summary { height: auto; }
+    ContainerDetails > #details-processes { height: auto; min-height: 3; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="details-summary")
+        tree: Tree[ProcessNode] = Tree("processes", id="details-processes")
+        tree.show_root = True
+        yield tree
+
+    def show(self, container: Container | None, facts: ContainerFacts | None = None) -> None:
+        summary = self.query_one("#details-summary", Static)
+        tree: Tree[ProcessNode] = self.query_one("#details-processes", Tree)
+        tree.clear()
+        if container is None:
+            summary.update(Text("No container selected.", style="dim"))
+            tree.display = False
+            return
+        summary.update(summary_of(container, facts))
+        tree.display = facts is not None
+        if facts is not None:
+            tree.root.set_label("processes: container PID (host PID)")
+            for node in facts.processes:
+                add_process(tree.root, node)
+            tree.root.expand_all()
+
+
+def add_process(parent: TreeNode[ProcessNode], node: ProcessNode) -> None:
+    if node.children:
+        branch = parent.add(process_label(node), data=node, expand=True)
+        for child in node.children:
+            add_process(branch, child)
+    else:
+        parent.add_leaf(process_label(node), data=node)

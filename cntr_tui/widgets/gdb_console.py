@@ -1,0 +1,78 @@
+"""The gdb console: any command, its output below, history on up/down."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, RichLog
+
+HISTORY_LIMIT = 500
+
+
+class HistoryInput(Input):
+    BINDINGS = [
+        Binding("up", "history(-1)", "Previous command", show=False, id="console.previous"),
+        Binding("down", "history(1)", "Next command", show=False, id="console.next"),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.history: list[str] = []
+        self.position = 0
+
+    def remember(self, command: str) -> None:
+        if command and (not self.history or self.history[-1] != command):
+            self.history.append(command)
+            del self.history[:-HISTORY_LIMIT]
+        self.position = len(self.history)
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        self.position = min(max(0, self.position + step), len(self.history))
+        self.value = self.history[self.position] if self.position < len(self.history) else ""
+        self.cursor_position = len(self.value)
+
+
+class GdbConsole(Vertical):
+    DEFAULT_CSS = """
+    GdbConsole { height: 1fr; }
+    GdbConsole > RichLog { height: 1fr; background: $surface; }
+    GdbConsole > HistoryInput { dock: bottom; }
+    """
+
+    class CommandEntered(Message):
+        def __init__(self, command: str) -> None:
+            super().__init__()
+            self.command = command
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(id="console-log", wrap=True, markup=False, highlight=False)
+        yield HistoryInput(placeholder="(gdb) any command; ↑/↓ history", id="console-input")
+
+    @property
+    def log_view(self) -> RichLog:
+        return self.query_one(RichLog)
+
+    @property
+    def input(self) -> HistoryInput:
+        return self.query_one(HistoryInput)
+
+    def focus_input(self) -> None:
+        self.input.focus()
+
+    def write_output(self, text: str, style: str = "") -> None:
+        self.log_view.write(Text(text.rstrip("\n"), style=style))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        command = event.value.strip()
+        self.input.value = ""
+        if not command:
+            return
+        self.input.remember(command)
+        self.write_output(f"(gdb) {command}", style="bold")
+        self.post_message(self.CommandEntered(command))
