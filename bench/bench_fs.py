@@ -1,0 +1,205 @@
+"""Row 1: file-system workloads inside an attached session (`--fs fuse` and
+`--fs mount`) vs. natively on the host vs. libfuse's C `passthrough_ll` example
+(compiled here from /usr/share/doc/libfuse3-dev/examples, never committed).
+
+    .venv/bin/python bench/bench_fs.py [--runs N] [--json OUT]
+
+Each workload is the same small C program (bench/fsbench.c, compiled at run time)
+that times itself, so attach and process start-up are not in these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Row, Stats, drop_caches, print_table, save_rows
+from cntr_tui.demo import containers
+from cntr_tui.demo.rootfs import build_rootfs
+
+DATA = Path("/var/tmp/cntr-bench")
+EXAMPLES = Path("/usr/share/doc/libfuse3-dev/examples")
+SMALL_FILES = 10_000
+WIDE_ENTRIES = 20_000
+BIG_MIB = 1024
+WRITE_MIB = 512
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    args: tuple[str, ...]  # fsbench arguments; "{root}" is the path prefix
+    cold: bool
+
+
+WORKLOADS = (
+    Workload(
+        "stat x10k, warm", ("stat", "{root}/var/tmp/cntr-bench/small", str(SMALL_FILES)), False
+    ),
+    Workload(
+        "open+read+close x10k, warm",
+        ("read", "{root}/var/tmp/cntr-bench/small", str(SMALL_FILES)),
+        False,
+    ),
+    Workload("find /usr, cold", ("find", "{root}/usr"), True),
+    Workload("find /usr, warm", ("find", "{root}/usr"), False),
+    Workload("ls -l of 20,000 entries, warm", ("ls", "{root}/var/tmp/cntr-bench/wide"), False),
+    Workload("1 GiB sequential read, cold", ("seqread", "{root}/var/tmp/cntr-bench/big.bin"), True),
+    Workload(
+        "1 GiB sequential read, warm", ("seqread", "{root}/var/tmp/cntr-bench/big.bin"), False
+    ),
+    Workload(
+        "512 MiB write, 4 KiB blocks",
+        ("seqwrite", "{root}/var/tmp/cntr-bench/out.bin", str(WRITE_MIB), "4096"),
+        True,
+    ),
+    Workload(
+        "512 MiB write, 1 MiB blocks",
+        ("seqwrite", "{root}/var/tmp/cntr-bench/out.bin", str(WRITE_MIB), "1048576"),
+        True,
+    ),
+)
+
+
+def compile_c(source: Path, output: Path, *flags: str) -> None:
+    subprocess.run(["gcc", "-O2", "-o", str(output), str(source), *flags], check=True)
+
+
+def prepare_data() -> Path:
+    DATA.mkdir(parents=True, exist_ok=True)
+    fsbench = DATA / "fsbench"
+    compile_c(Path(__file__).with_name("fsbench.c"), fsbench)
+    small = DATA / "small"
+    if not (small / f"f{SMALL_FILES - 1}").exists():
+        small.mkdir(exist_ok=True)
+        for i in range(SMALL_FILES):
+            (small / f"f{i}").write_bytes(b"x" * 1024)
+    wide = DATA / "wide"
+    if not (wide / f"e{WIDE_ENTRIES - 1}").exists():
+        wide.mkdir(exist_ok=True)
+        for i in range(WIDE_ENTRIES):
+            (wide / f"e{i}").touch()
+    big = DATA / "big.bin"
+    if not big.exists() or big.stat().st_size != BIG_MIB << 20:
+        subprocess.run(
+            ["dd", "if=/dev/zero", f"of={big}", "bs=1M", f"count={BIG_MIB}", "status=none"],
+            check=True,
+        )
+    return fsbench
+
+
+@contextlib.contextmanager
+def passthrough_ll_mount() -> Iterator[str]:
+    """libfuse's passthrough_ll serving / at a temporary mount point."""
+    build = Path(tempfile.mkdtemp(prefix="cntr-bench-ptll-"))
+    mountpoint = build / "mnt"
+    mountpoint.mkdir()
+    binary = build / "passthrough_ll"
+    flags = subprocess.run(
+        ["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    compile_c(EXAMPLES / "passthrough_ll.c", binary, *flags)
+    subprocess.run([str(binary), "-o", "source=/,cache=auto", str(mountpoint)], check=True)
+    try:
+        yield str(mountpoint)
+    finally:
+        subprocess.run(["fusermount3", "-u", "-z", str(mountpoint)], capture_output=True)
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def fsbench_argv(fsbench: Path, workload: Workload, root: str) -> list[str]:
+    return [str(fsbench), *(a.replace("{root}", root) for a in workload.args)]
+
+
+def measure_direct(fsbench: Path, workload: Workload, root: str) -> float:
+    argv = fsbench_argv(fsbench, workload, root)
+    if workload.cold:
+        drop_caches()
+    else:
+        subprocess.run(argv, check=True, capture_output=True)
+    return float(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
+
+
+def measure_in_session(fsbench: Path, workload: Workload, container: str, fs: str) -> float:
+    """Run the workload inside `cntr-tui attach`; for a warm figure run it twice there."""
+    command = " ".join(fsbench_argv(fsbench, workload, ""))
+    script = command if workload.cold else f"{command} >/dev/null; {command}"
+    if workload.cold:
+        drop_caches()
+    result = subprocess.run(
+        ["cntr-tui", "attach", "--fs", fs, container, "--", "/bin/sh", "-c", script],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr else "failed")
+    return float(result.stdout.split()[-1])
+
+
+def sample(measure, runs: int) -> tuple[Stats | None, str]:
+    try:
+        return Stats.of([measure() for _ in range(runs)]), ""
+    except (RuntimeError, ValueError, subprocess.CalledProcessError) as error:
+        return None, f"failed: {error}"[:80]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    fsbench = prepare_data()
+    demo = containers.start_docker("cntr-bench-fs", build_rootfs())
+    rows: list[Row] = []
+    try:
+        with passthrough_ll_mount() as ptll:
+            for workload in WORKLOADS:
+                runs = args.runs if "GiB" not in workload.name else max(3, args.runs // 2)
+                native, _ = sample(lambda w=workload: measure_direct(fsbench, w, ""), runs)
+                ll, ll_note = sample(lambda w=workload: measure_direct(fsbench, w, ptll), runs)
+                for fs in ("fuse", "mount"):
+                    ours, note = sample(
+                        lambda w=workload, f=fs: measure_in_session(fsbench, w, demo.name, f), runs
+                    )
+                    rows.append(
+                        Row(
+                            f"{workload.name} [cntr-tui --fs {fs}]",
+                            ours,
+                            native,
+                            "native",
+                            "",
+                            note,
+                        )
+                    )
+                rows.append(
+                    Row(
+                        f"{workload.name} [libfuse passthrough_ll]",
+                        ll,
+                        native,
+                        "native",
+                        "",
+                        ll_note,
+                    )
+                )
+    finally:
+        demo.remove()
+        (DATA / "out.bin").unlink(missing_ok=True)
+    title = "File system: inside a session vs native vs libfuse passthrough_ll"
+    print_table(title, rows)
+    if args.json:
+        save_rows(args.json, title, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Shared pieces of the benchmarks: repeated timing, rows with a same-run baseline and
+their ratio, the printed table and the JSON the summary script collects."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Median, min and max of several runs, in `unit`."""
+
+    median: float
+    low: float
+    high: float
+    runs: int
+    unit: str = "s"
+
+    @classmethod
+    def of(cls, samples: list[float], unit: str = "s") -> Stats:
+        return cls(statistics.median(samples), min(samples), max(samples), len(samples), unit)
+
+    def text(self) -> str:
+        scale, suffix = (1000, "ms") if self.unit == "s" and self.median < 1 else (1, self.unit)
+        return (
+            f"{self.median * scale:.1f} {suffix} ({self.low * scale:.1f}-{self.high * scale:.1f})"
+        )
+
+
+@dataclass
+class Row:
+    """One figure of ours beside a baseline measured in the same run."""
+
+    name: str
+    ours: Stats | None
+    baseline: Stats | None
+    baseline_name: str
+    target: str = ""
+    note: str = ""
+    extra: dict[str, Stats] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or self.baseline is None or self.baseline.median == 0:
+            return None
+        return self.ours.median / self.baseline.median
+
+
+def repeat(measure: Callable[[], float], runs: int) -> Stats:
+    """Call `measure` (which returns seconds) `runs` times."""
+    return Stats.of([measure() for _ in range(runs)])
+
+
+def wall_time(command: list[str], **kwargs: object) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
+    return time.perf_counter() - start
+
+
+def drop_caches() -> None:
+    subprocess.run(["sync"], check=True)
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+def machine_description() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    cores = len(
+        [ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("processor")]
+    )
+    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return (
+        f"{cpu}, {cores} cores, {memory_kib / 2**20:.0f} GiB, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def print_table(title: str, rows: list[Row]) -> None:
+    headers = ("figure", "ours", "baseline", "ratio", "target", "note")
+    body = [
+        (
+            row.name,
+            row.ours.text() if row.ours else "n/a",
+            f"{row.baseline_name}: {row.baseline.text()}" if row.baseline else row.baseline_name,
+            f"{row.ratio:.2f}x" if row.ratio is not None else "-",
+            row.target,
+            row.note,
+        )
+        for row in rows
+    ]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *body, strict=True)]
+    print(f"\n## {title}\n")
+    for line in (headers, tuple("-" * w for w in widths), *body):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)))
+
+
+def save_rows(path: Path, title: str, rows: list[Row]) -> None:
+    path.write_text(json.dumps({"title": title, "rows": [asdict(r) for r in rows]}, indent=1))
