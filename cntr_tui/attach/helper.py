@@ -1,0 +1,224 @@
+"""The single-threaded helper process that enters a container and runs one command.
+
+Started as `python -m cntr_tui.attach.helper CHANNEL_FD` by `session.py` (never forked
+from the caller, which may have threads). It receives a JSON plan (`HelperPlan` as a
+dict) on the SOCK_SEQPACKET channel, then, in this order:
+1. opens the container's namespace files and root (host /proc, before anything moves),
+   checks the PID still is the same process (start time);
+2. joins the container's cgroups (unless disabled);
+3. joins the mount namespace: the merged root's holder (attach: host tools at /, the
+   container at /var/lib/cntr) or the container's own (exec, then chroot to its root);
+4. joins uts, ipc, net, cgroup, pid namespaces, the user namespace last;
+5. limits the capability bounding set, sets groups, gid, uid;
+6. forks (so the command is inside the PID namespace) and execs the command in a new
+   session, stdio inherited; reports `{"started": host_pid}` or `{"error": message}`;
+7. waits: exits with the command's status (128+signal when killed); forwards SIGINT,
+   SIGTERM, SIGHUP, SIGQUIT to it; kills it if the channel closes (the caller is gone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import termios
+from typing import Any
+
+from cntr_tui.attach import namespaces as ns
+
+JOIN_ORDER = ("cgroup", "ipc", "uts", "net", "pid")  # then user, last
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGQUIT)
+PROCESS_ROOT = "process-root"  # plan["chroot"]: the container process's own root
+SETUP_FAILED = 125
+EXEC_FAILED = 127
+
+
+class SetupError(Exception):
+    """A step failed; the message is one line for the user."""
+
+
+def read_start_time(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return int(file.read().rpartition(")")[2].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def open_namespaces(pid: int, kinds: list[str]) -> dict[str, int]:
+    """Open /proc/PID/ns/KIND for each kind that differs from ours."""
+    opened: dict[str, int] = {}
+    for kind in kinds:
+        path = f"/proc/{pid}/ns/{kind}"
+        try:
+            if os.stat(path).st_ino == os.stat(f"/proc/self/ns/{kind}").st_ino:
+                continue
+            opened[kind] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if kind in ("cgroup", "user"):  # kernels without them: nothing to join
+                continue
+            raise SetupError(f"process {pid} exited") from None
+    return opened
+
+
+def join_cgroups(procs_files: list[str]) -> None:
+    for path in procs_files:
+        try:
+            with open(path, "w") as file:
+                file.write(str(os.getpid()))
+        except OSError as error:
+            where = os.path.dirname(path)
+            raise SetupError(f"cannot join cgroup {where}: {error.strerror}") from None
+
+
+def limit_capabilities(keep_mask: int, last_cap: int) -> None:
+    for capability in range(last_cap + 1):
+        if not keep_mask & (1 << capability) and ns.capbset_has(capability):
+            ns.capbset_drop(capability)
+
+
+def set_identity(uid: int, gid: int, groups: list[int]) -> None:
+    os.setgroups(groups)
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+
+def enter(plan: dict[str, Any]) -> None:
+    """Steps 1-5, in this process (which becomes the command's parent)."""
+    pid = int(plan["pid"])
+    namespace_fds = open_namespaces(pid, [*JOIN_ORDER, "user"])
+    if plan["mnt_namespace"]:
+        mnt_fd = os.open(plan["mnt_namespace"], os.O_RDONLY | os.O_CLOEXEC)
+    else:
+        mnt_fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    root_fd = None
+    if plan["chroot"] == PROCESS_ROOT:
+        root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    if read_start_time(pid) != plan["start_time"]:
+        raise SetupError(f"process {pid} exited")
+    with open("/proc/sys/kernel/cap_last_cap") as file:
+        last_cap = int(file.read())
+    join_cgroups(plan["cgroup_procs"])
+    ns.setns(mnt_fd, ns.CLONE_NEWNS)
+    os.close(mnt_fd)
+    for kind in JOIN_ORDER:
+        if kind in namespace_fds:
+            ns.setns(namespace_fds.pop(kind), ns.NAMESPACE_FLAGS[kind])
+    if "user" in namespace_fds:
+        ns.setns(namespace_fds.pop("user"), ns.CLONE_NEWUSER)
+    # chroot only now: joining a user namespace fails in a chrooted process
+    if root_fd is not None:
+        os.fchdir(root_fd)
+        os.chroot(".")
+        os.close(root_fd)
+    elif plan["chroot"]:
+        os.chroot(plan["chroot"])
+    os.chdir("/")
+    if plan["keep_capabilities"] is not None:
+        limit_capabilities(int(plan["keep_capabilities"]), last_cap)
+    set_identity(int(plan["uid"]), int(plan["gid"]), [int(g) for g in plan["groups"]])
+
+
+def exec_command(plan: dict[str, Any], error_pipe: int) -> None:
+    """In the forked child: become the command. Never returns."""
+    try:
+        os.setsid()
+        if plan["terminal"]:
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        for signal_number in RESET_SIGNALS:
+            signal.signal(signal_number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        if plan.get("apparmor"):
+            with contextlib.suppress(OSError), open("/proc/self/attr/exec", "w") as file:
+                file.write(f"exec {plan['apparmor']}")
+        try:
+            os.chdir(plan["cwd"])
+        except OSError:
+            os.chdir("/")
+        argv = plan["argv"]
+        os.execvpe(argv[0], argv, plan["env"])
+    except OSError as error:
+        message = f"{plan['argv'][0]}: {error.strerror}"
+    except Exception as error:
+        message = f"{plan['argv'][0]}: {error}"
+    with contextlib.suppress(OSError):
+        os.write(error_pipe, message.encode())
+    os._exit(EXEC_FAILED)
+
+
+def start(plan: dict[str, Any]) -> int:
+    """Fork and exec the command; returns its pid (in our PID namespace)."""
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    child = os.fork()
+    if child == 0:
+        os.close(read_end)
+        exec_command(plan, write_end)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        failure = pipe.read()
+    if failure:
+        os.waitpid(child, 0)
+        raise SetupError(failure.decode(errors="replace"))
+    return child
+
+
+def exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def supervise(child: int, channel: socket.socket) -> int:
+    """Wait for the command; forward signals; kill it if the caller goes away."""
+
+    def forward(signal_number: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal_number)
+
+    for signal_number in FORWARDED_SIGNALS:
+        signal.signal(signal_number, forward)
+    pidfd = os.pidfd_open(child)
+    watched = [pidfd, channel.fileno()]
+    while True:
+        try:
+            ready, _, _ = select.select(watched, [], [])
+        except InterruptedError:
+            continue
+        if pidfd in ready:
+            _, status = os.waitpid(child, 0)
+            return exit_code(status)
+        with contextlib.suppress(OSError):
+            if channel.recv(64):
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child, signal.SIGKILL)
+        watched = [pidfd]
+
+
+def main() -> None:
+    channel = socket.socket(fileno=int(sys.argv[1]))
+    channel.set_inheritable(False)  # Popen's pass_fds made it inheritable
+    plan = json.loads(channel.recv(1 << 20))
+    try:
+        enter(plan)
+        child = start(plan)
+    except SetupError as error:
+        channel.send(json.dumps({"error": str(error)}).encode())
+        sys.exit(SETUP_FAILED)
+    except OSError as error:
+        step = error.filename or error.strerror
+        channel.send(
+            json.dumps({"error": f"cannot enter the container: {step}: {error.strerror}"}).encode()
+        )
+        sys.exit(SETUP_FAILED)
+    channel.send(json.dumps({"started": child}).encode())
+    os._exit(supervise(child, channel))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Relay a fresh PTY to this process's terminal: raw mode, window resize, exit status.
+
+The command gets its own PTY (never the caller's terminal: no TIOCSTI injection into
+the host's); keys such as Ctrl-C and Ctrl-Z travel as bytes and the PTY's line
+discipline turns them into signals for the command's foreground job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import select
+import signal
+import subprocess
+import sys
+import termios
+import tty
+from collections.abc import Callable
+
+CHUNK = 65536
+
+Spawn = Callable[[int, dict[str, str]], subprocess.Popen[bytes]]
+
+
+def copy_window_size(source_fd: int, target_fd: int) -> None:
+    with contextlib.suppress(OSError):
+        size = fcntl.ioctl(source_fd, termios.TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(target_fd, termios.TIOCSWINSZ, size)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+def relay(spawn: Spawn, stdin: int | None = None, stdout: int | None = None) -> int:
+    """Start a command on a new PTY via `spawn(slave_fd, env)` and relay until it exits."""
+    stdin = sys.stdin.fileno() if stdin is None else stdin
+    stdout = sys.stdout.fileno() if stdout is None else stdout
+    master, slave = os.openpty()  # both non-inheritable (O_CLOEXEC)
+    copy_window_size(stdin, slave)
+    env = {"TERM": os.environ.get("TERM", "xterm")}
+    try:
+        command = spawn(slave, env)
+    finally:
+        os.close(slave)
+    saved = termios.tcgetattr(stdin) if os.isatty(stdin) else None
+    previous = signal.signal(signal.SIGWINCH, lambda *_: copy_window_size(stdin, master))
+    pidfd = os.pidfd_open(command.pid)
+    try:
+        if saved is not None:
+            tty.setraw(stdin)
+        pump(master, stdin, stdout, pidfd)
+        return command.wait()
+    finally:
+        if saved is not None:
+            termios.tcsetattr(stdin, termios.TCSAFLUSH, saved)
+        signal.signal(signal.SIGWINCH, previous)
+        os.close(pidfd)
+        os.close(master)
+
+
+def pump(master: int, stdin: int, stdout: int, pidfd: int) -> None:
+    watched = [master, stdin, pidfd]
+    while True:
+        try:
+            ready, _, _ = select.select(watched, [], [])
+        except InterruptedError:
+            continue
+        if master in ready:
+            try:
+                data = os.read(master, CHUNK)
+            except OSError as error:
+                if error.errno != errno.EIO:
+                    raise
+                data = b""
+            if not data:
+                return  # every holder of the slave closed it
+            write_all(stdout, data)
+        if stdin in ready:
+            data = os.read(stdin, CHUNK)
+            if data:
+                write_all(master, data)
+            else:
+                watched.remove(stdin)
+                write_all(master, b"\x04")  # our stdin ended: end the command's input
+        if pidfd in ready:
+            drain(master, stdout)
+            return
+
+
+def drain(master: int, stdout: int) -> None:
+    """Copy what the command wrote before it exited."""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0)
+        if not ready:
+            return
+        try:
+            data = os.read(master, CHUNK)
+        except OSError:
+            return
+        if not data:
+            return
+        write_all(stdout, data)

@@ -1,0 +1,471 @@
+"""The merged root: a pyfuse3 file system serving the host's `/` into a container.
+
+Inodes are kept as (parent inode, name) pairs, not as open file descriptors: a path is
+rebuilt on demand by walking up to the root, so the server holds an fd only for files
+that are open (the machine's open-file limit is 20,000). Inodes are keyed by the host's
+(st_dev, st_ino), so hard links and repeated lookups share one FUSE node.
+
+`/var/lib/cntr` is presented as an empty directory when the host has none: the attach
+moves the container's own root onto it, so the host needs no such folder.
+
+The file system is created in the host's user namespace, so the kernel maps uids and
+gids of callers in a user-namespaced container to host ids before they reach here and
+maps the host ids in replies back; the server itself works in host ids only.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import logging
+import os
+import stat
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+import pyfuse3
+
+from cntr_tui.attach import namespaces
+
+log = logging.getLogger(__name__)
+
+ROOT_INODE: int = pyfuse3.ROOT_INODE
+DEFAULT_TIMEOUT = 60.0
+SYNTHETIC_DIRS = (b"/var/lib/cntr",)
+SYNTHETIC_MODE = stat.S_IFDIR | 0o755
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fuse_errors(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Turn OSError into its FUSEError and any other exception into EIO.
+
+    An exception escaping a handler would end `pyfuse3.main()` and drop the connection.
+    """
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except pyfuse3.FUSEError:
+            raise
+        except OSError as error:
+            raise pyfuse3.FUSEError(error.errno or errno.EIO) from None
+        except KeyError:
+            raise pyfuse3.FUSEError(errno.ESTALE) from None
+        except Exception:
+            log.exception("handler %s failed", method.__name__)
+            raise pyfuse3.FUSEError(errno.EIO) from None
+
+    return wrapper
+
+
+@dataclass
+class Node:
+    """One FUSE inode: where it was last seen, and how often the kernel looked it up."""
+
+    parent: int
+    name: bytes
+    key: tuple[Any, ...]
+    lookups: int = 0
+
+
+@dataclass
+class DirectorySnapshot:
+    """The names of a directory, listed once at opendir."""
+
+    inode: int
+    names: list[bytes] = field(default_factory=list)
+
+
+class MergedRoot(pyfuse3.Operations):
+    """Serve the host's root directory tree, by path, with generous kernel caching."""
+
+    supports_dot_lookup = True
+    enable_writeback_cache = False
+
+    def __init__(
+        self,
+        synthetic_dirs: Sequence[bytes] = SYNTHETIC_DIRS,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.synthetic = self.with_ancestors(synthetic_dirs)
+        root_stat = os.lstat(b"/")
+        root_key = (root_stat.st_dev, root_stat.st_ino)
+        self.nodes: dict[int, Node] = {ROOT_INODE: Node(ROOT_INODE, b"", root_key, 1)}
+        self.inode_of: dict[tuple[Any, ...], int] = {root_key: ROOT_INODE}
+        self.next_inode = ROOT_INODE + 1
+        self.directories: dict[int, DirectorySnapshot] = {}
+        self.next_directory_handle = 1
+        self.requests = 0
+
+    @staticmethod
+    def with_ancestors(paths: Sequence[bytes]) -> frozenset[bytes]:
+        result: set[bytes] = set()
+        for path in paths:
+            while path not in (b"/", b""):
+                result.add(path)
+                path = os.path.dirname(path)
+        return frozenset(result)
+
+    # ---- inode bookkeeping -------------------------------------------------------
+
+    def path_of(self, inode: int) -> bytes:
+        parts: list[bytes] = []
+        while inode != ROOT_INODE:
+            node = self.nodes[inode]
+            parts.append(node.name)
+            inode = node.parent
+        return b"/" + b"/".join(reversed(parts))
+
+    def child_path(self, parent: int, name: bytes) -> bytes:
+        base = self.path_of(parent)
+        return base + name if base == b"/" else base + b"/" + name
+
+    def register(self, parent: int, name: bytes, key: tuple[Any, ...]) -> int:
+        inode = self.inode_of.get(key)
+        if inode is None:
+            inode = self.next_inode
+            self.next_inode += 1
+            self.inode_of[key] = inode
+            self.nodes[inode] = Node(parent, name, key)
+        elif inode != ROOT_INODE:
+            node = self.nodes[inode]
+            node.parent, node.name = parent, name
+        return inode
+
+    def drop_if_unused(self, inode: int) -> None:
+        node = self.nodes.get(inode)
+        if node is not None and node.lookups <= 0 and inode != ROOT_INODE:
+            del self.nodes[inode]
+            self.inode_of.pop(node.key, None)
+
+    def attributes(self, inode: int, st: os.stat_result) -> pyfuse3.EntryAttributes:
+        entry = pyfuse3.EntryAttributes()
+        entry.st_ino = inode
+        entry.generation = 0
+        entry.entry_timeout = self.timeout
+        entry.attr_timeout = self.timeout
+        entry.st_mode = st.st_mode
+        entry.st_nlink = st.st_nlink
+        entry.st_uid = st.st_uid
+        entry.st_gid = st.st_gid
+        entry.st_rdev = st.st_rdev
+        entry.st_size = st.st_size
+        entry.st_blksize = st.st_blksize
+        entry.st_blocks = st.st_blocks
+        entry.st_atime_ns = st.st_atime_ns
+        entry.st_mtime_ns = st.st_mtime_ns
+        entry.st_ctime_ns = st.st_ctime_ns
+        return entry
+
+    def synthetic_attributes(self, inode: int) -> pyfuse3.EntryAttributes:
+        entry = pyfuse3.EntryAttributes()
+        entry.st_ino = inode
+        entry.entry_timeout = self.timeout
+        entry.attr_timeout = self.timeout
+        entry.st_mode = SYNTHETIC_MODE
+        entry.st_nlink = 2
+        entry.st_blksize = 4096
+        return entry
+
+    def stat_path(self, path: bytes) -> os.stat_result | None:
+        """lstat, or None for a synthetic directory the host lacks."""
+        try:
+            return os.lstat(path)
+        except FileNotFoundError:
+            if path in self.synthetic:
+                return None
+            raise
+
+    def entry_for(self, parent: int, name: bytes) -> tuple[int, pyfuse3.EntryAttributes]:
+        path = self.child_path(parent, name)
+        st = self.stat_path(path)
+        if st is None:
+            inode = self.register(parent, name, ("synthetic", path))
+            return inode, self.synthetic_attributes(inode)
+        inode = self.register(parent, name, (st.st_dev, st.st_ino))
+        return inode, self.attributes(inode, st)
+
+    def looked_up(self, parent: int, name: bytes) -> pyfuse3.EntryAttributes:
+        inode, entry = self.entry_for(parent, name)
+        self.nodes[inode].lookups += 1
+        return entry
+
+    # ---- lookups and attributes --------------------------------------------------
+
+    @fuse_errors
+    async def lookup(
+        self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext
+    ) -> pyfuse3.EntryAttributes:
+        self.requests += 1
+        if name == b".":
+            return await self.getattr(parent_inode, ctx)
+        if name == b"..":
+            node = self.nodes[parent_inode]
+            grandparent = ROOT_INODE if parent_inode == ROOT_INODE else node.parent
+            return await self.getattr(grandparent, ctx)
+        return self.looked_up(parent_inode, name)
+
+    async def forget(self, inode_list: Sequence[tuple[int, int]]) -> None:
+        for inode, count in inode_list:
+            node = self.nodes.get(inode)
+            if node is not None:
+                node.lookups -= count
+                self.drop_if_unused(inode)
+
+    @fuse_errors
+    async def getattr(
+        self, inode: int, ctx: pyfuse3.RequestContext | None = None
+    ) -> pyfuse3.EntryAttributes:
+        self.requests += 1
+        st = self.stat_path(self.path_of(inode))
+        return self.synthetic_attributes(inode) if st is None else self.attributes(inode, st)
+
+    @fuse_errors
+    async def setattr(
+        self,
+        inode: int,
+        attr: pyfuse3.EntryAttributes,
+        fields: pyfuse3.SetattrFields,
+        fh: int | None,
+        ctx: pyfuse3.RequestContext,
+    ) -> pyfuse3.EntryAttributes:
+        path = self.path_of(inode)
+        if fields.update_size:
+            if fh is not None:
+                os.ftruncate(fh, attr.st_size)
+            else:
+                os.truncate(path, attr.st_size)
+        if fields.update_mode and not stat.S_ISLNK(os.lstat(path).st_mode):
+            os.chmod(path, stat.S_IMODE(attr.st_mode))
+        if fields.update_uid or fields.update_gid:
+            uid = attr.st_uid if fields.update_uid else -1
+            gid = attr.st_gid if fields.update_gid else -1
+            os.chown(path, uid, gid, follow_symlinks=False)
+        if fields.update_atime or fields.update_mtime:
+            current = os.lstat(path)
+            atime = attr.st_atime_ns if fields.update_atime else current.st_atime_ns
+            mtime = attr.st_mtime_ns if fields.update_mtime else current.st_mtime_ns
+            os.utime(path, ns=(atime, mtime), follow_symlinks=False)
+        return await self.getattr(inode, ctx)
+
+    @fuse_errors
+    async def readlink(self, inode: int, ctx: pyfuse3.RequestContext) -> bytes:
+        self.requests += 1
+        return os.readlink(self.path_of(inode))
+
+    # ---- creating and removing names ---------------------------------------------
+
+    def created(
+        self, parent: int, name: bytes, ctx: pyfuse3.RequestContext
+    ) -> pyfuse3.EntryAttributes:
+        os.chown(self.child_path(parent, name), ctx.uid, ctx.gid, follow_symlinks=False)
+        return self.looked_up(parent, name)
+
+    @fuse_errors
+    async def mknod(
+        self, parent_inode: int, name: bytes, mode: int, rdev: int, ctx: pyfuse3.RequestContext
+    ) -> pyfuse3.EntryAttributes:
+        os.mknod(self.child_path(parent_inode, name), mode, rdev)
+        return self.created(parent_inode, name, ctx)
+
+    @fuse_errors
+    async def mkdir(
+        self, parent_inode: int, name: bytes, mode: int, ctx: pyfuse3.RequestContext
+    ) -> pyfuse3.EntryAttributes:
+        os.mkdir(self.child_path(parent_inode, name), mode)
+        return self.created(parent_inode, name, ctx)
+
+    @fuse_errors
+    async def symlink(
+        self, parent_inode: int, name: bytes, target: bytes, ctx: pyfuse3.RequestContext
+    ) -> pyfuse3.EntryAttributes:
+        os.symlink(target, self.child_path(parent_inode, name))
+        return self.created(parent_inode, name, ctx)
+
+    @fuse_errors
+    async def link(
+        self, inode: int, new_parent_inode: int, new_name: bytes, ctx: pyfuse3.RequestContext
+    ) -> pyfuse3.EntryAttributes:
+        os.link(
+            self.path_of(inode),
+            self.child_path(new_parent_inode, new_name),
+            follow_symlinks=False,
+        )
+        return self.looked_up(new_parent_inode, new_name)
+
+    @fuse_errors
+    async def unlink(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
+        os.unlink(self.child_path(parent_inode, name))
+
+    @fuse_errors
+    async def rmdir(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
+        os.rmdir(self.child_path(parent_inode, name))
+
+    @fuse_errors
+    async def rename(
+        self,
+        parent_inode_old: int,
+        name_old: bytes,
+        parent_inode_new: int,
+        name_new: bytes,
+        flags: int,
+        ctx: pyfuse3.RequestContext,
+    ) -> None:
+        old = self.child_path(parent_inode_old, name_old)
+        new = self.child_path(parent_inode_new, name_new)
+        if flags:
+            namespaces.renameat2(old, new, flags)
+        else:
+            os.rename(old, new)
+        for path, parent, name in (
+            (new, parent_inode_new, name_new),
+            (old, parent_inode_old, name_old),
+        ):
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            inode = self.inode_of.get((st.st_dev, st.st_ino))
+            if inode is not None and inode != ROOT_INODE:
+                self.nodes[inode].parent, self.nodes[inode].name = parent, name
+
+    # ---- files ---------------------------------------------------------------------
+
+    @fuse_errors
+    async def open(self, inode: int, flags: int, ctx: pyfuse3.RequestContext) -> pyfuse3.FileInfo:
+        self.requests += 1
+        fd = os.open(self.path_of(inode), (flags & ~os.O_NOCTTY) | os.O_CLOEXEC)
+        return pyfuse3.FileInfo(fh=fd, keep_cache=True)
+
+    @fuse_errors
+    async def create(
+        self,
+        parent_inode: int,
+        name: bytes,
+        mode: int,
+        flags: int,
+        ctx: pyfuse3.RequestContext,
+    ) -> tuple[pyfuse3.FileInfo, pyfuse3.EntryAttributes]:
+        path = self.child_path(parent_inode, name)
+        fd = os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, mode)
+        try:
+            os.fchown(fd, ctx.uid, ctx.gid)
+            entry = self.looked_up(parent_inode, name)
+        except BaseException:
+            os.close(fd)
+            raise
+        return pyfuse3.FileInfo(fh=fd, keep_cache=True), entry
+
+    @fuse_errors
+    async def read(self, fh: int, off: int, size: int) -> bytes:
+        self.requests += 1
+        return os.pread(fh, size, off)
+
+    @fuse_errors
+    async def write(self, fh: int, off: int, buf: bytes) -> int:
+        return os.pwrite(fh, buf, off)
+
+    async def flush(self, fh: int) -> None:
+        return None
+
+    @fuse_errors
+    async def release(self, fh: int) -> None:
+        os.close(fh)
+
+    @fuse_errors
+    async def fsync(self, fh: int, datasync: bool) -> None:
+        if datasync:
+            os.fdatasync(fh)
+        else:
+            os.fsync(fh)
+
+    # ---- directories ---------------------------------------------------------------
+
+    @fuse_errors
+    async def opendir(self, inode: int, ctx: pyfuse3.RequestContext) -> int:
+        self.requests += 1
+        path = self.path_of(inode)
+        names = [] if self.stat_path(path) is None else os.listdir(path)
+        prefix = path.rstrip(b"/") + b"/"
+        for synthetic in sorted(self.synthetic):
+            name = synthetic.removeprefix(prefix)
+            if synthetic.startswith(prefix) and b"/" not in name and name not in names:
+                names.append(name)
+        handle = self.next_directory_handle
+        self.next_directory_handle += 1
+        self.directories[handle] = DirectorySnapshot(inode, names)
+        return handle
+
+    @fuse_errors
+    async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
+        self.requests += 1
+        snapshot = self.directories[fh]
+        for index in range(start_id, len(snapshot.names)):
+            name = snapshot.names[index]
+            try:
+                inode, entry = self.entry_for(snapshot.inode, name)
+            except OSError:
+                continue  # gone since opendir
+            if not pyfuse3.readdir_reply(token, name, entry, index + 1):
+                self.drop_if_unused(inode)
+                break
+            self.nodes[inode].lookups += 1
+
+    async def releasedir(self, fh: int) -> None:
+        self.directories.pop(fh, None)
+
+    @fuse_errors
+    async def fsyncdir(self, fh: int, datasync: bool) -> None:
+        fd = os.open(self.path_of(self.directories[fh].inode), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    @fuse_errors
+    async def statfs(self, ctx: pyfuse3.RequestContext) -> pyfuse3.StatvfsData:
+        result = os.statvfs(b"/")
+        data = pyfuse3.StatvfsData()
+        for name in (
+            "f_bsize",
+            "f_frsize",
+            "f_blocks",
+            "f_bfree",
+            "f_bavail",
+            "f_files",
+            "f_ffree",
+            "f_favail",
+            "f_namemax",
+        ):
+            setattr(data, name, getattr(result, name))
+        return data
+
+    async def access(self, inode: int, mode: int, ctx: pyfuse3.RequestContext) -> bool:
+        return True  # the kernel checks permissions (default_permissions)
+
+    # ---- extended attributes -------------------------------------------------------
+
+    @fuse_errors
+    async def getxattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> bytes:
+        return os.getxattr(self.path_of(inode), name, follow_symlinks=False)
+
+    @fuse_errors
+    async def setxattr(
+        self, inode: int, name: bytes, value: bytes, ctx: pyfuse3.RequestContext
+    ) -> None:
+        os.setxattr(self.path_of(inode), name, value, follow_symlinks=False)
+
+    @fuse_errors
+    async def listxattr(self, inode: int, ctx: pyfuse3.RequestContext) -> list[bytes]:
+        names = os.listxattr(self.path_of(inode), follow_symlinks=False)
+        return [os.fsencode(name) for name in names]
+
+    @fuse_errors
+    async def removexattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
+        os.removexattr(self.path_of(inode), name, follow_symlinks=False)
