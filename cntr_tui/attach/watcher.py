@@ -143,6 +143,8 @@ class ContainerWatcher:
         self.initial = initial
         self.containers: dict[tuple[str, str], Container] = {}
         self.warnings: list[str] = []
+        # Set once the first listing is in `containers`: what starts later is "added".
+        self.listed = asyncio.Event()
         self._events: _DockerEvents | None = None
 
     async def __aenter__(self) -> ContainerWatcher:
@@ -175,6 +177,7 @@ class ContainerWatcher:
             self._events.start()
         try:
             changes = await self._list()
+            self.listed.set()
             if self.initial:
                 for change in changes:
                     yield change
