@@ -21,18 +21,17 @@ RUNTIME = "nspawn"
 LAUNCHER = "systemd-nspawn"
 # Options of systemd-nspawn whose value may be the next argument: skipping them keeps
 # a value like `/src:/dst` from being taken for the command.
-OPTIONS_WITH_VALUE = frozenset(
-    (
-        "-u --user -E --setenv -p --port -S --slice -L --selinux-context --chdir --bind "
-        "--bind-ro --tmpfs --overlay --overlay-ro --inaccessible --hostname --uuid "
-        "--property --capability --drop-capability --network-interface --network-macvlan "
-        "--network-ipvlan --network-bridge --network-zone --network-veth-extra "
-        "--network-namespace-path --link-journal --register --console --resolv-conf "
-        "--timezone --kill-signal --personality --pivot-root --rlimit --oom-score-adjust "
-        "--cpu-affinity --system-call-filter --template --notify-ready --load-credential "
-        "--set-credential --oci-bundle --private-users-ownership"
-    ).split()  # noqa: SIM905
+_OPTIONS_WITH_VALUE = (
+    "-u --user -E --setenv -p --port -S --slice -L --selinux-context --chdir --bind "
+    "--bind-ro --tmpfs --overlay --overlay-ro --inaccessible --hostname --uuid "
+    "--property --capability --drop-capability --network-interface --network-macvlan "
+    "--network-ipvlan --network-bridge --network-zone --network-veth-extra "
+    "--network-namespace-path --link-journal --register --console --resolv-conf "
+    "--timezone --kill-signal --personality --pivot-root --rlimit --oom-score-adjust "
+    "--cpu-affinity --system-call-filter --template --notify-ready --load-credential "
+    "--set-credential --oci-bundle --private-users-ownership"
 )
+OPTIONS_WITH_VALUE = frozenset(_OPTIONS_WITH_VALUE.split())
 NO_MACHINED = ("Failed to connect to bus", "has not been booted with systemd")
 
 
