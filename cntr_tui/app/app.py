@@ -15,7 +15,7 @@ from textual.binding import Binding
 
 from cntr_tui.app.commands import CntrCommands
 from cntr_tui.app.listing import PendingBreakpoints
-from cntr_tui.app.screens.containers import ContainersScreen
+from cntr_tui.app.screens.containers import ContainersScreen, Lister
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.attach.container import Container
 
@@ -62,9 +62,15 @@ class CntrApp(App[None]):
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette"),
     ]
 
-    def __init__(self, focus: Container | None = None, theme: str | None = None) -> None:
+    def __init__(
+        self,
+        focus: Container | None = None,
+        theme: str | None = None,
+        lister: Lister | None = None,
+    ) -> None:
         super().__init__()
         self.focus_container = focus
+        self.lister = lister
         self.pending_breakpoints = PendingBreakpoints()
         self.theme = theme or os.environ.get("CNTR_TUI_THEME", DARK_THEME)
         self.quitting: asyncio.Task[None] | None = None
@@ -73,7 +79,7 @@ class CntrApp(App[None]):
     def on_mount(self) -> None:
         self.user_keymap = load_keymap(keymap_path())
         self.set_keymap(self.user_keymap)
-        self.push_screen(ContainersScreen(focus=self.focus_container))
+        self.push_screen(ContainersScreen(focus=self.focus_container, lister=self.lister))
         if not self.is_headless:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.on_sigterm)
 

@@ -7,13 +7,15 @@ mapped in one place.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cntr_tui.attach.container import Container
+
+CLOSE_TIMEOUT = 10.0
 
 
 class DebugUnavailable(Exception):
@@ -216,17 +218,25 @@ class DebugConnection:
         return None, tuple(looked)
 
     def alive(self) -> bool:
-        return os.path.exists(f"/proc/{self.host_pid}")
+        """False once the process is gone or a zombie (a killed, traced process stays a
+        zombie until gdb, which is not waiting while it is stopped, reaps it)."""
+        try:
+            with open(f"/proc/{self.host_pid}/stat", encoding="utf-8") as stat:
+                state = stat.read().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X")
 
     async def close(self) -> None:
         """Detach (the process keeps running), stop gdb, end the attach session."""
         gdb, self.gdb = self.gdb, None
         if gdb is not None:
-            for names in (("detach",), ("close", "stop", "exit")):
+            steps = (("detach",), ("close",)) if self.alive() else (("close",),)
+            for names in steps:
                 method = first_method(gdb, *names)
                 if method is not None:
                     with contextlib.suppress(Exception):
-                        await method()
+                        await asyncio.wait_for(method(), CLOSE_TIMEOUT)
         session, self.attach_session = self.attach_session, None
         if session is not None:
             method = first_method(session, "close", "stop")
@@ -234,4 +244,4 @@ class DebugConnection:
                 with contextlib.suppress(Exception):
                     result = method()
                     if hasattr(result, "__await__"):
-                        await result
+                        await asyncio.wait_for(result, CLOSE_TIMEOUT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,11 +16,20 @@ from textual.worker import get_current_worker
 from cntr_tui.app.facts import ContainerFacts, read_facts
 from cntr_tui.app.listing import ListingResult, fetch_listing
 from cntr_tui.attach.container import Container
+
+try:
+    from cntr_tui.attach.watcher import ContainerWatcher, watch_containers
+except ImportError:  # an older build without live updates: poll instead
+    ContainerWatcher = None  # type: ignore[assignment,misc]
+    watch_containers = None  # type: ignore[assignment]
 from cntr_tui.widgets.container_details import ContainerDetails
 from cntr_tui.widgets.container_table import ContainerTable
 from cntr_tui.widgets.status_line import StatusLine
 
 REFRESH_SECONDS = 2.0
+UPTIME_SECONDS = 5.0
+BATCH_SECONDS = 0.05
+Lister = Callable[[], ListingResult]
 EMPTY_MESSAGE = (
     "No running containers found on this machine.\n\n"
     "Start the demo container with:  cntr-tui demo\n"
@@ -49,11 +60,14 @@ class ContainersScreen(Screen[None]):
             super().__init__()
             self.result = result
 
-    def __init__(self, focus: Container | None = None) -> None:
+    def __init__(self, focus: Container | None = None, lister: Lister | None = None) -> None:
+        """`lister` replaces the live watcher with polling that function (fixed data)."""
         super().__init__()
+        self.lister = lister
         self.focus_key = focus.key if focus is not None else None
         self.listed_once = False
         self.last_warnings: tuple[str, ...] = ()
+        self.flush_pending = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,12 +92,43 @@ class ContainersScreen(Screen[None]):
         self.query_one("#empty").display = False
         self.table.focus()
         self.status.busy = "listing containers…"
-        self.action_refresh()
-        self.set_interval(REFRESH_SECONDS, self.refresh_quietly)
+        if self.lister is None and watch_containers is not None:
+            self.follow_containers()
+            self.set_interval(UPTIME_SECONDS, self.refresh_uptimes)
+        else:
+            self.action_refresh()
+            self.set_interval(REFRESH_SECONDS, self.refresh_quietly)
 
     def refresh_quietly(self) -> None:
         if self.is_current:
             self.list_containers()
+
+    def refresh_uptimes(self) -> None:
+        if self.is_current and self.listed_once:
+            self.table.rebuild()
+
+    @work(group="watcher", exit_on_error=False)
+    async def follow_containers(self) -> None:
+        """Changes from the watcher (docker events, /proc namespaces), applied in batches."""
+        assert watch_containers is not None
+        try:
+            async with watch_containers() as watcher:
+                async for _change in watcher:
+                    if not self.flush_pending:
+                        self.flush_pending = True
+                        self.set_timer(BATCH_SECONDS, lambda w=watcher: self.flush_changes(w))
+        except Exception as error:  # the watcher failed: say so, fall back to polling
+            self.status.state = f"⚠ live updates stopped ({error}); polling instead"
+            self.set_interval(REFRESH_SECONDS, self.refresh_quietly)
+
+    def flush_changes(self, watcher: ContainerWatcher) -> None:
+        self.flush_pending = False
+        self.show_listing(
+            ListingResult(
+                containers=tuple(watcher.containers.values()),
+                warnings=tuple(watcher.warnings),
+            )
+        )
 
     def action_refresh(self) -> None:
         self.status.busy = "listing containers…"
@@ -91,7 +136,7 @@ class ContainersScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="listing")
     def list_containers(self) -> None:
-        result = fetch_listing()
+        result = (self.lister or fetch_listing)()
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show_listing, result)
 
