@@ -1,9 +1,175 @@
-"""`cntr-tui gdb`: filled in by the gdb engine work."""
+"""`cntr-tui gdb [-t TYPES] [--pid PID] CONTAINER [--batch] [-ex CMD]...`
+
+gdb attaches to the container's main process (or `--pid`, a PID as the container sees
+it), inside an attach session when one can be started, so that PIDs, threads and files
+are the container's. `--batch` runs the `-ex` commands over MI, prints their console
+output and detaches (the process runs on); otherwise gdb's own console opens, with the
+same symbol setup given as `-iex` commands.
+"""
+
+from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cntr_tui.errors import UserError
+from cntr_tui.gdb.launch import HostLauncher, Launcher, Placement
+from cntr_tui.gdb.session import GdbSession
+from cntr_tui.gdb.symbols import compile_directories, gdb_settings, source_directory_rules
+
+
+@dataclass(frozen=True)
+class Target:
+    """The process to debug: its host PID, its PID in its own namespace, and the
+    container it belongs to (None for a bare host PID)."""
+
+    host_pid: int
+    namespace_pid: int
+    container: object | None
+    label: str
+
+
+def namespace_pid(host_pid: int) -> int:
+    """The PID of a host process as its own PID namespace sees it (last NSpid field)."""
+    try:
+        with open(f"/proc/{host_pid}/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except OSError as error:
+        raise UserError(f"process {host_pid} is gone") from error
+    return host_pid
+
+
+def pid_namespace(host_pid: int) -> int:
+    try:
+        return os.stat(f"/proc/{host_pid}/ns/pid").st_ino
+    except OSError as error:
+        raise UserError(f"process {host_pid} is gone") from error
+
+
+def host_pid_of(container_host_pid: int, pid_in_container: int) -> int:
+    """The host PID of `pid_in_container`, a PID in the namespace of a container process."""
+    namespace = pid_namespace(container_host_pid)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}/ns/pid").st_ino != namespace:
+                continue
+        except OSError:
+            continue
+        try:
+            if namespace_pid(int(entry)) == pid_in_container:
+                return int(entry)
+        except UserError:
+            continue
+    raise UserError(f"no process {pid_in_container} in the container's PID namespace")
+
+
+def find_target(word: str, types: Sequence[str] | None, pid: int | None) -> Target:
+    container = None
+    try:
+        from cntr_tui.attach.lookup import resolve
+    except ImportError:
+        resolve = None  # type: ignore[assignment]
+    if resolve is not None:
+        container = resolve(word, types)
+        main_pid, label = int(container.pid), f"{container.runtime} {container.name}"
+    elif word.isdigit() and os.path.isdir(f"/proc/{word}"):
+        main_pid, label = int(word), f"process {word}"
+    else:
+        raise UserError(f"no container {word!r} (container look-up is not available: give a PID)")
+    host_pid = host_pid_of(main_pid, pid) if pid is not None else main_pid
+    return Target(host_pid, namespace_pid(host_pid), container, label)
+
+
+async def make_launcher(target: Target) -> tuple[Launcher, int, str | None]:
+    """The launcher, the PID gdb must attach to, and a note when we fell back."""
+    try:
+        from cntr_tui.gdb.attached import AttachLauncher, attach_available
+    except ImportError:
+        AttachLauncher = None
+    if AttachLauncher is not None and target.container is not None and attach_available():
+        launcher = await AttachLauncher.start(target.container)
+        return launcher, target.namespace_pid, None
+    note = (
+        f"no attach session available: host gdb on host PID {target.host_pid}, "
+        f"container files through /proc/{target.host_pid}/root"
+    )
+    return HostLauncher(target_host_pid=target.host_pid), target.host_pid, note
+
+
+async def run_batch(target: Target, commands: Sequence[str]) -> int:
+    launcher, pid, note = await make_launcher(target)
+    if note:
+        print(f"cntr-tui: {note}", file=sys.stderr)
+    try:
+        session = await GdbSession.start(launcher)
+    except (OSError, RuntimeError) as error:
+        await launcher.close()
+        raise UserError(f"gdb did not start: {error}") from error
+    status = 0
+    try:
+        attached = await session.attach(pid)
+        if not attached.ok:
+            raise UserError(f"gdb could not attach to {target.label} (PID {pid}): {attached.error}")
+        for command in commands:
+            output = await session.cli(command)
+            if output.ok:
+                sys.stdout.write(output.value or "")
+            else:
+                print(f"gdb: {command}: {output.error}", file=sys.stderr)
+                status = 1
+            sys.stdout.flush()
+            if session.state == "ended":
+                break
+        if session.state != "ended":
+            detached = await session.detach()
+            if not detached.ok:
+                raise UserError(f"detaching failed: {detached.error}")
+    finally:
+        await session.close()
+    return status
+
+
+def interactive_argv(
+    placement: Placement, pid: int, executable_on_host: str, commands: Sequence[str] = ()
+) -> list[str]:
+    argv = ["gdb", "--nx", "--quiet"]
+    for name, value in gdb_settings(placement):
+        argv += ["-iex", f"set {name} {value}"]
+    folders = compile_directories(executable_on_host)
+    for recorded, actual in source_directory_rules(placement, folders):
+        argv += ["-iex", f"set substitute-path {recorded} {actual}"]
+    argv += ["-p", str(pid)]
+    for command in commands:
+        argv += ["-ex", command]
+    return argv
+
+
+async def run_interactive(target: Target, commands: Sequence[str]) -> int:
+    launcher, pid, note = await make_launcher(target)
+    if note:
+        print(f"cntr-tui: {note}", file=sys.stderr)
+    try:
+        argv = interactive_argv(launcher.placement, pid, f"/proc/{target.host_pid}/exe", commands)
+        interactive = getattr(launcher, "run_interactive", None)
+        if interactive is None:
+            raise UserError("this launcher cannot run an interactive gdb")
+        return await interactive(argv)
+    finally:
+        await launcher.close()
 
 
 def run_gdb(args: argparse.Namespace) -> int:
-    raise UserError("gdb is not available in this build yet")
+    target = find_target(args.container, args.types, args.pid)
+    if args.batch:
+        return asyncio.run(run_batch(target, args.ex))
+    if not sys.stdin.isatty():
+        raise UserError("an interactive gdb needs a terminal: use --batch with -ex commands")
+    return asyncio.run(run_interactive(target, args.ex))

@@ -1,0 +1,152 @@
+"""Typed events a GdbSession emits, made from gdb's async and stream records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cntr_tui.gdb.records import Breakpoint, Frame, SharedLibrary, to_int
+from cntr_tui.gdb.transport import MiRecord
+
+EndKind = Literal["detached", "inferior-exited", "gdb-exited", "container-stopped", "closed"]
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """`*stopped`: `thread_id` is the thread that stopped (the selected one after it)."""
+
+    reason: str
+    thread_id: int | None
+    frame: Frame | None
+    all_threads: bool
+    signal_name: str | None = None
+    breakpoint_number: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Running:
+    """`*running`: `thread_id` None means every thread."""
+
+    thread_id: int | None
+
+
+@dataclass(frozen=True)
+class ThreadCreated:
+    thread_id: int
+
+
+@dataclass(frozen=True)
+class ThreadExited:
+    thread_id: int
+
+
+@dataclass(frozen=True)
+class LibraryLoaded:
+    library: SharedLibrary
+
+
+@dataclass(frozen=True)
+class LibraryUnloaded:
+    path: str
+
+
+@dataclass(frozen=True)
+class BreakpointCreated:
+    breakpoint: Breakpoint
+
+
+@dataclass(frozen=True)
+class BreakpointModified:
+    breakpoint: Breakpoint
+
+
+@dataclass(frozen=True)
+class BreakpointDeleted:
+    number: str
+
+
+@dataclass(frozen=True)
+class ConsoleOutput:
+    text: str
+
+
+@dataclass(frozen=True)
+class TargetOutput:
+    text: str
+
+
+@dataclass(frozen=True)
+class LogOutput:
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    """The end of the session: nothing more will follow. `reason` is for people."""
+
+    kind: EndKind
+    reason: str
+
+
+Event = (
+    Stopped
+    | Running
+    | ThreadCreated
+    | ThreadExited
+    | LibraryLoaded
+    | LibraryUnloaded
+    | BreakpointCreated
+    | BreakpointModified
+    | BreakpointDeleted
+    | ConsoleOutput
+    | TargetOutput
+    | LogOutput
+    | SessionEnded
+)
+
+
+def stopped_from_mi(payload: dict[str, Any]) -> Stopped:
+    frame = payload.get("frame")
+    stopped = payload.get("stopped-threads", "all")
+    return Stopped(
+        reason=str(payload.get("reason", "unknown")),
+        thread_id=to_int(payload.get("thread-id")),
+        frame=Frame.from_mi(frame) if isinstance(frame, dict) else None,
+        all_threads=stopped == "all",
+        signal_name=payload.get("signal-name"),
+        breakpoint_number=payload.get("bkptno"),
+        exit_code=to_int(payload.get("exit-code"), 8),
+    )
+
+
+def event_from_record(record: MiRecord) -> Event | None:
+    """The typed event for an async or stream record; None for the rest."""
+    payload = record.payload if isinstance(record.payload, dict) else {}
+    match record.kind, record.klass:
+        case "exec", "stopped":
+            return stopped_from_mi(payload)
+        case "exec", "running":
+            thread = payload.get("thread-id", "all")
+            return Running(None if thread == "all" else to_int(thread))
+        case "notify", "thread-created":
+            return ThreadCreated(to_int(payload.get("id")) or 0)
+        case "notify", "thread-exited":
+            return ThreadExited(to_int(payload.get("id")) or 0)
+        case "notify", "library-loaded":
+            return LibraryLoaded(SharedLibrary.from_mi(payload))
+        case "notify", "library-unloaded":
+            return LibraryUnloaded(str(payload.get("target-name") or payload.get("id")))
+        case "notify", "breakpoint-created":
+            return BreakpointCreated(Breakpoint.from_mi(payload.get("bkpt", {})))
+        case "notify", "breakpoint-modified":
+            return BreakpointModified(Breakpoint.from_mi(payload.get("bkpt", {})))
+        case "notify", "breakpoint-deleted":
+            return BreakpointDeleted(str(payload.get("id")))
+        case "console", _:
+            return ConsoleOutput(str(record.payload))
+        case "target", _:
+            return TargetOutput(str(record.payload))
+        case "log", _:
+            return LogOutput(str(record.payload))
+    return None

@@ -1,0 +1,181 @@
+"""Where gdb runs, and how we see its files: the injectable launcher of a GdbSession.
+
+A launcher starts `gdb --interpreter=mi3` and hands back its pipes (`GdbProcess`),
+plus a `Placement`: how gdb names the container's root (its sysroot) and how a path
+gdb uses maps to a path this (host) process can open, for the source and symbol checks.
+
+- `HostLauncher`: the host's gdb on the host, sysroot `/proc/PID/root` (a baseline and
+  the fallback; gdb then warns about different PID namespaces).
+- `cntr_tui.gdb.attached.AttachLauncher`: gdb inside an attach session, sysroot
+  `/var/lib/cntr`, PIDs as the container sees them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+HOST_DEBUG_DIR = "/usr/lib/debug"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How the gdb process sees the world.
+
+    `container_root`: the container's `/` as gdb names it (`/var/lib/cntr`, or
+    `/proc/HOSTPID/root` from the host; "" when the target shares our root).
+    `container_root_on_host`: the same folder as this process can open it.
+    `host_root`: the host's `/` as gdb names it ("" means gdb's own `/`).
+    `container_host_pid`: a host PID of a process in the container (to tell a stopped
+    container from a crashed gdb); None when unknown.
+    `inside_session`: True when gdb runs in the container's namespaces.
+    """
+
+    container_root: str = ""
+    container_root_on_host: str = ""
+    host_root: str = ""
+    container_host_pid: int | None = None
+    inside_session: bool = False
+    description: str = "host gdb"
+
+    def to_host(self, path: str) -> str:
+        """A path as gdb names it -> the path this process opens for the same file."""
+        root = self.container_root.rstrip("/")
+        if root and (path == root or path.startswith(root + "/")):
+            return self.container_root_on_host.rstrip("/") + path[len(root) :]
+        return self.host_root.rstrip("/") + path if self.host_root else path
+
+    def in_container(self, path: str) -> str:
+        """A path under the container's root (as gdb names it) -> the container's path."""
+        root = self.container_root.rstrip("/")
+        if root and (path == root or path.startswith(root + "/")):
+            return path[len(root) :] or "/"
+        return path
+
+    def container_path(self, path_in_container: str) -> str:
+        """A path in the container -> the same file as gdb names it."""
+        root = self.container_root.rstrip("/")
+        return root + path_in_container if root else path_in_container
+
+
+class GdbProcess(Protocol):
+    """A started gdb: we write MI to `stdin_fd` and read MI from `stdout_fd` (both ours
+    to close). `wait()` returns the exit status; `kill()` is safe to call twice."""
+
+    stdin_fd: int
+    stdout_fd: int
+
+    async def wait(self) -> int | None: ...
+
+    def kill(self) -> None: ...
+
+
+class Launcher(Protocol):
+    placement: Placement
+
+    async def spawn(self, argv: Sequence[str]) -> GdbProcess: ...
+
+    async def close(self) -> None: ...
+
+
+class PopenGdbProcess:
+    """A gdb child of this process, with its pipes and a pidfd to await its exit."""
+
+    def __init__(self, process: subprocess.Popen[bytes], stdin_fd: int, stdout_fd: int):
+        self._process = process
+        self.stdin_fd = stdin_fd
+        self.stdout_fd = stdout_fd
+        self.pid = process.pid
+
+    async def wait(self) -> int | None:
+        if self._process.poll() is not None:
+            return self._process.returncode
+        loop = asyncio.get_running_loop()
+        pidfd = os.pidfd_open(self._process.pid)
+        try:
+            exited = loop.create_future()
+            loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+            try:
+                await exited
+            finally:
+                loop.remove_reader(pidfd)
+        finally:
+            os.close(pidfd)
+        return self._process.wait()
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.send_signal(signal.SIGKILL)
+
+
+def spawn_with_pipes(argv: Sequence[str], **popen_kwargs: object) -> PopenGdbProcess:
+    """Start `argv` with fresh O_CLOEXEC pipes on stdin/stdout; stderr joins stdout."""
+    to_gdb_read, to_gdb_write = os.pipe2(os.O_CLOEXEC)
+    from_gdb_read, from_gdb_write = os.pipe2(os.O_CLOEXEC)
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=to_gdb_read,
+            stdout=from_gdb_write,
+            stderr=from_gdb_write,
+            start_new_session=True,  # a Ctrl-C in our terminal is not gdb's business
+            **popen_kwargs,  # type: ignore[arg-type]
+        )
+    except BaseException:
+        for fd in (to_gdb_write, from_gdb_read):
+            os.close(fd)
+        raise
+    finally:
+        os.close(to_gdb_read)
+        os.close(from_gdb_write)
+    return PopenGdbProcess(process, to_gdb_write, from_gdb_read)
+
+
+class HostLauncher:
+    """The host's gdb as our child.
+
+    With `target_host_pid`, the container's files are read through `/proc/PID/root`
+    (the fallback when no attach session is available); `root` names that folder
+    explicitly instead (a root file system folder on the host, as in the tests).
+    """
+
+    def __init__(
+        self, target_host_pid: int | None = None, gdb: str = "gdb", root: str | None = None
+    ):
+        self.gdb = gdb
+        if root is None and target_host_pid is not None and not _same_root(target_host_pid):
+            root = f"/proc/{target_host_pid}/root"
+        self.placement = Placement(
+            container_root=root or "",
+            container_root_on_host=root or "",
+            container_host_pid=target_host_pid,
+            description=f"host gdb, container files at {root}" if root else "host gdb",
+        )
+
+    async def spawn(self, argv: Sequence[str]) -> GdbProcess:
+        return spawn_with_pipes([self.gdb, *argv[1:]])
+
+    async def run_interactive(self, argv: Sequence[str]) -> int:
+        """Run gdb's own console on our terminal; its exit status."""
+        process = await asyncio.create_subprocess_exec(self.gdb, *argv[1:])
+        return await process.wait()
+
+    async def close(self) -> None:
+        return None
+
+
+def _same_root(pid: int) -> bool:
+    try:
+        return (
+            os.stat(f"/proc/{pid}/root").st_ino == os.stat("/").st_ino
+            and os.stat(f"/proc/{pid}/root").st_dev == os.stat("/").st_dev
+        )
+    except OSError:
+        return False

@@ -1,0 +1,700 @@
+"""GdbSession: the asyncio API the app awaits. One session = one gdb = one attach.
+
+    session = await GdbSession.start(launcher)          # gdb up, symbol setup applied
+    stop = (await session.attach(pid)).unwrap()         # all threads stopped
+    threads = (await session.threads()).unwrap()
+    async for event in session.events(): ...            # Stopped, Running, SessionEnded...
+    await session.detach()                              # the process runs on; gdb exits
+
+Every command returns a `Result` (value or gdb's error message) and never raises for
+gdb's errors, so a typo in an expression does not end the session. The session ends,
+with exactly one `SessionEnded` event, when it is detached or closed, when the inferior
+exits or is killed, or when gdb dies (for example with the container).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Literal
+
+from cntr_tui.gdb import symbols
+from cntr_tui.gdb.events import (
+    EndKind,
+    Event,
+    Running,
+    SessionEnded,
+    Stopped,
+    event_from_record,
+)
+from cntr_tui.gdb.launch import GdbProcess, Launcher, Placement
+from cntr_tui.gdb.records import (
+    Breakpoint,
+    Frame,
+    Instruction,
+    MemoryBlock,
+    Register,
+    Result,
+    SharedLibrary,
+    Thread,
+    Variable,
+    as_list,
+    to_int,
+)
+from cntr_tui.gdb.transport import MiRecord, MiResult, MiTransport, mi_quote
+
+State = Literal["starting", "detached", "stopped", "running", "ended"]
+GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
+STOP_TIMEOUT = 30.0
+
+
+class GdbSession:
+    """Drive one gdb over MI. Create with `await GdbSession.start(launcher)`."""
+
+    def __init__(self, process: GdbProcess, placement: Placement, launcher: Launcher | None):
+        self.placement = placement
+        self.state: State = "starting"
+        self.pid: int | None = None
+        self.last_stop: Stopped | None = None
+        self.ended: SessionEnded | None = None
+        self.selected_thread: int | None = None
+        self.selected_frame: int = 0
+        self.source_rules: dict[str, str] = {}
+        self.executable_path: str | None = None
+        self._process = process
+        self._launcher = launcher
+        self._listeners: list[Callable[[Event], None]] = []
+        self._queues: list[asyncio.Queue[Event]] = []
+        self._stop_waiters: list[asyncio.Future[Stopped]] = []
+        self._detaching = False
+        self._closing = False
+        self.non_stop = False
+        self._background: set[asyncio.Task[Any]] = set()
+        self._register_names: list[str] | None = None
+        self._transport = MiTransport(process.stdout_fd, process.stdin_fd, self._on_record)
+        self._watcher: asyncio.Task[None] | None = None
+
+    # ----- life cycle -----------------------------------------------------------------
+
+    @classmethod
+    async def start(
+        cls,
+        launcher: Launcher,
+        *,
+        non_stop: bool = False,
+        gdb_args: Sequence[str] = (),
+    ) -> GdbSession:
+        """Start gdb through `launcher` and apply the symbol setup (sysroot, debug
+        folders, pagination and confirmations off, non-stop when asked)."""
+        process = await launcher.spawn([*GDB_ARGS, *gdb_args])
+        session = cls(process, launcher.placement, launcher)
+        await session._transport.start()
+        session._watcher = asyncio.create_task(session._watch_gdb())
+        for command in ["-gdb-set mi-async on"] + [
+            f"-gdb-set {name} {value}"
+            for name, value in symbols.gdb_settings(launcher.placement, non_stop)
+        ]:
+            result = await session._transport.send(command)
+            if not result.ok:
+                await session.close()
+                raise RuntimeError(f"gdb refused `{command}`: {result.error}")
+        session.state = "detached"
+        session.non_stop = non_stop
+        return session
+
+    async def _watch_gdb(self) -> None:
+        reason = await self._transport.closed
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._process.wait(), 5)
+        if self.ended is None:
+            container_gone = self.placement.container_host_pid is not None and not os.path.exists(
+                f"/proc/{self.placement.container_host_pid}"
+            )
+            kind: EndKind = "container-stopped" if container_gone else "gdb-exited"
+            what = "the container stopped" if container_gone else "gdb exited"
+            self._end(kind, f"{what} ({reason})")
+
+    async def close(self) -> None:
+        """End the session without detaching first (gdb exits; the kernel detaches)."""
+        if self._closing:
+            return
+        self._closing = True
+        if not self._transport.is_closed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._transport.send("-gdb-exit"), 5)
+        self._process.kill()
+        self._transport.close()
+        if self._watcher is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._watcher, 5)
+        self._end("closed", "session closed")
+        if self._launcher is not None:
+            await self._launcher.close()
+
+    async def __aenter__(self) -> GdbSession:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # ----- events ---------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener(event)` for each event, in order, on the event loop."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Event], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every event from now on; ends after `SessionEnded`."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        if self.ended is not None:
+            yield self.ended
+            return
+        self._queues.append(queue)
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if isinstance(event, SessionEnded):
+                    return
+        finally:
+            with contextlib.suppress(ValueError):
+                self._queues.remove(queue)
+
+    def _emit(self, event: Event) -> None:
+        if self.ended is not None and event is not self.ended:
+            return  # nothing follows the end
+        for queue in self._queues:
+            queue.put_nowait(event)
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _end(self, kind: EndKind, reason: str) -> None:
+        if self.ended is not None:
+            return
+        self.state = "ended"
+        self.ended = SessionEnded(kind, reason)
+        for waiter in self._stop_waiters:
+            if not waiter.done():
+                waiter.set_exception(SessionEndedError(reason))
+        self._stop_waiters.clear()
+        self._emit(self.ended)
+        if kind != "closed":
+            # Nothing left to debug: gdb and the launcher (attach session) go too.
+            task = asyncio.get_running_loop().create_task(self.close())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def _on_record(self, record: MiRecord) -> None:
+        payload = record.payload if isinstance(record.payload, dict) else {}
+        if record.kind == "notify" and record.klass == "thread-group-exited":
+            if self._detaching:
+                self._end("detached", f"detached from process {self.pid}")
+            elif "exit-code" in payload:
+                self._end("inferior-exited", f"process {self.pid} exited")
+            else:
+                self._end("inferior-exited", f"process {self.pid} is gone")
+            return
+        if record.kind == "notify" and record.klass == "thread-selected":
+            self.selected_thread = to_int(payload.get("id"))
+            frame = payload.get("frame")
+            self.selected_frame = to_int(frame.get("level")) or 0 if isinstance(frame, dict) else 0
+        event = event_from_record(record)
+        if event is None:
+            return
+        if isinstance(event, Stopped):
+            self._on_stopped(event)
+        elif isinstance(event, Running) and self.state not in ("ended", "detached"):
+            self.state = "running"
+        self._emit(event)
+        if isinstance(event, Stopped) and event.reason in ("exited", "exited-signalled"):
+            how = f"signal {event.signal_name}" if event.signal_name else f"code {event.exit_code}"
+            self._end("inferior-exited", f"process {self.pid} exited with {how}")
+
+    def _on_stopped(self, stop: Stopped) -> None:
+        if self.state == "ended":
+            return
+        self.state = "stopped"
+        self.last_stop = stop
+        if stop.thread_id is not None:
+            self.selected_thread = stop.thread_id
+        self.selected_frame = 0
+        for waiter in self._stop_waiters:
+            if not waiter.done():
+                waiter.set_result(stop)
+        self._stop_waiters.clear()
+        if stop.frame is not None:
+            self._learn_source(stop.frame)
+
+    async def wait_stopped(self, timeout: float = STOP_TIMEOUT) -> Result[Stopped]:
+        """The current stop, or the next one; an error on timeout or session end."""
+        if self.state == "stopped" and self.last_stop is not None:
+            return Result(self.last_stop)
+        if self.state == "ended":
+            return Result(error=self.ended.reason if self.ended else "session ended")
+        waiter: asyncio.Future[Stopped] = asyncio.get_running_loop().create_future()
+        self._stop_waiters.append(waiter)
+        try:
+            return Result(await asyncio.wait_for(waiter, timeout))
+        except TimeoutError:
+            return Result(error=f"no stop within {timeout:g} s")
+        except SessionEndedError as error:
+            return Result(error=str(error))
+
+    # ----- raw access -----------------------------------------------------------------
+
+    async def command(self, mi_command: str) -> MiResult:
+        """Send one MI command; the raw result (also for errors)."""
+        if self.ended is not None:
+            return MiResult("error", {"msg": f"the session has ended: {self.ended.reason}"})
+        return await self._transport.send(mi_command)
+
+    async def cli(self, command: str) -> Result[str]:
+        """Run a CLI command (as typed at `(gdb)`); its console output."""
+        result = await self.command(f"-interpreter-exec console {mi_quote(command)}")
+        if not result.ok:
+            return Result(error=result.error)
+        if result.klass == "running":
+            self.state = "running"
+        return Result(result.console)
+
+    async def _call(self, mi_command: str) -> Result[dict[str, Any]]:
+        result = await self.command(mi_command)
+        return Result(result.payload) if result.ok else Result(error=result.error)
+
+    # ----- attach and run control -----------------------------------------------------
+
+    async def attach(
+        self, pid: int, host_pid: int | None = None, timeout: float = STOP_TIMEOUT
+    ) -> Result[Stopped]:
+        """Attach to `pid` (as gdb's PID namespace sees it) and wait until it stops.
+
+        `host_pid` (the same process as the host sees it; defaults to `pid` for a gdb
+        outside the container) lets us name the executable under the sysroot first.
+        """
+        if host_pid is None and not self.placement.inside_session:
+            host_pid = pid
+        if host_pid is not None and self.placement.container_root:
+            executable = symbols.executable_in_container(host_pid)
+            if executable is not None:
+                path = self.placement.container_path(executable)
+                loaded = await self.command(f"-file-exec-and-symbols {mi_quote(path)}")
+                if loaded.ok:
+                    self.executable_path = path
+        result = await self.command(f"-target-attach {pid}")
+        if not result.ok:
+            return Result(error=result.error)
+        self.pid = pid
+        stop = await self.wait_stopped(timeout)
+        if stop.ok:
+            await self._learn_executable_sources()
+        return stop
+
+    async def detach(self) -> Result[None]:
+        """Detach (gdb removes its breakpoints; the process runs on) and end gdb."""
+        if self.state == "ended":
+            return Result(error="session already ended")
+        if self.state == "running" and not self.non_stop:
+            interrupted = await self.interrupt()
+            if not interrupted.ok and self.state != "stopped":
+                return Result(error=f"cannot stop the process to detach: {interrupted.error}")
+        self._detaching = True
+        result = await self.command("-target-detach")
+        if not result.ok:
+            self._detaching = False
+            return Result(error=result.error)
+        self._end("detached", f"detached from process {self.pid}")
+        await self.close()
+        return Result(None)
+
+    async def _run(self, mi_command: str, thread_id: int | None = None) -> Result[None]:
+        thread = f" --thread {thread_id}" if thread_id is not None else ""
+        result = await self.command(f"{mi_command}{thread}")
+        if not result.ok:
+            return Result(error=result.error)
+        if result.klass == "running" and self.state != "ended":
+            self.state = "running"
+        return Result(None)
+
+    async def continue_(self, thread_id: int | None = None) -> Result[None]:
+        """Resume (all threads, or one in non-stop mode). Returns once running."""
+        if self.non_stop and thread_id is None:
+            return await self._run("-exec-continue --all")
+        return await self._run("-exec-continue", thread_id)
+
+    async def interrupt(self, timeout: float = STOP_TIMEOUT) -> Result[Stopped]:
+        """Stop the running process and wait for the stop."""
+        if self.state == "stopped" and self.last_stop is not None:
+            return Result(self.last_stop)
+        result = await self.command("-exec-interrupt --all" if self.non_stop else "-exec-interrupt")
+        if not result.ok:
+            return Result(error=result.error)
+        return await self.wait_stopped(timeout)
+
+    async def next(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-next", thread_id or self.selected_thread)
+
+    async def step(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-step", thread_id or self.selected_thread)
+
+    async def finish(self, thread_id: int | None = None) -> Result[None]:
+        frame = f" --frame {self.selected_frame}" if thread_id is None else ""
+        result = await self._run(f"-exec-finish{frame}", thread_id or self.selected_thread)
+        return result
+
+    async def until(self, location: str | None = None, thread_id: int | None = None):
+        command = f"-exec-until {location}" if location else "-exec-until"
+        return await self._run(command, thread_id or self.selected_thread)
+
+    async def stepi(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-step-instruction", thread_id or self.selected_thread)
+
+    async def nexti(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-next-instruction", thread_id or self.selected_thread)
+
+    # ----- selection ------------------------------------------------------------------
+
+    async def select_thread(self, thread_id: int) -> Result[Frame | None]:
+        result = await self._call(f"-thread-select {thread_id}")
+        if not result.ok:
+            return Result(error=result.error)
+        self.selected_thread = thread_id
+        self.selected_frame = 0
+        frame = (result.value or {}).get("frame")
+        return Result(Frame.from_mi(frame) if isinstance(frame, dict) else None)
+
+    async def select_frame(self, level: int, thread_id: int | None = None) -> Result[Frame]:
+        thread = thread_id or self.selected_thread
+        frames = await self.backtrace(thread, low=level, high=level)
+        if not frames.ok:
+            return Result(error=frames.error)
+        if not frames.value:
+            return Result(error=f"no frame {level}")
+        thread_option = f"--thread {thread} " if thread is not None else ""
+        selected = await self._call(f"-stack-select-frame {thread_option}{level}")
+        if not selected.ok:
+            return Result(error=selected.error)
+        self.selected_thread = thread
+        self.selected_frame = level
+        return Result(frames.value[0])
+
+    async def frame_up(self) -> Result[Frame]:
+        return await self.select_frame(self.selected_frame + 1)
+
+    async def frame_down(self) -> Result[Frame]:
+        if self.selected_frame == 0:
+            return Result(error="already at the innermost frame")
+        return await self.select_frame(self.selected_frame - 1)
+
+    def _context(self, thread_id: int | None, level: int | None) -> str:
+        thread = thread_id if thread_id is not None else self.selected_thread
+        options = f"--thread {thread} " if thread is not None else ""
+        frame = level if level is not None else self.selected_frame
+        return options + f"--frame {frame} "
+
+    # ----- inspection -----------------------------------------------------------------
+
+    async def threads(self) -> Result[list[Thread]]:
+        """Every thread with its top frame (LWPs as gdb's PID namespace sees them)."""
+        result = await self._call("-thread-info")
+        if not result.ok:
+            return Result(error=result.error)
+        threads = [Thread.from_mi(item) for item in as_list((result.value or {}).get("threads"))]
+        for thread in threads:
+            if thread.frame is not None:
+                self._learn_source(thread.frame)
+        return Result([self._with_source(thread) for thread in threads])
+
+    async def backtrace(
+        self, thread_id: int | None = None, low: int | None = None, high: int | None = None
+    ) -> Result[list[Frame]]:
+        thread = thread_id if thread_id is not None else self.selected_thread
+        options = f"--thread {thread} " if thread is not None else ""
+        bounds = f" {low} {high}" if low is not None and high is not None else ""
+        frames = await self._call(f"-stack-list-frames {options}{bounds}".rstrip())
+        if not frames.ok:
+            return Result(error=frames.error)
+        listed = []
+        for item in as_list((frames.value or {}).get("stack")):
+            frame = Frame.from_mi(item.get("frame", item) if isinstance(item, dict) else {})
+            self._learn_source(frame)
+            listed.append(self.resolve_frame(frame))
+        return Result(listed)
+
+    async def variables(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        """Arguments and locals of a frame, with values (structs as gdb prints them)."""
+        context = self._context(thread_id, level)
+        result = await self._call(f"-stack-list-variables {context}--all-values")
+        if not result.ok:
+            return Result(error=result.error)
+        return Result(
+            [Variable.from_mi(item) for item in as_list((result.value or {}).get("variables"))]
+        )
+
+    async def locals(self, thread_id: int | None = None, level: int | None = None):
+        found = await self.variables(thread_id, level)
+        return Result([v for v in found.value or [] if not v.is_argument], found.error)
+
+    async def arguments(self, thread_id: int | None = None, level: int | None = None):
+        found = await self.variables(thread_id, level)
+        return Result([v for v in found.value or [] if v.is_argument], found.error)
+
+    async def children(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        """The members of a struct/class/array expression (one level), via a var-object."""
+        context = self._context(thread_id, level)
+        created = await self._call(f"-var-create {context}- * {mi_quote(expression)}")
+        if not created.ok:
+            return Result(error=created.error)
+        name = str((created.value or {}).get("name"))
+        try:
+            listed = await self._call(f"-var-list-children --all-values {name}")
+            if not listed.ok:
+                return Result(error=listed.error)
+            children = []
+            for item in as_list((listed.value or {}).get("children")):
+                child = item.get("child", item) if isinstance(item, dict) else {}
+                children.append(
+                    Variable(
+                        name=str(child.get("exp", "?")),
+                        value=child.get("value"),
+                        type=child.get("type"),
+                        child_count=to_int(child.get("numchild")) or 0,
+                    )
+                )
+            return Result(children)
+        finally:
+            await self.command(f"-var-delete {name}")
+
+    async def evaluate(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[str]:
+        context = self._context(thread_id, level) if self.state == "stopped" else ""
+        result = await self._call(f"-data-evaluate-expression {context}{mi_quote(expression)}")
+        if not result.ok:
+            return Result(error=result.error)
+        return Result(str((result.value or {}).get("value", "")))
+
+    async def registers(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Register]]:
+        if self._register_names is None:
+            names = await self._call("-data-list-register-names")
+            if not names.ok:
+                return Result(error=names.error)
+            self._register_names = [
+                str(n) for n in as_list((names.value or {}).get("register-names"))
+            ]
+        context = self._context(thread_id, level)
+        values = await self._call(f"-data-list-register-values {context}x")
+        if not values.ok:
+            return Result(error=values.error)
+        registers = []
+        for item in as_list((values.value or {}).get("register-values")):
+            number = to_int(item.get("number"))
+            if number is None or number >= len(self._register_names):
+                continue
+            name = self._register_names[number]
+            if name:
+                registers.append(Register(number, name, str(item.get("value", ""))))
+        return Result(registers)
+
+    async def disassemble(
+        self,
+        thread_id: int | None = None,
+        level: int | None = None,
+        before: int = 8,
+        after: int = 16,
+    ) -> Result[tuple[list[Instruction], int | None]]:
+        """Instructions around the frame's PC, and the PC. Whole function when known."""
+        pc_text = await self.evaluate("$pc", thread_id, level)
+        if not pc_text.ok:
+            return Result(error=pc_text.error)
+        pc = to_int(str(pc_text.value).split()[0], 16) if pc_text.value else None
+        if pc is None:
+            return Result(error=f"no PC: {pc_text.value}")
+        result = await self._call(f"-data-disassemble -a {pc:#x} -- 0")
+        if not result.ok:
+            result = await self._call(f"-data-disassemble -s {pc:#x} -e {pc + 64:#x} -- 0")
+        if not result.ok:
+            return Result(error=result.error)
+        lines = [
+            Instruction.from_mi(item) for item in as_list((result.value or {}).get("asm_insns"))
+        ]
+        index = next((i for i, line in enumerate(lines) if line.address == pc), 0)
+        return Result((lines[max(0, index - before) : index + after], pc))
+
+    async def read_memory(self, address: int | str, length: int) -> Result[MemoryBlock]:
+        where = f"{address:#x}" if isinstance(address, int) else mi_quote(address)
+        result = await self._call(f"-data-read-memory-bytes {where} {length}")
+        if not result.ok:
+            return Result(error=result.error)
+        blocks = as_list((result.value or {}).get("memory"))
+        if not blocks:
+            return Result(error="no memory returned")
+        start = to_int(blocks[0].get("begin"), 16) or 0
+        data = b"".join(bytes.fromhex(block.get("contents", "")) for block in blocks)
+        return Result(MemoryBlock(start, data))
+
+    async def shared_libraries(self) -> Result[list[SharedLibrary]]:
+        result = await self._call("-file-list-shared-libraries")
+        if not result.ok:
+            return Result(error=result.error)
+        return Result(
+            [
+                SharedLibrary.from_mi(item)
+                for item in as_list((result.value or {}).get("shared-libraries"))
+            ]
+        )
+
+    async def executable(self) -> Result[str]:
+        """The main executable as gdb names it (under the sysroot inside a session)."""
+        if self.executable_path is not None:
+            return Result(self.executable_path)
+        result = await self._call("-list-thread-groups")
+        if not result.ok:
+            return Result(error=result.error)
+        for group in as_list((result.value or {}).get("groups")):
+            if group.get("executable"):
+                return Result(str(group["executable"]))
+        return Result(error="gdb knows no executable")
+
+    async def symbol_report(self) -> Result[list[symbols.ObjectSymbols]]:
+        """The main executable and every shared library: build-id, symbols, why missing."""
+        executable = await self.executable()
+        libraries = await self.shared_libraries()
+        if not libraries.ok:
+            return Result(error=libraries.error)
+        report = []
+        if executable.ok and executable.value:
+            report.append(symbols.describe_object(executable.value, self.placement, True))
+        for library in libraries.value or []:
+            report.append(
+                symbols.describe_object(library.host_path, self.placement, library.symbols_loaded)
+            )
+        return Result(report)
+
+    # ----- breakpoints ----------------------------------------------------------------
+
+    async def break_insert(
+        self,
+        location: str,
+        condition: str | None = None,
+        temporary: bool = False,
+        thread_id: int | None = None,
+    ) -> Result[Breakpoint]:
+        """A breakpoint at `function`, `file:line` or `*address`."""
+        options = " -t" if temporary else ""
+        if condition:
+            options += f" -c {mi_quote(condition)}"
+        if thread_id is not None:
+            options += f" -p {thread_id}"
+        result = await self._call(f"-break-insert{options} {mi_quote(location)}")
+        if not result.ok:
+            return Result(error=result.error)
+        return Result(Breakpoint.from_mi((result.value or {}).get("bkpt", {})))
+
+    async def breakpoints(self) -> Result[list[Breakpoint]]:
+        result = await self._call("-break-list")
+        if not result.ok:
+            return Result(error=result.error)
+        table = (result.value or {}).get("BreakpointTable", {})
+        return Result([Breakpoint.from_mi(item) for item in as_list(table.get("body"))])
+
+    async def break_delete(self, number: str) -> Result[None]:
+        return await self._simple(f"-break-delete {number}")
+
+    async def break_enable(self, number: str) -> Result[None]:
+        return await self._simple(f"-break-enable {number}")
+
+    async def break_disable(self, number: str) -> Result[None]:
+        return await self._simple(f"-break-disable {number}")
+
+    async def break_condition(self, number: str, condition: str | None) -> Result[None]:
+        return await self._simple(f"-break-condition {number} {condition or ''}".rstrip())
+
+    async def _simple(self, mi_command: str) -> Result[None]:
+        result = await self._call(mi_command)
+        return Result(None) if result.ok else Result(error=result.error)
+
+    # ----- sources --------------------------------------------------------------------
+
+    def resolve_frame(self, frame: Frame) -> Frame:
+        """The frame with `fullname` rewritten by our substitute-path rules."""
+        if not frame.fullname:
+            return frame
+        resolved = self.source_path(frame.fullname)
+        if resolved == frame.fullname:
+            return frame
+        return Frame(
+            frame.level,
+            frame.address,
+            frame.function,
+            frame.file,
+            resolved,
+            frame.line,
+            frame.library,
+            frame.arguments,
+        )
+
+    def _with_source(self, thread: Thread) -> Thread:
+        if thread.frame is None:
+            return thread
+        return Thread(
+            thread.id,
+            thread.target_id,
+            thread.lwp,
+            thread.name,
+            thread.state,
+            self.resolve_frame(thread.frame),
+            thread.core,
+        )
+
+    def source_path(self, fullname: str) -> str:
+        """A source path recorded at build time -> where gdb reads it now."""
+        for recorded, actual in sorted(self.source_rules.items(), key=lambda r: -len(r[0])):
+            if fullname == recorded or fullname.startswith(recorded.rstrip("/") + "/"):
+                return actual + fullname[len(recorded) :]
+        return fullname
+
+    def source_path_on_host(self, fullname: str) -> str:
+        """Where this process opens the source gdb shows for `fullname`."""
+        return self.placement.to_host(self.source_path(fullname))
+
+    def _learn_source(self, frame: Frame) -> None:
+        if frame.fullname and frame.fullname.startswith("/"):
+            directory = os.path.dirname(frame.fullname)
+            if directory not in self.source_rules:
+                self._add_rules(symbols.source_directory_rules(self.placement, {directory}))
+
+    def _add_rules(self, rules: list[tuple[str, str]]) -> None:
+        for recorded, actual in rules:
+            if self.source_rules.get(recorded) == actual:
+                continue
+            self.source_rules[recorded] = actual
+            command = (
+                f"-interpreter-exec console {mi_quote(f'set substitute-path {recorded} {actual}')}"
+            )
+            # Sent now, so gdb applies it before any later command of ours.
+            task = asyncio.get_running_loop().create_task(self.command(command))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _learn_executable_sources(self) -> None:
+        executable = await self.executable()
+        if executable.ok and executable.value:
+            host_path = self.placement.to_host(executable.value)
+            folders = await asyncio.to_thread(symbols.compile_directories, host_path)
+            self._add_rules(symbols.source_directory_rules(self.placement, folders))
+
+
+class SessionEndedError(Exception):
+    """Internal: wakes stop waiters when the session ends."""
