@@ -40,7 +40,11 @@ EXEC_FAILED = 127
 
 
 class SetupError(Exception):
-    """A step failed; the message is one line for the user."""
+    """A step failed; the message is one line for the user, `code` the exit status."""
+
+    def __init__(self, message: str, code: int = SETUP_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def read_start_time(pid: int) -> int | None:
@@ -164,7 +168,7 @@ def start(plan: dict[str, Any]) -> int:
         failure = pipe.read()
     if failure:
         os.waitpid(child, 0)
-        raise SetupError(failure.decode(errors="replace"))
+        raise SetupError(failure.decode(errors="replace"), EXEC_FAILED)
     return child
 
 
@@ -208,8 +212,8 @@ def main() -> None:
         enter(plan)
         child = start(plan)
     except SetupError as error:
-        channel.send(json.dumps({"error": str(error)}).encode())
-        sys.exit(SETUP_FAILED)
+        channel.send(json.dumps({"error": str(error), "code": error.code}).encode())
+        sys.exit(error.code)
     except OSError as error:
         step = error.filename or error.strerror
         channel.send(

@@ -13,6 +13,7 @@ import fcntl
 import os
 import select
 import signal
+import struct
 import subprocess
 import sys
 import termios
@@ -20,6 +21,8 @@ import tty
 from collections.abc import Callable
 
 CHUNK = 65536
+TIOCSPTLCK = 0x40045431
+TIOCGPTPEER = 0x5441
 
 Spawn = Callable[[int, dict[str, str]], subprocess.Popen[bytes]]
 
@@ -36,11 +39,36 @@ def write_all(fd: int, data: bytes) -> None:
         data = data[written:]
 
 
-def relay(spawn: Spawn, stdin: int | None = None, stdout: int | None = None) -> int:
+def open_pty(root: str | None) -> tuple[int, int]:
+    """A new PTY pair, on the devpts instance under `root` when possible.
+
+    With `root` = `/proc/PID/root` the terminal belongs to the container's own devpts,
+    so inside the session it is a `/dev/pts/N` that `tty` and `ttyname` can name.
+    """
+    if root is not None:
+        try:
+            master = os.open(f"{root}/dev/pts/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        except OSError:
+            return os.openpty()
+        try:
+            fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
+            slave = fcntl.ioctl(master, TIOCGPTPEER, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+            return master, slave
+        except OSError:
+            os.close(master)
+    return os.openpty()  # both non-inheritable (O_CLOEXEC)
+
+
+def relay(
+    spawn: Spawn,
+    stdin: int | None = None,
+    stdout: int | None = None,
+    pts_root: str | None = None,
+) -> int:
     """Start a command on a new PTY via `spawn(slave_fd, env)` and relay until it exits."""
     stdin = sys.stdin.fileno() if stdin is None else stdin
     stdout = sys.stdout.fileno() if stdout is None else stdout
-    master, slave = os.openpty()  # both non-inheritable (O_CLOEXEC)
+    master, slave = open_pty(pts_root)
     copy_window_size(stdin, slave)
     env = {"TERM": os.environ.get("TERM", "xterm")}
     try:
@@ -52,7 +80,7 @@ def relay(spawn: Spawn, stdin: int | None = None, stdout: int | None = None) -> 
     pidfd = os.pidfd_open(command.pid)
     try:
         if saved is not None:
-            tty.setraw(stdin)
+            tty.setraw(stdin, termios.TCSADRAIN)  # keep what was typed ahead
         pump(master, stdin, stdout, pidfd)
         return command.wait()
     finally:

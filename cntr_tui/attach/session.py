@@ -454,7 +454,7 @@ class AttachSession:
             for stream in (helper.stdin, helper.stdout, helper.stderr):
                 if stream is not None:
                     stream.close()
-            raise UserError(str(reply["error"]))
+            raise UserError(str(reply["error"]), int(reply.get("code", 1)))
         helper.command_pid = int(reply["started"])
         self.processes.append((helper, ours))
         return helper
@@ -483,7 +483,8 @@ class AttachSession:
                 stderr=slave,
                 terminal=True,
                 in_container_root=in_container_root,
-            )
+            ),
+            pts_root=f"/proc/{self.pid}/root",
         )
 
     def mounts(self) -> list[Mount]:

@@ -113,24 +113,28 @@ def is_under(path: str, directory: str) -> bool:
 def classify(mounts: Iterable[Mount], container_root: str = CONTAINER_ROOT) -> list[Mount]:
     """Give each mount of a session's table its provenance.
 
-    The container's root is the mount exactly at `container_root`; mounts below it are
-    the container's own (virtual file systems, volumes). A bind elsewhere (over `/proc`,
-    `/etc/hosts`) takes the provenance of the container mount it was bound from,
-    matched by device and root.
+    The container's root is the mount exactly at `container_root`; below it, virtual
+    file systems are "virtual", mounts of the same file system and inside the same
+    directory tree are "container", anything else (a host directory or file bound in,
+    another device) is "volume". A bind elsewhere (over `/proc`, `/etc/hosts`) takes the
+    provenance of the container mount it was bound from, matched by device and root.
     """
     mounts = list(mounts)
     result: dict[int, Mount] = {}
     by_source: dict[tuple[str, str], str] = {}
-    container_device: str | None = None
-    for mount in mounts:
-        if mount.mount_point == container_root:
-            container_device = mount.device
+    container_mount = next((m for m in mounts if m.mount_point == container_root), None)
     for mount in mounts:
         if not is_under(mount.mount_point, container_root):
             continue
         if mount.fstype in VIRTUAL_FSTYPES:
             provenance = "virtual"
-        elif mount.mount_point == container_root or mount.device == container_device:
+        elif container_mount is not None and (
+            mount is container_mount
+            or (
+                mount.device == container_mount.device
+                and is_under(mount.root, container_mount.root)
+            )
+        ):
             provenance = "container"
         else:
             provenance = "volume"
@@ -148,11 +152,13 @@ def classify(mounts: Iterable[Mount], container_root: str = CONTAINER_ROOT) -> l
 
 
 def source_provenance(mount: Mount, by_source: dict[tuple[str, str], str]) -> str | None:
-    """The provenance of the container mount a bind was made from, if any."""
+    """The provenance of the closest container mount a bind was made from, if any."""
+    best: tuple[int, str] | None = None
     for (device, root), provenance in by_source.items():
-        if device == mount.device and is_under(mount.root, root):
-            return provenance
-    return None
+        closer = best is None or len(root) > best[0]
+        if device == mount.device and is_under(mount.root, root) and closer:
+            best = (len(root), provenance)
+    return best[1] if best else None
 
 
 def with_provenance(mount: Mount, provenance: str) -> Mount:

@@ -189,7 +189,9 @@ def probe(holder: int, deadline: float, serial: int) -> bool:
     return False  # the probe child is reaped after the abort frees it
 
 
-def watchdog_main(server_pid: int, server: socket.socket, deadline: float) -> None:
+def watchdog_main(
+    server_pid: int, server: socket.socket, deadline: float, socket_path: str
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     info = None
     with contextlib.suppress(OSError):
@@ -215,6 +217,8 @@ def watchdog_main(server_pid: int, server: socket.socket, deadline: float) -> No
             abort_connection(connection)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(server_pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.unlink(socket_path)  # nobody answers on it any more
             break
     with contextlib.suppress(ChildProcessError):
         while os.waitpid(-1, 0):
@@ -458,7 +462,7 @@ def main(argv: list[str] | None = None) -> None:
         watchdog = os.fork()
         if watchdog == 0:
             watchdog_ours.close()
-            watchdog_main(server_pid, watchdog_theirs, args.probe_deadline)
+            watchdog_main(server_pid, watchdog_theirs, args.probe_deadline, args.socket)
     watchdog_theirs.close()
 
     holder, holder_channel, dev_fuse_fd = start_holder(args)
@@ -472,7 +476,14 @@ def main(argv: list[str] | None = None) -> None:
             os.waitpid(watchdog, 0)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(holder, 0)
+    remove_empty_log(args.socket.removesuffix(".sock") + ".log")
     sys.exit(server.exit_code)
+
+
+def remove_empty_log(path: str) -> None:
+    with contextlib.suppress(OSError):
+        if os.path.getsize(path) == 0:
+            os.unlink(path)
 
 
 if __name__ == "__main__":
