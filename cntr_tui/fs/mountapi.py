@@ -22,11 +22,20 @@ FUSE_SUBTYPE = "cntr-tui"
 MAX_SYMLINKS = 40
 
 
-def enter_private_copy(mnt_namespace_fd: int) -> None:
-    """Join a mount namespace, then take a private copy of it for ourselves."""
+def clone_container_tree(mnt_namespace_fd: int, root_fd: int) -> int:
+    """Join the container's mount namespace; clone its process's root tree; then take
+    a private copy of the namespace for ourselves. Returns the detached tree's fd.
+
+    The process's root (from `/proc/PID/root`), not the namespace's: a container made
+    with chroot has the two differ. The clone must happen before `unshare`, while the
+    root's mount is still in our namespace.
+    """
     ns.setns(mnt_namespace_fd, ns.CLONE_NEWNS)
+    flags = ns.OPEN_TREE_CLONE | ns.OPEN_TREE_CLOEXEC | ns.AT_RECURSIVE | ns.AT_EMPTY_PATH
+    tree = ns.open_tree(root_fd, "", flags)
     ns.unshare(ns.CLONE_NEWNS)
     ns.mount(None, "/", None, ns.MS_REC | ns.MS_PRIVATE)
+    return tree
 
 
 def clone_tree(path: str = "/") -> int:

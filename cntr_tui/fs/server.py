@@ -128,6 +128,7 @@ def process_start_time(pid: int) -> int | None:
 class HolderPlan:
     mode: str
     mnt_namespace_fd: int
+    root_fd: int
     dev_fuse_fd: int | None
     host_tree_fd: int | None
 
@@ -135,9 +136,9 @@ class HolderPlan:
 def holder_main(plan: HolderPlan, server: socket.socket) -> None:
     """Build the layout, report, then hold it until the server closes the channel."""
     try:
-        mountapi.enter_private_copy(plan.mnt_namespace_fd)
+        container_tree = mountapi.clone_container_tree(plan.mnt_namespace_fd, plan.root_fd)
         os.close(plan.mnt_namespace_fd)
-        container_tree = mountapi.clone_tree("/")
+        os.close(plan.root_fd)
         if plan.mode == "fuse":
             assert plan.dev_fuse_fd is not None
             fat_root = mountapi.fuse_mount(plan.dev_fuse_fd)
@@ -250,6 +251,7 @@ def start_holder(args: argparse.Namespace) -> tuple[int, socket.socket, int | No
     """Fork the holder; returns its pid, its channel and our /dev/fuse fd (fuse mode)."""
     try:
         mnt_fd = os.open(f"/proc/{args.pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        root_fd = os.open(f"/proc/{args.pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
         fail(f"cannot open the mount namespace of PID {args.pid}: {error.strerror}")
     if process_start_time(args.pid) != args.start_time:
@@ -264,9 +266,10 @@ def start_holder(args: argparse.Namespace) -> tuple[int, socket.socket, int | No
     holder = os.fork()
     if holder == 0:
         ours.close()
-        holder_main(HolderPlan(args.mode, mnt_fd, dev_fuse_fd, host_tree_fd), theirs)
+        holder_main(HolderPlan(args.mode, mnt_fd, root_fd, dev_fuse_fd, host_tree_fd), theirs)
     theirs.close()
     os.close(mnt_fd)
+    os.close(root_fd)
     if host_tree_fd is not None:
         os.close(host_tree_fd)
     return holder, ours, dev_fuse_fd
