@@ -60,8 +60,8 @@ def demo_stop_leaves_nothing(runtime: str) -> None:
         assert not Path(f"/proc/{pid}").exists()
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def test_demo_without_daemon_uses_plain_namespaces_and_cleans_up() -> None:

@@ -36,6 +36,17 @@ def read_until(fd: int, marker: bytes, deadline: float) -> bytes:
     return seen
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM first, so the demo removes its container even when the test fails."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def demo_programs_under(pid: int) -> list[int]:
     return [
         child.pid
@@ -83,7 +94,5 @@ def test_demo_opens_ui_and_quit_removes_container(runtime: str) -> None:
             ).stdout.split()
             assert "cntr-tui-demo" not in names
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop(process)
         os.close(controller)

@@ -8,6 +8,7 @@ runtime reports it running; `remove()` stops it and deletes what was created.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ IMAGE = "cntr-tui-demo"
 LXC_DIR = Path("/var/lib/lxc")
 CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
 K8S_NAMESPACE = "k8s.io"
+PR_SET_PDEATHSIG = 1
 PODMAN_LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
 
 
@@ -279,6 +281,13 @@ def containerd_task_pid(ctr: tuple[str, ...], name: str) -> int:
 # plain namespaces: unshare + chroot, no runtime at all
 
 
+def die_with_parent() -> None:
+    """In the forked child: SIGKILL when the starting thread dies, even by SIGKILL; then
+    unshare's --kill-child takes the container's init with it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def start_process(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
     process = subprocess.Popen(
         [
@@ -303,6 +312,7 @@ def start_process(name: str, rootfs: Path, program: str = "/app/threads") -> Sta
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     try:
         wait_ready(process, "unshare")
