@@ -14,5 +14,8 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "== leftovers of interrupted earlier runs"
+.venv/bin/python -m cntr_tui.demo.sweep cntr-test-
+
 echo "== pytest"
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

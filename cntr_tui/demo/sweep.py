@@ -1,0 +1,69 @@
+"""Remove containers left behind by an interrupted test run (a killed pytest skips its
+fixtures' teardown): every container, of every runtime, whose name has the prefix.
+
+    python -m cntr_tui.demo.sweep [PREFIX]      (default: cntr-test-)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+from cntr_tui.demo.containers import CONTAINERD_SOCKET, K8S_NAMESPACE, LXC_DIR, quiet
+
+
+def lines(*command: str) -> list[str]:
+    if shutil.which(command[0]) is None:
+        return []
+    result = subprocess.run(command, capture_output=True, text=True)
+    return result.stdout.split() if result.returncode == 0 else []
+
+
+def sweep(prefix: str) -> list[str]:
+    removed: list[str] = []
+    for tool in ("docker", "podman"):
+        for name in lines(tool, "ps", "-a", "--format", "{{.Names}}"):
+            if name.startswith(prefix):
+                quiet(tool, "rm", "-f", name)
+                removed.append(f"{tool}:{name}")
+    ctr = ("ctr", "--address", CONTAINERD_SOCKET, "-n", K8S_NAMESPACE)
+    for name in lines(*ctr, "containers", "ls", "-q"):
+        if name.startswith(prefix):
+            quiet(*ctr, "task", "kill", "-s", "SIGKILL", name)
+            quiet(*ctr, "task", "delete", "-f", name)
+            quiet(*ctr, "container", "delete", name)
+            removed.append(f"containerd:{name}")
+    if LXC_DIR.is_dir():
+        for name in os.listdir(LXC_DIR):
+            if name.startswith(prefix):
+                quiet("lxc-stop", "-k", "-n", name)
+                quiet("lxc-destroy", "-n", name)
+                shutil.rmtree(LXC_DIR / name, ignore_errors=True)
+                removed.append(f"lxc:{name}")
+    # nspawn and plain-namespace containers: processes whose command line names them.
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                argv = file.read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].rsplit(b"/", 1)[-1] in (b"systemd-nspawn", b"unshare") and any(
+            arg.startswith(prefix.encode()) for arg in argv
+        ):
+            os.kill(int(pid), signal.SIGKILL)
+            removed.append(f"process:{pid}")
+    return removed
+
+
+def main() -> int:
+    prefix = sys.argv[1] if len(sys.argv) > 1 else "cntr-test-"
+    for what in sweep(prefix):
+        print(f"removed leftover {what}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
