@@ -190,6 +190,20 @@ def probe(holder: int, deadline: float, serial: int) -> bool:
     return False  # the probe child is reaped after the abort frees it
 
 
+def remove_dead_socket(path: str) -> None:
+    """Unlink `path` if no server listens on it (a killed server cannot clean up)."""
+    probe_socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    try:
+        probe_socket.connect(path)
+    except ConnectionRefusedError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        probe_socket.close()
+
+
 def watchdog_main(
     server_pid: int, server: socket.socket, deadline: float, socket_path: str
 ) -> None:
@@ -211,6 +225,7 @@ def watchdog_main(
             # The server closed its end: it is done or dead. A dead server's connection
             # is aborted by the kernel already; aborting twice is harmless.
             abort_connection(connection)
+            remove_dead_socket(socket_path)
             break
         serial += 1
         if not probe(holder, deadline, serial):
@@ -297,6 +312,7 @@ class Server:
     exit_code: int = 0
     socket_inode: int | None = None
     holder_namespace: int | None = None
+    connected: trio.Event = field(default_factory=trio.Event)
     idle: trio.Event = field(default_factory=trio.Event)
     fuse_done: trio.Event = field(default_factory=trio.Event)
 
@@ -337,7 +353,7 @@ class Server:
             nursery.start_soon(self.accept, listener, line)
             nursery.start_soon(self.watch_holder)
             with trio.move_on_after(STARTUP_GRACE):
-                await self.first_client()
+                await self.connected.wait()
             if self.clients == 0:
                 self.idle.set()
             await self.idle.wait()
@@ -359,10 +375,6 @@ class Server:
                 os.unlink(self.args.socket)
         listener.close()
 
-    async def first_client(self) -> None:
-        while self.clients == 0:
-            await trio.sleep(0.05)
-
     async def accept(self, listener: trio.socket.SocketType, line: bytes) -> None:
         async with trio.open_nursery() as nursery:
             while True:
@@ -371,6 +383,7 @@ class Server:
                 except (OSError, trio.ClosedResourceError):
                     return
                 self.clients += 1
+                self.connected.set()
                 nursery.start_soon(self.hold, client, line)
 
     async def hold(self, client: trio.socket.SocketType, line: bytes) -> None:
@@ -421,6 +434,8 @@ class Server:
             self.idle.set()
 
     async def teardown(self, nursery: trio.Nursery) -> None:
+        # replies to RELEASEs racing the unmount fail harmlessly: keep them out of the log
+        logging.getLogger("pyfuse3").setLevel(logging.CRITICAL)
         if self.holder_namespace is not None:
             kill_namespace_processes(self.holder_namespace, spare=self.holder)
         self.holder_channel.close()
