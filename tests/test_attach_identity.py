@@ -1,0 +1,59 @@
+"""Who the attached command is: user, capability bounding set, cgroup, environment."""
+
+from __future__ import annotations
+
+import subprocess
+
+from cntr_tui.attach import process
+from cntr_tui.attach.session import AttachOptions, AttachSession
+
+
+def run_waiting(session: AttachSession, check) -> None:
+    """Start `cat` (it waits on its stdin), call check(host_pid) while it runs, end it."""
+    cat = session.spawn(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        check(cat.command_pid)
+    finally:
+        assert cat.stdin is not None
+        cat.stdin.close()
+        assert cat.wait(30) == 0
+
+
+def test_capabilities_cgroup_and_environment(start_container):
+    container = start_container("docker")
+    container_status = process.status(container.pid)
+    expected_bounding = container_status.capabilities.effective | (
+        1 << process.CAP_SYS_PTRACE | 1 << process.CAP_SYS_CHROOT
+    )
+    container_cgroups = process.cgroups(container.pid)
+
+    def inside(pid: int) -> None:
+        status = process.status(pid)
+        assert status.capabilities.bounding == expected_bounding
+        assert status.uids[0] == 0 and status.nspids[-1] < status.nspids[0]
+        assert process.cgroups(pid) == container_cgroups
+        env = process.read_environ(pid)
+        assert env.keys() - {"PATH"} <= process.read_environ(container.pid).keys() | {"PWD"}
+
+    with AttachSession(container.pid) as session:
+        run_waiting(session, inside)
+
+    def outside_cgroup(pid: int) -> None:
+        assert process.cgroups(pid) != container_cgroups
+
+    with AttachSession(container.pid, AttachOptions(join_cgroup=False)) as session:
+        run_waiting(session, outside_cgroup)
+
+
+def test_effective_user(start_container):
+    container = start_container("docker")
+    options = AttachOptions(effective_user="1000:1001")
+    with AttachSession(container.pid, options) as session:
+        proc = session.spawn(["id", "-u"], stdout=subprocess.PIPE)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and out.strip() == b"1000"
+        proc = session.spawn(["id", "-g"], stdout=subprocess.PIPE)
+        assert proc.communicate(timeout=30)[0].strip() == b"1001"
+    with AttachSession(container.pid, AttachOptions(effective_user="root")) as session:
+        proc = session.spawn(["id", "-u"], stdout=subprocess.PIPE)
+        assert proc.communicate(timeout=30)[0].strip() == b"0"
