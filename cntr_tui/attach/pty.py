@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import tty
 from collections.abc import Callable
 
@@ -76,7 +77,9 @@ def relay(
     finally:
         os.close(slave)
     saved = termios.tcgetattr(stdin) if os.isatty(stdin) else None
-    previous = signal.signal(signal.SIGWINCH, lambda *_: copy_window_size(stdin, master))
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGWINCH, lambda *_: copy_window_size(stdin, master))
     pidfd = os.pidfd_open(command.pid)
     try:
         if saved is not None:
@@ -86,7 +89,8 @@ def relay(
     finally:
         if saved is not None:
             termios.tcsetattr(stdin, termios.TCSAFLUSH, saved)
-        signal.signal(signal.SIGWINCH, previous)
+        if previous is not None:
+            signal.signal(signal.SIGWINCH, previous)
         os.close(pidfd)
         os.close(master)
 

@@ -32,8 +32,13 @@ Public API (stable; the gdb and TUI code use it):
   (128+N when killed by signal N); `proc.command_pid` is the command's host PID.
   Raises UserError if the command cannot be started (the message is one line).
 - `run(argv) -> int`: spawn with this process's stdio, wait, return the status.
-- `run_interactive(argv=None) -> int`: a fresh PTY relayed to this process's terminal
-  (raw mode, window resize); default argv: the host user's login shell.
+- `run_interactive(argv=None) -> int`: a fresh PTY (on the container's devpts, so
+  `tty` names it inside) relayed to this process's terminal (raw mode, window
+  resize); default argv: the host user's login shell. Main thread only (SIGWINCH);
+  a TUI wanting a terminal instead opens a PTY itself and passes the slave to
+  `spawn(..., terminal=True)`, or uses `cntr_tui.attach.pty.open_pty(f"/proc/{pid}/root")`.
+- `spawn` blocks until the command is started (~0.1-0.3 s): from asyncio, call it
+  through `asyncio.to_thread`.
 - `mounts() -> list[Mount]`: the session's mount table with provenance
   (host/container/volume/virtual), from the holder's mountinfo.
 - `close()`: kills commands still running, releases the merged root; if this was the
@@ -55,6 +60,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -462,6 +468,8 @@ class AttachSession:
     def run(self, argv: Sequence[str], *, in_container_root: bool = False) -> int:
         """Run argv with this process's stdio; SIGINT goes to the command, not to us."""
         helper = self.spawn(argv, in_container_root=in_container_root)
+        if threading.current_thread() is not threading.main_thread():
+            return helper.wait()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             return helper.wait()

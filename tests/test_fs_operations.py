@@ -1,0 +1,86 @@
+"""File operations through the FUSE root, checked against the host's view of the same files."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pyfuse3
+import pytest
+import trio
+
+from cntr_tui.attach.session import AttachSession
+from cntr_tui.fs.merged import fuse_errors
+
+SCRIPT = r"""
+import os, sys
+base = sys.argv[1]
+os.mkdir(f"{base}/dir")
+with open(f"{base}/dir/file", "w") as f:
+    f.write("hello")
+os.symlink("dir/file", f"{base}/link")
+os.link(f"{base}/dir/file", f"{base}/hard")
+os.rename(f"{base}/dir/file", f"{base}/dir/renamed")
+os.setxattr(f"{base}/hard", "user.cntr", b"value")
+print("xattr", os.getxattr(f"{base}/dir/renamed", "user.cntr").decode())
+print("readlink", os.readlink(f"{base}/link"))
+print("nlink", os.stat(f"{base}/hard").st_nlink)
+print("same", os.stat(f"{base}/hard").st_ino == os.stat(f"{base}/dir/renamed").st_ino)
+print("list", sorted(os.listdir(base)))
+print("statfs", os.statvfs(base).f_bsize > 0)
+os.chmod(f"{base}/hard", 0o600)
+os.truncate(f"{base}/hard", 2)
+os.unlink(f"{base}/link")
+"""
+
+
+@pytest.fixture
+def host_dir():
+    path = Path("/var/tmp") / f"cntr-test-ops-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_operations_through_the_merged_root(start_container, host_dir):
+    container = start_container("docker")
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    assert python, "the host's python3 runs inside through the merged root"
+    with AttachSession(container.pid) as session:
+        proc = session.spawn(
+            [python, "-c", SCRIPT, str(host_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    report = dict(line.split(" ", 1) for line in out.decode().splitlines())
+    assert report["xattr"] == "value"
+    assert report["readlink"] == "dir/file"
+    assert report["nlink"] == "2" and report["same"] == "True"
+    assert report["list"] == "['dir', 'hard', 'link']"
+    assert report["statfs"] == "True"
+    # the host sees what the session did
+    renamed = host_dir / "dir" / "renamed"
+    assert renamed.read_text() == "he"
+    assert os.stat(host_dir / "hard").st_ino == os.stat(renamed).st_ino
+    assert oct(os.stat(renamed).st_mode & 0o777) == "0o600"
+    assert os.getxattr(renamed, "user.cntr") == b"value"
+    assert not (host_dir / "link").exists()
+
+
+def test_unexpected_handler_errors_become_eio():
+    @fuse_errors
+    async def broken() -> None:
+        raise ValueError("a bug")
+
+    @fuse_errors
+    async def missing() -> None:
+        raise FileNotFoundError(errno.ENOENT, "gone")
+
+    for handler, expected in ((broken, errno.EIO), (missing, errno.ENOENT)):
+        with pytest.raises(pyfuse3.FUSEError) as caught:
+            trio.run(handler)
+        assert caught.value.errno == expected
