@@ -41,7 +41,8 @@ class Recorder:
                 raise AssertionError(f"no {kind} of pid {pid} within {timeout} s; saw {seen}")
             self.arrived.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self.arrived.wait()
 
 
 @pytest.mark.parametrize("runtime", ["docker", "process", "lxc"])
@@ -50,7 +51,8 @@ async def test_start_and_stop_are_reported_within_a_second(start_container, runt
     async with watch_containers(initial=False) as watcher:
         task = asyncio.create_task(recorder.consume(watcher))
         try:
-            await asyncio.wait_for(watcher.listed.wait(), 30)
+            async with asyncio.timeout(30):
+                await watcher.listed.wait()
             started = await asyncio.to_thread(start_container, runtime)
             ready_at = time.monotonic()
             delay = await recorder.wait_for("added", started.pid, ready_at, DEADLINE)
@@ -64,7 +66,8 @@ async def test_start_and_stop_are_reported_within_a_second(start_container, runt
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                async with asyncio.timeout(10):  # the watcher must stop when cancelled
+                    await task
 
 
 def test_diff_keeps_containers_of_a_failed_runtime() -> None:

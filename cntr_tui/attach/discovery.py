@@ -21,6 +21,7 @@ from cntr_tui.attach import process
 from cntr_tui.attach.container import RUNTIMES, Container
 from cntr_tui.attach.process import ProcessInfo
 from cntr_tui.attach.runtimes import PLAIN_RUNTIME, RUNTIME_LISTERS
+from cntr_tui.attach.runtimes import docker as docker_runtime
 from cntr_tui.attach.runtimes.base import (
     DiscoveryConfig,
     ListContext,
@@ -62,14 +63,16 @@ def wanted_runtimes(types: Iterable[str] | None) -> tuple[str, ...]:
 def _needed(wanted: tuple[str, ...]) -> set[str]:
     """Runtimes to ask so that `wanted` ones are listed without duplicates.
 
-    Docker's containers are also containerd `moby` ones, and `process` lists what no
-    runtime claimed: asking for those means asking the others too.
+    Docker's containers are also containerd `moby` ones (where their PIDs are), and
+    `process` lists what no runtime claimed: asking for those means asking the others.
     """
     needed = set(wanted)
     if PLAIN_RUNTIME in needed:
         needed |= set(RUNTIME_LISTERS)
-    if "containerd" in needed:
-        needed.add("docker")
+    if "containerd" in needed or "docker" in needed:
+        # moby is docker's namespace: docker's PIDs come from there, and its
+        # containers are not shown twice
+        needed |= {"docker", "containerd"}
     return needed
 
 
@@ -95,6 +98,36 @@ def _drop_duplicates(found: list[Container], docker_answered: bool) -> list[Cont
         pids.add(container.pid)
         kept.append(container)
     return kept
+
+
+def _with_docker_pids(found: list[Container], context: ListContext) -> list[Container]:
+    """Docker's containers with their PIDs: from containerd's `moby` tasks (same ids),
+    else from docker inspect. A live one whose PID cannot be had is gone: dropped."""
+    moby_pids = {
+        c.id: c.pid
+        for c in found
+        if c.runtime == "containerd" and c.runtime_namespace == DOCKER_CONTAINERD_NAMESPACE
+    }
+    unknown = [
+        c.id
+        for c in found
+        if c.runtime == "docker" and c.status in LIVE_STATUSES and not moby_pids.get(c.id)
+    ]
+    inspected: dict[str, int] = {}
+    if unknown:
+        try:
+            inspected = docker_runtime.inspect_pids(context.config, unknown)
+        except (RuntimeAbsent, RuntimeFailed) as error:
+            context.warn("docker", str(error))
+    result = []
+    for container in found:
+        if container.runtime == "docker" and container.status in LIVE_STATUSES:
+            pid = moby_pids.get(container.id) or inspected.get(container.id, 0)
+            if not pid:
+                continue
+            container = dataclasses.replace(container, pid=pid)
+        result.append(container)
+    return result
 
 
 def _with_process_facts(container: Container, processes: dict[int, ProcessInfo]) -> Container:
@@ -147,6 +180,8 @@ def list_containers(
             except Exception as error:  # a bug or an unexpected reply: still list the rest
                 context.warn(name, f"unexpected {type(error).__name__}: {error}")
         processes = scan.result()
+        if "docker" in answered:
+            found = _with_docker_pids(found, context)
     # Only the runtimes asked for are reported; the others were asked to remove
     # duplicates, and without their answer the duplicates are simply shown.
     for name, message in context.warnings:
@@ -154,9 +189,10 @@ def list_containers(
             warnings.append(f"{name}: {message}")
             failed.add(name)
 
+    # Every PID a runtime reported, even of a container it is still creating.
+    claimed = [c.pid for c in found if c.pid > 0]
     found = _drop_duplicates(found, docker_answered="docker" in answered)
     if PLAIN_RUNTIME in wanted:
-        claimed = [c.pid for c in found if c.pid > 0]
         found += plain_containers(processes, claimed)
     selected = [
         _with_process_facts(c, processes)

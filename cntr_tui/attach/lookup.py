@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from cntr_tui.attach import process
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.discovery import (
+    LIVE_STATUSES,
+    is_live,
     list_containers,
     process_container,
     wanted_runtimes,
@@ -111,7 +113,7 @@ def _ambiguous(word: str, label: str, matches: list[Container]) -> UserError:
 
 
 def _checked(container: Container, allow_paused: bool) -> Container:
-    if container.pid <= 0:
+    if container.pid <= 0 or container.status not in LIVE_STATUSES:
         raise UserError(
             f"{container.runtime} container {container.name} is {container.status}, "
             "not running: start it first"
@@ -166,7 +168,7 @@ def resolve(
         if not matches and "process" in allowed:
             matches = _host_processes(step, word)
         if len(matches) > 1:
-            live = [c for c in matches if c.pid > 0]
+            live = [c for c in matches if is_live(c)]
             if len(live) != 1:
                 raise _ambiguous(word, step.label, matches)
             matches = live

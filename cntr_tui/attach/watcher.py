@@ -185,8 +185,11 @@ class ContainerWatcher:
             last_full = time.monotonic()
             settle_at: list[float] = []
             while True:
+                # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a
+                # cancellation that races with the event, and the watcher never stops.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(triggered.wait(), self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await triggered.wait()
                 now = time.monotonic()
                 relist = triggered.is_set()
                 triggered.clear()

@@ -150,7 +150,10 @@ def containers_of_namespace(
     for record in records:
         task = by_id.get(record.id)
         status = task.status if task else "created"
-        if status not in LIVE_STATUSES and not include_stopped:
+        # A created task has its process already: kept (discovery shows only live
+        # ones) so that this process is not taken for a plain namespaced one.
+        starting = status == "created" and task is not None and task.pid > 0
+        if status not in LIVE_STATUSES and not include_stopped and not starting:
             continue
         kubernetes = kubernetes_from_labels(record.labels)
         containers.append(
@@ -162,7 +165,7 @@ def containers_of_namespace(
                     if kubernetes
                     else record.id
                 ),
-                pid=task.pid if task and status in LIVE_STATUSES else 0,
+                pid=task.pid if task and (status in LIVE_STATUSES or starting) else 0,
                 image=record.image or None,
                 status=status,
                 started_at=record.created_at,

@@ -4,7 +4,10 @@ A process counts when both its mount and its PID namespace differ from the host'
 (this process's). Such processes are grouped by PID namespace and each group is
 reported once, by its topmost process (the namespace's init, normally). Processes in
 the PID namespace of a container a runtime already found, or below one of its
-processes, are left out: they belong to that container.
+processes, are left out: they belong to that container. So is a group whose topmost
+process is the child of a runtime's supervisor (containerd-shim, conmon, lxc-start,
+systemd-nspawn): a container being created or removed, which its runtime does not
+list as running yet, or any more.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from cntr_tui.attach.container import Container
 from cntr_tui.attach.process import ProcessInfo, host_namespace_ids
 
 RUNTIME = "process"
+# Parents that mean "a runtime's container": while a runtime creates (or removes) a
+# container, its process exists before (or after) the runtime lists it as running.
+SUPERVISORS = ("containerd-shim", "conmon", "lxc-start", "systemd-nspawn", "runc", "crun")
 
 
 def _inside_claimed(
@@ -58,6 +64,9 @@ def plain_containers(
         ]
         top = min(tops or members, key=lambda info: (info.start_ticks, info.pid))
         if _inside_claimed(top, processes, claimed):
+            continue
+        parent = processes.get(top.ppid)
+        if parent is not None and parent.comm.startswith(SUPERVISORS):
             continue
         containers.append(
             Container(
