@@ -20,6 +20,8 @@ import functools
 import logging
 import os
 import stat
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ROOT_INODE: int = pyfuse3.ROOT_INODE
 DEFAULT_TIMEOUT = 60.0
+LISTING_CACHE_ENTRIES = 500_000  # names kept over all cached directory listings
 SYNTHETIC_DIRS = (b"/var/lib/cntr",)
 SYNTHETIC_MODE = stat.S_IFDIR | 0o755
 
@@ -74,10 +77,20 @@ class Node:
 
 @dataclass
 class DirectorySnapshot:
-    """The names of a directory, listed once at opendir."""
+    """A directory's names, listed once, and their lstat results, filled in as read.
+
+    Kept after releasedir and reused by later opendirs while the directory's mtime and
+    ctime are unchanged and it is younger than the cache timeout: the kernel cannot be
+    told to cache directory listings through pyfuse3, so a warm `find` would otherwise
+    list and stat every entry again.
+    """
 
     inode: int
-    names: list[bytes] = field(default_factory=list)
+    path: bytes
+    names: list[bytes]
+    version: tuple[int, int]
+    taken: float
+    stats: list[os.stat_result | None] = field(default_factory=list)
 
 
 class MergedRoot(pyfuse3.Operations):
@@ -100,6 +113,8 @@ class MergedRoot(pyfuse3.Operations):
         self.inode_of: dict[tuple[Any, ...], int] = {root_key: ROOT_INODE}
         self.next_inode = ROOT_INODE + 1
         self.directories: dict[int, DirectorySnapshot] = {}
+        self.listings: OrderedDict[int, DirectorySnapshot] = OrderedDict()
+        self.listed_names = 0
         self.next_directory_handle = 1
         self.requests = 0
 
@@ -390,28 +405,66 @@ class MergedRoot(pyfuse3.Operations):
     @fuse_errors
     async def opendir(self, inode: int, ctx: pyfuse3.RequestContext) -> int:
         self.requests += 1
+        snapshot = self.listing(inode)
+        handle = self.next_directory_handle
+        self.next_directory_handle += 1
+        self.directories[handle] = snapshot
+        return handle
+
+    def listing(self, inode: int) -> DirectorySnapshot:
         path = self.path_of(inode)
-        names = [] if self.stat_path(path) is None else os.listdir(path)
+        st = self.stat_path(path)
+        version = (st.st_mtime_ns, st.st_ctime_ns) if st is not None else (0, 0)
+        now = time.monotonic()
+        cached = self.listings.get(inode)
+        if (
+            cached is not None
+            and cached.path == path
+            and cached.version == version
+            and now - cached.taken < self.timeout
+        ):
+            self.listings.move_to_end(inode)
+            return cached
+        names = [] if st is None else os.listdir(path)
         prefix = path.rstrip(b"/") + b"/"
         for synthetic in sorted(self.synthetic):
             name = synthetic.removeprefix(prefix)
             if synthetic.startswith(prefix) and b"/" not in name and name not in names:
                 names.append(name)
-        handle = self.next_directory_handle
-        self.next_directory_handle += 1
-        self.directories[handle] = DirectorySnapshot(inode, names)
-        return handle
+        snapshot = DirectorySnapshot(inode, path, names, version, now, [None] * len(names))
+        self.remember(snapshot)
+        return snapshot
+
+    def remember(self, snapshot: DirectorySnapshot) -> None:
+        previous = self.listings.pop(snapshot.inode, None)
+        if previous is not None:
+            self.listed_names -= len(previous.names)
+        self.listings[snapshot.inode] = snapshot
+        self.listed_names += len(snapshot.names)
+        while self.listed_names > LISTING_CACHE_ENTRIES and len(self.listings) > 1:
+            _, evicted = self.listings.popitem(last=False)
+            self.listed_names -= len(evicted.names)
 
     @fuse_errors
     async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
         self.requests += 1
         snapshot = self.directories[fh]
+        prefix = snapshot.path.rstrip(b"/") + b"/"
         for index in range(start_id, len(snapshot.names)):
             name = snapshot.names[index]
-            try:
-                inode, entry = self.entry_for(snapshot.inode, name)
-            except OSError:
-                continue  # gone since opendir
+            st = snapshot.stats[index]
+            if st is None:
+                try:
+                    st = snapshot.stats[index] = os.lstat(prefix + name)
+                except FileNotFoundError:
+                    if prefix + name not in self.synthetic:
+                        continue  # gone since the listing
+            if st is None:
+                inode = self.register(snapshot.inode, name, ("synthetic", prefix + name))
+                entry = self.synthetic_attributes(inode)
+            else:
+                inode = self.register(snapshot.inode, name, (st.st_dev, st.st_ino))
+                entry = self.attributes(inode, st)
             if not pyfuse3.readdir_reply(token, name, entry, index + 1):
                 self.drop_if_unused(inode)
                 break

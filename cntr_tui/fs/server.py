@@ -487,7 +487,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "fuse":
         expect(holder_channel, "mounted")
     server = Server(args, holder, holder_channel, dev_fuse_fd, watchdog_ours)
-    trio.run(server.run)
+    profile_path = os.environ.get("CNTR_TUI_FS_PROFILE")  # a developer's switch
+    if profile_path:
+        import cProfile
+
+        cProfile.runctx("trio.run(server.run)", globals(), {"server": server}, profile_path)
+    else:
+        trio.run(server.run)
     if watchdog is not None:
         watchdog_ours.close()
         with contextlib.suppress(ChildProcessError):
