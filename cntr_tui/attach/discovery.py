@@ -2,11 +2,15 @@
 
 The runtimes are asked concurrently (threads: this is I/O and subprocess waiting, no
 namespace work), next to one scan of /proc. Then:
+- docker's containers get their PIDs from containerd's `moby` namespace, where docker
+  keeps them under the same ids (docker inspect only for the ones not found there);
+  `moby` itself is not shown when docker answered, so nothing is listed twice;
 - a host PID reported by two runtimes is kept once, by the runtime listed first in
-  `runtimes.RUNTIME_LISTERS` (docker's containers are also containerd `moby` ones);
+  `runtimes.RUNTIME_LISTERS`;
 - processes in namespaces no runtime claimed become `process` containers;
 - each container's namespaces, command line and start time come from /proc.
 A runtime that is not there is silently absent; one that fails adds a warning.
+With 200 running containers a listing takes about 0.15 s here (bench/bench_listing.py).
 """
 
 from __future__ import annotations

@@ -174,12 +174,10 @@ def resolve(
             matches = live
         if matches:
             return _checked(matches[0], allow_paused)
-    failed = (
-        f"; no answer from {', '.join(sorted(listing.failed_runtimes))}"
-        if (listing.failed_runtimes)
-        else ""
-    )
-    raise UserError(f"no container matches {word!r} (tried {', '.join(tried)}){failed}")
+    message = f"no container matches {word!r} (tried {', '.join(tried)})"
+    if listing.failed_runtimes:
+        message += f"; no answer from {', '.join(sorted(listing.failed_runtimes))}"
+    raise UserError(message)
 
 
 def _host_processes(step: Step, word: str) -> list[Container]:

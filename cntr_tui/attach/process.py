@@ -18,17 +18,18 @@ Main entry points:
 - `read_environ(pid)`, `read_cmdline(pid)`, `command_line(pid)`, `comm(pid)`.
 - `cgroups(pid)`, `id_maps(pid)`, `security_label(pid)`, `start_time(pid)`.
 - `children(pid)`, `process_tree(pid)`, `ancestors(pid)`.
-- `scan_processes()`: one pass over /proc giving a `ProcessInfo` per process (parent,
-  comm, command, namespaces, start time), the base of container discovery.
+- `scan_processes()`: one cheap pass over /proc giving a `ProcessInfo` per process
+  (parent, comm, start time, PID and mount namespace), the base of discovery.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 
 from cntr_tui.attach.container import NAMESPACE_KINDS
 
@@ -132,12 +133,14 @@ def namespace_ids(pid: int | str) -> dict[str, int]:
 
 
 @cache
-def host_namespace_ids() -> dict[str, int]:
+def host_namespace_ids() -> Mapping[str, int]:
     """The namespaces of this process, the reference for "differs from the host"."""
-    return namespace_ids("self")
+    return MappingProxyType(namespace_ids("self"))
 
 
-def differing_kinds(ids: dict[str, int], reference: dict[str, int] | None = None) -> frozenset[str]:
+def differing_kinds(
+    ids: Mapping[str, int], reference: Mapping[str, int] | None = None
+) -> frozenset[str]:
     """Kinds whose inode in `ids` differs from `reference` (default: the host's)."""
     reference = host_namespace_ids() if reference is None else reference
     return frozenset(kind for kind, inode in ids.items() if reference.get(kind) != inode)
