@@ -274,3 +274,15 @@ def test_cli_no_match_is_one_line(word: str) -> None:
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"cntr-tui: no container matches '{word}' (tried process id")
+
+
+def test_docker_pids_by_inspect_when_containerd_is_not_reachable(start_container) -> None:
+    started = start_container("docker")
+    without_containerd = DiscoveryConfig(containerd_sockets=())
+    listing = list_containers(["docker"], config=without_containerd)
+    assert listing.warnings == []
+    [found] = [c for c in listing.containers if c.name == started.name]
+    assert found.pid == started.pid
+    # and with containerd reachable, the PID (taken from the moby namespace) is the same
+    [same] = [c for c in list_containers(["docker"]).containers if c.name == started.name]
+    assert same.pid == started.pid and same.runtime == "docker"
