@@ -47,6 +47,7 @@ DEFAULT_PROBE_DEADLINE = 2.0
 STARTUP_GRACE = 10.0
 UNMOUNT_GRACE = 3.0
 FUSECTL_DIR = "/sys/fs/fuse/connections"
+CONNECTION_GONE = frozenset({errno.ENODEV, errno.ECONNABORTED, errno.ENOTCONN})
 
 
 # ---- messages over SOCK_SEQPACKET socketpairs -----------------------------------------
@@ -262,7 +263,9 @@ def connection_of(holder: int) -> int | None:
     return None
 
 
-def start_holder(args: argparse.Namespace) -> tuple[int, socket.socket, int | None]:
+def start_holder(
+    args: argparse.Namespace, keep_out: socket.socket
+) -> tuple[int, socket.socket, int | None]:
     """Fork the holder; returns its pid, its channel and our /dev/fuse fd (fuse mode)."""
     try:
         mnt_fd = os.open(f"/proc/{args.pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
@@ -281,6 +284,7 @@ def start_holder(args: argparse.Namespace) -> tuple[int, socket.socket, int | No
     holder = os.fork()
     if holder == 0:
         ours.close()
+        keep_out.close()  # the watchdog's channel: its EOF must mean the server is gone
         holder_main(HolderPlan(args.mode, mnt_fd, root_fd, dev_fuse_fd, host_tree_fd), theirs)
     theirs.close()
     os.close(mnt_fd)
@@ -423,11 +427,11 @@ class Server:
 
         try:
             await pyfuse3.main(min_tasks=1, max_tasks=1)
-        except OSError as error:
+        except* OSError as group:  # pyfuse3.main runs a nursery: errors come grouped
             # ENODEV is libfuse's clean end; ECONNABORTED comes after a burst of RELEASEs
             # at teardown, ENOTCONN after an abort: all mean the connection is gone.
-            if error.errno not in (errno.ENODEV, errno.ECONNABORTED, errno.ENOTCONN):
-                log.exception("FUSE main loop failed")
+            if any(error.errno not in CONNECTION_GONE for error in leaves(group)):
+                log.error("FUSE main loop failed", exc_info=group)
                 self.exit_code = 1
         finally:
             self.fuse_done.set()
@@ -453,6 +457,16 @@ class Server:
             with contextlib.suppress(Exception):
                 pyfuse3.close(unmount=False)
         nursery.cancel_scope.cancel()
+
+
+def leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
+    found: list[OSError] = []
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            found.extend(leaves(error))
+        else:
+            found.append(error)
+    return found
 
 
 def detach_stdout() -> None:
@@ -483,7 +497,7 @@ def main(argv: list[str] | None = None) -> None:
             watchdog_main(server_pid, watchdog_theirs, args.probe_deadline, args.socket)
     watchdog_theirs.close()
 
-    holder, holder_channel, dev_fuse_fd = start_holder(args)
+    holder, holder_channel, dev_fuse_fd = start_holder(args, watchdog_ours)
     if args.mode == "fuse":
         expect(holder_channel, "mounted")
     server = Server(args, holder, holder_channel, dev_fuse_fd, watchdog_ours)
