@@ -32,18 +32,21 @@ Public API (stable; the gdb and TUI code use it):
   (128+N when killed by signal N); `proc.command_pid` is the command's host PID.
   Raises UserError if the command cannot be started (the message is one line).
 - `run(argv) -> int`: spawn with this process's stdio, wait, return the status.
-- `run_interactive(argv=None) -> int`: a fresh PTY (on the container's devpts, so
-  `tty` names it inside) relayed to this process's terminal (raw mode, window
-  resize); default argv: the host user's login shell. Main thread only (SIGWINCH);
-  a TUI wanting a terminal instead opens a PTY itself and passes the slave to
-  `spawn(..., terminal=True)`, or uses `cntr_tui.attach.pty.open_pty(f"/proc/{pid}/root")`.
+- `run_interactive(argv=None, *, in_container_root=False) -> int`: a fresh PTY (on the
+  container's devpts, so `tty` names it inside) relayed to this process's terminal
+  (raw mode; window resize when called from the main thread); default argv: the host
+  user's login shell. A TUI wanting its own terminal widget opens a pair with
+  `cntr_tui.attach.pty.open_pty(f"/proc/{session.pid}/root")` and passes the slave
+  to `spawn(..., stdin=slave, stdout=slave, stderr=slave, terminal=True)`.
 - `spawn` blocks until the command is started (~0.1-0.3 s): from asyncio, call it
   through `asyncio.to_thread`.
 - `mounts() -> list[Mount]`: the session's mount table with provenance
   (host/container/volume/virtual), from the holder's mountinfo.
-- `close()`: kills commands still running, releases the merged root; if this was the
-  last session, waits (a few seconds at most) until the FUSE server has exited.
-  Also on `__exit__`.
+- `close()`: kills commands still running (SIGKILL to their process group, through
+  their helper), releases the merged root; if this was the last session, waits (a few
+  seconds at most) until the FUSE server has exited and the mounts are gone.
+  Also on `__exit__`. If the caller dies, the server notices the closed socket and
+  tears down the same way.
 - Attributes: `container` (Container), `pid` (host PID of its main process), `root`
   (`RootInfo`: holder, server, connection, mode) or None with fs="none".
 """
