@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from cntr_tui.errors import UserError
 from cntr_tui.gdb.launch import HostLauncher, Launcher, Placement
 from cntr_tui.gdb.session import GdbSession
-from cntr_tui.gdb.symbols import compile_directories, gdb_settings, source_directory_rules
+from cntr_tui.gdb.symbols import (
+    compile_directories,
+    executable_in_container,
+    gdb_settings,
+    source_directory_rules,
+)
 
 
 @dataclass(frozen=True)
@@ -72,20 +77,13 @@ def host_pid_of(container_host_pid: int, pid_in_container: int) -> int:
 
 
 def find_target(word: str, types: Sequence[str] | None, pid: int | None) -> Target:
-    container = None
-    try:
-        from cntr_tui.attach.lookup import resolve
-    except ImportError:
-        resolve = None  # type: ignore[assignment]
-    if resolve is not None:
-        container = resolve(word, types)
-        main_pid, label = int(container.pid), f"{container.runtime} {container.name}"
-    elif word.isdigit() and os.path.isdir(f"/proc/{word}"):
-        main_pid, label = int(word), f"process {word}"
-    else:
-        raise UserError(f"no container {word!r} (container look-up is not available: give a PID)")
-    host_pid = host_pid_of(main_pid, pid) if pid is not None else main_pid
-    return Target(host_pid, namespace_pid(host_pid), container, label)
+    from cntr_tui.attach.lookup import resolve
+
+    container = resolve(word, types)
+    host_pid = host_pid_of(container.pid, pid) if pid is not None else container.pid
+    return Target(
+        host_pid, namespace_pid(host_pid), container, f"{container.runtime} {container.name}"
+    )
 
 
 async def make_launcher(target: Target) -> tuple[Launcher, int, str | None]:
@@ -94,14 +92,13 @@ async def make_launcher(target: Target) -> tuple[Launcher, int, str | None]:
         from cntr_tui.gdb.attached import AttachLauncher, attach_available
     except ImportError:
         AttachLauncher = None
-    if AttachLauncher is not None and target.container is not None and attach_available():
-        launcher = await AttachLauncher.start(target.container)
+    if AttachLauncher is not None and attach_available():
+        container = target.container if target.container is not None else target.host_pid
+        launcher = await AttachLauncher.start(container)  # type: ignore[arg-type]
         return launcher, target.namespace_pid, None
-    note = (
-        f"no attach session available: host gdb on host PID {target.host_pid}, "
-        f"container files through /proc/{target.host_pid}/root"
-    )
-    return HostLauncher(target_host_pid=target.host_pid), target.host_pid, note
+    host = HostLauncher(target_host_pid=target.host_pid)
+    note = f"no attach session available (needs root and /dev/fuse): {host.placement.description}"
+    return host, target.host_pid, note
 
 
 async def run_batch(target: Target, commands: Sequence[str]) -> int:
@@ -115,7 +112,7 @@ async def run_batch(target: Target, commands: Sequence[str]) -> int:
         raise UserError(f"gdb did not start: {error}") from error
     status = 0
     try:
-        attached = await session.attach(pid)
+        attached = await session.attach(pid, host_pid=target.host_pid)
         if not attached.ok:
             raise UserError(f"gdb could not attach to {target.label} (PID {pid}): {attached.error}")
         for command in commands:
@@ -138,14 +135,18 @@ async def run_batch(target: Target, commands: Sequence[str]) -> int:
 
 
 def interactive_argv(
-    placement: Placement, pid: int, executable_on_host: str, commands: Sequence[str] = ()
+    placement: Placement, pid: int, host_pid: int, commands: Sequence[str] = ()
 ) -> list[str]:
+    """gdb's own console with the symbol setup as -iex commands, attached to `pid`."""
     argv = ["gdb", "--nx", "--quiet"]
     for name, value in gdb_settings(placement):
         argv += ["-iex", f"set {name} {value}"]
-    folders = compile_directories(executable_on_host)
+    folders = compile_directories(f"/proc/{host_pid}/exe")
     for recorded, actual in source_directory_rules(placement, folders):
         argv += ["-iex", f"set substitute-path {recorded} {actual}"]
+    executable = executable_in_container(host_pid)
+    if executable is not None:
+        argv.append(placement.container_path(executable))
     argv += ["-p", str(pid)]
     for command in commands:
         argv += ["-ex", command]

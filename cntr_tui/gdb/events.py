@@ -8,7 +8,9 @@ from typing import Any, Literal
 from cntr_tui.gdb.records import Breakpoint, Frame, SharedLibrary, to_int
 from cntr_tui.gdb.transport import MiRecord
 
-EndKind = Literal["detached", "inferior-exited", "gdb-exited", "container-stopped", "closed"]
+EndKind = Literal[
+    "detached", "inferior-exited", "gdb-exited", "container-stopped", "file-server-lost", "closed"
+]
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class GdbProcess(Protocol):
 
     stdin_fd: int
     stdout_fd: int
+    pid: int  # gdb's host PID
 
     async def wait(self) -> int | None: ...
 

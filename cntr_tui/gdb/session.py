@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
 
@@ -24,11 +25,13 @@ from cntr_tui.gdb import symbols
 from cntr_tui.gdb.events import (
     EndKind,
     Event,
+    LogOutput,
     Running,
     SessionEnded,
     Stopped,
     event_from_record,
 )
+from cntr_tui.gdb.guard import TrapGuard
 from cntr_tui.gdb.launch import GdbProcess, Launcher, Placement
 from cntr_tui.gdb.records import (
     Breakpoint,
@@ -70,11 +73,19 @@ class GdbSession:
         self._stop_waiters: list[asyncio.Future[Stopped]] = []
         self._detaching = False
         self._closing = False
+        self._close_task: asyncio.Future[None] | None = None
         self.non_stop = False
         self._background: set[asyncio.Task[Any]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop_generation = 0  # counts *stopped records
         self._register_names: list[str] | None = None
-        self._transport = MiTransport(process.stdout_fd, process.stdin_fd, self._on_record)
+        self._transport = MiTransport(
+            process.stdout_fd, process.stdin_fd, self._on_record, trace_writer()
+        )
         self._watcher: asyncio.Task[None] | None = None
+        self._guard: TrapGuard | None = None
+        self._lost: tuple[EndKind, str] | None = None
+        self.guard_outcome: dict[str, object] | None = None
 
     # ----- life cycle -----------------------------------------------------------------
 
@@ -92,6 +103,9 @@ class GdbSession:
         session = cls(process, launcher.placement, launcher)
         await session._transport.start()
         session._watcher = asyncio.create_task(session._watch_gdb())
+        failure = getattr(launcher, "wait_failure", None)
+        if failure is not None:
+            session._tasks.append(asyncio.create_task(session._watch_launcher(failure)))
         for command in ["-gdb-set mi-async on"] + [
             f"-gdb-set {name} {value}"
             for name, value in symbols.gdb_settings(launcher.placement, non_stop)
@@ -108,27 +122,71 @@ class GdbSession:
         reason = await self._transport.closed
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._process.wait(), 5)
-        if self.ended is None:
-            container_gone = self.placement.container_host_pid is not None and not os.path.exists(
-                f"/proc/{self.placement.container_host_pid}"
-            )
-            kind: EndKind = "container-stopped" if container_gone else "gdb-exited"
-            what = "the container stopped" if container_gone else "gdb exited"
-            self._end(kind, f"{what} ({reason})")
+        if self.ended is not None or self._closing:
+            return
+        self._closing = True  # from here on, the end is ours to tell
+        rescued = await self._rescue_summary()
+        if self._lost is not None:
+            kind, what = self._lost
+        elif self.placement.container_host_pid is not None and not os.path.exists(
+            f"/proc/{self.placement.container_host_pid}"
+        ):
+            kind, what = "container-stopped", "the container stopped"
+        else:
+            kind, what = "gdb-exited", "gdb exited"
+        self._end(kind, f"{what} ({reason}){rescued}")
+
+    async def _watch_launcher(self, failure: Any) -> None:
+        """The launcher's failure (the merged root's file server gone): gdb cannot be
+        trusted any more (its pages come from that server), so it goes; the guard takes
+        the traps out of the program."""
+        reason = await failure()
+        if self.ended is None and not self._closing:
+            self._lost = ("file-server-lost", str(reason))
+            self._process.kill()
+
+    async def _rescue_summary(self) -> str:
+        if self._guard is None:
+            return ""
+        self.guard_outcome = await self._guard.finished()
+        self._guard = None
+        if not self.guard_outcome or self.guard_outcome.get("gone"):
+            return ""
+        if self.guard_outcome.get("error"):
+            return f"; removing gdb's traps failed: {self.guard_outcome['error']}"
+        return f"; {self.guard_outcome.get('restored', 0)} trap(s) removed, the process runs on"
 
     async def close(self) -> None:
-        """End the session without detaching first (gdb exits; the kernel detaches)."""
-        if self._closing:
-            return
+        """End the session. gdb quits (detaching a process still attached, which runs
+        on); if gdb does not answer, it is killed and the guard removes its traps.
+        Returns once gdb, the guard and the launcher (attach session) are gone."""
+        if self._close_task is None:
+            self._close_task = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._close_task)
+
+    async def _close(self) -> None:
         self._closing = True
+        clean = False
         if not self._transport.is_closed:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._transport.send("-gdb-exit"), 5)
+                result = await asyncio.wait_for(self._transport.send("-gdb-exit"), 5)
+                clean = result.klass == "exit"
+        if clean:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._process.wait(), 5)
         self._process.kill()
         self._transport.close()
+        if self._guard is not None:
+            if clean:
+                await self._guard.release()
+                self._guard = None
+            else:
+                await self._rescue_summary()
         if self._watcher is not None:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self._watcher, 5)
+        for task in self._tasks:
+            task.cancel()
         self._end("closed", "session closed")
         if self._launcher is not None:
             await self._launcher.close()
@@ -193,9 +251,9 @@ class GdbSession:
     def _on_record(self, record: MiRecord) -> None:
         payload = record.payload if isinstance(record.payload, dict) else {}
         if record.kind == "notify" and record.klass == "thread-group-exited":
-            if self._detaching:
-                self._end("detached", f"detached from process {self.pid}")
-            elif "exit-code" in payload:
+            if self._detaching or self._closing:
+                return  # detach() / close() end the session themselves
+            if "exit-code" in payload:
                 self._end("inferior-exited", f"process {self.pid} exited")
             else:
                 self._end("inferior-exited", f"process {self.pid} is gone")
@@ -219,6 +277,7 @@ class GdbSession:
     def _on_stopped(self, stop: Stopped) -> None:
         if self.state == "ended":
             return
+        self._stop_generation += 1
         self.state = "stopped"
         self.last_stop = stop
         if stop.thread_id is not None:
@@ -256,12 +315,21 @@ class GdbSession:
 
     async def cli(self, command: str) -> Result[str]:
         """Run a CLI command (as typed at `(gdb)`); its console output."""
-        result = await self.command(f"-interpreter-exec console {mi_quote(command)}")
+        result = await self._resuming(f"-interpreter-exec console {mi_quote(command)}")
         if not result.ok:
             return Result(error=result.error)
-        if result.klass == "running":
-            self.state = "running"
         return Result(result.console)
+
+    async def _resuming(self, mi_command: str) -> MiResult:
+        """Send a command that may resume the process; track the state it leaves."""
+        stops_before = self._stop_generation
+        result = await self.command(mi_command)
+        # `*running` and even the next `*stopped` may have been read in the same chunk
+        # as `^running`: only a stop that came before the command leaves us "stopped".
+        resumed = result.klass == "running" and self.state != "ended"
+        if resumed and self._stop_generation == stops_before:
+            self.state = "running"
+        return result
 
     async def _call(self, mi_command: str) -> Result[dict[str, Any]]:
         result = await self.command(mi_command)
@@ -290,10 +358,21 @@ class GdbSession:
         if not result.ok:
             return Result(error=result.error)
         self.pid = pid
+        await self._arm_guard(host_pid)
         stop = await self.wait_stopped(timeout)
         if stop.ok:
             await self._learn_executable_sources()
         return stop
+
+    async def _arm_guard(self, host_pid: int | None) -> None:
+        gdb_pid = getattr(self._process, "pid", None)
+        if host_pid is None or gdb_pid is None:
+            self._emit(LogOutput("no trap guard: the process's host PID is unknown\n"))
+            return
+        try:
+            self._guard = await TrapGuard.start(gdb_pid, host_pid)
+        except (TimeoutError, OSError) as error:
+            self._emit(LogOutput(f"no trap guard: {error}\n"))
 
     async def detach(self) -> Result[None]:
         """Detach (gdb removes its breakpoints; the process runs on) and end gdb."""
@@ -308,18 +387,17 @@ class GdbSession:
         if not result.ok:
             self._detaching = False
             return Result(error=result.error)
+        if self._guard is not None:
+            await self._guard.release()
+            self._guard = None
         self._end("detached", f"detached from process {self.pid}")
         await self.close()
         return Result(None)
 
     async def _run(self, mi_command: str, thread_id: int | None = None) -> Result[None]:
         thread = f" --thread {thread_id}" if thread_id is not None else ""
-        result = await self.command(f"{mi_command}{thread}")
-        if not result.ok:
-            return Result(error=result.error)
-        if result.klass == "running" and self.state != "ended":
-            self.state = "running"
-        return Result(None)
+        result = await self._resuming(f"{mi_command}{thread}")
+        return Result(None) if result.ok else Result(error=result.error)
 
     async def continue_(self, thread_id: int | None = None) -> Result[None]:
         """Resume (all threads, or one in non-stop mode). Returns once running."""
@@ -694,6 +772,19 @@ class GdbSession:
             host_path = self.placement.to_host(executable.value)
             folders = await asyncio.to_thread(symbols.compile_directories, host_path)
             self._add_rules(symbols.source_directory_rules(self.placement, folders))
+
+
+def trace_writer() -> Callable[[str, bytes], None] | None:
+    """With CNTR_TUI_GDB_TRACE=FILE, every byte to and from gdb is appended to FILE."""
+    path = os.environ.get("CNTR_TUI_GDB_TRACE")
+    if not path:
+        return None
+
+    def write(direction: str, data: bytes) -> None:
+        with open(path, "ab") as trace:
+            trace.write(f"{time.monotonic():.3f} {direction} ".encode() + data + b"\n")
+
+    return write
 
 
 class SessionEndedError(Exception):

@@ -134,7 +134,14 @@ class MiTransport:
     stream output, stray lines). `closed` resolves with a reason once gdb's output ends.
     """
 
-    def __init__(self, read_fd: int, write_fd: int, on_record: Callable[[MiRecord], None]):
+    def __init__(
+        self,
+        read_fd: int,
+        write_fd: int,
+        on_record: Callable[[MiRecord], None],
+        trace: Callable[[str, bytes], None] | None = None,
+    ):
+        self._trace = trace
         self._read_fd = read_fd
         self._write_fd = write_fd
         self._on_record = on_record
@@ -151,6 +158,8 @@ class MiTransport:
 
         class Reader(asyncio.Protocol):
             def data_received(self, data: bytes) -> None:
+                if transport._trace is not None:
+                    transport._trace("<", data)
                 transport._dispatch(transport._framer.feed(data))
 
             def eof_received(self) -> bool:
@@ -183,7 +192,10 @@ class MiTransport:
         token = next(self._tokens)
         pending = _Pending(asyncio.get_running_loop().create_future())
         self._pending[token] = pending
-        self._writer.write(f"{token}{command}\n".encode())
+        line = f"{token}{command}\n".encode()
+        if self._trace is not None:
+            self._trace(">", line)
+        self._writer.write(line)
         try:
             return await asyncio.shield(pending.future)
         finally:

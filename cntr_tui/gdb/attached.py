@@ -1,0 +1,98 @@
+"""gdb inside an attach session: the container's namespaces, host tools at `/`, the
+container's root at `/var/lib/cntr`. The launcher a GdbSession gets for a container.
+
+    launcher = await AttachLauncher.start(container)      # the merged root comes up
+    session = await GdbSession.start(launcher)
+    await session.attach(pid_in_container, host_pid=host_pid)
+    ...
+    await session.close()                                 # also closes the launcher
+
+The attach session reuses the container's live merged root when there is one (the
+page cache stays warm), so a second gdb on the same container starts fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Sequence
+
+from cntr_tui.attach.container import Container
+from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
+from cntr_tui.fs.mounts import CONTAINER_ROOT
+from cntr_tui.gdb.launch import Placement
+
+
+def attach_available() -> bool:
+    """Whether this process can start attach sessions at all (root, FUSE)."""
+    return os.geteuid() == 0 and os.path.exists("/dev/fuse")
+
+
+class SessionGdbProcess:
+    """gdb started by an attach session: the Popen is the session's helper, which exits
+    with gdb's status; `command_pid` is gdb's own host PID."""
+
+    def __init__(self, helper: SessionProcess, stdin_fd: int, stdout_fd: int):
+        self._helper = helper
+        self.stdin_fd = stdin_fd
+        self.stdout_fd = stdout_fd
+        self.pid = helper.command_pid
+
+    async def wait(self) -> int | None:
+        return await asyncio.to_thread(self._helper.wait)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+class AttachLauncher:
+    """Starts gdb through one `AttachSession`; `close()` ends that session."""
+
+    def __init__(self, session: AttachSession):
+        self.session = session
+        self.placement = Placement(
+            container_root=CONTAINER_ROOT,
+            container_root_on_host=f"/proc/{session.pid}/root",
+            host_root="",
+            container_host_pid=session.pid,
+            inside_session=True,
+            description=f"inside the container, its files at {CONTAINER_ROOT}",
+        )
+
+    @classmethod
+    async def start(
+        cls, container: Container | int, options: AttachOptions | None = None
+    ) -> AttachLauncher:
+        """Open an attach session on `container` (blocking work runs in a thread)."""
+        session = await asyncio.to_thread(AttachSession, container, options)
+        return cls(session)
+
+    async def spawn(self, argv: Sequence[str]) -> SessionGdbProcess:
+        to_gdb_read, to_gdb_write = os.pipe2(os.O_CLOEXEC)
+        from_gdb_read, from_gdb_write = os.pipe2(os.O_CLOEXEC)
+        try:
+            helper = await asyncio.to_thread(
+                self.session.spawn,
+                list(argv),
+                stdin=to_gdb_read,
+                stdout=from_gdb_write,
+                stderr=from_gdb_write,
+            )
+        except BaseException:
+            for fd in (to_gdb_write, from_gdb_read):
+                os.close(fd)
+            raise
+        finally:
+            os.close(to_gdb_read)
+            os.close(from_gdb_write)
+        return SessionGdbProcess(helper, to_gdb_write, from_gdb_read)
+
+    async def run_interactive(self, argv: Sequence[str]) -> int:
+        """gdb's own console on a fresh PTY relayed to our terminal."""
+        return await asyncio.to_thread(self.session.run_interactive, list(argv))
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.session.close)

@@ -1,0 +1,222 @@
+"""gdb inside an attach session on real containers: the engine and `cntr-tui gdb`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+
+from cntr_tui.gdb.attached import AttachLauncher
+from cntr_tui.gdb.events import ConsoleOutput, Event, LogOutput, SessionEnded
+from cntr_tui.gdb.session import GdbSession
+from tests.conftest import ALL_RUNTIMES
+
+CNTR_TUI = [sys.executable, "-m", "cntr_tui.cli"]
+NAMESPACE_WARNING = "different PID namespaces"
+
+
+def namespace_pid(host_pid: int) -> int:
+    with open(f"/proc/{host_pid}/status") as status:
+        for line in status:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    raise AssertionError("no NSpid")
+
+
+def container_lwps(host_pid: int) -> set[int]:
+    return {namespace_pid(int(task)) for task in os.listdir(f"/proc/{host_pid}/task")}
+
+
+def tracer_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+    raise AssertionError("no TracerPid")
+
+
+def read_u64(pid: int, address: int) -> int:
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
+        memory.seek(address)
+        return int.from_bytes(memory.read(8), "little")
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (our process is the parent of some session processes)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+async def open_session(host_pid: int, texts: list[str]) -> GdbSession:
+    launcher = await AttachLauncher.start(host_pid)
+    session = await GdbSession.start(launcher)
+
+    def keep_text(event: Event) -> None:
+        if isinstance(event, ConsoleOutput | LogOutput):
+            texts.append(event.text)
+
+    session.add_listener(keep_text)
+    attached = await session.attach(namespace_pid(host_pid), host_pid=host_pid)
+    assert attached.ok, attached.error
+    return session
+
+
+@pytest.mark.parametrize("runtime", ALL_RUNTIMES)
+async def test_threads_with_container_lwps_and_libraries_under_var_lib_cntr(
+    runtime: str, start_container
+):
+    container = start_container(runtime)
+    texts: list[str] = []
+    session = await open_session(container.pid, texts)
+    try:
+        threads = (await session.threads()).unwrap()
+        assert sorted(t.name or "" for t in threads) == [
+            "threads",
+            "worker-0",
+            "worker-1",
+            "worker-2",
+        ]
+        assert {t.lwp for t in threads} == container_lwps(container.pid)
+        main_thread = next(t for t in threads if t.name == "threads")
+        assert main_thread.lwp == namespace_pid(container.pid)
+        frames = (await session.backtrace(main_thread.id)).unwrap()
+        main_frame = next(f for f in frames if f.function == "main")
+        assert main_frame.fullname == "/var/lib/cntr/app/src/threads.c" and main_frame.line
+        libraries = (await session.shared_libraries()).unwrap()
+        libc = next(lib for lib in libraries if "libc.so" in lib.path)
+        assert libc.host_path.startswith("/var/lib/cntr/") and libc.symbols_loaded
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert NAMESPACE_WARNING not in "".join(texts)
+    assert wait_until(lambda: tracer_of(container.pid) == 0)
+
+
+async def test_breakpoint_backtrace_source_locals_then_detach_in_docker(start_container):
+    container = start_container("docker")
+    pid = container.pid
+    texts: list[str] = []
+    session = await open_session(pid, texts)
+    try:
+        assert (await session.break_insert("tick")).ok
+        assert (await session.continue_()).ok
+        stop = (await session.wait_stopped()).unwrap()
+        assert stop.reason == "breakpoint-hit"
+        frames = (await session.backtrace(stop.thread_id)).unwrap()
+        assert [f.function for f in frames[:2]] == ["tick", "worker_main"]
+        assert frames[0].fullname == "/var/lib/cntr/app/src/threads.c" and frames[0].line == 38
+        source = session.source_path_on_host(frames[0].fullname)
+        with open(source) as text:
+            assert "w->iterations++" in text.read().splitlines()[37]
+        listing = (await session.cli("list threads.c:38,38")).unwrap()
+        assert "w->iterations++" in listing
+        members = {m.name: m.value for m in (await session.children("*w")).unwrap()}
+        assert set(members) == {"id", "name", "iterations", "total"}
+        assert int(members["iterations"] or "0") >= 0
+        counter = int((await session.evaluate("&workers[0].iterations")).unwrap().split()[0], 16)
+        assert (await session.continue_()).ok
+        assert (await session.wait_stopped()).unwrap().reason == "breakpoint-hit"
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert NAMESPACE_WARNING not in "".join(texts)
+    assert wait_until(lambda: tracer_of(pid) == 0)
+    before = read_u64(pid, counter)
+    assert wait_until(lambda: read_u64(pid, counter) > before), "the program stopped ticking"
+    diff = subprocess.run(["docker", "diff", container.name], capture_output=True, text=True)
+    assert diff.returncode == 0 and diff.stdout.strip() == ""  # nothing written inside
+
+
+async def test_cpp_frames_demangled_and_symbol_report_in_a_container(start_container):
+    container = start_container("docker", program="/app/shapes")
+    session = await open_session(container.pid, [])
+    try:
+        breakpoint_ = (await session.break_insert("geometry::total_area<int>")).unwrap()
+        assert breakpoint_.function and "geometry::total_area<int>" in breakpoint_.function
+        assert (await session.continue_()).ok
+        stop = (await session.wait_stopped()).unwrap()
+        frames = (await session.backtrace(stop.thread_id)).unwrap()
+        assert frames[0].function and frames[0].function.startswith("geometry::total_area<int>")
+        assert frames[0].fullname == "/var/lib/cntr/app/src/shapes.cpp"
+        report = {entry.path: entry for entry in (await session.symbol_report()).unwrap()}
+        program = report["/app/shapes"]
+        assert program.status == "debug-info" and program.source == "embedded"
+        assert program.gdb_path == "/var/lib/cntr/app/shapes"
+        stdcxx = next(entry for path, entry in report.items() if "libstdc++" in path)
+        assert stdcxx.status in ("symbols", "dynamic") and stdcxx.problem and stdcxx.fix
+        assert stdcxx.build_id and f".build-id/{stdcxx.build_id[:2]}/" in stdcxx.fix
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+
+
+async def test_container_killed_mid_session_ends_it_cleanly(start_container):
+    container = start_container("docker")
+    launcher = await AttachLauncher.start(container.pid)
+    server = launcher.session.root.server if launcher.session.root else None
+    session = await GdbSession.start(launcher)
+    ended: list[SessionEnded] = []
+    session.add_listener(lambda e: ended.append(e) if isinstance(e, SessionEnded) else None)
+    try:
+        attached = await session.attach(namespace_pid(container.pid), host_pid=container.pid)
+        assert attached.ok, attached.error
+        assert (await session.continue_()).ok
+        await asyncio.to_thread(container.remove)
+        async with asyncio.timeout(20):
+            while not ended:
+                await asyncio.sleep(0.05)
+        assert ended[0].kind in ("inferior-exited", "container-stopped", "gdb-exited")
+        assert not (await session.evaluate("1")).ok
+    finally:
+        await session.close()
+    if server is not None:
+        assert wait_until(lambda: not running(server), 15), "the file server is still running"
+
+
+def test_cli_batch_thread_apply_all_bt(start_container):
+    container = start_container("docker")
+    result = subprocess.run(
+        [*CNTR_TUI, "gdb", container.name, "--batch", "-ex", "thread apply all bt"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout
+    assert output.count("\nThread ") == 4
+    assert '(LWP 1) "threads"' in output
+    for worker in ("worker-0", "worker-1", "worker-2"):
+        assert f'"{worker}"' in output
+    assert "worker_main (" in output and "threads.c:" in output
+    assert NAMESPACE_WARNING not in output + result.stderr
+    assert "no attach session" not in result.stderr
+    assert wait_until(lambda: tracer_of(container.pid) == 0)
+    assert os.path.exists(f"/proc/{container.pid}")
+
+
+def test_cli_gdb_unknown_container_is_one_line_error():
+    result = subprocess.run(
+        [*CNTR_TUI, "gdb", "no-such-container-cntr-test", "--batch", "-ex", "bt"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.startswith("cntr-tui: ") and result.stderr.count("\n") == 1
