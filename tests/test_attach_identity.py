@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+
+import pytest
 
 from cntr_tui.attach import process
 from cntr_tui.attach.session import AttachOptions, AttachSession
+from cntr_tui.errors import UserError
+from tests.test_attach_support import assert_nothing_left, wait_until
 
 
 def run_waiting(session: AttachSession, check) -> None:
@@ -57,3 +62,24 @@ def test_effective_user(start_container):
     with AttachSession(container.pid, AttachOptions(effective_user="root")) as session:
         proc = session.spawn(["id", "-u"], stdout=subprocess.PIPE)
         assert proc.communicate(timeout=30)[0].strip() == b"0"
+
+
+def test_process_that_vanishes_during_attach():
+    """A plain namespaced process (new mnt and uts namespaces) that exits mid-session."""
+    target = subprocess.Popen(["unshare", "--mount", "--uts", "sleep", "1000"])
+    try:
+        own_mnt = os.stat("/proc/self/ns/mnt").st_ino
+        assert wait_until(lambda: os.stat(f"/proc/{target.pid}/ns/mnt").st_ino != own_mnt)
+        session = AttachSession(target.pid)
+        try:
+            assert session.spawn(["true"]).wait(30) == 0
+            target.kill()
+            target.wait()
+            with pytest.raises(UserError, match="exited"):
+                session.spawn(["true"])
+        finally:
+            session.close()
+    finally:
+        target.kill()
+        target.wait()
+    assert_nothing_left(target.pid)

@@ -6,10 +6,11 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-from cntr_tui.attach.session import AttachSession
+from cntr_tui.attach.session import RUN_DIR, AttachSession
 from tests.test_attach_support import assert_nothing_left, wait_until
 
 # The reader runs the container's busybox (not on the FUSE root): a host binary paged in
@@ -54,3 +55,7 @@ def test_reader_gets_an_error_when_the_server_stops(start_container, stop_signal
     finally:
         session.close()
     assert_nothing_left(container.pid)
+    # the server's log holds the watchdog's line about the abort: the test's, not ours to keep
+    for log in Path(RUN_DIR).glob(f"{container.pid}-*-fuse.log"):
+        assert stop_signal == signal.SIGKILL or "aborting" in log.read_text()
+        log.unlink()

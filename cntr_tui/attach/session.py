@@ -301,9 +301,9 @@ def acquire_root(pid: int, mode: str) -> tuple[socket.socket, RootInfo]:
     for _attempt in range(3):
         connected = connect_root(path)
         if connected is None:
-            lock = os.open(
-                os.path.join(RUN_DIR, f"{key}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
-            )
+            # one lock file for every start: per-container lock files would pile up
+            lock_path = os.path.join(RUN_DIR, "start.lock")
+            lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 connected = connect_root(path)
@@ -436,7 +436,10 @@ class AttachSession:
             raise UserError("the attach session is closed")
         if not argv:
             raise UserError("no command given")
-        plan = self.plan(argv, env, cwd, terminal, in_container_root)
+        try:
+            plan = self.plan(argv, env, cwd, terminal, in_container_root)
+        except ProcessLookupError:
+            raise UserError(f"process {self.pid} exited") from None
         ours, theirs = socket.socketpair(
             socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC
         )
