@@ -261,23 +261,22 @@ def connect_root(path: str) -> tuple[socket.socket, dict[str, Any]] | None:
 
 
 def start_server(pid: int, ticks: int, mode: str, path: str) -> None:
-    log_path = path.removesuffix(".sock") + ".log"
-    with open(log_path, "ab") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cntr_tui.fs.server",
-                f"--pid={pid}",
-                f"--start-time={ticks}",
-                f"--mode={mode}",
-                f"--socket={path}",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            start_new_session=True,
-        )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cntr_tui.fs.server",
+            f"--pid={pid}",
+            f"--start-time={ticks}",
+            f"--mode={mode}",
+            f"--socket={path}",
+            f"--log={path.removesuffix('.sock')}.log",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert server.stdout is not None
     ready, _, _ = select.select([server.stdout], [], [], SERVER_START_TIMEOUT)
     line = server.stdout.readline() if ready else b""

@@ -483,8 +483,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--socket", required=True)
     parser.add_argument("--probe-deadline", type=float, default=DEFAULT_PROBE_DEADLINE)
     parser.add_argument("--timeout", type=float, default=60.0, help="kernel cache timeout")
+    parser.add_argument("--log", help="log file, created only when there is something to log")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    handler = logging.FileHandler(args.log, delay=True) if args.log else logging.StreamHandler()
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(asctime)s %(name)s: %(message)s",
+        handlers=[handler],
+    )
     os.umask(0)  # the kernel applied the caller's umask already
 
     watchdog_ours, watchdog_theirs = channel()
@@ -514,15 +520,12 @@ def main(argv: list[str] | None = None) -> None:
             os.waitpid(watchdog, 0)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(holder, 0)
-    remove_empty_log(args.socket.removesuffix(".sock") + ".log")
     sys.exit(server.exit_code)
 
 
-def remove_empty_log(path: str) -> None:
-    with contextlib.suppress(OSError):
-        if os.path.getsize(path) == 0:
-            os.unlink(path)
-
-
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception:
+        log.exception("the server failed")
+        sys.exit(1)
