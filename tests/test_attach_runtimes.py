@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from cntr_tui.attach import process
-from cntr_tui.attach.session import AttachSession
+from cntr_tui.attach.session import AttachOptions, AttachSession
 from tests.test_attach_support import assert_nothing_left, pid_namespace_members
 
 
@@ -34,4 +34,12 @@ def test_attach_to_every_runtime(any_container):
     assert lines[-2].strip() == " ".join(process.read_cmdline(pid))
     assert lines[-1] == "host-tools"
     assert kinds["/"] == "host" and kinds["/var/lib/cntr"] == "container"
+    # exec: the container's own root, as if the container had started the command
+    with AttachSession(pid, AttachOptions(fs="none")) as session:
+        proc = session.spawn(
+            ["/bin/sh", "-c", "grep ^ID= /etc/os-release; test -e /usr/bin/gdb || echo slim"],
+            stdout=subprocess.PIPE,
+            in_container_root=True,
+        )
+        assert proc.communicate(timeout=30)[0].split() == [b"ID=cntr-demo", b"slim"]
     assert_nothing_left(pid, members)
