@@ -190,6 +190,49 @@ async def test_container_killed_mid_session_ends_it_cleanly(start_container):
         assert wait_until(lambda: not running(server), 15), "the file server is still running"
 
 
+def process_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()[0]
+
+
+def read_byte(pid: int, address: int) -> bytes:
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
+        memory.seek(address)
+        return memory.read(1)
+
+
+async def test_file_server_killed_leaves_the_program_running_without_traps(start_container):
+    container = start_container("docker")
+    pid = container.pid
+    launcher = await AttachLauncher.start(pid)
+    assert launcher.session.root is not None
+    server = launcher.session.root.server
+    session = await GdbSession.start(launcher)
+    try:
+        attached = await session.attach(namespace_pid(pid), host_pid=pid)
+        assert attached.ok, attached.error
+        breakpoint_ = (await session.break_insert("on_term")).unwrap()  # never reached
+        assert breakpoint_.address is not None
+        original = (await session.read_memory(breakpoint_.address, 1)).unwrap().data
+        counter = int((await session.evaluate("&workers[2].iterations")).unwrap().split()[0], 16)
+        assert (await session.continue_()).ok
+        assert wait_until(lambda: read_byte(pid, breakpoint_.address) == b"\xcc")
+        os.kill(server, 9)
+        async with asyncio.timeout(30):
+            async for event in session.events():
+                if isinstance(event, SessionEnded):
+                    assert event.kind == "file-server-lost", event
+                    break
+    finally:
+        await session.close()
+    assert os.path.exists(f"/proc/{pid}/status") and running(pid)
+    assert wait_until(lambda: tracer_of(pid) == 0)
+    assert read_byte(pid, breakpoint_.address) == original != b"\xcc"
+    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
+    before = read_u64(pid, counter)
+    assert wait_until(lambda: read_u64(pid, counter) > before), "the program stopped ticking"
+
+
 def test_cli_batch_thread_apply_all_bt(start_container):
     container = start_container("docker")
     result = subprocess.run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import time
@@ -165,17 +166,41 @@ async def test_killing_the_inferior_ends_the_session(session: GdbSession, thread
     assert not (await session.evaluate("1")).ok
 
 
-async def test_gdb_dying_ends_the_session_and_the_process_runs_untraced(
+def read_byte(pid: int, address: int) -> bytes:
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
+        memory.seek(address)
+        return memory.read(1)
+
+
+def process_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()[0]
+
+
+async def test_killing_gdb_leaves_the_program_running_without_traps(
     session: GdbSession, threads_program
 ):
+    pid = threads_program.pid
+    # A breakpoint the program does not reach (the SIGTERM handler): its trap is in the
+    # code while the program runs, and nothing stops on it.
+    breakpoint_ = (await session.break_insert("on_term")).unwrap()
+    assert breakpoint_.address is not None
+    original = (await session.read_memory(breakpoint_.address, 1)).unwrap().data
+    counter = int((await session.evaluate("&workers[1].iterations")).unwrap().split()[0], 16)
     assert (await session.continue_()).ok
+    assert wait_until(lambda: read_byte(pid, breakpoint_.address) == b"\xcc")  # inserted
     os.kill(session._process.pid, signal.SIGKILL)  # type: ignore[attr-defined]
     async for event in session.events():
         if isinstance(event, SessionEnded):
             assert event.kind == "gdb-exited"
+            assert re.search(r"\b[1-9]\d* trap\(s\) removed", event.reason), event.reason
             break
-    assert wait_until(lambda: tracer_of(threads_program.pid) == 0)
     assert threads_program.poll() is None
+    assert tracer_of(pid) == 0
+    assert read_byte(pid, breakpoint_.address) == original != b"\xcc"
+    assert process_state(pid) in ("S", "R")
+    before = read_u64(pid, counter)
+    assert wait_until(lambda: read_u64(pid, counter) > before), "the program stopped ticking"
 
 
 async def test_symbol_report_and_shared_libraries(session: GdbSession, demo_rootfs: Path):

@@ -90,6 +90,27 @@ class AttachLauncher:
             os.close(from_gdb_write)
         return SessionGdbProcess(helper, to_gdb_write, from_gdb_read)
 
+    async def wait_failure(self) -> str:
+        """Resolves when the merged root's file server stops while we use it."""
+        root = self.session.root
+        if root is None:
+            await asyncio.Event().wait()  # no file server: nothing can fail this way
+        loop = asyncio.get_running_loop()
+        try:
+            pidfd = os.pidfd_open(root.server)  # type: ignore[union-attr]
+        except ProcessLookupError:
+            return "the file server is gone"
+        try:
+            gone = loop.create_future()
+            loop.add_reader(pidfd, lambda: gone.done() or gone.set_result(None))
+            try:
+                await gone
+            finally:
+                loop.remove_reader(pidfd)
+        finally:
+            os.close(pidfd)
+        return f"the merged root's file server (PID {root.server}) stopped"  # type: ignore[union-attr]
+
     async def run_interactive(self, argv: Sequence[str]) -> int:
         """gdb's own console on a fresh PTY relayed to our terminal."""
         return await asyncio.to_thread(self.session.run_interactive, list(argv))

@@ -15,7 +15,9 @@ already executed a trap, detaches and continues the program. x86-64 only.
 
     python -m cntr_tui.gdb.guard GDB_HOST_PID TARGET_HOST_PID
 
-stdin: a line `release` ends the guard without touching anything (clean detach).
+stdin: a line `release` ends the guard without touching anything (clean detach); a
+line `freeze` stops the program now (SIGSTOP), before the session kills a gdb it no
+longer trusts; the rescue that follows always continues the program.
 stdout: `ready` once armed; at the end one JSON line {"restored": N, "threads": M,
 "error": ...}.
 
@@ -190,17 +192,23 @@ def guard(gdb_pid: int, target_pid: int) -> dict[str, object] | None:
         line = sys.stdin.readline()
         if line.strip() == "release":
             return None
+        if line.strip() == "freeze":
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(target_pid, signal.SIGSTOP)
+            print("frozen", flush=True)
+            continue
         if not line:
             watching_stdin = False  # our session is gone; gdb may still die later
 
 
 class TrapGuard:
-    """The session's handle on a guard process (asyncio)."""
+    """The session's handle on a guard process (asyncio). One task reads its output."""
 
     def __init__(self, process: asyncio.subprocess.Process):
         self._process = process
         self.outcome: dict[str, object] | None = None
-        self._ending: asyncio.Task[dict[str, object] | None] | None = None
+        self._frozen = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
     async def start(cls, gdb_pid: int, target_pid: int) -> TrapGuard:
@@ -214,32 +222,56 @@ class TrapGuard:
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,  # outlives a crash of ours: it must, to be of use
         )
-        guard = cls(process)
         assert process.stdout is not None
-        await asyncio.wait_for(process.stdout.readline(), 10)  # "ready": armed
-        return guard
+        try:
+            ready = await asyncio.wait_for(process.stdout.readline(), 10)
+        except TimeoutError:
+            ready = b""
+        if ready.strip() != b"ready":
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            raise OSError("the trap guard did not start")
+        return cls(process)
+
+    async def _read(self) -> None:
+        assert self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            if line.strip() == b"frozen":
+                self._frozen.set()
+            else:
+                with contextlib.suppress(ValueError):
+                    self.outcome = json.loads(line)
+        await self._process.wait()
+
+    async def _send(self, command: bytes) -> bool:
+        if self._process.returncode is not None or self._process.stdin is None:
+            return False
+        try:
+            self._process.stdin.write(command)
+            await self._process.stdin.drain()
+        except ConnectionError:
+            return False
+        return True
+
+    async def freeze(self) -> bool:
+        """Stop the program now (the rescue continues it). False if the guard is done."""
+        if not await self._send(b"freeze\n"):
+            return False
+        frozen = asyncio.ensure_future(self._frozen.wait())
+        await asyncio.wait([frozen, self._reader], timeout=5, return_when=asyncio.FIRST_COMPLETED)
+        frozen.cancel()
+        return self._frozen.is_set()
 
     async def release(self) -> None:
         """gdb detached cleanly: nothing to rescue."""
-        if self._process.returncode is None and self._process.stdin is not None:
-            with contextlib.suppress(ConnectionError):
-                self._process.stdin.write(b"release\n")
-                await self._process.stdin.drain()
+        await self._send(b"release\n")
         await self.finished()
 
     async def finished(self, timeout: float = 15.0) -> dict[str, object] | None:
         """Wait for the guard to end; its rescue summary, if it had to rescue."""
-        if self._ending is None:
-            self._ending = asyncio.ensure_future(self._collect(timeout))
-        return await asyncio.shield(self._ending)
-
-    async def _collect(self, timeout: float) -> dict[str, object] | None:
-        assert self._process.stdout is not None
         with contextlib.suppress(asyncio.TimeoutError):
-            output = await asyncio.wait_for(self._process.stdout.read(), timeout)
-            await asyncio.wait_for(self._process.wait(), timeout)
-            with contextlib.suppress(ValueError):
-                self.outcome = json.loads(output) if output.strip() else None
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
         if self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()

@@ -137,13 +137,21 @@ class GdbSession:
         self._end(kind, f"{what} ({reason}){rescued}")
 
     async def _watch_launcher(self, failure: Any) -> None:
-        """The launcher's failure (the merged root's file server gone): gdb cannot be
-        trusted any more (its pages come from that server), so it goes; the guard takes
-        the traps out of the program."""
-        reason = await failure()
-        if self.ended is None and not self._closing:
-            self._lost = ("file-server-lost", str(reason))
-            self._process.kill()
+        """The launcher's failure (the merged root's file server gone): gdb's pages come
+        from that server, so gdb may die any moment. Detach while it still answers;
+        otherwise kill it and let the guard take the traps out of the program."""
+        reason = str(await failure())
+        if self.ended is not None or self._closing:
+            return
+        self._lost = ("file-server-lost", reason)
+        detached = False
+        with contextlib.suppress(asyncio.TimeoutError):
+            detached = (await asyncio.wait_for(self.detach(), 3)).ok
+        if detached:
+            return
+        if self._guard is not None:
+            await self._guard.freeze()  # no thread reaches a trap while gdb is dying
+        self._process.kill()
 
     async def _rescue_summary(self) -> str:
         if self._guard is None:
@@ -390,7 +398,10 @@ class GdbSession:
         if self._guard is not None:
             await self._guard.release()
             self._guard = None
-        self._end("detached", f"detached from process {self.pid}")
+        if self._lost is not None:
+            self._end(self._lost[0], f"{self._lost[1]}; detached from process {self.pid}")
+        else:
+            self._end("detached", f"detached from process {self.pid}")
         await self.close()
         return Result(None)
 
