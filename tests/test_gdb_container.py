@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import select
 import subprocess
 import sys
 import time
@@ -254,6 +256,26 @@ def test_cli_batch_thread_apply_all_bt(start_container):
     assert os.path.exists(f"/proc/{container.pid}")
 
 
+def test_cli_batch_with_pid_in_the_container(start_container):
+    container = start_container("docker")
+    ok = subprocess.run(
+        [*CNTR_TUI, "gdb", container.name, "--pid", "1", "--batch", "-ex", "info inferiors"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "process 1 " in ok.stdout and "/var/lib/cntr/app/threads" in ok.stdout
+    missing = subprocess.run(
+        [*CNTR_TUI, "gdb", container.name, "--pid", "4242", "--batch", "-ex", "bt"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode != 0
+    assert missing.stderr == "cntr-tui: no process 4242 in the container's PID namespace\n"
+
+
 def test_cli_gdb_unknown_container_is_one_line_error():
     result = subprocess.run(
         [*CNTR_TUI, "gdb", "no-such-container-cntr-test", "--batch", "-ex", "bt"],
@@ -263,3 +285,53 @@ def test_cli_gdb_unknown_container_is_one_line_error():
     )
     assert result.returncode != 0
     assert result.stderr.startswith("cntr-tui: ") and result.stderr.count("\n") == 1
+
+
+def read_until(fd: int, marker: bytes, timeout: float = 30.0) -> bytes:
+    """Read a PTY until `marker` shows up (or the deadline passes)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker not in data and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_cli_interactive_console_in_a_terminal(start_container):
+    container = start_container("docker")
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [*CNTR_TUI, "gdb", container.name],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        env={**os.environ, "TERM": "dumb"},
+    )
+    os.close(slave)
+    try:
+        banner = read_until(master, b"(gdb) ")
+        assert b"(gdb) " in banner, banner[-500:]
+        assert NAMESPACE_WARNING.encode() not in banner
+        os.write(master, b"info threads\n")
+        threads = read_until(master, b"(gdb) ")
+        assert b'(LWP 1) "threads"' in threads and b'"worker-2"' in threads
+        os.write(master, b"list threads.c:38,38\n")
+        assert b"w->iterations++" in read_until(master, b"(gdb) ")
+        os.write(master, b"quit\n")
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    assert wait_until(lambda: tracer_of(container.pid) == 0)
+    assert running(container.pid)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -153,18 +154,25 @@ def interactive_argv(
     return argv
 
 
-async def run_interactive(target: Target, commands: Sequence[str]) -> int:
-    launcher, pid, note = await make_launcher(target)
-    if note:
-        print(f"cntr-tui: {note}", file=sys.stderr)
+def run_interactive(target: Target, commands: Sequence[str]) -> int:
+    """gdb's own console on this terminal (inside an attach session when possible).
+
+    Runs on the main thread, so the PTY relay follows window resizes."""
     try:
-        argv = interactive_argv(launcher.placement, pid, f"/proc/{target.host_pid}/exe", commands)
-        interactive = getattr(launcher, "run_interactive", None)
-        if interactive is None:
-            raise UserError("this launcher cannot run an interactive gdb")
-        return await interactive(argv)
-    finally:
-        await launcher.close()
+        from cntr_tui.attach.session import AttachSession
+        from cntr_tui.gdb.attached import AttachLauncher, attach_available
+    except ImportError:
+        attach_available = None  # type: ignore[assignment]
+    if attach_available is not None and attach_available():
+        container = target.container if target.container is not None else target.host_pid
+        with AttachSession(container) as session:  # type: ignore[arg-type]
+            placement = AttachLauncher(session).placement
+            argv = interactive_argv(placement, target.namespace_pid, target.host_pid, commands)
+            return session.run_interactive(argv)
+    host = HostLauncher(target_host_pid=target.host_pid)
+    print(f"cntr-tui: no attach session available: {host.placement.description}", file=sys.stderr)
+    argv = interactive_argv(host.placement, target.host_pid, target.host_pid, commands)
+    return subprocess.call(argv)
 
 
 def run_gdb(args: argparse.Namespace) -> int:
@@ -173,4 +181,4 @@ def run_gdb(args: argparse.Namespace) -> int:
         return asyncio.run(run_batch(target, args.ex))
     if not sys.stdin.isatty():
         raise UserError("an interactive gdb needs a terminal: use --batch with -ex commands")
-    return asyncio.run(run_interactive(target, args.ex))
+    return run_interactive(target, args.ex)
