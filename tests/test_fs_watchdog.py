@@ -23,7 +23,7 @@ READER = (
     f"{BUSYBOX} cat /usr/bin/gdb > /dev/null || exit 8; "
     "done"
 )
-DEADLINE = 10.0  # probe every 1 s, 2 s answer deadline, plus slack for a loaded CI machine
+DEADLINE = 12.0  # probe every 1 s, 3 s answer deadline, plus slack for a loaded CI machine
 
 
 def alive(pid: int) -> bool:

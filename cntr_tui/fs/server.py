@@ -43,7 +43,7 @@ from cntr_tui.fs.mounts import read_mountinfo
 log = logging.getLogger("cntr_tui.fs.server")
 
 PROBE_INTERVAL = 1.0
-DEFAULT_PROBE_DEADLINE = 2.0
+DEFAULT_PROBE_DEADLINE = 3.0  # generous: a false abort breaks a healthy session
 STARTUP_GRACE = 10.0
 UNMOUNT_GRACE = 3.0
 FUSECTL_DIR = "/sys/fs/fuse/connections"
