@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, Stats, print_table, save_rows, wall_time
+from bench.common import Row, Stats, report, wall_time
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
 
@@ -118,11 +118,7 @@ def main() -> int:
         )
     finally:
         demo.remove()
-    title = "Attach latency"
-    print_table(title, rows)
-    if args.json:
-        save_rows(args.json, title, rows)
-    return 0
+    return report("Attach latency", rows, args.json)
 
 
 if __name__ == "__main__":

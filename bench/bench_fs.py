@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, Stats, drop_caches, print_table, save_rows
+from bench.common import Row, Stats, drop_caches, report
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
 
@@ -194,11 +194,9 @@ def main() -> int:
     finally:
         demo.remove()
         (DATA / "out.bin").unlink(missing_ok=True)
-    title = "File system: inside a session vs native vs libfuse passthrough_ll"
-    print_table(title, rows)
-    if args.json:
-        save_rows(args.json, title, rows)
-    return 0
+    return report(
+        "File system: inside a session vs native vs libfuse passthrough_ll", rows, args.json
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, Stats, print_table, save_rows, wall_time
+from bench.common import Row, Stats, report, wall_time
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
 
@@ -121,11 +121,7 @@ def main() -> int:
         if demo:
             demo.remove()
         shutil.rmtree(work, ignore_errors=True)
-    title = "gdb on a big binary"
-    print_table(title, rows)
-    if args.json:
-        save_rows(args.json, title, rows)
-    return 0
+    return report("gdb on a big binary", rows, args.json)
 
 
 if __name__ == "__main__":

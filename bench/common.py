@@ -106,3 +106,11 @@ def print_table(title: str, rows: list[Row]) -> None:
 
 def save_rows(path: Path, title: str, rows: list[Row]) -> None:
     path.write_text(json.dumps({"title": title, "rows": [asdict(r) for r in rows]}, indent=1))
+
+
+def report(title: str, rows: list[Row], json_path: Path | None) -> int:
+    """Print the table, write the JSON for run_all when asked; the script's exit status."""
+    print_table(title, rows)
+    if json_path:
+        save_rows(json_path, title, rows)
+    return 0
