@@ -324,6 +324,8 @@ async def test_files_screen_lists_the_container_under_var_lib_cntr(start_contain
         screen = app.screen
         assert isinstance(screen, FilesScreen)
         tree = screen.query_one(FileTree)
+        assert screen.session is not None, "browsing the host-side rebuild, not the session"
+        assert screen.merged.host_root_on_host == f"/proc/{screen.session.root.holder}/root"
         assert "app" in tree.child_names("/var/lib/cntr")
         node = tree.node_for("/var/lib/cntr/app")
         assert node is not None and node.data.provenance == "container"

@@ -18,6 +18,7 @@ from cntr_tui.app.listing import PendingBreakpoints
 from cntr_tui.app.screens.containers import ContainersScreen, Lister
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.attach.container import Container
+from cntr_tui.errors import UserError
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -109,11 +110,13 @@ class CntrApp(App[None]):
 
     def open_shell(self, container: Container) -> None:
         """Suspend the UI, run an attach shell in the terminal, come back when it exits."""
-        command = shell_command(container)
         try:
             with self.suspend():
                 print(f"cntr-tui: shell in {container.name}; exit it to return.", flush=True)
-                result = subprocess.run(command, check=False)
+                status = run_shell(container)
+        except UserError as error:
+            self.show_error(f"Cannot open a shell in {container.name}", str(error), None)
+            return
         except Exception as error:  # SuspendNotSupported in headless/web drivers
             self.show_error(
                 "Cannot open a shell here",
@@ -121,9 +124,17 @@ class CntrApp(App[None]):
                 f"run `cntr-tui attach -t {container.runtime} {container.id}` in a terminal",
             )
             return
-        if result.returncode not in (0, 130):
+        if status not in (0, 130):
             self.notify(
-                f"the shell exited with status {result.returncode}",
-                title=container.name,
-                severity="warning",
+                f"the shell exited with status {status}", title=container.name, severity="warning"
             )
+
+
+def run_shell(container: Container) -> int:
+    """Blocking, on the real terminal: the attach session's interactive shell."""
+    try:
+        from cntr_tui.attach.session import AttachSession
+    except ImportError:
+        return subprocess.run(shell_command(container), check=False).returncode
+    with AttachSession(container) as session:
+        return session.run_interactive()

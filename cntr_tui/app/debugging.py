@@ -81,6 +81,7 @@ class DebugConnection:
         self.attach_session: Any = None
         self.mode = "not attached"
         self.placement: Any = None
+        self.closing: asyncio.Future[None] | None = None
 
     async def open(self, progress: Callable[[str], None]) -> None:
         """Start the attach session and gdb, attach; raise DebugUnavailable with a fix."""
@@ -103,7 +104,7 @@ class DebugConnection:
                     f"gdb did not start: {error}", fix_for(str(error))
                 ) from error
             progress(f"attaching gdb to PID {self.gdb_pid()}…")
-            outcome = outcome_of(await self.gdb.attach(self.gdb_pid()))
+            outcome = outcome_of(await self.gdb.attach(self.gdb_pid(), host_pid=self.host_pid))
             if not outcome.ok:
                 raise DebugUnavailable(
                     f"gdb could not attach to PID {self.gdb_pid()}: {outcome.error}",
@@ -228,7 +229,17 @@ class DebugConnection:
         return state not in ("Z", "X")
 
     async def close(self) -> None:
-        """Detach (the process keeps running), stop gdb, end the attach session."""
+        """Detach (the process keeps running), stop gdb, end the attach session.
+
+        Every caller (esc, quit, the session's end, unmount) awaits one and the same
+        close: a second one must not end the attach session (and kill gdb) while the
+        first is still detaching, or gdb dies with its breakpoints in the program.
+        """
+        if self.closing is None:
+            self.closing = asyncio.ensure_future(self.close_once())
+        await asyncio.shield(self.closing)
+
+    async def close_once(self) -> None:
         gdb, self.gdb = self.gdb, None
         if gdb is not None:
             steps = (("detach",), ("close",)) if self.alive() else (("close",),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from cntr_tui.attach.container import Container
 
 
@@ -14,5 +16,11 @@ def run_app(focus: Container | None = None) -> int:
     from cntr_tui.app.app import CntrApp
 
     app = CntrApp(focus=focus)
-    app.run()
+    # The app handles SIGTERM through its event loop, and asyncio resets the handler to
+    # the default when the loop closes: put the caller's back (the demo's cleanup).
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        app.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return app.return_code or 0

@@ -120,22 +120,50 @@ class MergedRoot:
         container_mounts: Sequence[MountPoint] = (),
         host_root_on_host: str = "/",
         host_mounts: Sequence[MountPoint] = (),
+        session_mounts: Sequence[tuple[str, str]] = (),
+        description: str = "",
     ) -> None:
         self.container_root_on_host = container_root_on_host.rstrip("/")
         self.host_root_on_host = host_root_on_host.rstrip("/")
         self.container_mounts = sorted(container_mounts, key=lambda m: len(m.path), reverse=True)
         self.host_mounts = sorted(host_mounts, key=lambda m: len(m.path), reverse=True)
+        # (mount point, provenance) of an attach session's own table, when there is one
+        self.session_mounts = sorted(session_mounts, key=lambda m: len(m[0]), reverse=True)
+        self.description = description
 
     @classmethod
     def for_pid(cls, pid: int) -> MergedRoot:
-        return cls(f"/proc/{pid}/root", read_mount_points(pid), "/", read_mount_points("self"))
+        """The merged view rebuilt from the host's side (no attach session needed)."""
+        return cls(
+            f"/proc/{pid}/root",
+            read_mount_points(pid),
+            "/",
+            read_mount_points("self"),
+            description=f"host / with /proc/{pid}/root at {CONTAINER_ROOT}",
+        )
+
+    @classmethod
+    def for_session(cls, holder_pid: int, mounts: Sequence[tuple[str, str]]) -> MergedRoot:
+        """The merged root an attach session holds, seen through /proc/HOLDER/root."""
+        root = f"/proc/{holder_pid}/root"
+        return cls(
+            root + CONTAINER_ROOT,
+            host_root_on_host=root,
+            session_mounts=mounts,
+            description=f"attach session's merged root ({root})",
+        )
 
     def real_path(self, view_path: str) -> str:
+        if self.session_mounts:  # the session's root already holds the container
+            return self.host_root_on_host + view_path
         if view_path == CONTAINER_ROOT or view_path.startswith(CONTAINER_ROOT + "/"):
             return self.container_root_on_host + view_path[len(CONTAINER_ROOT) :]
         return (self.host_root_on_host + view_path) if self.host_root_on_host else view_path
 
     def provenance(self, view_path: str) -> str:
+        for mount_point, provenance in self.session_mounts:
+            if view_path == mount_point or view_path.startswith(mount_point.rstrip("/") + "/"):
+                return provenance
         if view_path == CONTAINER_ROOT or view_path.startswith(CONTAINER_ROOT + "/"):
             inner = view_path[len(CONTAINER_ROOT) :] or "/"
             mount = self.longest_mount(self.container_mounts, inner)

@@ -16,6 +16,7 @@ class HistoryInput(Input):
     BINDINGS = [
         Binding("up", "history(-1)", "Previous command", show=False, id="console.previous"),
         Binding("down", "history(1)", "Next command", show=False, id="console.next"),
+        Binding("escape", "leave", "Leave the console", show=False, id="console.leave"),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -28,6 +29,9 @@ class HistoryInput(Input):
             self.history.append(command)
             del self.history[:-HISTORY_LIMIT]
         self.position = len(self.history)
+
+    def action_leave(self) -> None:
+        self.post_message(GdbConsole.Left())
 
     def action_history(self, step: int) -> None:
         if not self.history:
@@ -43,6 +47,9 @@ class GdbConsole(Vertical):
     GdbConsole > RichLog { height: 1fr; background: $surface; }
     GdbConsole > HistoryInput { dock: bottom; }
     """
+
+    class Left(Message):
+        """Escape in the console: hand the keys back to the panes (not a detach)."""
 
     class CommandEntered(Message):
         def __init__(self, command: str) -> None:
@@ -62,7 +69,8 @@ class GdbConsole(Vertical):
         return self.query_one(HistoryInput)
 
     def focus_input(self) -> None:
-        self.input.focus()
+        # at once, not after a refresh: keys typed right after `:` belong to the console
+        self.screen.set_focus(self.input)
 
     def write_output(self, text: str, style: str = "") -> None:
         self.log_view.write(Text(text.rstrip("\n"), style=style))

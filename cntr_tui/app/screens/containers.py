@@ -64,10 +64,11 @@ class ContainersScreen(Screen[None]):
         """`lister` replaces the live watcher with polling that function (fixed data)."""
         super().__init__()
         self.lister = lister
-        self.focus_key = focus.key if focus is not None else None
+        self.focus_container = focus
         self.listed_once = False
         self.last_warnings: tuple[str, ...] = ()
         self.flush_pending = False
+        self.typing_filter = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -147,23 +148,27 @@ class ContainersScreen(Screen[None]):
             self.post_message(self.ListingUpdated(result))
             return
         self.table.show(result.containers)
-        if self.focus_key is not None and not self.listed_once:
-            self.table.select_container(self.focus_key)
+        if self.focus_container is not None and not self.listed_once:
+            self.select_focus(self.focus_container, result.containers)
         self.listed_once = True
         empty = not result.containers
         self.table.display = not empty
         self.query_one("#empty").display = empty
-        count = len(result.containers)
-        shown = len(self.table.visible_keys)
-        self.status.state = f"{count} container{'s' if count != 1 else ''}" + (
-            f", {shown} shown" if shown != count else ""
-        )
-        self.status.context = f"sorted by {self.table.sort_column.label.lower()}"
+        self.show_counts()
+        self.show_context()
         if result.warnings != self.last_warnings:
             for warning in result.warnings:
                 self.notify(warning, title="Runtime", severity="warning", timeout=6)
             self.last_warnings = result.warnings
         self.post_message(self.ListingUpdated(result))
+
+    def select_focus(self, focus: Container, containers: tuple[Container, ...]) -> None:
+        """The container to start on: same runtime and id, else the same main PID."""
+        found = next((c for c in containers if c.key == focus.key), None) or next(
+            (c for c in containers if c.pid == focus.pid), None
+        )
+        if found is not None:
+            self.table.select_container(found.key)
 
     @on(ContainerTable.Selected)
     def container_selected(self, event: ContainerTable.Selected) -> None:
@@ -221,23 +226,46 @@ class ContainersScreen(Screen[None]):
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
         field.display = True
-        field.focus()
+        self.set_focus(field)
+        self.typing_filter = True
+        self.show_context()
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)
         field.value = ""
         field.display = False
         self.table.set_filter("")
-        self.table.focus()
+        self.set_focus(self.table)
+        self.typing_filter = False
+        self.show_context()
 
     def action_sort(self) -> None:
         self.table.cycle_sort()
-        self.status.context = f"sorted by {self.table.sort_column.label.lower()}"
+        self.show_context()
+
+    def show_context(self) -> None:
+        """Sort order and filter state; `filtered by` tells the filter field is left."""
+        parts = [f"sorted by {self.table.sort_column.label.lower()}"]
+        if self.typing_filter:
+            parts.append("typing a filter: enter keeps it, esc clears it")
+        elif self.table.filter_text:
+            parts.append(f"filtered by {self.table.filter_text!r}")
+        self.status.context = "  ·  ".join(parts)
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
         self.table.set_filter(event.value)
+        self.show_counts()
+
+    def show_counts(self) -> None:
+        count = len(self.table.containers)
+        shown = len(self.table.visible_keys)
+        self.status.state = f"{count} container{'s' if count != 1 else ''}" + (
+            f", {shown} shown" if shown != count or self.table.filter_text else ""
+        )
 
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
+        self.typing_filter = False
+        self.show_context()

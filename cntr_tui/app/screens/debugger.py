@@ -78,6 +78,7 @@ class DebuggerScreen(Screen[None]):
         self.breakpoints: list[Breakpoint] = []
         self.leaving = False
         self.sources: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+        self.following_events = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -125,7 +126,9 @@ class DebuggerScreen(Screen[None]):
     # --- attach and detach -------------------------------------------------------
 
     def progress(self, text: str) -> None:
-        self.status.busy = text
+        # also called while the app exits, when the panes may be gone already
+        for status in self.query(StatusLine):
+            status.busy = text
 
     @work(exclusive=True, group="attach")
     async def connect(self) -> None:
@@ -155,9 +158,9 @@ class DebuggerScreen(Screen[None]):
     async def close_session(self) -> None:
         """Detach from the process (it keeps running) and end gdb and the session."""
         if self.connection.gdb is not None or self.connection.attach_session is not None:
-            self.status.busy = "detaching…"
+            self.progress("detaching…")
             await self.connection.close()
-            self.status.busy = ""
+            self.progress("")
         self.attached = False
 
     async def leave(self) -> None:
@@ -199,6 +202,7 @@ class DebuggerScreen(Screen[None]):
         if stream is None:
             self.console.write_output("(the gdb engine sends no events; press r to refresh)")
             return
+        self.following_events = True
         async for event in stream:
             match event:
                 case gdb_events.Stopped():
@@ -225,8 +229,8 @@ class DebuggerScreen(Screen[None]):
                     return
 
     def on_session_ended(self, kind: str, reason: str) -> None:
-        if self.leaving:
-            return
+        if self.leaving or self.connection.closing is not None:
+            return  # we are the ones detaching
         severity = "information" if kind == "detached" else "warning"
         self.notify(reason, title=f"{self.container.name}: {kind}", severity=severity, timeout=8)
         self.run_worker(self.leave(), group="leave")
@@ -443,25 +447,31 @@ class DebuggerScreen(Screen[None]):
         if isinstance(target, GdbConsole):
             target.focus_input()
         else:
-            target.focus()
+            self.set_focus(target)
 
     def action_console(self) -> None:
         self.action_pane("console")
 
     def action_symbols(self) -> None:
         self.query_one(TabbedContent).active = "tab-symbols"
-        self.query_one(SymbolsTable).focus()
+        self.set_focus(self.query_one(SymbolsTable))
 
     def action_files(self) -> None:
         from cntr_tui.app.screens.files import FilesScreen
 
         self.app.push_screen(FilesScreen(self.container, debugger=self))
 
+    @on(GdbConsole.Left)
+    def console_left(self) -> None:
+        self.set_focus(self.source)
+
     @on(GdbConsole.CommandEntered)
     async def console_command(self, event: GdbConsole.CommandEntered) -> None:
         outcome = await self.connection.call(("cli", "console", "execute"), event.command)
         if outcome.ok:
-            if isinstance(outcome.value, str) and outcome.value:
+            # gdb's output also arrives as ConsoleOutput events, which are shown as they
+            # come; the returned copy is only needed when there are no events.
+            if not self.following_events and isinstance(outcome.value, str) and outcome.value:
                 self.console.write_output(outcome.value)
         else:
             self.console.write_output(str(outcome.error), style="bold red")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from cntr_tui.app.screens.debugger import DebuggerScreen
 
 PREVIEW_LIMIT = 2 * 1024 * 1024
+
+
+def open_session(container: Container) -> Any:
+    """Blocking: an attach session holding the merged root (FUSE)."""
+    from cntr_tui.attach.session import AttachSession
+
+    return AttachSession(container)
 
 
 def read_text(path: str) -> str | None:
@@ -59,6 +66,7 @@ class FilesScreen(Screen[None]):
         self.merged = MergedRoot(f"/proc/{container.pid}/root")
         self.reveal_path: str | None = CONTAINER_ROOT
         self.opened: FileEntry | None = None
+        self.session: Any = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,15 +96,45 @@ class FilesScreen(Screen[None]):
 
     @work(thread=True, group="files")
     def load_mounts(self) -> None:
-        self.app.call_from_thread(self.query_one(StatusLine).__setattr__, "busy", "reading mounts…")
-        merged = MergedRoot.for_pid(self.container.pid)
+        """Open an attach session and browse its merged root; else rebuild the view."""
+        status = self.query_one(StatusLine)
+        self.app.call_from_thread(setattr, status, "busy", "starting the attach session…")
+        problem: str | None = None
+        try:
+            session = open_session(self.container)
+            holder = session.root.holder if session.root is not None else None
+            if holder is None:
+                session.close()
+                raise RuntimeError("the session holds no merged root")
+            mounts = [(mount.mount_point, mount.provenance) for mount in session.mounts()]
+            self.session = session
+            merged = MergedRoot.for_session(holder, mounts)
+        except Exception as error:  # UserError, OSError, an old build: all say why
+            problem = str(error) or type(error).__name__
+            merged = MergedRoot.for_pid(self.container.pid)
         entries = merged.list_dir("/")
-        self.app.call_from_thread(self.mounts_loaded, merged, entries)
+        self.app.call_from_thread(self.mounts_loaded, merged, entries, problem)
 
-    def mounts_loaded(self, merged: MergedRoot, entries: list[FileEntry]) -> None:
+    def mounts_loaded(
+        self, merged: MergedRoot, entries: list[FileEntry], problem: str | None
+    ) -> None:
         self.merged = merged
-        self.query_one(StatusLine).busy = ""
+        status = self.query_one(StatusLine)
+        status.busy = ""
+        status.state = merged.description
+        if problem is not None:
+            self.notify(
+                f"No attach session ({problem}); showing the same layout built from the host.",
+                title="Files",
+                severity="warning",
+                timeout=8,
+            )
         self.show_listing(self.tree.root, entries)
+
+    def on_unmount(self) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            self.app.run_worker(session.close, thread=True, group="close-session")
 
     def show_listing(self, node: TreeNode[FileEntry], entries: list[FileEntry]) -> None:
         self.tree.fill(node, entries)
