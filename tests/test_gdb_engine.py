@@ -150,6 +150,23 @@ async def test_interrupt_a_running_process(session: GdbSession):
     assert len((await session.threads()).unwrap()) == 4
 
 
+async def test_non_stop_interrupts_one_thread_while_the_others_run(threads_program):
+    session = await GdbSession.start(HostLauncher(threads_program.pid), non_stop=True)
+    try:
+        assert (await session.attach(threads_program.pid)).ok
+        assert (await session.continue_()).ok
+        stop = (await session.interrupt(thread_id=2)).unwrap()
+        assert stop.thread_id == 2 and not stop.all_threads
+        states = {t.id: t.state for t in (await session.threads()).unwrap()}
+        assert states == {1: "running", 2: "stopped", 3: "running", 4: "running"}
+        frames = (await session.backtrace(2)).unwrap()
+        assert "worker_main" in [f.function for f in frames]
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert wait_until(lambda: tracer_of(threads_program.pid) == 0)
+
+
 async def test_killing_the_inferior_ends_the_session(session: GdbSession, threads_program):
     events = session.events()
     assert (await session.continue_()).ok

@@ -70,7 +70,7 @@ class GdbSession:
         self._launcher = launcher
         self._listeners: list[Callable[[Event], None]] = []
         self._queues: list[asyncio.Queue[Event]] = []
-        self._stop_waiters: list[asyncio.Future[Stopped]] = []
+        self._stop_waiters: list[tuple[Callable[[Stopped], bool], asyncio.Future[Stopped]]] = []
         self._detaching = False
         self._closing = False
         self._close_task: asyncio.Future[None] | None = None
@@ -245,7 +245,7 @@ class GdbSession:
             return
         self.state = "ended"
         self.ended = SessionEnded(kind, reason)
-        for waiter in self._stop_waiters:
+        for _wanted, waiter in self._stop_waiters:
             if not waiter.done():
                 waiter.set_exception(SessionEndedError(reason))
         self._stop_waiters.clear()
@@ -291,10 +291,15 @@ class GdbSession:
         if stop.thread_id is not None:
             self.selected_thread = stop.thread_id
         self.selected_frame = 0
-        for waiter in self._stop_waiters:
-            if not waiter.done():
+        waiting = []
+        for wanted, waiter in self._stop_waiters:
+            if waiter.done():
+                continue
+            if wanted(stop):
                 waiter.set_result(stop)
-        self._stop_waiters.clear()
+            else:
+                waiting.append((wanted, waiter))
+        self._stop_waiters = waiting
         if stop.frame is not None:
             self._learn_source(stop.frame)
 
@@ -304,8 +309,15 @@ class GdbSession:
             return Result(self.last_stop)
         if self.state == "ended":
             return Result(error=self.ended.reason if self.ended else "session ended")
+        return await self._next_stop(lambda _stop: True, timeout)
+
+    async def _next_stop(
+        self, wanted: Callable[[Stopped], bool], timeout: float
+    ) -> Result[Stopped]:
+        if self.ended is not None:
+            return Result(error=self.ended.reason)
         waiter: asyncio.Future[Stopped] = asyncio.get_running_loop().create_future()
-        self._stop_waiters.append(waiter)
+        self._stop_waiters.append((wanted, waiter))
         try:
             return Result(await asyncio.wait_for(waiter, timeout))
         except TimeoutError:
@@ -368,9 +380,23 @@ class GdbSession:
         self.pid = pid
         await self._arm_guard(host_pid)
         stop = await self.wait_stopped(timeout)
+        if stop.ok and self.non_stop:
+            await self._until_all_stopped(timeout)
         if stop.ok:
             await self._learn_executable_sources()
         return stop
+
+    async def _until_all_stopped(self, timeout: float) -> None:
+        """Non-stop attach stops the threads one by one: wait for the stragglers."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            stops_before = self._stop_generation
+            threads = await self.threads()
+            if not any(t.state == "running" for t in threads.value or []):
+                return
+            if self._stop_generation == stops_before:  # none arrived meanwhile: wait
+                left = deadline - asyncio.get_running_loop().time()
+                await self._next_stop(lambda _stop: True, max(0.0, left))
 
     async def _arm_guard(self, host_pid: int | None) -> None:
         gdb_pid = getattr(self._process, "pid", None)
@@ -416,14 +442,33 @@ class GdbSession:
             return await self._run("-exec-continue --all")
         return await self._run("-exec-continue", thread_id)
 
-    async def interrupt(self, timeout: float = STOP_TIMEOUT) -> Result[Stopped]:
-        """Stop the running process and wait for the stop."""
-        if self.state == "stopped" and self.last_stop is not None:
+    async def interrupt(
+        self, thread_id: int | None = None, timeout: float = STOP_TIMEOUT
+    ) -> Result[Stopped]:
+        """Stop the running process (in non-stop mode: one thread, or all of them when
+        `thread_id` is None) and wait for the stop."""
+        if self.state == "stopped" and self.last_stop is not None and not self.non_stop:
             return Result(self.last_stop)
-        result = await self.command("-exec-interrupt --all" if self.non_stop else "-exec-interrupt")
+        if not self.non_stop:
+            command = "-exec-interrupt"
+        elif thread_id is None:
+            command = "-exec-interrupt --all"
+        else:
+            command = f"-exec-interrupt --thread {thread_id}"
+        stops_before = self._stop_generation
+        last_before = self.last_stop
+        result = await self.command(command)
         if not result.ok:
             return Result(error=result.error)
-        return await self.wait_stopped(timeout)
+
+        def wanted(stop: Stopped) -> bool:
+            return thread_id is None or stop.thread_id == thread_id
+
+        stop = self.last_stop
+        came = self._stop_generation != stops_before and stop is not last_before
+        if came and stop is not None and wanted(stop):
+            return Result(stop)
+        return await self._next_stop(wanted, timeout)
 
     async def next(self, thread_id: int | None = None) -> Result[None]:
         return await self._run("-exec-next", thread_id or self.selected_thread)
