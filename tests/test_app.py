@@ -275,6 +275,21 @@ async def test_debug_key_attaches_breakpoint_continue_and_detach(
         assert screen.current_frame() is not None
         assert screen.current_frame().function == "tick"
 
+        # tick's argument is a pointer to a struct: expanding it shows the struct's fields
+        locals_tree = screen.query_one(LocalsTree)
+        await wait_for(pilot, lambda: "w" in locals_tree.names, "tick's argument w", 10)
+        pointer = next(n for n in locals_tree.root.children if n.data and n.data.name == "w")
+        pointer.expand()
+        await wait_for(
+            pilot,
+            lambda: (
+                {"id", "name", "iterations", "total"}
+                <= {child.data.name for child in pointer.children if child.data}
+            ),
+            "the fields of *w",
+            10,
+        )
+
         await pilot.press("escape")
         await wait_for(pilot, lambda: recorder.count(DebuggerScreen.Detached), "detach", 20)
         await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 5)

@@ -162,3 +162,27 @@ def test_sigterm_while_attached_detaches_and_restores_terminal(start_container, 
     assert tracer_of(started.pid) == 0
     state = Path(f"/proc/{started.pid}/stat").read_text().rpartition(")")[2].split()[0]
     assert state in "RS"
+
+
+def test_shell_key_suspends_the_app_and_comes_back(start_container, terminal) -> None:
+    started = start_container("docker")
+    term = terminal(shlex.quote(str(CNTR_TUI)))
+    term.wait_for(lambda s: "containers" in s and "Debug" in s, "the list", SCREEN_DEADLINE)
+    term.keys("/")
+    term.wait_for(lambda s: "typing a filter" in s, "the filter field", 10)
+    term.text(started.name)
+    term.wait_for(lambda s: ", 1 shown" in s, "the container in the list", SCREEN_DEADLINE)
+    term.keys("Enter")
+    term.wait_for(lambda s: "filtered by" in s, "the filter kept", 10)
+    term.keys("s")
+    term.wait_for(lambda s: f"shell in {started.name}" in s, "the shell", 30)
+    assert not term.alternate_screen()  # the app is suspended, the shell has the terminal
+    term.text("ls /var/lib/cntr/app/src; echo shell-done-$((6*7))")
+    term.keys("Enter")
+    term.wait_for(lambda s: "threads.c" in s and "shell-done-42" in s, "the shell's output", 20)
+    term.text("exit")
+    term.keys("Enter")
+    term.wait_for(lambda s: "filtered by" in s and started.name in s, "the app back", 20)
+    assert term.alternate_screen()
+    term.keys("q")
+    term.wait_for(lambda s: "cntr-tui exited 0" in s, "the app to exit", 30)

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cntr_tui.gdb.records import Variable
 
+POINTER = re.compile(r"^(\([^)]*\*\)\s*)?0x[0-9a-f]+(\s+<[^>]*>)?$")
+
 
 @dataclass
 class ValueNode:
-    """A value gdb printed, split into fields when it is an aggregate `{a = 1, ...}`."""
+    """A value gdb printed, split into fields when it is an aggregate `{a = 1, ...}`.
+
+    `expression` names it for gdb (`w`, `w->name`, `(*w).total`); a non-null pointer
+    can be expanded: its target is fetched then (`*expression`).
+    """
 
     name: str
     text: str
     children: list[ValueNode] = field(default_factory=list)
+    expression: str = ""
+
+    @property
+    def is_pointer(self) -> bool:
+        match = POINTER.match(self.text)
+        if match is None:
+            return False
+        address = self.text[match.end(1) if match.group(1) else 0 :].split()[0]
+        return int(address, 16) != 0
 
 
 def split_top_level(text: str) -> list[str]:
@@ -51,21 +68,22 @@ def split_top_level(text: str) -> list[str]:
     return parts
 
 
-def parse_value(name: str, text: str) -> ValueNode:
+def parse_value(name: str, text: str, expression: str | None = None) -> ValueNode:
     """gdb's print syntax to a tree; anything unusual stays one leaf with its text."""
     text = text.strip()
+    expression = name if expression is None else expression
     if not (text.startswith("{") and text.endswith("}")):
-        return ValueNode(name, text)
+        return ValueNode(name, text, expression=expression)
     inner = text[1:-1]
     children: list[ValueNode] = []
     for position, part in enumerate(split_top_level(inner)):
         field_name, separator, value = part.partition(" = ")
         if separator and field_name.replace("_", "").replace(".", "").isalnum():
-            children.append(parse_value(field_name, value))
+            children.append(parse_value(field_name, value, f"({expression}).{field_name}"))
         else:
-            children.append(parse_value(f"[{position}]", part))
+            children.append(parse_value(f"[{position}]", part, f"({expression})[{position}]"))
     summary = "{…}" if children else text
-    return ValueNode(name, summary, children)
+    return ValueNode(name, summary, children, expression)
 
 
 def variable_label(name: str, text: str, type_: str | None, argument: bool) -> Text:
@@ -79,6 +97,35 @@ def variable_label(name: str, text: str, type_: str | None, argument: bool) -> T
 
 
 class LocalsTree(Tree[ValueNode]):
+    class TargetWanted(Message):
+        """A pointer was expanded: the screen evaluates `*expression` and calls
+        `show_target`."""
+
+        def __init__(self, node: TreeNode[ValueNode]) -> None:
+            super().__init__()
+            self.node = node
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[ValueNode]) -> None:
+        event.stop()
+        value = event.node.data
+        if value is not None and value.is_pointer and not event.node.children:
+            self.post_message(self.TargetWanted(event.node))
+
+    def show_target(self, node: TreeNode[ValueNode], text: str | None, error: str | None) -> None:
+        """The pointed-to value under the pointer's node (or gdb's reason it cannot)."""
+        node.remove_children()
+        if node.data is None:
+            return
+        if text is None:
+            node.add_leaf(Text(error or "cannot read it", style="italic"))
+            return
+        target = parse_value(f"*{node.data.name}", text, f"*({node.data.expression})")
+        if target.children:
+            for child in target.children:
+                self.add_value(node, child, None, False, set(), "")
+        else:
+            node.add_leaf(variable_label(target.name, target.text, None, False), data=target)
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__("locals", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
@@ -104,6 +151,9 @@ class LocalsTree(Tree[ValueNode]):
     ) -> None:
         path = f"{prefix}/{value.name}"
         label = variable_label(value.name, value.text, type_, argument)
+        if value.is_pointer:
+            parent.add(label, data=value, allow_expand=True)  # its target comes on expand
+            return
         if not value.children:
             parent.add_leaf(label, data=value)
             return

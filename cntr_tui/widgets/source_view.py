@@ -88,6 +88,19 @@ class SourceView(ScrollView, can_focus=True):
         self.current_line: int | None = None
         self.breakpoint_lines: set[int] = set()
 
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self.rehighlight)
+
+    def rehighlight(self, _theme: object = None) -> None:
+        """Syntax colours follow the app's theme (dark or light)."""
+        source, self.source = self.source, None
+        if source is not None and source.text is not None:
+            line, current = self.cursor_line, self.current_line
+            self.show_file(source, current)
+            self.cursor_line = line
+        else:
+            self.source = source
+
     @property
     def path(self) -> str | None:
         return self.source.path if self.source is not None else None

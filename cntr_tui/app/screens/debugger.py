@@ -327,6 +327,18 @@ class DebuggerScreen(Screen[None]):
             if bp.line is not None and (bp.fullname in names or bp.file in names)
         }
 
+    @on(LocalsTree.TargetWanted)
+    async def pointer_expanded(self, event: LocalsTree.TargetWanted) -> None:
+        value = event.node.data
+        if value is None:
+            return
+        outcome = await self.connection.call(
+            ("evaluate",), f"*({value.expression})", self.thread_id, self.frame_level
+        )
+        event.node.tree.show_target(  # type: ignore[attr-defined]
+            event.node, outcome.value if outcome.ok else None, outcome.error
+        )
+
     @on(ThreadsTree.BacktraceWanted)
     async def backtrace_wanted(self, event: ThreadsTree.BacktraceWanted) -> None:
         if not self.running:
