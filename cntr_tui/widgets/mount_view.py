@@ -22,7 +22,8 @@ class MountTable(DataTable[str]):
     def show_mounts(self, mounts: Sequence[object]) -> None:
         self.clear()
         self.mount_points = []
-        for mount in mounts:
+        ordered = sorted(mounts, key=lambda mount: field_of(mount, "mount_point", "target", "path"))
+        for mount in ordered:
             point = field_of(mount, "mount_point", "target", "path")
             self.mount_points.append(point)
             self.add_row(
