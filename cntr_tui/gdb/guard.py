@@ -181,24 +181,31 @@ def rescue(pid: int) -> dict[str, object]:
 
 
 def guard(gdb_pid: int, target_pid: int) -> dict[str, object] | None:
-    """Wait for gdb's end; rescue the target unless released first."""
-    gdb_fd = os.pidfd_open(gdb_pid)
+    """Wait for gdb's end; rescue the target unless released first. A `release` already
+    waiting on stdin wins over gdb's end (gdb exits right after a clean detach)."""
+    try:
+        gdb_fd = os.pidfd_open(gdb_pid)
+    except ProcessLookupError:
+        gdb_fd = None  # gone before we watched it: rescue unless released
     print("ready", flush=True)
     watching_stdin = True
     while True:
-        readable, _, _ = select.select([gdb_fd] + ([sys.stdin] if watching_stdin else []), [], [])
-        if gdb_fd in readable:
-            return rescue(target_pid)
-        line = sys.stdin.readline()
-        if line.strip() == "release":
-            return None
-        if line.strip() == "freeze":
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(target_pid, signal.SIGSTOP)
-            print("frozen", flush=True)
+        watched = ([gdb_fd] if gdb_fd is not None else []) + ([sys.stdin] if watching_stdin else [])
+        timeout = 0 if gdb_fd is None else None
+        readable, _, _ = select.select(watched, [], [], timeout)
+        if sys.stdin in readable:
+            line = sys.stdin.readline()
+            if line.strip() == "release":
+                return None
+            if line.strip() == "freeze":
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(target_pid, signal.SIGSTOP)
+                print("frozen", flush=True)
+            if not line:
+                watching_stdin = False  # our session is gone; gdb may still die later
             continue
-        if not line:
-            watching_stdin = False  # our session is gone; gdb may still die later
+        if gdb_fd is None or gdb_fd in readable:
+            return rescue(target_pid)
 
 
 class TrapGuard:
@@ -212,6 +219,7 @@ class TrapGuard:
 
     @classmethod
     async def start(cls, gdb_pid: int, target_pid: int) -> TrapGuard:
+        """Start a guard for gdb `gdb_pid` tracing `target_pid` (host PIDs)."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -222,16 +230,8 @@ class TrapGuard:
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,  # outlives a crash of ours: it must, to be of use
         )
-        assert process.stdout is not None
-        try:
-            ready = await asyncio.wait_for(process.stdout.readline(), 10)
-        except TimeoutError:
-            ready = b""
-        if ready.strip() != b"ready":
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-            raise OSError("the trap guard did not start")
+        # Not waiting for its "ready": if gdb ends before the guard watches it, the
+        # guard finds it gone at start and rescues at once.
         return cls(process)
 
     async def _read(self) -> None:
@@ -239,7 +239,7 @@ class TrapGuard:
         while line := await self._process.stdout.readline():
             if line.strip() == b"frozen":
                 self._frozen.set()
-            else:
+            elif line.strip() != b"ready":
                 with contextlib.suppress(ValueError):
                     self.outcome = json.loads(line)
         await self._process.wait()
@@ -280,10 +280,7 @@ class TrapGuard:
 
 def main(argv: list[str]) -> int:
     gdb_pid, target_pid = int(argv[0]), int(argv[1])
-    try:
-        outcome = guard(gdb_pid, target_pid)
-    except ProcessLookupError:
-        outcome = rescue(target_pid)  # gdb was gone before we were armed
+    outcome = guard(gdb_pid, target_pid)
     if outcome is not None:
         print(json.dumps(outcome), flush=True)
     return 0

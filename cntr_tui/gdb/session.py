@@ -175,6 +175,9 @@ class GdbSession:
     async def _close(self) -> None:
         self._closing = True
         clean = False
+        if self.ended is None and self.pid is not None and not self._transport.is_closed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._detach_inferior(), 5)
         if not self._transport.is_closed:
             with contextlib.suppress(asyncio.TimeoutError):
                 result = await asyncio.wait_for(self._transport.send("-gdb-exit"), 5)
@@ -412,6 +415,17 @@ class GdbSession:
         """Detach (gdb removes its breakpoints; the process runs on) and end gdb."""
         if self.state == "ended":
             return Result(error="session already ended")
+        detached = await self._detach_inferior()
+        if not detached.ok:
+            return detached
+        if self._lost is not None:
+            self._end(self._lost[0], f"{self._lost[1]}; detached from process {self.pid}")
+        else:
+            self._end("detached", f"detached from process {self.pid}")
+        await self.close()
+        return Result(None)
+
+    async def _detach_inferior(self) -> Result[None]:
         if self.state == "running" and not self.non_stop:
             interrupted = await self.interrupt()
             if not interrupted.ok and self.state != "stopped":
@@ -422,13 +436,8 @@ class GdbSession:
             self._detaching = False
             return Result(error=result.error)
         if self._guard is not None:
-            await self._guard.release()
+            await self._guard.release()  # gdb took its traps out itself
             self._guard = None
-        if self._lost is not None:
-            self._end(self._lost[0], f"{self._lost[1]}; detached from process {self.pid}")
-        else:
-            self._end("detached", f"detached from process {self.pid}")
-        await self.close()
         return Result(None)
 
     async def _run(self, mi_command: str, thread_id: int | None = None) -> Result[None]:
