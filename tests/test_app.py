@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.message import Message
 from textual.pilot import Pilot
 
@@ -22,6 +24,7 @@ from cntr_tui.app.screens.debugger import DebuggerScreen
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.app.screens.files import FilesScreen
 from cntr_tui.app.screens.help import HelpScreen, binding_groups
+from cntr_tui.attach.container import Container
 from cntr_tui.demo.containers import StartedContainer
 from cntr_tui.widgets.container_details import ContainerDetails
 from cntr_tui.widgets.container_table import ContainerTable, row_key
@@ -156,6 +159,16 @@ async def test_details_show_process_tree_with_container_pids(start_container) ->
         main = tree.root.children[0]
         assert main.data.container_pid == 1
         assert main.data.threads == 4  # main + worker-0..2
+
+        # enter on a process of the tree debugs that process
+        tree.focus()
+        tree.move_cursor(main)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DebuggerScreen), "debugger", 5)
+        assert app.screen.connection.host_pid == started.pid
+        await wait_for(pilot, lambda: app.screen.attached, "attach", ATTACH_DEADLINE)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 20)
 
 
 async def test_filter_narrows_the_list(start_container) -> None:
@@ -358,3 +371,41 @@ async def test_files_screen_lists_the_container_under_var_lib_cntr(start_contain
         await pilot.press("b")
         container = listed_as(app, started)
         assert app.pending_breakpoints.take(container) == ["/app/src/threads.c:38"]
+
+
+async def test_command_palette_runs_the_screens_actions() -> None:
+    app = CntrApp(lister=lambda: ListingResult())
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await wait_for(pilot, lambda: containers_screen(app).listed_once, "a listing", 5)
+        assert table.sort_column.key == "name"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Sort")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, CommandPalette)
+                and app.screen.query_one(CommandList).option_count > 0
+            ),
+            "the palette's hits",
+            5,
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: table.sort_column.key != "name", "the sort action", 5)
+
+
+async def test_attach_failure_is_a_dialog_with_the_fix_not_a_traceback() -> None:
+    # A process that has exited: the real attach path fails on it.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    record = Container(runtime="process", id=str(gone.pid), name="vanished", pid=gone.pid)
+    app = CntrApp(lister=lambda: ListingResult())
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(DebuggerScreen(record))
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the dialog", 30)
+        dialog = app.screen
+        assert "vanished" in dialog.error_title
+        assert dialog.message and "Traceback" not in dialog.message
+        assert dialog.fix and "exited" in dialog.fix
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 5)

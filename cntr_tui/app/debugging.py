@@ -62,8 +62,8 @@ def fix_for(message: str) -> str | None:
             "/proc/sys/kernel/yama/ptrace_scope (0 or 1 for root), and that no other "
             "debugger is attached"
         )
-    if "no such process" in text or "gone" in text:
-        return "the process exited; pick a running container with r (refresh)"
+    if any(words in text for words in ("no such process", "gone", "does not exist", "exited")):
+        return "the process has exited: pick a running container (the list updates by itself)"
     if "fuse" in text:
         return "load the fuse module (modprobe fuse) and check that /dev/fuse exists"
     if "gdb" in text and "not found" in text:

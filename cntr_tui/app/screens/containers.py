@@ -10,10 +10,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 from textual.worker import get_current_worker
 
-from cntr_tui.app.facts import ContainerFacts, read_facts
+from cntr_tui.app.facts import ContainerFacts, ProcessNode, read_facts
 from cntr_tui.app.listing import ListingResult, fetch_listing
 from cntr_tui.attach.container import Container
 
@@ -205,11 +205,21 @@ class ContainersScreen(Screen[None]):
         self.table.action_cursor_up()
 
     def action_debug(self) -> None:
+        """Debug the container's main process, or the process selected in its tree."""
         container = self.chosen()
-        if container is not None:
-            from cntr_tui.app.screens.debugger import DebuggerScreen
+        if container is None:
+            return
+        from cntr_tui.app.screens.debugger import DebuggerScreen
 
-            self.app.push_screen(DebuggerScreen(container))
+        processes: Tree[ProcessNode] = self.query_one("#details-processes", Tree)
+        node = processes.cursor_node if processes.has_focus else None
+        host_pid = node.data.pid if node is not None and node.data is not None else None
+        self.app.push_screen(DebuggerScreen(container, host_pid=host_pid))
+
+    @on(Tree.NodeSelected, "#details-processes")
+    def process_chosen(self, event: Tree.NodeSelected[ProcessNode]) -> None:
+        event.stop()
+        self.action_debug()
 
     def action_files(self) -> None:
         container = self.chosen()
