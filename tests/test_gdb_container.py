@@ -117,6 +117,12 @@ async def test_breakpoint_backtrace_source_locals_then_detach_in_docker(start_co
     texts: list[str] = []
     session = await open_session(pid, texts)
     try:
+        assert '"/var/lib/cntr"' in (await session.cli("show sysroot")).unwrap()
+        debug_dirs = (await session.cli("show debug-file-directory")).unwrap()
+        assert '"/usr/lib/debug:/var/lib/cntr/usr/lib/debug"' in debug_dirs
+        assert "off" in (await session.cli("show pagination")).unwrap()
+        assert "off" in (await session.cli("show confirm")).unwrap()
+        assert "/app/src" in (await session.cli("show substitute-path")).unwrap()
         assert (await session.break_insert("tick")).ok
         assert (await session.continue_()).ok
         stop = (await session.wait_stopped()).unwrap()

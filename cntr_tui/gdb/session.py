@@ -99,21 +99,21 @@ class GdbSession:
     ) -> GdbSession:
         """Start gdb through `launcher` and apply the symbol setup (sysroot, debug
         folders, pagination and confirmations off, non-stop when asked)."""
-        process = await launcher.spawn([*GDB_ARGS, *gdb_args])
+        # The setup goes on gdb's command line (-iex runs before anything else): no
+        # round trips, and it is in force before the first command of ours.
+        settings = [("mi-async", "on"), *symbols.gdb_settings(launcher.placement, non_stop)]
+        setup = [arg for name, value in settings for arg in ("-iex", f"set {name} {value}")]
+        process = await launcher.spawn([*GDB_ARGS, *setup, *gdb_args])
         session = cls(process, launcher.placement, launcher)
         await session._transport.start()
         session._watcher = asyncio.create_task(session._watch_gdb())
         failure = getattr(launcher, "wait_failure", None)
         if failure is not None:
             session._tasks.append(asyncio.create_task(session._watch_launcher(failure)))
-        for command in ["-gdb-set mi-async on"] + [
-            f"-gdb-set {name} {value}"
-            for name, value in symbols.gdb_settings(launcher.placement, non_stop)
-        ]:
-            result = await session._transport.send(command)
-            if not result.ok:
-                await session.close()
-                raise RuntimeError(f"gdb refused `{command}`: {result.error}")
+        check = await session._transport.send("-gdb-show mi-async")
+        if not check.ok or check.payload.get("value") != "on":
+            await session.close()
+            raise RuntimeError(f"gdb did not start: {check.error or check.payload}")
         session.state = "detached"
         session.non_stop = non_stop
         return session
