@@ -1,0 +1,6 @@
+"""The GDB/MI engine: gdb over MI inside an attach session, no UI code.
+
+Entry points: `session.GdbSession`, `attached.AttachLauncher` (gdb inside the
+container), `launch.HostLauncher` (host gdb), `events` and `records` (typed data),
+`symbols` (setup and the symbol report), `guard` (traps out when gdb dies).
+"""

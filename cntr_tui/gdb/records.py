@@ -105,7 +105,9 @@ class Frame:
             line=to_int(data.get("line")),
             library=data.get("from"),
             arguments=tuple(
-                Variable.from_mi(arg) for arg in as_list(data.get("args")) if isinstance(arg, dict)
+                Variable(str(arg.get("name", "?")), arg.get("value"), arg.get("type"), True)
+                for arg in as_list(data.get("args"))
+                if isinstance(arg, dict)
             ),
         )
 

@@ -1,15 +1,25 @@
 """GdbSession: the asyncio API the app awaits. One session = one gdb = one attach.
 
-    session = await GdbSession.start(launcher)          # gdb up, symbol setup applied
-    stop = (await session.attach(pid)).unwrap()         # all threads stopped
+    launcher = await AttachLauncher.start(container)     # or HostLauncher(host_pid)
+    session = await GdbSession.start(launcher)           # gdb up, symbol setup applied
+    stop = (await session.attach(pid_in_container, host_pid=host_pid)).unwrap()
     threads = (await session.threads()).unwrap()
-    async for event in session.events(): ...            # Stopped, Running, SessionEnded...
-    await session.detach()                              # the process runs on; gdb exits
+    async for event in session.events(): ...             # Stopped, Running, SessionEnded...
+    await session.detach()                               # the process runs on; gdb exits
 
-Every command returns a `Result` (value or gdb's error message) and never raises for
-gdb's errors, so a typo in an expression does not end the session. The session ends,
-with exactly one `SessionEnded` event, when it is detached or closed, when the inferior
-exits or is killed, or when gdb dies (for example with the container).
+Every command returns a `Result` (`.ok`, `.value`, `.error`, `.unwrap()`) and never
+raises for gdb's errors, so a typo in an expression does not end the session. Thread
+and frame arguments default to the selected ones (`selected_thread`, `selected_frame`).
+Run control (`continue_`, `next`, `step`, `finish`, `until`, `stepi`, `nexti`) returns
+once the process runs; `wait_stopped()` (or a `Stopped` event) gives the stop.
+`state` is "detached" | "stopped" | "running" | "ended".
+
+The session ends, with exactly one `SessionEnded` event (kind: detached,
+inferior-exited, gdb-exited, container-stopped, file-server-lost, closed), when it is
+detached or closed, when the process exits or is killed, when gdb dies, or when the
+merged root's file server goes away. A trap guard (see guard.py) takes gdb's
+breakpoint traps out of the program if gdb dies while the program runs.
+CNTR_TUI_GDB_TRACE=FILE appends every byte exchanged with gdb to FILE.
 """
 
 from __future__ import annotations
@@ -490,7 +500,9 @@ class GdbSession:
         result = await self._run(f"-exec-finish{frame}", thread_id or self.selected_thread)
         return result
 
-    async def until(self, location: str | None = None, thread_id: int | None = None):
+    async def until(
+        self, location: str | None = None, thread_id: int | None = None
+    ) -> Result[None]:
         command = f"-exec-until {location}" if location else "-exec-until"
         return await self._run(command, thread_id or self.selected_thread)
 
@@ -581,11 +593,15 @@ class GdbSession:
             [Variable.from_mi(item) for item in as_list((result.value or {}).get("variables"))]
         )
 
-    async def locals(self, thread_id: int | None = None, level: int | None = None):
+    async def locals(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
         found = await self.variables(thread_id, level)
         return Result([v for v in found.value or [] if not v.is_argument], found.error)
 
-    async def arguments(self, thread_id: int | None = None, level: int | None = None):
+    async def arguments(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
         found = await self.variables(thread_id, level)
         return Result([v for v in found.value or [] if v.is_argument], found.error)
 
