@@ -26,6 +26,7 @@ from cntr_tui.app.screens.files import FilesScreen
 from cntr_tui.app.screens.help import HelpScreen, binding_groups
 from cntr_tui.attach.container import Container
 from cntr_tui.demo.containers import StartedContainer
+from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.container_details import ContainerDetails
 from cntr_tui.widgets.container_table import ContainerTable, row_key
 from cntr_tui.widgets.file_tree import FileTree
@@ -302,6 +303,42 @@ async def test_debug_key_attaches_breakpoint_continue_and_detach(
             "the fields of *w",
             10,
         )
+        table = screen.query_one(BreakpointsTable)
+        assert [bp.line for bp in table.breakpoints] == [tick_line]
+
+        # 1-6 focus a pane, tab moves on
+        for key, pane in (("2", "threads"), ("3", "locals"), ("5", "mounts"), ("1", "source")):
+            await pilot.press(key)
+            await wait_for(pilot, lambda pane=pane: app.focused.id == pane, pane, 5)
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: app.focused.id == "threads", "tab to threads", 5)
+        assert screen.query_one("#mounts").row_count > 0  # the session's mount table
+
+        # u: up to the caller, worker_main, at its call of tick; d: back down
+        source.focus()
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.frame_level == 1, "frame 1", 5)
+        assert screen.current_frame().function == "worker_main"
+        assert "tick(w)" in source.line_text(source.current_line)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: source.current_line == tick_line, "frame 0 again", 5)
+
+        # b again removes the breakpoint; c runs on; i interrupts
+        source.cursor_line = tick_line
+        await pilot.press("b")
+        await wait_for(pilot, lambda: not table.breakpoints, "the breakpoint removed", 10)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: screen.running, "running", 10)
+        assert "running" in screen.status.state
+        refreshed = recorder.count(DebuggerScreen.Refreshed)
+        await pilot.press("i")
+        await wait_for(
+            pilot,
+            lambda: not screen.running and recorder.count(DebuggerScreen.Refreshed) > refreshed,
+            "the interrupt",
+            15,
+        )
+        assert "stopped" in screen.status.state
 
         await pilot.press("escape")
         await wait_for(pilot, lambda: recorder.count(DebuggerScreen.Detached), "detach", 20)
