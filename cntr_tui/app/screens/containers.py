@@ -15,6 +15,7 @@ from textual.worker import get_current_worker
 
 from cntr_tui.app.facts import ContainerFacts, ProcessNode, read_facts
 from cntr_tui.app.listing import ListingResult, fetch_listing
+from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 
 try:
@@ -139,7 +140,7 @@ class ContainersScreen(Screen[None]):
     def list_containers(self) -> None:
         result = (self.lister or fetch_listing)()
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_listing, result)
+            deliver(self.app, self.show_listing, result)
 
     def show_listing(self, result: ListingResult) -> None:
         self.status.busy = ""
@@ -181,7 +182,7 @@ class ContainersScreen(Screen[None]):
     def load_facts(self, container: Container) -> None:
         facts = read_facts(container)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_facts, container, facts)
+            deliver(self.app, self.show_facts, container, facts)
 
     def show_facts(self, container: Container, facts: ContainerFacts) -> None:
         if self.table.selected == container:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -15,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from cntr_tui.app.debugging import DebugConnection, DebugUnavailable, Outcome
+from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 from cntr_tui.gdb.records import Breakpoint, Frame, Thread
 from cntr_tui.widgets.breakpoints import BreakpointsTable
@@ -260,7 +262,7 @@ class DebuggerScreen(Screen[None]):
         self.frames = {}
         self.query_one(ThreadsTree).show_threads(self.threads, thread_id)
         await self.load_backtrace(thread_id)
-        self.frame_level = self.first_frame_with_source(self.frames.get(thread_id, []))
+        self.frame_level = await self.first_frame_with_source(self.frames.get(thread_id, []))
         await self.show_frame()
         await self.load_breakpoints()
         self.post_message(self.Refreshed())
@@ -271,17 +273,18 @@ class DebuggerScreen(Screen[None]):
             self.frames[thread_id] = list(frames.value or [])
             self.query_one(ThreadsTree).show_backtrace(thread_id, self.frames[thread_id])
 
-    def first_frame_with_source(self, frames: list[Frame]) -> int:
+    async def first_frame_with_source(self, frames: list[Frame]) -> int:
         """Like cgdb and IDEs: show the innermost frame whose source we can open."""
         for frame in frames:
             name = frame.fullname or frame.file
-            if name and frame.line is not None and self.source_text(name)[0] is not None:
+            if name and frame.line is not None and (await self.source_text(name))[0] is not None:
                 return frame.level
         return frames[0].level if frames else 0
 
-    def source_text(self, name: str) -> tuple[str | None, tuple[str, ...]]:
+    async def source_text(self, name: str) -> tuple[str | None, tuple[str, ...]]:
+        """A source file's text (read in a thread: it may come through FUSE), cached."""
         if name not in self.sources:
-            self.sources[name] = self.connection.read_source(name)
+            self.sources[name] = await asyncio.to_thread(self.connection.read_source, name)
         return self.sources[name]
 
     def current_frame(self) -> Frame | None:
@@ -293,7 +296,7 @@ class DebuggerScreen(Screen[None]):
         if frame is None:
             self.source.show_message("No frame selected (the process is running?).")
             return
-        self.show_source_of(frame)
+        await self.show_source_of(frame)
         variables = await self.connection.call(
             ("variables", "frame_variables"), self.thread_id, frame.level
         )
@@ -303,7 +306,7 @@ class DebuggerScreen(Screen[None]):
         else:
             locals_tree.show_message(str(variables.error))
 
-    def show_source_of(self, frame: Frame) -> None:
+    async def show_source_of(self, frame: Frame) -> None:
         name = frame.fullname or frame.file
         if not name or frame.line is None:
             where = frame.library or (hex(frame.address) if frame.address else "?")
@@ -315,7 +318,7 @@ class DebuggerScreen(Screen[None]):
         if self.source.source is not None and self.source.source.path == name:
             self.source.show_file(self.source.source, frame.line)
         else:
-            text, looked = self.source_text(name)
+            text, looked = await self.source_text(name)
             self.source.show_file(SourceFile(name, text, looked), frame.line)
         self.source.set_breakpoints(self.breakpoint_lines(name, frame.file))
 
@@ -491,7 +494,7 @@ class DebuggerScreen(Screen[None]):
     @work(thread=True, group="mounts")
     def load_mounts(self) -> None:
         mounts = self.connection.mounts()
-        self.app.call_from_thread(self.show_mounts, mounts)
+        deliver(self.app, self.show_mounts, mounts)
 
     def show_mounts(self, mounts: Outcome) -> None:
         if mounts.ok:

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.widgets.tree import TreeNode
 
+from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 from cntr_tui.widgets.file_tree import CONTAINER_ROOT, FileEntry, FileTree, MergedRoot
 from cntr_tui.widgets.source_view import SourceFile, SourceView
@@ -98,7 +99,7 @@ class FilesScreen(Screen[None]):
     def load_mounts(self) -> None:
         """Open an attach session and browse its merged root; else rebuild the view."""
         status = self.query_one(StatusLine)
-        self.app.call_from_thread(setattr, status, "busy", "starting the attach session…")
+        deliver(self.app, setattr, status, "busy", "starting the attach session…")
         problem: str | None = None
         try:
             session = open_session(self.container)
@@ -113,7 +114,7 @@ class FilesScreen(Screen[None]):
             problem = str(error) or type(error).__name__
             merged = MergedRoot.for_pid(self.container.pid)
         entries = merged.list_dir("/")
-        self.app.call_from_thread(self.mounts_loaded, merged, entries, problem)
+        deliver(self.app, self.mounts_loaded, merged, entries, problem)
 
     def mounts_loaded(
         self, merged: MergedRoot, entries: list[FileEntry], problem: str | None
@@ -174,7 +175,7 @@ class FilesScreen(Screen[None]):
         if node.data is None:
             return
         entries = self.merged.list_dir(node.data.view_path)
-        self.app.call_from_thread(self.show_listing, node, entries)
+        deliver(self.app, self.show_listing, node, entries)
 
     @on(FileTree.FileChosen)
     def file_chosen(self, event: FileTree.FileChosen) -> None:
