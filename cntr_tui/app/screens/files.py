@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from cntr_tui.app.screens.debugger import DebuggerScreen
 
 PREVIEW_LIMIT = 2 * 1024 * 1024
+ALIVE_CHECK_SECONDS = 1.0
 
 
 def open_session(container: Container) -> Any:
@@ -94,6 +96,17 @@ class FilesScreen(Screen[None]):
         self.query_one(StatusLine).context = f"{self.container.runtime} {self.container.name}"
         self.tree.focus()
         self.load_mounts()
+        self.set_interval(ALIVE_CHECK_SECONDS, self.check_alive)
+
+    def check_alive(self) -> None:
+        if self.is_current and not os.path.exists(f"/proc/{self.container.pid}"):
+            self.notify(
+                f"{self.container.name} stopped; back to the container list.",
+                title="Container stopped",
+                severity="warning",
+                timeout=8,
+            )
+            self.dismiss()
 
     @work(thread=True, group="files")
     def load_mounts(self) -> None:
