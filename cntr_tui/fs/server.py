@@ -425,8 +425,14 @@ class Server:
     async def serve_fuse(self) -> None:
         import pyfuse3
 
+        from cntr_tui.fs.fastloop import FastLoop
+
+        loop = FastLoop.locate()
         try:
-            await pyfuse3.main(min_tasks=1, max_tasks=1)
+            if loop is None:
+                await pyfuse3.main(min_tasks=1, max_tasks=1)
+            else:
+                await trio.to_thread.run_sync(loop.run, abandon_on_cancel=True)
         except* OSError as group:  # pyfuse3.main runs a nursery: errors come grouped
             # ENODEV is libfuse's clean end; ECONNABORTED comes after a burst of RELEASEs
             # at teardown, ENOTCONN after an abort: all mean the connection is gone.
@@ -452,10 +458,11 @@ class Server:
                     abort_connection(connection)
                 with trio.move_on_after(UNMOUNT_GRACE):
                     await self.fuse_done.wait()
-            import pyfuse3
+            if self.fuse_done.is_set():  # else the loop's thread may still use the session
+                import pyfuse3
 
-            with contextlib.suppress(Exception):
-                pyfuse3.close(unmount=False)
+                with contextlib.suppress(Exception):
+                    pyfuse3.close(unmount=False)
         nursery.cancel_scope.cancel()
 
 

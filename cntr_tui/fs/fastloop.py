@@ -1,0 +1,160 @@
+"""A FUSE request loop for pyfuse3 without a trio scheduler pass per request.
+
+`pyfuse3.main()` waits for every request with `trio.lowlevel.wait_readable` (an epoll
+round trip through trio's scheduler, a lock, task rescheduling): on a loaded two-core
+machine that is ~100 us per request, several times the cost of the handler itself, and
+a metadata-heavy workload (`find`, opening many small files) is nothing but requests.
+
+This loop, run in one thread, does what pyfuse3's `_session_loop` does without trio:
+a blocking `fuse_session_receive_buf` (ctypes releases the GIL while it waits), then
+`fuse_session_process_buf` with the GIL held, which calls pyfuse3's C handler; that
+handler leaves its coroutine in pyfuse3's module variable `py_retval`, which we take
+and run to completion with `send(None)`.
+
+That requires the address of two Cython module statics (`session`, `py_retval`): they
+are read from the extension's ELF symbol table, relative to the exported
+`PyInit_pyfuse3`. `FastLoop.locate()` returns None when anything is not as expected
+(a stripped build, another pyfuse3), and the caller then uses `pyfuse3.main()`.
+
+Only for file systems whose handlers never suspend (they do no trio I/O): a coroutine
+that does not finish in one step is a bug, reported by `HandlerSuspended`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import logging
+import struct
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+SYMBOLS = ("PyInit_pyfuse3", "__pyx_v_7pyfuse3_session", "__pyx_v_7pyfuse3_py_retval")
+SHT_SYMTAB = 2
+FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for growth
+
+
+class HandlerSuspended(RuntimeError):
+    """A pyfuse3 handler coroutine awaited something: this loop cannot run it."""
+
+
+def elf_symbols(path: str, wanted: tuple[str, ...]) -> dict[str, int]:
+    """Values (addresses relative to the load base) of `wanted` in `path`'s .symtab."""
+    with open(path, "rb") as file:
+        data = file.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return {}  # only 64-bit little-endian
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [
+        struct.unpack_from("<IIQQQQIIQQ", data, shoff + index * shentsize) for index in range(shnum)
+    ]
+    found: dict[str, int] = {}
+    names = {name.encode(): name for name in wanted}
+    for section in sections:
+        if section[1] != SHT_SYMTAB:
+            continue
+        offset, size, link, entsize = section[4], section[5], section[6], section[9]
+        strtab_offset = sections[link][4]
+        for position in range(offset, offset + size, entsize):
+            (name_offset,) = struct.unpack_from("<I", data, position)
+            end = data.index(b"\0", strtab_offset + name_offset)
+            name = names.get(data[strtab_offset + name_offset : end])
+            if name is not None:
+                found[name] = struct.unpack_from("<Q", data, position + 8)[0]
+    return found
+
+
+@dataclass
+class FastLoop:
+    """pyfuse3's session loop, minus trio: see the module docstring."""
+
+    session: int
+    retval: ctypes.c_void_p  # pyfuse3's `py_retval` cell, read and written in place
+    receive: ctypes._CFuncPtr
+    process: ctypes._CFuncPtr
+    exited: ctypes._CFuncPtr
+    free: ctypes._CFuncPtr
+
+    @classmethod
+    def locate(cls) -> FastLoop | None:
+        """Find pyfuse3's session (after `pyfuse3.init`); None if that is not possible."""
+        import pyfuse3
+
+        try:
+            symbols = elf_symbols(pyfuse3.__file__, SYMBOLS)
+            if set(symbols) != set(SYMBOLS):
+                return None
+            extension = ctypes.PyDLL(pyfuse3.__file__)
+            base = ctypes.cast(extension.PyInit_pyfuse3, ctypes.c_void_p).value
+            if base is None:
+                return None
+            base -= symbols["PyInit_pyfuse3"]
+            session = ctypes.c_void_p.from_address(base + symbols["__pyx_v_7pyfuse3_session"])
+            retval = ctypes.c_void_p.from_address(base + symbols["__pyx_v_7pyfuse3_py_retval"])
+            if not session.value or retval.value != id(None):
+                return None  # not initialised, or not the layout we expect
+            libfuse_name = ctypes.util.find_library("fuse3") or "libfuse3.so.3"
+            blocking = ctypes.CDLL(libfuse_name)  # releases the GIL while reading
+            holding = ctypes.PyDLL(libfuse_name)  # keeps the GIL for the Python handlers
+            libc = ctypes.CDLL(None)
+        except (OSError, AttributeError, ValueError, struct.error, IndexError):
+            log.warning("pyfuse3 internals not found: using pyfuse3.main", exc_info=True)
+            return None
+        receive = blocking.fuse_session_receive_buf
+        receive.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+        receive.restype = ctypes.c_int
+        process = holding.fuse_session_process_buf
+        process.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+        process.restype = None
+        exited = holding.fuse_session_exited
+        exited.argtypes = (ctypes.c_void_p,)
+        exited.restype = ctypes.c_int
+        free = libc.free
+        free.argtypes = (ctypes.c_void_p,)
+        free.restype = None
+        return cls(session.value, retval, receive, process, exited, free)
+
+    def take_retval(self) -> object:
+        """Take pyfuse3's pending coroutine out of `py_retval`, leaving None there."""
+        address = self.retval.value
+        if address is None or address == id(None):
+            return None
+        coroutine = ctypes.cast(address, ctypes.py_object).value  # our own reference
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+        self.retval.value = id(None)
+        ctypes.pythonapi.Py_DecRef(ctypes.py_object(coroutine))  # the cell's reference
+        return coroutine
+
+    def run(self) -> None:
+        """Serve requests until the connection ends; OSError for a failed read."""
+        buffer = ctypes.create_string_buffer(FUSE_BUF_SIZE)
+        buf = ctypes.addressof(buffer)
+        session, receive, process = self.session, self.receive, self.process
+        take = self.take_retval
+        try:
+            while not self.exited(session):
+                result = receive(session, buf)
+                if result == -errno.EINTR:
+                    continue
+                if result < 0:
+                    raise OSError(
+                        -result, f"fuse_session_receive_buf: {errno.errorcode.get(-result)}"
+                    )
+                if result == 0:
+                    break
+                process(session, buf)
+                coroutine = take()
+                if coroutine is not None:
+                    try:
+                        coroutine.send(None)  # type: ignore[attr-defined]
+                    except StopIteration:
+                        continue
+                    coroutine.close()  # type: ignore[attr-defined]
+                    raise HandlerSuspended(f"{coroutine!r} awaited")
+        finally:
+            memory = ctypes.c_void_p.from_buffer(buffer, 16).value  # fuse_buf.mem
+            if memory:
+                self.free(memory)
