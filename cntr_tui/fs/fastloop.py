@@ -28,12 +28,17 @@ import errno
 import logging
 import struct
 from dataclasses import dataclass
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 SYMBOLS = ("PyInit_pyfuse3", "__pyx_v_7pyfuse3_session", "__pyx_v_7pyfuse3_py_retval")
 SHT_SYMTAB = 2
 FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for growth
+
+
+class RequestTarget(Protocol):
+    request_inode: int
 
 
 class HandlerSuspended(RuntimeError):
@@ -128,8 +133,12 @@ class FastLoop:
         ctypes.pythonapi.Py_DecRef(ctypes.py_object(coroutine))  # the cell's reference
         return coroutine
 
-    def run(self) -> None:
-        """Serve requests until the connection ends; OSError for a failed read."""
+    def run(self, target: RequestTarget) -> None:
+        """Serve requests until the connection ends; OSError for a failed read.
+
+        Before each request, `target.request_inode` is set to the request's inode:
+        pyfuse3 does not pass it to handlers that get a file handle (readdir).
+        """
         buffer = ctypes.create_string_buffer(FUSE_BUF_SIZE)
         buf = ctypes.addressof(buffer)
         session, receive, process = self.session, self.receive, self.process
@@ -145,6 +154,9 @@ class FastLoop:
                     )
                 if result == 0:
                     break
+                header = ctypes.c_void_p.from_buffer(buffer, 16).value  # fuse_buf.mem
+                # struct fuse_in_header {u32 len; u32 opcode; u64 unique; u64 nodeid; ...}
+                target.request_inode = ctypes.c_uint64.from_address(header + 16).value
                 process(session, buf)
                 coroutine = take()
                 if coroutine is not None:

@@ -117,6 +117,12 @@ class MergedRoot(pyfuse3.Operations):
         self.listed_names = 0
         self.next_directory_handle = 1
         self.requests = 0
+        # Set by a request loop that tells us each request's inode (`fastloop`): then
+        # OPENDIR is answered ENOSYS, the kernel sends no OPENDIR/RELEASEDIR again and
+        # keeps listings in its page cache (FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR) until
+        # the directory changes; READDIRPLUS then comes with fh 0 and this inode.
+        self.listings_by_inode = False
+        self.request_inode = 0
 
     @staticmethod
     def with_ancestors(paths: Sequence[bytes]) -> frozenset[bytes]:
@@ -407,6 +413,8 @@ class MergedRoot(pyfuse3.Operations):
     @fuse_errors
     async def opendir(self, inode: int, ctx: pyfuse3.RequestContext) -> int:
         self.requests += 1
+        if self.listings_by_inode:
+            raise pyfuse3.FUSEError(errno.ENOSYS)
         snapshot = self.listing(inode)
         handle = self.next_directory_handle
         self.next_directory_handle += 1
@@ -450,7 +458,7 @@ class MergedRoot(pyfuse3.Operations):
     @fuse_errors
     async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
         self.requests += 1
-        snapshot = self.directories[fh]
+        snapshot = self.directories[fh] if fh else self.listing(self.request_inode)
         prefix = snapshot.path.rstrip(b"/") + b"/"
         for index in range(start_id, len(snapshot.names)):
             name = snapshot.names[index]
@@ -477,7 +485,8 @@ class MergedRoot(pyfuse3.Operations):
 
     @fuse_errors
     async def fsyncdir(self, fh: int, datasync: bool) -> None:
-        fd = os.open(self.path_of(self.directories[fh].inode), os.O_RDONLY | os.O_CLOEXEC)
+        inode = self.directories[fh].inode if fh else self.request_inode
+        fd = os.open(self.path_of(inode), os.O_RDONLY | os.O_CLOEXEC)
         try:
             os.fsync(fd)
         finally:

@@ -33,12 +33,16 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 
 from cntr_tui.attach import namespaces as ns
 from cntr_tui.fs import mountapi
 from cntr_tui.fs.mounts import read_mountinfo
+
+if TYPE_CHECKING:
+    from cntr_tui.fs.merged import MergedRoot
 
 log = logging.getLogger("cntr_tui.fs.server")
 
@@ -327,10 +331,9 @@ class Server:
 
                 from cntr_tui.fs.merged import MergedRoot
 
-                pyfuse3.init(
-                    MergedRoot(timeout=self.args.timeout), f"/dev/fd/{self.dev_fuse_fd}", set()
-                )
-                nursery.start_soon(self.serve_fuse)
+                operations = MergedRoot(timeout=self.args.timeout)
+                pyfuse3.init(operations, f"/dev/fd/{self.dev_fuse_fd}", set())
+                nursery.start_soon(self.serve_fuse, operations)
                 send(self.holder_channel, step="serve")
             ready = await self.holder_message()
             if not ready or ready.get("step") != "ready":
@@ -422,7 +425,7 @@ class Server:
             await self.holder_message()  # EOF: the holder died
         self.idle.set()
 
-    async def serve_fuse(self) -> None:
+    async def serve_fuse(self, operations: MergedRoot) -> None:
         import pyfuse3
 
         from cntr_tui.fs.fastloop import FastLoop
@@ -432,7 +435,8 @@ class Server:
             if loop is None:
                 await pyfuse3.main(min_tasks=1, max_tasks=1)
             else:
-                await trio.to_thread.run_sync(loop.run, abandon_on_cancel=True)
+                operations.listings_by_inode = True
+                await trio.to_thread.run_sync(loop.run, operations, abandon_on_cancel=True)
         except* OSError as group:  # pyfuse3.main runs a nursery: errors come grouped
             # ENODEV is libfuse's clean end; ECONNABORTED comes after a burst of RELEASEs
             # at teardown, ENOTCONN after an abort: all mean the connection is gone.

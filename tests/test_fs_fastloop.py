@@ -1,0 +1,73 @@
+"""The FUSE request loop without trio (`cntr_tui.fs.fastloop`) and kernel-cached listings."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pyfuse3
+import pytest
+
+from cntr_tui.attach.session import AttachSession
+from cntr_tui.fs.fastloop import SYMBOLS, FastLoop, elf_symbols
+
+LISTING_SCRIPT = r"""
+import os, sys
+base = sys.argv[1]
+def names():
+    return " ".join(sorted(os.listdir(base)))
+print("before", names())
+print("again", names())
+open(f"{base}/new", "w").close()
+print("created", names())
+os.rename(f"{base}/new", f"{base}/renamed")
+print("renamed", names())
+os.unlink(f"{base}/a")
+print("removed", names())
+os.mkdir(f"{base}/sub")
+open(f"{base}/sub/inner", "w").close()
+print("sub", " ".join(os.listdir(f"{base}/sub")))
+print("walk", sum(len(files) + len(dirs) for _, dirs, files in os.walk(base)))
+"""
+
+
+def test_pyfuse3_exposes_what_the_fast_loop_needs():
+    """A stripped or changed pyfuse3 would silently fall back to the slow loop."""
+    symbols = elf_symbols(pyfuse3.__file__, SYMBOLS)
+    assert set(symbols) == set(SYMBOLS)
+    assert all(value > 0 for value in symbols.values())
+    assert FastLoop.locate() is None  # no session before pyfuse3.init
+
+
+@pytest.fixture
+def listed_dir():
+    path = Path("/var/tmp") / f"cntr-test-listing-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    for name in ("a", "b", "c"):
+        (path / name).write_text(name)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_cached_listings_follow_changes_made_through_the_mount(start_container, listed_dir):
+    container = start_container("process")
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    assert python
+    with AttachSession(container.pid) as session:
+        proc = session.spawn(
+            [python, "-c", LISTING_SCRIPT, str(listed_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    report = dict(line.split(" ", 1) for line in out.decode().splitlines())
+    assert report["before"] == report["again"] == "a b c"
+    assert report["created"] == "a b c new"
+    assert report["renamed"] == "a b c renamed"
+    assert report["removed"] == "b c renamed"
+    assert report["sub"] == "inner"
+    assert report["walk"] == "5"
+    assert sorted(p.name for p in listed_dir.iterdir()) == ["b", "c", "renamed", "sub"]
