@@ -27,11 +27,14 @@ import ctypes.util
 import errno
 import logging
 import struct
-from dataclasses import dataclass
-from typing import Protocol
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
+FUSE_READ, FUSE_WRITE = 15, 16
+UNLOCKED_OPCODES = frozenset({FUSE_READ, FUSE_WRITE})
 SYMBOLS = ("PyInit_pyfuse3", "__pyx_v_7pyfuse3_session", "__pyx_v_7pyfuse3_py_retval")
 SHT_SYMTAB = 2
 FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for growth
@@ -82,6 +85,7 @@ class FastLoop:
     process: ctypes._CFuncPtr
     exited: ctypes._CFuncPtr
     free: ctypes._CFuncPtr
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def locate(cls) -> FastLoop | None:
@@ -136,12 +140,17 @@ class FastLoop:
     def run(self, target: RequestTarget) -> None:
         """Serve requests until the connection ends; OSError for a failed read.
 
+        Several threads may run this loop on one session: requests are decoded and
+        handled one at a time (`lock`), except that READ and WRITE handlers, which
+        touch no shared state, run outside the lock, so a read waiting for the disk
+        does not hold up the next request.
+
         Before each request, `target.request_inode` is set to the request's inode:
         pyfuse3 does not pass it to handlers that get a file handle (readdir).
         """
         buffer = ctypes.create_string_buffer(FUSE_BUF_SIZE)
         buf = ctypes.addressof(buffer)
-        session, receive, process = self.session, self.receive, self.process
+        session, receive, process, lock = self.session, self.receive, self.process, self.lock
         take = self.take_retval
         try:
             while not self.exited(session):
@@ -156,17 +165,27 @@ class FastLoop:
                     break
                 header = ctypes.c_void_p.from_buffer(buffer, 16).value  # fuse_buf.mem
                 # struct fuse_in_header {u32 len; u32 opcode; u64 unique; u64 nodeid; ...}
-                target.request_inode = ctypes.c_uint64.from_address(header + 16).value
-                process(session, buf)
-                coroutine = take()
-                if coroutine is not None:
-                    try:
-                        coroutine.send(None)  # type: ignore[attr-defined]
-                    except StopIteration:
+                opcode, _, inode = struct.unpack_from("<IQQ", ctypes.string_at(header + 4, 20))
+                with lock:
+                    target.request_inode = inode
+                    process(session, buf)  # pyfuse3 leaves the handler's coroutine in py_retval
+                    coroutine = take()
+                    if coroutine is not None and opcode not in UNLOCKED_OPCODES:
+                        finish(coroutine)
                         continue
-                    coroutine.close()  # type: ignore[attr-defined]
-                    raise HandlerSuspended(f"{coroutine!r} awaited")
+                if coroutine is not None:
+                    finish(coroutine)
         finally:
             memory = ctypes.c_void_p.from_buffer(buffer, 16).value  # fuse_buf.mem
             if memory:
                 self.free(memory)
+
+
+def finish(coroutine: Any) -> None:
+    """Run a handler's coroutine, which must not suspend, to its end."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    coroutine.close()
+    raise HandlerSuspended(f"{coroutine!r} awaited")

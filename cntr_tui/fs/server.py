@@ -32,6 +32,7 @@ import select
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,7 @@ DEFAULT_PROBE_DEADLINE = 3.0  # generous: a false abort breaks a healthy session
 STARTUP_GRACE = 10.0
 UNMOUNT_GRACE = 3.0
 READ_AHEAD_KB = 4096
+FUSE_THREADS = 2  # a second thread reads ahead while the first waits for the disk
 FUSECTL_DIR = "/sys/fs/fuse/connections"
 CONNECTION_GONE = frozenset({errno.ENODEV, errno.ECONNABORTED, errno.ENOTCONN})
 
@@ -451,7 +453,9 @@ class Server:
                 await pyfuse3.main(min_tasks=1, max_tasks=1)
             else:
                 operations.listings_by_inode = True
-                await trio.to_thread.run_sync(loop.run, operations, abandon_on_cancel=True)
+                async with trio.open_nursery() as threads:
+                    for _ in range(FUSE_THREADS):
+                        threads.start_soon(run_in_thread, loop.run, operations)
         except* OSError as group:  # pyfuse3.main runs a nursery: errors come grouped
             # ENODEV is libfuse's clean end; ECONNABORTED comes after a burst of RELEASEs
             # at teardown, ENOTCONN after an abort: all mean the connection is gone.
@@ -483,6 +487,10 @@ class Server:
                 with contextlib.suppress(Exception):
                     pyfuse3.close(unmount=False)
         nursery.cancel_scope.cancel()
+
+
+async def run_in_thread(function: Callable[[MergedRoot], None], operations: MergedRoot) -> None:
+    await trio.to_thread.run_sync(function, operations, abandon_on_cancel=True)
 
 
 def leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
