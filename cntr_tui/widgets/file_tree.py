@@ -17,31 +17,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-CONTAINER_ROOT = "/var/lib/cntr"
-VIRTUAL_FSTYPES = frozenset(
-    [
-        "proc",
-        "sysfs",
-        "devpts",
-        "devtmpfs",
-        "tmpfs",
-        "mqueue",
-        "cgroup",
-        "cgroup2",
-        "securityfs",
-        "debugfs",
-        "tracefs",
-        "pstore",
-        "bpf",
-        "configfs",
-        "fusectl",
-        "hugetlbfs",
-        "binfmt_misc",
-        "autofs",
-        "nsfs",
-        "ramfs",
-    ]
-)
+from cntr_tui.fs.mounts import CONTAINER_ROOT, VIRTUAL_FSTYPES
+
 PROVENANCE_STYLES = {
     "container": "bold green",
     "volume": "bold magenta",
