@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, Stats, report, wall_time
+from bench.common import CNTR_TUI, Row, Stats, report, wall_time
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
 
@@ -33,7 +34,7 @@ def timed(command: list[str], runs: int) -> tuple[Stats | None, str]:
 def holder(container: str) -> Iterator[None]:
     """Keep the container's merged root up with a long-running session."""
     process = subprocess.Popen(
-        ["cntr-tui", "attach", container, "--", "/bin/sh", "-c", "echo up; exec sleep 3600"],
+        [CNTR_TUI, "attach", container, "--", "/bin/sh", "-c", "echo up; exec sleep 3600"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -53,6 +54,47 @@ def import_time() -> Stats:
     return Stats.of([wall_time(command) for _ in range(3)])
 
 
+# The steps of `cntr-tui attach NAME -- true`, timed one by one in a fresh interpreter.
+PHASES = """
+import json, sys, time
+t0 = time.perf_counter()
+from cntr_tui.commands import attach
+from cntr_tui.attach.session import AttachOptions, AttachSession
+t1 = time.perf_counter()
+container = attach.find_container(sys.argv[1], None)
+t2 = time.perf_counter()
+session = AttachSession(container, AttachOptions())
+t3 = time.perf_counter()
+session.run(["true"])
+t4 = time.perf_counter()
+session.close()
+t5 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "look-up": t2 - t1, "session start (namespaces, merged "
+    "root)": t3 - t2, "run true": t4 - t3, "session end": t5 - t4}))
+"""
+
+
+def phases(container: str, runs: int) -> dict[str, Stats]:
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", PHASES, container], check=True, capture_output=True, text=True
+        ).stdout
+        for phase, seconds in json.loads(out.splitlines()[-1]).items():
+            samples.setdefault(phase, []).append(seconds)
+    return {phase: Stats.of(values) for phase, values in samples.items()}
+
+
+CLI_REASON = (
+    "a new Python process per command: imports, look-up through every runtime (skipped "
+    "by PID), FUSE server start and mounts; see the phase rows"
+)
+GDB_REASON = (
+    "the attach session's cost, then gdb reading its own binary and libraries and the "
+    "target's symbols through the FUSE root; see the profile notes"
+)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -67,11 +109,26 @@ def main() -> int:
         nsenter, _ = timed(["nsenter", "-a", "-t", pid, "true"], runs)
         docker_exec, _ = timed(["docker", "exec", name, "true"], runs)
         host_gdb, _ = timed(["gdb", "-p", pid, "-batch", "-ex", "bt"], runs)
-        attach_true = ["cntr-tui", "attach", name, "--", "true"]
-        gdb_bt = ["cntr-tui", "gdb", name, "--batch", "-ex", "bt"]
+        attach_true = [CNTR_TUI, "attach", name, "--", "true"]
+        gdb_bt = [CNTR_TUI, "gdb", name, "--batch", "-ex", "bt"]
 
         cold, note = timed(attach_true, runs)
-        rows.append(Row("attach -- true, cold", cold, nsenter, "nsenter -a true", "", note))
+        rows.append(
+            Row("attach -- true, cold", cold, nsenter, "nsenter -a true", "", note).judge(
+                "< 0.5 s", CLI_REASON, max_value=0.5
+            )
+        )
+        by_pid, pid_note = timed([CNTR_TUI, "attach", pid, "--", "true"], runs)
+        rows.append(
+            Row(
+                "attach PID -- true, cold (no look-up)",
+                by_pid,
+                nsenter,
+                "nsenter -a true",
+                "",
+                pid_note,
+            ).judge("< 0.5 s", CLI_REASON, max_value=0.5)
+        )
         rows.append(
             Row(
                 "attach -- true, cold (vs docker exec)",
@@ -89,7 +146,7 @@ def main() -> int:
                 gdb_cold,
                 host_gdb,
                 "host gdb -p -batch bt",
-                "",
+                "report only",
                 gdb_note,
             )
         )
@@ -100,7 +157,11 @@ def main() -> int:
         except RuntimeError as error:
             warm = gdb_warm = None
             note = gdb_note = str(error)
-        rows.append(Row("attach -- true, warm", warm, nsenter, "nsenter -a true", "", note))
+        rows.append(
+            Row("attach -- true, warm", warm, nsenter, "nsenter -a true", "", note).judge(
+                "< 0.5 s", CLI_REASON, max_value=0.5
+            )
+        )
         rows.append(
             Row(
                 "gdb --batch -ex bt, warm",
@@ -109,13 +170,18 @@ def main() -> int:
                 "host gdb -p -batch bt",
                 "",
                 gdb_note,
-            )
+            ).judge("<= 1.5x host gdb", GDB_REASON, max_ratio=1.5)
         )
         rows.append(
             Row(
                 "where the time goes: import trio+pyfuse3+textual+pygdbmi", import_time(), None, "-"
             )
         )
+        try:
+            for phase, stats in phases(name, runs).items():
+                rows.append(Row(f"where the time goes (attach, cold): {phase}", stats, None, "-"))
+        except (subprocess.CalledProcessError, ValueError) as error:
+            rows.append(Row("where the time goes (attach)", None, None, "-", "", str(error)[:80]))
     finally:
         demo.remove()
     return report("Attach latency", rows, args.json)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, Stats, report, wall_time
+from bench.common import CNTR_TUI, Row, Stats, report, wall_time
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
 
@@ -92,7 +92,7 @@ def main() -> int:
         gdb = ["gdb", "-nx", "-batch", "-readnow", "-ex", "info line unit0::f1"]
         native = Stats.of([wall_time([*gdb, str(binary)]) for _ in range(args.runs)])
         inside_cmd = [
-            "cntr-tui",
+            CNTR_TUI,
             "attach",
             str(demo.pid),
             "--",

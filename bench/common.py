@@ -7,10 +7,14 @@ import json
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+# The checkout's own command, not whatever `cntr-tui` is first on PATH.
+CNTR_TUI = str(Path(sys.executable).parent / "cntr-tui")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,27 @@ class Row:
     target: str = ""
     note: str = ""
     extra: dict[str, Stats] = field(default_factory=dict)
+    missed: bool | None = None  # None: no target, or no figure to judge
+
+    def judge(
+        self,
+        target: str,
+        reason: str,
+        *,
+        max_ratio: float | None = None,
+        max_value: float | None = None,
+    ) -> Row:
+        """Give the row its target; when our median misses it, say so and why."""
+        self.target = target
+        if self.ours is None:
+            return self
+        ratio = self.ratio
+        self.missed = (max_ratio is not None and ratio is not None and ratio > max_ratio) or (
+            max_value is not None and self.ours.median > max_value
+        )
+        if self.missed:
+            self.note = f"MISSES TARGET: {reason}" + (f"; {self.note}" if self.note else "")
+        return self
 
     @property
     def ratio(self) -> float | None:
