@@ -73,12 +73,39 @@ print(json.dumps({"imports": t1 - t0, "look-up": t2 - t1, "session start (namesp
     "root)": t3 - t2, "run true": t4 - t3, "session end": t5 - t4}))
 """
 
+# The steps of `cntr-tui gdb NAME --batch -ex bt`, timed the same way.
+GDB_PHASES = """
+import asyncio, json, sys, time
+t0 = time.perf_counter()
+from cntr_tui.commands import gdb as command
+from cntr_tui.gdb.session import GdbSession
+t1 = time.perf_counter()
+target = command.find_target(sys.argv[1], None, None)
+t2 = time.perf_counter()
+async def steps():
+    launcher, pid, _ = await command.make_launcher(target)
+    t3 = time.perf_counter()
+    session = await GdbSession.start(launcher)
+    t4 = time.perf_counter()
+    await session.attach(pid, host_pid=target.host_pid)
+    t5 = time.perf_counter()
+    await session.cli("bt")
+    t6 = time.perf_counter()
+    await session.detach()
+    await session.close()
+    t7 = time.perf_counter()
+    return {"imports": t1 - t0, "look-up": t2 - t1, "attach session": t3 - t2,
+        "gdb start (through the merged root)": t4 - t3, "gdb attach (symbols)": t5 - t4,
+        "bt": t6 - t5, "detach and end": t7 - t6}
+print(json.dumps(asyncio.run(steps())))
+"""
 
-def phases(container: str, runs: int) -> dict[str, Stats]:
+
+def phases(container: str, runs: int, script: str = PHASES) -> dict[str, Stats]:
     samples: dict[str, list[float]] = {}
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", PHASES, container], check=True, capture_output=True, text=True
+            [sys.executable, "-c", script, container], check=True, capture_output=True, text=True
         ).stdout
         for phase, seconds in json.loads(out.splitlines()[-1]).items():
             samples.setdefault(phase, []).append(seconds)
@@ -150,10 +177,13 @@ def main() -> int:
                 gdb_note,
             )
         )
+        gdb_phases: dict[str, Stats] = {}
         try:
             with holder(name):
                 warm, note = timed(attach_true, runs)
                 gdb_warm, gdb_note = timed(gdb_bt, runs)
+                with contextlib.suppress(subprocess.CalledProcessError, ValueError):
+                    gdb_phases = phases(name, runs, GDB_PHASES)
         except RuntimeError as error:
             warm = gdb_warm = None
             note = gdb_note = str(error)
@@ -182,6 +212,8 @@ def main() -> int:
                 rows.append(Row(f"where the time goes (attach, cold): {phase}", stats, None, "-"))
         except (subprocess.CalledProcessError, ValueError) as error:
             rows.append(Row("where the time goes (attach)", None, None, "-", "", str(error)[:80]))
+        for phase, stats in gdb_phases.items():
+            rows.append(Row(f"where the time goes (gdb bt, warm): {phase}", stats, None, "-"))
     finally:
         demo.remove()
     return report("Attach latency", rows, args.json)

@@ -74,8 +74,8 @@ LL_GOAL = "no slower than passthrough_ll"
 # Issue 4's targets for `--fs fuse`, per workload: (target, max ratio to native, max
 # seconds, the reason found by profiling when it is missed).
 PER_REQUEST = (
-    "every lookup/getattr the kernel has not cached is a round trip to a Python server "
-    "(~20-40 us of interpreter time per request)"
+    "every request the kernel does not answer from its caches is a round trip through "
+    "the Python server (pyfuse3)"
 )
 FUSE_TARGETS: dict[str, tuple[str, float | None, float | None, str]] = {
     "stat x10k, warm": ("<= 1.5x native", 1.5, None, PER_REQUEST),
