@@ -3,9 +3,11 @@
 `python -m cntr_tui.fs.server --pid PID --start-time T --mode fuse|mount --socket PATH`
 
 Process tree, all forked before any thread exists:
-- the server (host namespaces): serves FUSE requests for the host's `/` (pyfuse3 +
-  trio) and counts sessions: each session holds a connection to the unix socket
-  `PATH`; when the last one closes, the server tears everything down and exits;
+- the server (host namespaces): serves FUSE requests for the host's `/` (pyfuse3;
+  requests are read by two threads running `fastloop.FastLoop`, or by `pyfuse3.main`
+  where pyfuse3's internals cannot be found) and counts sessions in trio: each session
+  holds a connection to the unix socket `PATH`; when the last one closes, the server
+  tears everything down and exits;
 - the holder (forked child): joins the container's mount namespace, takes a private
   copy, builds the layout (see `mountapi`) and then just stays alive: sessions join its
   mount namespace, so the merged root and its page cache outlive any one session;
