@@ -35,7 +35,16 @@ log = logging.getLogger(__name__)
 
 FUSE_READ, FUSE_WRITE = 15, 16
 UNLOCKED_OPCODES = frozenset({FUSE_READ, FUSE_WRITE})
-SYMBOLS = ("PyInit_pyfuse3", "__pyx_v_7pyfuse3_session", "__pyx_v_7pyfuse3_py_retval")
+SYMBOLS = (
+    "PyInit_pyfuse3",
+    "__pyx_v_7pyfuse3_session",
+    "__pyx_v_7pyfuse3_py_retval",
+    "__pyx_f_7pyfuse3_fuse_init",
+)
+FUSE_CAP_READDIRPLUS = 1 << 13
+FUSE_CAP_CACHE_SYMLINKS = 1 << 23
+LOWLEVEL_OPS_SIZE = 44 * 8  # struct fuse_lowlevel_ops of libfuse 3.14: 44 function pointers
+SESSION_SCAN = 1024  # bytes of struct fuse_session searched for op.init
 SHT_SYMTAB = 2
 FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for growth
 
@@ -85,6 +94,7 @@ class FastLoop:
     process: ctypes._CFuncPtr
     exited: ctypes._CFuncPtr
     free: ctypes._CFuncPtr
+    init_function: int  # pyfuse3's fuse_init, the first entry of the session's ops table
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -124,7 +134,48 @@ class FastLoop:
         free = libc.free
         free.argtypes = (ctypes.c_void_p,)
         free.restype = None
-        return cls(session.value, retval, receive, process, exited, free)
+        return cls(
+            session.value,
+            retval,
+            receive,
+            process,
+            exited,
+            free,
+            base + symbols["__pyx_f_7pyfuse3_fuse_init"],
+        )
+
+    def want_capabilities(self, wanted: int) -> int:
+        """Ask for `wanted` FUSE_CAP_* bits the kernel offers; returns those asked for.
+
+        Only valid inside `Operations.init()`, which pyfuse3 calls from libfuse's INIT
+        handling with the connection's `fuse_conn_info` (in the session) filled in and
+        not yet answered; pyfuse3 has no way to ask for, e.g., symlink caching.
+        The session is searched for pyfuse3's `op.init`, then `fuse_conn_info` after
+        the ops table is recognised by its values; nothing is written when unsure.
+        """
+        memory = ctypes.string_at(self.session, SESSION_SCAN)
+        pointer = struct.pack("<Q", self.init_function)
+        op_offset = memory.find(pointer)
+        if op_offset < 0 or op_offset % 8:
+            return 0
+        matches = []
+        start = op_offset + LOWLEVEL_OPS_SIZE
+        for offset in range(start, min(start + 64, SESSION_SCAN - 28), 4):
+            major, minor, _, _, _, capable, want = struct.unpack_from("<7I", memory, offset)
+            if (
+                major == 7
+                and 20 <= minor < 100
+                and capable & want & FUSE_CAP_READDIRPLUS
+                and not want & ~capable
+            ):
+                matches.append((offset, capable, want))
+        if len(matches) != 1:
+            log.warning("fuse_conn_info not found: capabilities %#x not asked for", wanted)
+            return 0
+        offset, capable, want = matches[0]
+        granted = wanted & capable
+        ctypes.c_uint32.from_address(self.session + offset + 24).value = want | granted
+        return granted
 
     def take_retval(self) -> object:
         """Take pyfuse3's pending coroutine out of `py_retval`, leaving None there."""

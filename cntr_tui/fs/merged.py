@@ -123,6 +123,11 @@ class MergedRoot(pyfuse3.Operations):
         # the directory changes; READDIRPLUS then comes with fh 0 and this inode.
         self.listings_by_inode = False
         self.request_inode = 0
+        self.on_init: Callable[[], None] | None = None  # run while INIT is answered
+
+    def init(self) -> None:
+        if self.on_init is not None:
+            self.on_init()
 
     @staticmethod
     def with_ancestors(paths: Sequence[bytes]) -> frozenset[bytes]:

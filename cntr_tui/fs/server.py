@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import json
 import logging
 import os
@@ -447,14 +448,19 @@ class Server:
     async def serve_fuse(self, operations: MergedRoot) -> None:
         import pyfuse3
 
-        from cntr_tui.fs.fastloop import FastLoop
+        from cntr_tui.fs import fastloop
 
-        loop = FastLoop.locate()
+        loop = fastloop.FastLoop.locate()
         try:
             if loop is None:
                 await pyfuse3.main(min_tasks=1, max_tasks=1)
             else:
                 operations.listings_by_inode = True
+                # the kernel then keeps symlink targets (Debian's /lib, /bin, ...) in its
+                # page cache instead of asking for each on every path walk
+                operations.on_init = functools.partial(
+                    loop.want_capabilities, fastloop.FUSE_CAP_CACHE_SYMLINKS
+                )
                 async with trio.open_nursery() as threads:
                     for _ in range(FUSE_THREADS):
                         threads.start_soon(run_in_thread, loop.run, operations)
