@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -24,10 +25,18 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static long entries;
+static long entries, unreadable;
+static int first_errno;
 static int count_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)path; (void)st; (void)flag; (void)ftw;
+    (void)st; (void)ftw;
     entries++;
+    if (flag == FTW_DNR || flag == FTW_NS) {
+        /* a walk that silently skips what it cannot read would time less work */
+        if (unreadable++ == 0) {
+            first_errno = errno;
+            perror(path);
+        }
+    }
     return 0;
 }
 
@@ -55,7 +64,11 @@ int main(int argc, char **argv) {
             }
         }
     } else if (!strcmp(op, "find")) {
-        nftw(argv[2], count_entry, 64, FTW_PHYS);
+        if (nftw(argv[2], count_entry, 64, FTW_PHYS) != 0 || unreadable) {
+            fprintf(stderr, "fsbench: walk failed (%ld of %ld entries unreadable): %s\n",
+                    unreadable, entries, strerror(first_errno ? first_errno : errno));
+            return 1;
+        }
     } else if (!strcmp(op, "ls")) {
         DIR *dir = opendir(argv[2]);
         if (!dir) { perror(argv[2]); return 1; }

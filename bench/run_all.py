@@ -58,7 +58,7 @@ def code_state() -> str:
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=BENCH.parent, capture_output=True, text=True
-        ).stdout.strip()
+        ).stdout.rstrip("\n")
 
     dirty = [line[3:] for line in git("status", "--porcelain", "cntr_tui").splitlines()]
     state = f"commit {git('rev-parse', '--short', 'HEAD') or '?'}"
@@ -165,10 +165,13 @@ def main() -> int:
     parser.add_argument(
         "--context", default="", help="conditions of the run to state in RESULTS.md"
     )
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite RESULTS.md from the kept rows"
+    )
     args = parser.parse_args()
     failures: dict[str, str] = {}
     STORE.mkdir(exist_ok=True)
-    for name in args.only or SCRIPTS:
+    for name in [] if args.report_only else args.only or SCRIPTS:
         script = BENCH / f"{name}.py"
         if not script.exists():
             failures[name] = "not written yet"
