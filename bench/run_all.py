@@ -88,8 +88,8 @@ def markdown(sections: list[dict], failures: dict[str, str], context: str) -> st
     lines = [
         "# Benchmark results",
         "",
-        f"Produced by `bash scripts/bench.sh` (`.venv/bin/python bench/run_all.py`) on "
-        f"{machine_description()}.",
+        "Produced by `bench/run_all.py` (what `bash scripts/bench.sh` runs after its set-up) "
+        f"on {machine_description()}.",
         "Every figure is the median of several runs (min-max in brackets); the baseline is "
         "measured in the same run on the same machine; ratio = ours / baseline (for times, "
         "lower is better).",
