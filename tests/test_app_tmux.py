@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.proc_support import tracer_of
+
 CNTR_TUI = Path(sys.executable).with_name("cntr-tui")
 SCREEN_DEADLINE = 60.0
 
@@ -111,13 +113,6 @@ def terminal() -> Iterator[Callable[[str], Terminal]]:
     yield open_terminal
     for each in opened:
         each.close()
-
-
-def tracer_of(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("TracerPid:"):
-            return int(line.split()[1])
-    raise AssertionError("no TracerPid line")
 
 
 def open_debugger(term: Terminal, name: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+
+from tests import proc_support
 
 CLI = [sys.executable, "-m", "cntr_tui.cli"]
 SERVER_MODULE = b"cntr_tui.fs.server"
@@ -60,14 +61,9 @@ def pid_namespace_members(container_pid: int) -> set[int]:
     return members
 
 
-def wait_until(condition, timeout: float = 8.0, interval: float = 0.05) -> bool:
-    """Poll a /proc condition with a deadline (no event exists for these)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
+def wait_until(condition, timeout: float = 8.0) -> bool:
+    """proc_support.wait_until with the attach tests' shorter default deadline."""
+    return proc_support.wait_until(condition, timeout)
 
 
 def assert_nothing_left(container_pid: int, members_before: set[int] | None = None) -> None:

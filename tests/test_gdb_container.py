@@ -9,7 +9,6 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -17,6 +16,7 @@ from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.events import ConsoleOutput, Event, LogOutput, SessionEnded
 from cntr_tui.gdb.session import GdbSession
 from tests.conftest import ALL_RUNTIMES
+from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
 
 CNTR_TUI = [sys.executable, "-m", "cntr_tui.cli"]
 NAMESPACE_WARNING = "different PID namespaces"
@@ -34,20 +34,6 @@ def container_lwps(host_pid: int) -> set[int]:
     return {namespace_pid(int(task)) for task in os.listdir(f"/proc/{host_pid}/task")}
 
 
-def tracer_of(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
-    raise AssertionError("no TracerPid")
-
-
-def read_u64(pid: int, address: int) -> int:
-    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
-        memory.seek(address)
-        return int.from_bytes(memory.read(8), "little")
-
-
 def running(pid: int) -> bool:
     """Alive and not a zombie (our process is the parent of some session processes)."""
     try:
@@ -55,15 +41,6 @@ def running(pid: int) -> bool:
             return stat.read().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return False
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 async def open_session(host_pid: int, texts: list[str]) -> GdbSession:
@@ -196,17 +173,6 @@ async def test_container_killed_mid_session_ends_it_cleanly(start_container):
         await session.close()
     if server is not None:
         assert wait_until(lambda: not running(server), 15), "the file server is still running"
-
-
-def process_state(pid: int) -> str:
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rpartition(")")[2].split()[0]
-
-
-def read_byte(pid: int, address: int) -> bytes:
-    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
-        memory.seek(address)
-        return memory.read(1)
 
 
 async def test_file_server_killed_leaves_the_program_running_without_traps(start_container):

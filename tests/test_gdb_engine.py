@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from cntr_tui.gdb.events import SessionEnded, Stopped
 from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
+from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
 
 
 def start_program(rootfs: Path, name: str) -> subprocess.Popen[bytes]:
@@ -49,29 +49,6 @@ async def session(demo_rootfs: Path, threads_program) -> AsyncIterator[GdbSessio
         yield gdb
     finally:
         await gdb.close()
-
-
-def tracer_of(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
-    raise AssertionError("no TracerPid line")
-
-
-def read_u64(pid: int, address: int) -> int:
-    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
-        memory.seek(address)
-        return int.from_bytes(memory.read(8), "little")
-
-
-def wait_until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 async def test_threads_have_names_and_the_process_lwps(session: GdbSession, threads_program):
@@ -181,17 +158,6 @@ async def test_killing_the_inferior_ends_the_session(session: GdbSession, thread
     ended = await asyncio.wait_for(until_end(), 15)
     assert ended.kind == "inferior-exited"
     assert not (await session.evaluate("1")).ok
-
-
-def read_byte(pid: int, address: int) -> bytes:
-    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
-        memory.seek(address)
-        return memory.read(1)
-
-
-def process_state(pid: int) -> str:
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rpartition(")")[2].split()[0]
 
 
 async def test_killing_gdb_leaves_the_program_running_without_traps(

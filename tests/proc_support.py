@@ -1,0 +1,45 @@
+"""/proc readings the gdb and app tests make of a debugged process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+def tracer_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+    raise AssertionError("no TracerPid line")
+
+
+def process_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()[0]
+
+
+def read_memory(pid: int, address: int, length: int) -> bytes:
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
+        memory.seek(address)
+        return memory.read(length)
+
+
+def read_byte(pid: int, address: int) -> bytes:
+    return read_memory(pid, address, 1)
+
+
+def read_u64(pid: int, address: int) -> int:
+    return int.from_bytes(read_memory(pid, address, 8), "little")
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05
+) -> bool:
+    """Poll a /proc condition with a deadline (no event exists for these)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
