@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
 from cntr_tui.fs.mounts import CONTAINER_ROOT
-from cntr_tui.gdb.launch import Placement
+from cntr_tui.gdb.launch import Placement, gdb_pipes
 
 
 def attach_available() -> bool:
@@ -71,24 +71,15 @@ class AttachLauncher:
         return cls(session)
 
     async def spawn(self, argv: Sequence[str]) -> SessionGdbProcess:
-        to_gdb_read, to_gdb_write = os.pipe2(os.O_CLOEXEC)
-        from_gdb_read, from_gdb_write = os.pipe2(os.O_CLOEXEC)
-        try:
+        with gdb_pipes() as pipes:
             helper = await asyncio.to_thread(
                 self.session.spawn,
                 list(argv),
-                stdin=to_gdb_read,
-                stdout=from_gdb_write,
-                stderr=from_gdb_write,
+                stdin=pipes.stdin,
+                stdout=pipes.stdout,
+                stderr=pipes.stdout,
             )
-        except BaseException:
-            for fd in (to_gdb_write, from_gdb_read):
-                os.close(fd)
-            raise
-        finally:
-            os.close(to_gdb_read)
-            os.close(from_gdb_write)
-        return SessionGdbProcess(helper, to_gdb_write, from_gdb_read)
+        return SessionGdbProcess(helper, pipes.to_gdb, pipes.from_gdb)
 
     async def wait_failure(self) -> str:
         """Resolves when the merged root's file server stops while we use it."""

@@ -17,7 +17,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -116,27 +116,45 @@ class PopenGdbProcess:
                 self._process.send_signal(signal.SIGKILL)
 
 
-def spawn_with_pipes(argv: Sequence[str], **popen_kwargs: object) -> PopenGdbProcess:
-    """Start `argv` with fresh O_CLOEXEC pipes on stdin/stdout; stderr joins stdout."""
+@dataclass(frozen=True)
+class GdbPipes:
+    """gdb's ends (`stdin`, `stdout` also taking stderr) and ours (`to_gdb`, `from_gdb`)."""
+
+    stdin: int
+    stdout: int
+    to_gdb: int
+    from_gdb: int
+
+
+@contextlib.contextmanager
+def gdb_pipes() -> Iterator[GdbPipes]:
+    """Fresh O_CLOEXEC pipes for starting gdb inside the block: gdb's ends are closed on
+    leaving it; ours stay open for the caller unless the block raised."""
     to_gdb_read, to_gdb_write = os.pipe2(os.O_CLOEXEC)
     from_gdb_read, from_gdb_write = os.pipe2(os.O_CLOEXEC)
     try:
-        process = subprocess.Popen(
-            list(argv),
-            stdin=to_gdb_read,
-            stdout=from_gdb_write,
-            stderr=from_gdb_write,
-            start_new_session=True,  # a Ctrl-C in our terminal is not gdb's business
-            **popen_kwargs,  # type: ignore[arg-type]
-        )
+        yield GdbPipes(to_gdb_read, from_gdb_write, to_gdb_write, from_gdb_read)
     except BaseException:
-        for fd in (to_gdb_write, from_gdb_read):
-            os.close(fd)
+        os.close(to_gdb_write)
+        os.close(from_gdb_read)
         raise
     finally:
         os.close(to_gdb_read)
         os.close(from_gdb_write)
-    return PopenGdbProcess(process, to_gdb_write, from_gdb_read)
+
+
+def spawn_with_pipes(argv: Sequence[str], **popen_kwargs: object) -> PopenGdbProcess:
+    """Start `argv` with fresh O_CLOEXEC pipes on stdin/stdout; stderr joins stdout."""
+    with gdb_pipes() as pipes:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=pipes.stdin,
+            stdout=pipes.stdout,
+            stderr=pipes.stdout,
+            start_new_session=True,  # a Ctrl-C in our terminal is not gdb's business
+            **popen_kwargs,  # type: ignore[arg-type]
+        )
+    return PopenGdbProcess(process, pipes.to_gdb, pipes.from_gdb)
 
 
 class HostLauncher:
