@@ -120,16 +120,10 @@ def read_uleb(data: bytes, position: int) -> tuple[int, int]:
 
 
 def read_sleb(data: bytes, position: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
-                result -= 1 << shift
-            return result, position
+    value, end = read_uleb(data, position)
+    if data[end - 1] & 0x40:  # the sign bit of the last byte
+        value -= 1 << (7 * (end - position))
+    return value, end
 
 
 def c_string(data: bytes, offset: int) -> str:
