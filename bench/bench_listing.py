@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Row, Stats, report
 from cntr_tui.attach.discovery import list_containers
-from cntr_tui.demo.containers import ensure_docker_image
+from cntr_tui.demo.containers import ensure_image
 from cntr_tui.demo.rootfs import build_rootfs
 
 CNTR_TUI = str(Path(sys.executable).parent / "cntr-tui")
@@ -115,7 +115,7 @@ def containers(docker_count: int, plain_count: int) -> Iterator[Started]:
     started = Started([], [])
     try:
         if docker_count:
-            tag = ensure_docker_image(rootfs)
+            tag = ensure_image("docker", rootfs)
             names = [f"{prefix}-{index}" for index in range(docker_count)]
             started.docker_names = names
             with ThreadPoolExecutor(START_THREADS) as pool:

@@ -99,15 +99,16 @@ def docker_available() -> bool:
     return subprocess.run(["docker", "version"], capture_output=True).returncode == 0
 
 
-def ensure_docker_image(rootfs: Path) -> str:
+def ensure_image(tool: str, rootfs: Path) -> str:
+    """Import the rootfs as an image of `tool` (docker or podman) unless it has it."""
     tag = image_tag(rootfs)
-    if subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode:
-        run("docker", "import", "-", tag, input_=tar_of(rootfs))
+    if subprocess.run([tool, "image", "inspect", tag], capture_output=True).returncode:
+        run(tool, "import", "-", tag, input_=tar_of(rootfs))
     return tag
 
 
 def start_docker(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
-    tag = ensure_docker_image(rootfs)
+    tag = ensure_image("docker", rootfs)
     run("docker", "run", "-d", "--name", name, "--network", "none", tag, program)
     pid = int(run("docker", "inspect", "-f", "{{.State.Pid}}", name))
     return StartedContainer("docker", name, pid, lambda: quiet("docker", "rm", "-f", name))
@@ -116,15 +117,8 @@ def start_docker(name: str, rootfs: Path, program: str = "/app/threads") -> Star
 # podman
 
 
-def ensure_podman_image(rootfs: Path) -> str:
-    tag = image_tag(rootfs)
-    if subprocess.run(["podman", "image", "exists", tag], capture_output=True).returncode:
-        run("podman", "import", "-", tag, input_=tar_of(rootfs))
-    return tag
-
-
 def start_podman(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
-    tag = ensure_podman_image(rootfs)
+    tag = ensure_image("podman", rootfs)
     run("podman", "run", "-d", "--name", name, "--network", "none", *PODMAN_LIMITS, tag, program)
     pid = int(run("podman", "inspect", "-f", "{{.State.Pid}}", name))
     return StartedContainer(
@@ -135,14 +129,18 @@ def start_podman(name: str, rootfs: Path, program: str = "/app/threads") -> Star
 # LXC
 
 
+def remove_lxc(name: str) -> None:
+    quiet("lxc-stop", "-k", "-n", name)
+    quiet("lxc-destroy", "-n", name)
+    shutil.rmtree(LXC_DIR / name, ignore_errors=True)
+
+
 def start_lxc(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
     folder = LXC_DIR / name
     folder.mkdir(parents=True)
 
     def cleanup() -> None:
-        quiet("lxc-stop", "-k", "-n", name)
-        quiet("lxc-destroy", "-n", name)
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_lxc(name)
 
     try:
         (folder / "rootfs").mkdir()
@@ -256,9 +254,7 @@ def start_containerd(
     ]
 
     def cleanup() -> None:
-        quiet(*ctr, "task", "kill", "-s", "SIGKILL", name)
-        quiet(*ctr, "task", "delete", "-f", name)
-        quiet(*ctr, "container", "delete", name)
+        remove_containerd(ctr, name)
         shutil.rmtree(folder, ignore_errors=True)
 
     try:
@@ -268,6 +264,14 @@ def start_containerd(
         cleanup()
         raise
     return StartedContainer("containerd", name, pid, cleanup)
+
+
+def remove_containerd(ctr: tuple[str, ...], name: str) -> None:
+    """Kill and delete task and container `name`; `ctr` is the command with its
+    --address and -n options."""
+    quiet(*ctr, "task", "kill", "-s", "SIGKILL", name)
+    quiet(*ctr, "task", "delete", "-f", name)
+    quiet(*ctr, "container", "delete", name)
 
 
 def containerd_task_pid(ctr: tuple[str, ...], name: str) -> int:

@@ -12,7 +12,14 @@ import signal
 import subprocess
 import sys
 
-from cntr_tui.demo.containers import CONTAINERD_SOCKET, K8S_NAMESPACE, LXC_DIR, quiet
+from cntr_tui.demo.containers import (
+    CONTAINERD_SOCKET,
+    K8S_NAMESPACE,
+    LXC_DIR,
+    quiet,
+    remove_containerd,
+    remove_lxc,
+)
 
 
 def lines(*command: str) -> list[str]:
@@ -32,16 +39,12 @@ def sweep(prefix: str) -> list[str]:
     ctr = ("ctr", "--address", CONTAINERD_SOCKET, "-n", K8S_NAMESPACE)
     for name in lines(*ctr, "containers", "ls", "-q"):
         if name.startswith(prefix):
-            quiet(*ctr, "task", "kill", "-s", "SIGKILL", name)
-            quiet(*ctr, "task", "delete", "-f", name)
-            quiet(*ctr, "container", "delete", name)
+            remove_containerd(ctr, name)
             removed.append(f"containerd:{name}")
     if LXC_DIR.is_dir():
         for name in os.listdir(LXC_DIR):
             if name.startswith(prefix):
-                quiet("lxc-stop", "-k", "-n", name)
-                quiet("lxc-destroy", "-n", name)
-                shutil.rmtree(LXC_DIR / name, ignore_errors=True)
+                remove_lxc(name)
                 removed.append(f"lxc:{name}")
     # nspawn and plain-namespace containers: processes whose command line names them.
     for pid in filter(str.isdigit, os.listdir("/proc")):
