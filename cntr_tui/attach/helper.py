@@ -10,33 +10,33 @@ dict) on the SOCK_SEQPACKET channel, then, in this order:
    container at /var/lib/cntr) or the container's own (exec, then chroot to its root);
 4. joins uts, ipc, net, cgroup, pid namespaces, the user namespace last;
 5. limits the capability bounding set, sets groups, gid, uid;
-6. forks (so the command is inside the PID namespace) and execs the command in a new
-   session, stdio inherited; reports `{"started": host_pid}` or `{"error": message}`;
-7. waits: exits with the command's status (128+signal when killed); forwards SIGINT,
-   SIGTERM, SIGHUP, SIGQUIT to it; kills it if the channel closes (the caller is gone).
+6. forks the reaper (`reaper.py`: inside the PID namespace, a child subreaper), which
+   forks and execs the command in a new session, stdio inherited; reports
+   `{"started": host_pid_of_the_command}` or `{"error": message, "code": status}`;
+7. waits for the reaper, which exits with the command's status (128+signal when
+   killed) once the command and everything it left behind are gone; forwards SIGINT,
+   SIGTERM, SIGHUP, SIGQUIT to the command; if the channel closes (the caller is
+   gone), closes its link to the reaper, which kills the command and its descendants.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import select
 import signal
 import socket
 import sys
-import termios
 from typing import Any
 
 from cntr_tui.attach import namespaces as ns
+from cntr_tui.attach import reaper
 
 JOIN_ORDER = ("cgroup", "ipc", "uts", "net", "pid")  # then user, last
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGQUIT)
 PROCESS_ROOT = "process-root"  # plan["chroot"]: the container process's own root
-SETUP_FAILED = 125
-EXEC_FAILED = 127
+SETUP_FAILED = reaper.SETUP_FAILED
 
 
 class SetupError(Exception):
@@ -129,89 +129,51 @@ def enter(plan: dict[str, Any]) -> None:
     set_identity(int(plan["uid"]), int(plan["gid"]), [int(g) for g in plan["groups"]])
 
 
-def exec_command(plan: dict[str, Any], error_pipe: int) -> None:
-    """In the forked child: become the command. Never returns."""
-    try:
-        os.setsid()
-        if plan["terminal"]:
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        for signal_number in RESET_SIGNALS:
-            signal.signal(signal_number, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        if plan.get("apparmor"):
-            with contextlib.suppress(OSError), open("/proc/self/attr/exec", "w") as file:
-                file.write(f"exec {plan['apparmor']}")
-        try:
-            os.chdir(plan["cwd"])
-        except OSError:
-            os.chdir("/")
-        argv = plan["argv"]
-        os.execvpe(argv[0], argv, plan["env"])
-    except OSError as error:
-        message = f"{plan['argv'][0]}: {error.strerror}"
-    except Exception as error:
-        message = f"{plan['argv'][0]}: {error}"
-    with contextlib.suppress(OSError):
-        os.write(error_pipe, message.encode())
-    os._exit(EXEC_FAILED)
-
-
-def start(plan: dict[str, Any]) -> int:
-    """Fork and exec the command; returns its pid (in our PID namespace)."""
-    read_end, write_end = os.pipe2(os.O_CLOEXEC)
-    child = os.fork()
-    if child == 0:
-        os.close(read_end)
-        exec_command(plan, write_end)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        failure = pipe.read()
-    if failure:
-        os.waitpid(child, 0)
-        raise SetupError(failure.decode(errors="replace"), EXEC_FAILED)
-    return child
-
-
-def exit_code(status: int) -> int:
-    code = os.waitstatus_to_exitcode(status)
-    return 128 - code if code < 0 else code
-
-
-def supervise(child: int, channel: socket.socket) -> int:
-    """Wait for the command; forward signals; kill it if the caller goes away."""
+def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
+    """Wait for the reaper (it exits with the command's status); forward signals to the
+    command; if the caller goes away, close the link: the reaper ends everything."""
 
     def forward(signal_number: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal_number)
+            signal.pidfd_send_signal(started.command_pidfd, signal_number)
 
     for signal_number in FORWARDED_SIGNALS:
         signal.signal(signal_number, forward)
-    pidfd = os.pidfd_open(child)
-    watched = [pidfd, channel.fileno()]
+    reaper_pidfd = os.pidfd_open(started.reaper)
+    watched = [reaper_pidfd, channel.fileno()]
     while True:
         try:
             ready, _, _ = select.select(watched, [], [])
         except InterruptedError:
             continue
-        if pidfd in ready:
-            _, status = os.waitpid(child, 0)
-            return exit_code(status)
+        if reaper_pidfd in ready:
+            _, status = os.waitpid(started.reaper, 0)
+            if os.WIFSIGNALED(status):
+                # the reaper was killed: its command died with it (parent-death
+                # signal); end the command's process group too
+                with contextlib.suppress(OSError):
+                    os.killpg(started.command, signal.SIGKILL)
+            return reaper.exit_code(status)
         with contextlib.suppress(OSError):
             if channel.recv(64):
                 continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child, signal.SIGKILL)
-        watched = [pidfd]
+        started.link.close()
+        watched = [reaper_pidfd]
 
 
 def main() -> None:
     channel = socket.socket(fileno=int(sys.argv[1]))
     channel.set_inheritable(False)  # Popen's pass_fds made it inheritable
     plan = json.loads(channel.recv(1 << 20))
+    hold_fd = plan.get("hold_fd")
+    if hold_fd is not None:
+        os.set_inheritable(hold_fd, False)  # kept until we exit; see session.plan
     try:
         enter(plan)
-        child = start(plan)
-    except SetupError as error:
+        started = reaper.start(
+            plan, close_in_reaper=[channel.fileno(), *([hold_fd] if hold_fd is not None else [])]
+        )
+    except (SetupError, reaper.StartError) as error:
         channel.send(json.dumps({"error": str(error), "code": error.code}).encode())
         sys.exit(error.code)
     except OSError as error:
@@ -220,8 +182,8 @@ def main() -> None:
             json.dumps({"error": f"cannot enter the container: {step}: {error.strerror}"}).encode()
         )
         sys.exit(SETUP_FAILED)
-    channel.send(json.dumps({"started": child}).encode())
-    os._exit(supervise(child, channel))
+    channel.send(json.dumps({"started": started.command}).encode())
+    os._exit(supervise(started, channel))
 
 
 if __name__ == "__main__":

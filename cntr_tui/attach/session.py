@@ -42,11 +42,14 @@ Public API (stable; the gdb and TUI code use it):
   through `asyncio.to_thread`.
 - `mounts() -> list[Mount]`: the session's mount table with provenance
   (host/container/volume/virtual), from the holder's mountinfo.
-- `close()`: kills commands still running (SIGKILL to their process group, through
-  their helper), releases the merged root; if this was the last session, waits (a few
-  seconds at most) until the FUSE server has exited and the mounts are gone.
-  Also on `__exit__`. If the caller dies, the server notices the closed socket and
-  tears down the same way.
+- `close()`: kills commands still running (SIGKILL to the command and everything it
+  started, through their helper's reaper), releases the merged root; if this was the
+  last session, waits (a few seconds at most) until the FUSE server has exited and the
+  mounts are gone. Also on `__exit__`. If the caller dies, each helper ends its command
+  the same way, and the server, once the last holder (helpers hold a copy of the
+  session's hold) is gone, tears down.
+- No process a command leaves behind outlives it: each runs under a reaper in the
+  container's PID namespace (`reaper.py`), so nothing is handed to the container's init.
 - Attributes: `container` (Container), `pid` (host PID of its main process), `root`
   (`RootInfo`: holder, server, connection, mode) or None with fs="none".
 """
@@ -420,6 +423,10 @@ class AttachSession:
             "argv": list(argv),
             "terminal": terminal,
             "apparmor": apparmor_profile(self.pid),
+            # the helper keeps a copy of our hold on the merged root until its command
+            # and the command's leftovers are gone: if we die, the server's teardown
+            # (which SIGKILLs what is left in the mount namespace) waits for them
+            "hold_fd": self.hold.fileno() if self.hold is not None else None,
         }
 
     def chroot_target(self, chroot_container: bool) -> str | None:
@@ -452,13 +459,16 @@ class AttachSession:
         ours, theirs = socket.socketpair(
             socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC
         )
+        passed = [theirs.fileno()]
+        if plan["hold_fd"] is not None:
+            passed.append(plan["hold_fd"])
         try:
             helper = SessionProcess(
                 [*HELPER_COMMAND, str(theirs.fileno())],
                 stdin=stdin,
                 stdout=stdout,
                 stderr=stderr,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=passed,
             )
         finally:
             theirs.close()
