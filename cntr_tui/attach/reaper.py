@@ -36,10 +36,9 @@ import os
 import select
 import signal
 import socket
-import struct
+import sys
 import termios
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from cntr_tui.attach import namespaces as ns
 
@@ -49,7 +48,7 @@ PR_SET_CHILD_SUBREAPER = 36
 READY = b"ready"
 GO = b"go"
 FAILED = b"!"  # followed by the one-line message
-UCRED = struct.Struct("iII")  # struct ucred: pid, uid, gid
+UCRED_SIZE = 12  # struct ucred: pid_t pid, uid_t uid, gid_t gid
 # dispositions the helper (Python's defaults) and the reaper changed; ignored ones
 # would survive exec
 RESET_SIGNALS = (
@@ -76,8 +75,7 @@ class StartError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True)
-class StartedCommand:
+class StartedCommand(NamedTuple):
     """What the helper holds of a started command."""
 
     reaper: int  # host PID of the reaper (the helper's child)
@@ -129,7 +127,7 @@ def start(plan: dict[str, Any], close_in_reaper: list[int]) -> StartedCommand:
 
 def handshake(starter: socket.socket) -> tuple[int, int]:
     """The command's host PID and a pidfd on it, once it has exec'd."""
-    message, ancillary, _flags, _address = starter.recvmsg(4096, socket.CMSG_SPACE(UCRED.size))
+    message, ancillary, _flags, _address = starter.recvmsg(4096, socket.CMSG_SPACE(UCRED_SIZE))
     if message.startswith(FAILED):
         raise StartError(message[1:].decode(errors="replace"), EXEC_FAILED)
     pid = sender_pid(ancillary)
@@ -153,7 +151,7 @@ def handshake(starter: socket.socket) -> tuple[int, int]:
 def sender_pid(ancillary: list[tuple[int, int, bytes]]) -> int | None:
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-            pid, _uid, _gid = UCRED.unpack(data[: UCRED.size])
+            pid = int.from_bytes(data[:4], sys.byteorder, signed=True)
             return pid if pid > 0 else None
     return None
 
