@@ -15,6 +15,10 @@ first kind that matches:
 Two matches within one kind is an error listing them; nothing matching is an error
 saying what was tried. A stopped container is an error saying so, and so is a paused
 one unless the caller allows it. `types` (the `-t` option) restricts the runtimes.
+
+A running docker container found by its exact id or name is remembered, and the same
+word next time is checked against docker and /proc instead of asking every runtime
+(see `lookup_cache`: what is checked, and why a hit gives the same answer).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cntr_tui.attach import process
+from cntr_tui.attach import lookup_cache, process
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.discovery import (
     LIVE_STATUSES,
@@ -156,6 +160,18 @@ def resolve(
     if not word or not word.strip():
         raise UserError("no container given")
     allowed = wanted_runtimes(types)
+    config = config or DiscoveryConfig()
+    remembered = lookup_cache.recall(word, allowed, config)
+    if remembered is not None:
+        return _checked(remembered, allow_paused)
+    found = _full_look_up(word, allowed, allow_paused, config)
+    lookup_cache.remember(word, allowed, found, config)
+    return found
+
+
+def _full_look_up(
+    word: str, allowed: tuple[str, ...], allow_paused: bool, config: DiscoveryConfig
+) -> Container:
     listing = list_containers(allowed, include_stopped=True, config=config)
     tried: list[str] = []
     for step in STEPS:

@@ -1,9 +1,8 @@
-"""Docker containers, through the docker SDK (its low-level APIClient) on the daemon's socket.
+"""Docker containers, from the Engine API on the daemon's socket (see `docker_api`).
 
 `list_containers` makes one list call. That list has no PIDs, and an inspect per
-container (what the SDK's `containers.list(sparse=False)` does, one after the other)
-costs about 3 ms each: discovery takes the PIDs from containerd's `moby` namespace
-instead and calls `inspect_pids` only for containers not found there.
+container costs about 3 ms each: discovery takes the PIDs from containerd's `moby`
+namespace instead and calls `inspect_pids` only for containers not found there.
 """
 
 from __future__ import annotations
@@ -13,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cntr_tui.attach.container import Container
+from cntr_tui.attach.runtimes import docker_api
 from cntr_tui.attach.runtimes.base import (
     DiscoveryConfig,
     ListContext,
     RuntimeAbsent,
-    RuntimeFailed,
     kubernetes_from_labels,
 )
 
@@ -25,40 +24,12 @@ RUNTIME = "docker"
 INSPECT_THREADS = 8
 
 
-def _absent_cause(error: BaseException) -> bool:
-    """True when the chain of `error` says nobody listens (no socket, refused)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (FileNotFoundError, ConnectionRefusedError)):
-            return True
-        for arg in current.args:
-            if isinstance(arg, BaseException) and _absent_cause(arg):
-                return True
-        current = current.__cause__ or current.__context__
-    text = str(error)
-    return "No such file or directory" in text or "Connection refused" in text
-
-
-def _client(base_url: str, timeout: float) -> Any:
-    import docker
-    import docker.errors
-
+def _base_url(config: DiscoveryConfig) -> str:
+    base_url = config.resolved_docker_host()
     socket_path = base_url.removeprefix("unix://")
     if base_url.startswith("unix://") and not os.path.exists(socket_path):
         raise RuntimeAbsent(f"no docker socket at {socket_path}")
-    try:
-        return docker.APIClient(base_url=base_url, timeout=timeout, max_pool_size=INSPECT_THREADS)
-    except docker.errors.DockerException as error:
-        if _absent_cause(error):
-            raise RuntimeAbsent(str(error)) from error
-        raise RuntimeFailed(_one_line(error)) from error
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text[:200]
+    return base_url
 
 
 def _container(summary: dict[str, Any]) -> Container:
@@ -76,26 +47,16 @@ def _container(summary: dict[str, Any]) -> Container:
     )
 
 
-def _failure(error: Exception) -> Exception:
-    return RuntimeAbsent(str(error)) if _absent_cause(error) else RuntimeFailed(_one_line(error))
-
-
 def list_containers(context: ListContext) -> list[Container]:
     """Docker's containers from one list call, all with `pid` 0.
 
     The list has no PIDs. Discovery takes them from containerd's `moby` namespace
     (docker's containers under the same ids), and asks `inspect_pids` for the rest.
     """
-    import docker.errors
-    import requests.exceptions
-
-    client = _client(context.config.resolved_docker_host(), context.config.timeout)
-    try:
-        summaries = client.containers(all=context.include_stopped)
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
-        raise _failure(error) from error
-    finally:
-        client.close()
+    config = context.config
+    summaries = docker_api.containers(
+        _base_url(config), config.timeout, all_=context.include_stopped
+    )
     return [_container(summary) for summary in summaries]
 
 
@@ -104,24 +65,17 @@ def inspect_pids(config: DiscoveryConfig, ids: list[str]) -> dict[str, int]:
 
     Containers removed or stopped meanwhile are left out.
     """
-    import docker.errors
-    import requests.exceptions
-
     if not ids:
         return {}
-    client = _client(config.resolved_docker_host(), config.timeout)
+    base_url = _base_url(config)
 
     def inspect(container_id: str) -> int:
         try:
-            return int(client.inspect_container(container_id)["State"].get("Pid") or 0)
-        except docker.errors.NotFound:
+            reply = docker_api.inspect(base_url, container_id, config.timeout)
+        except docker_api.NotFound:
             return 0
+        return int((reply.get("State") or {}).get("Pid") or 0)
 
-    try:
-        with ThreadPoolExecutor(INSPECT_THREADS, thread_name_prefix="docker-inspect") as pool:
-            pids = dict(zip(ids, pool.map(inspect, ids), strict=True))
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
-        raise _failure(error) from error
-    finally:
-        client.close()
+    with ThreadPoolExecutor(INSPECT_THREADS, thread_name_prefix="docker-inspect") as pool:
+        pids = dict(zip(ids, pool.map(inspect, ids), strict=True))
     return {container_id: pid for container_id, pid in pids.items() if pid > 0}
