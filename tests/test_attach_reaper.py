@@ -132,8 +132,10 @@ def test_reported_pid_is_the_commands_host_pid(container):
         assert status_field(reaper, "PPid") == [proc.pid]  # helper -> reaper -> command
         assert status_field(reaper, "NSpid")[-1] < pid_inside  # inside the container too
         fds = {os.readlink(f"/proc/{reaper}/fd/{fd}") for fd in os.listdir(f"/proc/{reaper}/fd")}
-        sockets = [fd for fd in fds if fd.startswith("socket:")]
-        assert len(sockets) == 1, fds  # its link to the helper: not our channel nor hold
+        sockets = {fd for fd in fds if fd.startswith("socket:")}
+        assert session.hold is not None
+        hold = f"socket:[{os.fstat(session.hold.fileno()).st_ino}]"
+        assert hold in sockets and len(sockets) == 2, fds  # the hold and its link, no channel
         command_fds = os.listdir(f"/proc/{command}/fd")
         assert sorted(command_fds) == ["0", "1", "2"]
     assert proc.wait(10) == 128 + signal.SIGKILL  # closing the session killed it

@@ -167,12 +167,11 @@ def main() -> None:
     plan = json.loads(channel.recv(1 << 20))
     hold_fd = plan.get("hold_fd")
     if hold_fd is not None:
-        os.set_inheritable(hold_fd, False)  # kept until we exit; see session.plan
+        # the reaper inherits it too, and keeps it until everything it ends is gone
+        os.set_inheritable(hold_fd, False)
     try:
         enter(plan)
-        started = reaper.start(
-            plan, close_in_reaper=[channel.fileno(), *([hold_fd] if hold_fd is not None else [])]
-        )
+        started = reaper.start(plan, close_in_reaper=[channel.fileno()])
     except (SetupError, reaper.StartError) as error:
         channel.send(json.dumps({"error": str(error), "code": error.code}).encode())
         sys.exit(error.code)
@@ -182,7 +181,8 @@ def main() -> None:
             json.dumps({"error": f"cannot enter the container: {step}: {error.strerror}"}).encode()
         )
         sys.exit(SETUP_FAILED)
-    channel.send(json.dumps({"started": started.command}).encode())
+    with contextlib.suppress(OSError):  # else the caller is gone: supervise ends it all
+        channel.send(json.dumps({"started": started.command}).encode())
     os._exit(supervise(started, channel))
 
 

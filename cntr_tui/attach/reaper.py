@@ -14,6 +14,9 @@ which is already inside the namespace (no new exec: a fork of a single-threaded
   exits with the command's status (128+N when killed by signal N);
 - ends everything the same way (command included) when its link to the helper closes
   (the caller went away, or the helper died) or on SIGTERM.
+It keeps the copy of the session's hold on the merged root it inherits (the helper's):
+the file server's teardown SIGKILLs whatever is left in the merged mount namespace, and
+must not catch the reaper before its work is done.
 
 The command gets PR_SET_PDEATHSIG(SIGKILL): if the reaper itself is SIGKILLed, the
 command dies with it (and the helper SIGKILLs the command's process group); what
@@ -179,7 +182,7 @@ class Reaper:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, lambda *_: None)
         wakeup, wakeup_writer = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-        signal.set_wakeup_fd(wakeup_writer)
+        signal.set_wakeup_fd(wakeup_writer, warn_on_full_buffer=False)
         reaper_pid = os.getpid()
         self.command = os.fork()
         if self.command == 0:

@@ -423,8 +423,8 @@ class AttachSession:
             "argv": list(argv),
             "terminal": terminal,
             "apparmor": apparmor_profile(self.pid),
-            # the helper keeps a copy of our hold on the merged root until its command
-            # and the command's leftovers are gone: if we die, the server's teardown
+            # the helper and its reaper keep a copy of our hold on the merged root until
+            # the command and its leftovers are gone: if we die, the server's teardown
             # (which SIGKILLs what is left in the mount namespace) waits for them
             "hold_fd": self.hold.fileno() if self.hold is not None else None,
         }
