@@ -25,9 +25,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import json
 import logging
+import os
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -47,6 +50,19 @@ LOWLEVEL_OPS_SIZE = 44 * 8  # struct fuse_lowlevel_ops of libfuse 3.14: 44 funct
 SESSION_SCAN = 1024  # bytes of struct fuse_session searched for op.init
 SHT_SYMTAB = 2
 FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for growth
+# A developer's switch, like CNTR_TUI_FS_PROFILE: count requests by opcode and keep the
+# counts (JSON, opcode name -> count) in this file, rewritten at most every 0.2 s.
+COUNTS_ENV = "CNTR_TUI_FS_COUNTS"
+COUNTS_INTERVAL = 0.2
+OPCODE_NAMES = {
+    1: "LOOKUP", 2: "FORGET", 3: "GETATTR", 4: "SETATTR", 5: "READLINK", 6: "SYMLINK",
+    8: "MKNOD", 9: "MKDIR", 10: "UNLINK", 11: "RMDIR", 12: "RENAME", 13: "LINK", 14: "OPEN",
+    15: "READ", 16: "WRITE", 17: "STATFS", 18: "RELEASE", 20: "FSYNC", 21: "SETXATTR",
+    22: "GETXATTR", 23: "LISTXATTR", 24: "REMOVEXATTR", 25: "FLUSH", 26: "INIT",
+    27: "OPENDIR", 28: "READDIR", 29: "RELEASEDIR", 30: "FSYNCDIR", 34: "ACCESS",
+    35: "CREATE", 36: "INTERRUPT", 42: "BATCH_FORGET", 44: "READDIRPLUS", 45: "RENAME2",
+    46: "LSEEK",
+}  # fmt: skip
 
 
 class RequestTarget(Protocol):
@@ -96,6 +112,9 @@ class FastLoop:
     free: ctypes._CFuncPtr
     init_function: int  # pyfuse3's fuse_init, the first entry of the session's ops table
     lock: threading.Lock = field(default_factory=threading.Lock)
+    counts_path: str | None = field(default_factory=lambda: os.environ.get(COUNTS_ENV))
+    counts: dict[int, int] = field(default_factory=dict)
+    counts_written: float = 0.0
 
     @classmethod
     def locate(cls) -> FastLoop | None:
@@ -218,6 +237,8 @@ class FastLoop:
                 # struct fuse_in_header {u32 len; u32 opcode; u64 unique; u64 nodeid; ...}
                 opcode, _, inode = struct.unpack_from("<IQQ", ctypes.string_at(header + 4, 20))
                 with lock:
+                    if self.counts_path:
+                        self.count(opcode)
                     target.request_inode = inode
                     process(session, buf)  # pyfuse3 leaves the handler's coroutine in py_retval
                     coroutine = take()
@@ -230,6 +251,23 @@ class FastLoop:
             memory = ctypes.c_void_p.from_buffer(buffer, 16).value  # fuse_buf.mem
             if memory:
                 self.free(memory)
+
+    def count(self, opcode: int) -> None:
+        """Count one request (CNTR_TUI_FS_COUNTS); called with the lock held."""
+        self.counts[opcode] = self.counts.get(opcode, 0) + 1
+        now = time.monotonic()
+        if now - self.counts_written < COUNTS_INTERVAL or self.counts_path is None:
+            return
+        self.counts_written = now
+        named = {OPCODE_NAMES.get(op, str(op)): n for op, n in sorted(self.counts.items())}
+        temporary = f"{self.counts_path}.tmp"
+        try:
+            with open(temporary, "w", encoding="utf-8") as file:
+                json.dump(named, file)
+            os.replace(temporary, self.counts_path)
+        except OSError as error:
+            log.warning("cannot write request counts: %s", error)
+            self.counts_path = None
 
 
 def finish(coroutine: Any) -> None:

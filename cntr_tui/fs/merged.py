@@ -103,9 +103,11 @@ class MergedRoot(pyfuse3.Operations):
         self,
         synthetic_dirs: Sequence[bytes] = SYNTHETIC_DIRS,
         timeout: float = DEFAULT_TIMEOUT,
+        negative_timeout: float | None = None,
     ) -> None:
         super().__init__()
         self.timeout = timeout
+        self.negative_timeout = timeout if negative_timeout is None else negative_timeout
         self.synthetic = self.with_ancestors(synthetic_dirs)
         root_stat = os.lstat(b"/")
         root_key = (root_stat.st_dev, root_stat.st_ino)
@@ -235,7 +237,25 @@ class MergedRoot(pyfuse3.Operations):
             node = self.nodes[parent_inode]
             grandparent = ROOT_INODE if parent_inode == ROOT_INODE else node.parent
             return await self.getattr(grandparent, ctx)
-        return self.looked_up(parent_inode, name)
+        try:
+            return self.looked_up(parent_inode, name)
+        except FileNotFoundError:
+            return self.negative_entry()
+
+    def negative_entry(self) -> pyfuse3.EntryAttributes:
+        """A missing name, as an entry the kernel keeps for `negative_timeout` seconds.
+
+        A plain ENOENT is not cached: every program start probes dozens of missing
+        paths (Python's module search, gdb's auto-load and debug-file folders, $PATH)
+        and each probe would be a request again. A name created through this mount
+        replaces the negative entry at once; one created on the host behind our back
+        shows up after at most `negative_timeout` (no longer than a positive entry
+        shows a file the host has removed meanwhile).
+        """
+        entry = pyfuse3.EntryAttributes()
+        entry.st_ino = 0
+        entry.entry_timeout = self.negative_timeout
+        return entry
 
     async def forget(self, inode_list: Sequence[tuple[int, int]]) -> None:
         for inode, count in inode_list:
