@@ -6,7 +6,7 @@ namespace work), next to one scan of /proc. Then:
   keeps them under the same ids (docker inspect only for the ones not found there);
   `moby` itself is not shown when docker answered, so nothing is listed twice;
 - a host PID reported by two runtimes is kept once, by the runtime listed first in
-  `runtimes.RUNTIME_LISTERS`;
+  `runtimes.registry.RUNTIME_LISTERS`;
 - processes in namespaces no runtime claimed become `process` containers;
 - each container's namespaces, command line and start time come from /proc.
 A runtime that is not there is silently absent; one that fails adds a warning.
@@ -18,22 +18,22 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cntr_tui.attach import process
 from cntr_tui.attach.container import RUNTIMES, Container
 from cntr_tui.attach.process import ProcessInfo
-from cntr_tui.attach.runtimes import PLAIN_RUNTIME, RUNTIME_LISTERS
-from cntr_tui.attach.runtimes import docker as docker_runtime
 from cntr_tui.attach.runtimes.base import (
     DiscoveryConfig,
     ListContext,
     RuntimeAbsent,
     RuntimeFailed,
 )
-from cntr_tui.attach.runtimes.procfs import plain_containers
 from cntr_tui.errors import UserError
+
+# The runtime modules and the thread pool are imported by the functions that list:
+# a look-up answered from its short cut (lookup_cache) needs none of them.
+PLAIN_RUNTIME = "process"
 
 DOCKER_CONTAINERD_NAMESPACE = "moby"
 LIVE_STATUSES = frozenset({"running", "paused", "pausing", "restarting"})
@@ -70,6 +70,8 @@ def _needed(wanted: tuple[str, ...]) -> set[str]:
     Docker's containers are also containerd `moby` ones (where their PIDs are), and
     `process` lists what no runtime claimed: asking for those means asking the others.
     """
+    from cntr_tui.attach.runtimes.registry import RUNTIME_LISTERS
+
     needed = set(wanted)
     if PLAIN_RUNTIME in needed:
         needed |= set(RUNTIME_LISTERS)
@@ -107,6 +109,8 @@ def _drop_duplicates(found: list[Container], docker_answered: bool) -> list[Cont
 def _with_docker_pids(found: list[Container], context: ListContext) -> list[Container]:
     """Docker's containers with their PIDs: from containerd's `moby` tasks (same ids),
     else from docker inspect. A live one whose PID cannot be had is gone: dropped."""
+    from cntr_tui.attach.runtimes import docker as docker_runtime
+
     moby_pids = {
         c.id: c.pid
         for c in found
@@ -162,6 +166,11 @@ def list_containers(
     which look-up uses to say "stopped" rather than "not found". `config` says where
     each runtime listens (tests point it at fakes).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cntr_tui.attach.runtimes.procfs import plain_containers
+    from cntr_tui.attach.runtimes.registry import RUNTIME_LISTERS
+
     wanted = wanted_runtimes(types)
     config = config or DiscoveryConfig()
     queried = {name: lister for name, lister in RUNTIME_LISTERS.items() if name in _needed(wanted)}

@@ -1,28 +1,5 @@
-"""One module per container runtime, found through this registry.
+"""One module per container runtime; `registry` lists them for discovery.
 
-Each daemon-backed runtime module has `list_containers(context) -> list[Container]`
-(see `base`); `procfs` is different: it finds what no runtime claimed, so discovery
-calls it last with the others' results. Adding a runtime means adding a module and a
-line here.
+This package imports none of them itself: `cntr-tui gdb NAME` with a remembered name
+needs only `docker_api`, and should not pay for loading every runtime's module.
 """
-
-from __future__ import annotations
-
-from collections.abc import Callable, Mapping
-
-from cntr_tui.attach.container import Container
-from cntr_tui.attach.runtimes import containerd, docker, lxc, nspawn, podman
-from cntr_tui.attach.runtimes.base import ListContext
-
-RuntimeLister = Callable[[ListContext], list[Container]]
-
-# In order of precedence: when two runtimes report the same host PID (docker's
-# containers also live in containerd's `moby` namespace), the earlier one keeps it.
-RUNTIME_LISTERS: Mapping[str, RuntimeLister] = {
-    "docker": docker.list_containers,
-    "podman": podman.list_containers,
-    "lxc": lxc.list_containers,
-    "nspawn": nspawn.list_containers,
-    "containerd": containerd.list_containers,
-}
-PLAIN_RUNTIME = "process"

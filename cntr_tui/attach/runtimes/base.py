@@ -12,11 +12,14 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cntr_tui.attach.container import KubernetesInfo
 from cntr_tui.attach.process import ProcessInfo
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 DEFAULT_CONTAINERD_SOCKETS = (
     "/run/containerd/containerd.sock",
