@@ -15,6 +15,22 @@ from pathlib import Path
 
 # The checkout's own command, not whatever `cntr-tui` is first on PATH.
 CNTR_TUI = str(Path(sys.executable).parent / "cntr-tui")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent / "cntr_tui"
+
+
+def compile_bytecode() -> None:
+    """Write the package's .pyc files, as `pip install` does for an installed package.
+
+    This machine sets PYTHONDONTWRITEBYTECODE=1, and the package is an editable
+    checkout: without this, every command (and every attach helper, which is a Python
+    process too) recompiles each module it imports, ~35 of them, 0.06-0.13 s.
+    Python still reads .pyc files under that setting; an edited module is recompiled.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(PACKAGE_DIR)],
+        check=True,
+        capture_output=True,
+    )
 
 
 @dataclass(frozen=True)
