@@ -129,16 +129,18 @@ def enter(plan: dict[str, Any]) -> None:
     set_identity(int(plan["uid"]), int(plan["gid"]), [int(g) for g in plan["groups"]])
 
 
-def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
-    """Wait for the reaper (it exits with the command's status); forward signals to the
-    command; if the caller goes away, close the link: the reaper ends everything."""
-
+def forward_signals(command_pidfd: int) -> None:
     def forward(signal_number: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
-            signal.pidfd_send_signal(started.command_pidfd, signal_number)
+            signal.pidfd_send_signal(command_pidfd, signal_number)
 
     for signal_number in FORWARDED_SIGNALS:
         signal.signal(signal_number, forward)
+
+
+def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
+    """Wait for the reaper (it exits with the command's status); if the caller goes
+    away, close the link: the reaper ends everything."""
     reaper_pidfd = os.pidfd_open(started.reaper)
     watched = [reaper_pidfd, channel.fileno()]
     while True:
@@ -181,6 +183,7 @@ def main() -> None:
             json.dumps({"error": f"cannot enter the container: {step}: {error.strerror}"}).encode()
         )
         sys.exit(SETUP_FAILED)
+    forward_signals(started.command_pidfd)  # before the caller may send any
     with contextlib.suppress(OSError):  # else the caller is gone: supervise ends it all
         channel.send(json.dumps({"started": started.command}).encode())
     os._exit(supervise(started, channel))
