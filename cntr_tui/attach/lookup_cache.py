@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import glob
-import hashlib
 import json
 import os
 import re
@@ -47,8 +46,9 @@ FORMAT = 1
 
 
 def entry_path(word: str, allowed: Sequence[str], cache_dir: str = CACHE_DIR) -> str:
-    key = hashlib.sha256(json.dumps([word, list(allowed)]).encode()).hexdigest()[:32]
-    return os.path.join(cache_dir, f"{key}.json")
+    """`docker,podman,...=HEX(word).json`: any word makes a safe file name (a word too
+    long for one is simply never remembered)."""
+    return os.path.join(cache_dir, f"{','.join(allowed)}={word.encode().hex()}.json")
 
 
 def process_start(pid: int) -> int | None:
