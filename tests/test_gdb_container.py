@@ -218,7 +218,8 @@ def test_cli_batch_thread_apply_all_bt(start_container):
     assert result.returncode == 0, result.stderr
     output = result.stdout
     assert output.count("\nThread ") == 4
-    assert '(LWP 1) "threads"' in output
+    # gdbserver traces in the container's PID namespace: "Thread PID.LWP", PID 1 there
+    assert '(Thread 1.1 "threads")' in output
     for worker in ("worker-0", "worker-1", "worker-2"):
         assert f'"{worker}"' in output
     assert "worker_main (" in output and "threads.c:" in output

@@ -9,20 +9,47 @@ container's root at `/var/lib/cntr`. The launcher a GdbSession gets for a contai
 
 The attach session reuses the container's live merged root when there is one (the
 page cache stays warm), so a second gdb on the same container starts fast.
+
+The tracer is gdbserver (see gdbserver.py), started in a second attach session without
+a merged root (the container's own mount namespace, chrooted to its root) from the
+host's own files: a keeper command (keeper.py) in the first session holds an O_PATH
+descriptor of the host folder they are in, and gdbserver's loader, binary and
+libraries are named through `/proc/KEEPER/fd/N`. The keeper starts while gdb starts.
+(A session option to pass that descriptor to the command itself would make the keeper
+unnecessary.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Sequence
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
+from cntr_tui.errors import UserError
 from cntr_tui.fs.mounts import CONTAINER_ROOT
-from cntr_tui.gdb.launch import Placement, gdb_pipes
+from cntr_tui.gdb.gdbserver import GdbserverFiles, find_gdbserver
+from cntr_tui.gdb.launch import GdbserverProcess, Placement, gdb_pipes, gdbserver_pipes
+
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEEPER_COMMAND = (
+    sys.executable,
+    "-I",
+    "-S",
+    "-c",
+    f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); "
+    "from cntr_tui.gdb.keeper import main; main()",
+)
+KEEPER_TIMEOUT = 30.0
+# the container's environment must not steer the host's loader
+LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
 
 
 def attach_available() -> bool:
@@ -48,11 +75,66 @@ class SessionGdbProcess:
             os.kill(self.pid, signal.SIGKILL)
 
 
+def namespace_pid(host_pid: int) -> int:
+    """A host PID as its own PID namespace numbers it (the last NSpid field)."""
+    with open(f"/proc/{host_pid}/status") as status:
+        for line in status:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    return host_pid
+
+
+class FolderKeeper:
+    """A keeper command in the session holding one host folder (see keeper.py)."""
+
+    def __init__(self, process: SessionProcess, channel: socket.socket, reference: str):
+        self._process = process
+        self._channel = channel
+        self.reference = reference  # the folder as the session names it
+
+    @classmethod
+    def start(cls, session: AttachSession, folder: str) -> FolderKeeper:
+        """Blocking: spawn the keeper and hand it `folder` (a host path)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            process = session.spawn(
+                KEEPER_COMMAND, stdin=theirs, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        finally:
+            theirs.close()
+        try:
+            held = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                socket.send_fds(ours, [b"f"], [held])
+            finally:
+                os.close(held)
+            ours.settimeout(KEEPER_TIMEOUT)
+            numbers = ours.recv(64).split()
+            ours.settimeout(None)
+            if not numbers:
+                raise OSError("the keeper did not answer")
+            keeper_pid = namespace_pid(process.command_pid)
+        except OSError:
+            ours.close()
+            process.wait()
+            raise
+        return cls(process, ours, f"/proc/{keeper_pid}/fd/{int(numbers[0])}")
+
+    def close(self) -> None:
+        self._channel.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(5)
+
+
 class AttachLauncher:
     """Starts gdb through one `AttachSession`; `close()` ends that session."""
 
-    def __init__(self, session: AttachSession):
+    def __init__(self, session: AttachSession, tracer: str = "gdbserver"):
         self.session = session
+        self.tracer = tracer
+        self._gdbserver_files: GdbserverFiles | None = None
+        self._keeper: asyncio.Future[FolderKeeper | None] | None = None
+        self._tracer_session: AttachSession | None = None
         self.placement = Placement(
             container_root=CONTAINER_ROOT,
             container_root_on_host=f"/proc/{session.pid}/root",
@@ -64,13 +146,30 @@ class AttachLauncher:
 
     @classmethod
     async def start(
-        cls, container: Container | int, options: AttachOptions | None = None
+        cls,
+        container: Container | int,
+        options: AttachOptions | None = None,
+        tracer: str = "gdbserver",
     ) -> AttachLauncher:
-        """Open an attach session on `container` (blocking work runs in a thread)."""
+        """Open an attach session on `container` (blocking work runs in a thread).
+        `tracer`: "gdbserver" (default) or "native" (gdb traces the process itself)."""
         session = await asyncio.to_thread(AttachSession, container, options)
-        return cls(session)
+        return cls(session, tracer)
+
+    def _start_keeper(self) -> FolderKeeper | None:
+        """Blocking: find the host's gdbserver and keep its folder for the session."""
+        self._gdbserver_files = find_gdbserver()
+        if self._gdbserver_files is None:
+            return None
+        try:
+            return FolderKeeper.start(self.session, self._gdbserver_files.root)
+        except (OSError, UserError):
+            return None
 
     async def spawn(self, argv: Sequence[str]) -> SessionGdbProcess:
+        if self.tracer == "gdbserver" and self._keeper is None:
+            # alongside gdb's start: the keeper is needed only when gdb attaches
+            self._keeper = asyncio.ensure_future(asyncio.to_thread(self._start_keeper))
         with gdb_pipes() as pipes:
             helper = await asyncio.to_thread(
                 self.session.spawn,
@@ -102,9 +201,61 @@ class AttachLauncher:
             os.close(pidfd)
         return f"the merged root's file server (PID {root.server}) stopped"  # type: ignore[union-attr]
 
+    async def start_gdbserver(self) -> GdbserverProcess | None:
+        """gdbserver in the session, chrooted into the container's root, run from the
+        host's files through the keeper; None when the tracer is gdb itself."""
+        if self.tracer != "gdbserver":
+            return None
+        if self._keeper is None:
+            self._keeper = asyncio.ensure_future(asyncio.to_thread(self._start_keeper))
+        keeper = await self._keeper
+        files = self._gdbserver_files
+        if keeper is None or files is None:
+            return None
+        # /proc inside the container's root is its procfs: the keeper's fd is there
+        argv = files.argv(keeper.reference)
+        with gdbserver_pipes() as (stdin, stdout, to_server, from_server):
+            try:
+                process = await asyncio.to_thread(self._spawn_gdbserver, argv, stdin, stdout)
+            except UserError:
+                os.close(to_server)
+                os.close(from_server)
+                return None
+        return GdbserverProcess(
+            namespace_pid(process.command_pid),
+            process.command_pid,
+            to_server,
+            from_server,
+            files_released=self._release_keeper,
+        )
+
+    def _spawn_gdbserver(self, argv: list[str], stdin: int, stdout: int) -> SessionProcess:
+        """Blocking. gdbserver goes into a second session without a merged root: the
+        container's own mount namespace, chrooted to its root. Nothing it touches is
+        served by the file server, and the server's teardown, which ends every process
+        in the merged root's namespace, does not end it before it has detached."""
+        if self._tracer_session is None:
+            options = dataclasses.replace(self.session.options, fs="none")
+            self._tracer_session = AttachSession(self.session.container, options)
+        return self._tracer_session.spawn(
+            argv, env=LOADER_ENVIRONMENT, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL
+        )
+
+    async def _release_keeper(self) -> None:
+        if self._keeper is not None and self._keeper.done():
+            keeper = self._keeper.result()
+            if keeper is not None:
+                await asyncio.to_thread(keeper.close)
+
     async def run_interactive(self, argv: Sequence[str]) -> int:
         """gdb's own console on a fresh PTY relayed to our terminal."""
         return await asyncio.to_thread(self.session.run_interactive, list(argv))
 
     async def close(self) -> None:
+        if self._keeper is not None:
+            with contextlib.suppress(Exception):
+                await self._keeper
+            await self._release_keeper()
         await asyncio.to_thread(self.session.close)
+        if self._tracer_session is not None:
+            await asyncio.to_thread(self._tracer_session.close)

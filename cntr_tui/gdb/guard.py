@@ -1,28 +1,38 @@
-"""The trap guard: the debugged program never pays for gdb's death.
+"""The trap guard: the debugged program never pays for its debugger's death.
 
-gdb plants `int3` (0xCC) bytes in the program's code for breakpoints (its own internal
-ones too) and removes them only when it stops the program or detaches. If gdb dies
-while the program runs (killed, a SIGBUS because the merged root's file server went
-away, the container's PID namespace torn down), the kernel detaches the program with
-the traps still in place, and the next thread to reach one dies of SIGTRAP.
+A tracer plants `int3` (0xCC) bytes in the program's code for breakpoints and removes
+them when it detaches. If it dies while the program runs, the kernel detaches the
+program with the traps still in place, and the next thread to reach one dies of
+SIGTRAP. The guard is a small host process (host files only) started next to gdb.
 
-The guard is a small host process started next to gdb. It waits on gdb's pidfd; when
-gdb is gone without a clean detach, it at once stops the program (SIGSTOP), seizes its
-threads with ptrace, puts back every byte of file-backed code that reads 0xCC in
-memory but not in the mapped file (read through /proc/PID/map_files, so the file is
-the very one mapped, container files included), moves back the PC of a thread that
-already executed a trap, detaches and continues the program. x86-64 only.
+With gdbserver as the tracer (the default, see gdbserver.py) the guard holds our ends
+of gdbserver's stdin and stdout. gdbserver then never sees its connection end when gdb
+dies (killed, a SIGBUS because the merged root's file server went away), and gdbserver
+13 would detach without taking its traps out, or leave the program stopped. Instead,
+when gdb is gone, the guard speaks the remote protocol itself: stop the program
+(SIGSTOP), remove every trap it finds in the code (`z0`), detach (`D`), close the
+connection, continue the program. It is stopped under gdbserver all along: no thread
+can meet a trap untraced.
 
-    python -m cntr_tui.gdb.guard GDB_HOST_PID TARGET_HOST_PID
+After the tracer is gone the guard checks the program, and touches it only if needed:
+a trap left in file-backed code (memory reads 0xCC where the mapped file does not,
+read through /proc/PID/map_files) -> stop it (SIGSTOP), seize its threads, put the
+bytes back, move back the PC of a thread that executed one, detach and continue; a
+program left stopped with no tracer -> SIGCONT; otherwise nothing (no signal at all).
+With gdb as the tracer (`native`), gdb's death leaves only this rescue, which a
+thread executing a trap in the instant before the SIGSTOP does not survive. Likewise
+when gdbserver itself is killed. x86-64 only.
+
+    python -m cntr_tui.gdb.guard GDB_PID TARGET_PID                     # native
+    python -m cntr_tui.gdb.guard GDB_PID TARGET_PID --gdbserver SERVER_PID \
+        TARGET_PID_IN_ITS_NAMESPACE TO_SERVER_FD FROM_SERVER_FD          # host PIDs
 
 stdin: a line `release` ends the guard without touching anything (clean detach); a
-line `freeze` stops the program now (SIGSTOP), before the session kills a gdb it no
-longer trusts; the rescue that follows always continues the program.
+line `freeze` stops the program now (SIGSTOP, native only), before the session kills
+a gdb it no longer trusts; the rescue that follows always continues the program.
 stdout: `ready` once armed; at the end one JSON line {"restored": N, "threads": M,
-"error": ...}.
-
-What remains: a thread that executes a trap in the instant between gdb's death and
-the SIGSTOP (well under a millisecond) still receives SIGTRAP.
+"error": ..., "detached_by_guard": bool, "continued": bool} ({"gone": true} if the
+program is gone).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ import os
 import select
 import signal
 import sys
+import time
 from dataclasses import dataclass
 
 PTRACE_GETREGS = 12
@@ -48,6 +59,7 @@ WALL = 0x40000000
 RIP_INDEX = 16  # in struct user_regs_struct (x86-64)
 TRAP = 0xCC
 CHUNK = 1 << 20
+TAKEOVER_TIMEOUT = 10.0
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
@@ -86,9 +98,9 @@ def code_mappings(pid: int) -> list[Mapping]:
     return mappings
 
 
-def restore_code(pid: int, memory_fd: int) -> set[int]:
-    """Put back the file's byte wherever memory holds a trap the file does not."""
-    restored: set[int] = set()
+def find_traps(pid: int, memory_fd: int) -> dict[int, bytes]:
+    """Addresses where memory holds a trap the mapped file does not, with the file's byte."""
+    traps: dict[int, bytes] = {}
     for mapping in code_mappings(pid):
         try:
             file_fd = os.open(
@@ -108,14 +120,47 @@ def restore_code(pid: int, memory_fd: int) -> set[int]:
                 position = current.find(TRAP)
                 while position >= 0:
                     if position < len(original) and original[position] != TRAP:
-                        os.pwrite(
-                            memory_fd, original[position : position + 1], chunk_start + position
-                        )
-                        restored.add(chunk_start + position)
+                        traps[chunk_start + position] = original[position : position + 1]
                     position = current.find(TRAP, position + 1)
         finally:
             os.close(file_fd)
-    return restored
+    return traps
+
+
+def restore_code(pid: int, memory_fd: int) -> set[int]:
+    """Put back the file's byte wherever memory holds a trap the file does not."""
+    traps = find_traps(pid, memory_fd)
+    for address, original in traps.items():
+        os.pwrite(memory_fd, original, address)
+    return set(traps)
+
+
+def traps_in(pid: int) -> dict[int, bytes]:
+    """The traps left in `pid`'s code, read without stopping it; {} if it is gone."""
+    try:
+        memory_fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return {}
+    try:
+        return find_traps(pid, memory_fd)
+    except OSError:
+        return {}
+    finally:
+        os.close(memory_fd)
+
+
+def alive(pid: int) -> bool:
+    """Exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def status_fields(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as status:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in status if ":\t" in line)
 
 
 def thread_ids(pid: int) -> list[int]:
@@ -180,32 +225,170 @@ def rescue(pid: int) -> dict[str, object]:
             os.kill(pid, signal.SIGCONT)
 
 
-def guard(gdb_pid: int, target_pid: int) -> dict[str, object] | None:
-    """Wait for gdb's end; rescue the target unless released first. A `release` already
-    waiting on stdin wins over gdb's end (gdb exits right after a clean detach)."""
+def settle(pid: int) -> dict[str, object]:
+    """After the tracer is gone: rescue only what needs it (see the module docstring)."""
     try:
-        gdb_fd = os.pidfd_open(gdb_pid)
+        status = status_fields(pid)
+    except OSError:
+        return {"restored": 0, "threads": 0, "error": None, "gone": True}
+    if status.get("State", "").startswith("Z"):
+        return {"restored": 0, "threads": 0, "error": None, "gone": True}
+    tracer = int(status.get("TracerPid", "0"))
+    if tracer:
+        return {"restored": 0, "threads": 0, "error": f"still traced by PID {tracer}"}
+    if traps_in(pid):
+        return rescue(pid)
+    if status.get("State", "").startswith("T"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)  # a stop its tracer left behind
+        return {"restored": 0, "threads": 0, "error": None, "continued": True}
+    return {"restored": 0, "threads": 0, "error": None}
+
+
+@dataclass
+class ServerLink:
+    """The guard's hold on gdbserver: its PID (ours), the target's PID as gdbserver sees
+    it, and our ends of its stdin and stdout."""
+
+    pid: int
+    target_pid: int
+    to_server: int
+    from_server: int
+
+    def close(self) -> None:
+        for fd in (self.to_server, self.from_server):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def packet(data: bytes) -> bytes:
+    return b"$" + data + b"#%02x" % (sum(data) & 0xFF)
+
+
+class PacketReader:
+    """Remote protocol packets from gdbserver, in order (no-ack mode: `$data#cs`;
+    `%...#cs` notifications and bytes between packets are skipped)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buffer = b""
+
+    def take(self) -> bytes | None:
+        """The next complete packet in the buffer, if any."""
+        while True:
+            starts = [i for i in (self.buffer.find(b"$"), self.buffer.find(b"%")) if i >= 0]
+            if not starts:
+                self.buffer = b""
+                return None
+            start = min(starts)
+            end = self.buffer.find(b"#", start + 1)
+            if end < 0 or len(self.buffer) < end + 3:
+                self.buffer = self.buffer[start:]
+                return None
+            data, kind = self.buffer[start + 1 : end], self.buffer[start : start + 1]
+            self.buffer = self.buffer[end + 3 :]
+            if kind == b"$":
+                return data
+
+    def next(self, deadline: float) -> bytes | None:
+        while (data := self.take()) is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, _, _ = select.select([self.fd], [], [], left)
+            chunk = os.read(self.fd, 65536) if readable else b""
+            if not chunk:
+                return None
+            self.buffer += chunk
+        return data
+
+
+def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, object]:
+    """Take over gdb's connection: interrupt, remove the traps, detach."""
+    if not alive(host_pid):
+        return {}
+    reader = PacketReader(server.from_server)
+    deadline = time.monotonic() + TAKEOVER_TIMEOUT
+    try:
+        # Not gdbserver's interrupt (^C): it signals the target's process group, for a
+        # container's PID 1 that is kill(-1). SIGSTOP stops a running program under
+        # gdbserver; if it stopped already, the signal waits and the program stops
+        # after the detach: `settle` continues it either way.
+        os.kill(host_pid, signal.SIGSTOP)
+        # `#00` ends a packet gdb may have left half written; then a marker question
+        os.write(server.to_server, b"#00" + packet(b"qAttached:%x" % server.target_pid))
+        while (reply := reader.next(deadline)) not in (b"1", b"0"):
+            if reply is None or (reply.startswith(b"E") and not alive(host_pid)):
+                return {"takeover_error": "gdbserver did not answer"}
+        removed = 0
+        for address in sorted(traps_in(host_pid)):
+            os.write(server.to_server, packet(b"z0,%x,1" % address))
+            if reader.next(deadline) == b"OK":
+                removed += 1
+        os.write(server.to_server, packet(b"D;%x" % server.target_pid))
+        detached = reader.next(deadline)
     except ProcessLookupError:
-        gdb_fd = None  # gone before we watched it: rescue unless released
+        return {"takeover_error": "the program is gone"}
+    except OSError as error:
+        return {"takeover_error": str(error)}
+    return {"removed_by_gdbserver": removed, "detached_by_guard": detached == b"OK"}
+
+
+def wait_exit(pidfd: int | None, timeout: float) -> bool:
+    if pidfd is None:
+        return True
+    readable, _, _ = select.select([pidfd], [], [], timeout)
+    return bool(readable)
+
+
+def open_pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except ProcessLookupError:
+        return None
+
+
+def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str, object] | None:
+    """Wait for gdb's end (or gdbserver's); make the target safe unless released first.
+    A `release` already waiting on stdin wins over gdb's end (gdb exits right after a
+    clean detach)."""
+    gdb_fd = open_pidfd(gdb_pid)
+    tracer_fd = open_pidfd(server.pid) if server is not None else gdb_fd
     print("ready", flush=True)
     watching_stdin = True
     while True:
-        watched = ([gdb_fd] if gdb_fd is not None else []) + ([sys.stdin] if watching_stdin else [])
-        timeout = 0 if gdb_fd is None else None
+        watched = [fd for fd in {gdb_fd, tracer_fd} if fd is not None]
+        watched += [sys.stdin] if watching_stdin else []
+        timeout = 0 if gdb_fd is None or tracer_fd is None else None
         readable, _, _ = select.select(watched, [], [], timeout)
         if sys.stdin in readable:
             line = sys.stdin.readline()
             if line.strip() == "release":
+                if server is not None:
+                    server.close()
                 return None
-            if line.strip() == "freeze":
+            if line.strip() == "freeze" and server is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(target_pid, signal.SIGSTOP)
+            if line.strip() == "freeze":
                 print("frozen", flush=True)
             if not line:
                 watching_stdin = False  # our session is gone; gdb may still die later
             continue
-        if gdb_fd is None or gdb_fd in readable:
-            return rescue(target_pid)
+        if server is None:
+            if gdb_fd is None or gdb_fd in readable:
+                return rescue(target_pid)
+            continue
+        takeover: dict[str, object] = {}
+        if tracer_fd is not None and tracer_fd not in readable:
+            # gdb is gone, gdbserver still holds the program: detach it cleanly
+            takeover = detach_through_gdbserver(server, target_pid)
+        server.close()  # gdbserver sees its connection end and exits
+        if not wait_exit(tracer_fd, TAKEOVER_TIMEOUT):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server.pid, signal.SIGKILL)  # stuck: the rescue below follows
+            wait_exit(tracer_fd, TAKEOVER_TIMEOUT)
+        return {**settle(target_pid), **takeover}
 
 
 class TrapGuard:
@@ -218,16 +401,29 @@ class TrapGuard:
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def start(cls, gdb_pid: int, target_pid: int) -> TrapGuard:
-        """Start a guard for gdb `gdb_pid` tracing `target_pid` (host PIDs)."""
+    async def start(
+        cls,
+        gdb_pid: int,
+        target_pid: int,
+        gdbserver: tuple[int, int, int, int] | None = None,
+    ) -> TrapGuard:
+        """Start a guard for gdb `gdb_pid` debugging `target_pid` (host PIDs). With
+        `gdbserver` = (its host PID, the target's PID in its namespace, our end of its
+        stdin, our end of its stdout), the guard holds those ends (the caller closes
+        its copies) and detaches gdbserver itself if gdb dies."""
+        arguments = [str(gdb_pid), str(target_pid)]
+        pass_fds: tuple[int, ...] = ()
+        if gdbserver is not None:
+            arguments += ["--gdbserver", *(str(value) for value in gdbserver)]
+            pass_fds = gdbserver[2:]
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "cntr_tui.gdb.guard",
-            str(gdb_pid),
-            str(target_pid),
+            *arguments,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            pass_fds=pass_fds,
             start_new_session=True,  # outlives a crash of ours: it must, to be of use
         )
         # Not waiting for its "ready": if gdb ends before the guard watches it, the
@@ -280,7 +476,10 @@ class TrapGuard:
 
 def main(argv: list[str]) -> int:
     gdb_pid, target_pid = int(argv[0]), int(argv[1])
-    outcome = guard(gdb_pid, target_pid)
+    server = None
+    if len(argv) == 7 and argv[2] == "--gdbserver":
+        server = ServerLink(*(int(value) for value in argv[3:7]))
+    outcome = guard(gdb_pid, target_pid, server)
     if outcome is not None:
         print(json.dumps(outcome), flush=True)
     return 0

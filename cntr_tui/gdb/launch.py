@@ -8,6 +8,11 @@ gdb uses maps to a path this (host) process can open, for the source and symbol 
   the fallback; gdb then warns about different PID namespaces).
 - `cntr_tui.gdb.attached.AttachLauncher`: gdb inside an attach session, sysroot
   `/var/lib/cntr`, PIDs as the container sees them.
+
+Both trace through gdbserver by default (`tracer="gdbserver"`, see gdbserver.py):
+`start_gdbserver()` starts it apart from gdb and returns a `GdbserverProcess`; with
+`tracer="native"`, or without gdbserver on the host, it returns None and gdb traces the
+process itself.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -77,12 +82,37 @@ class GdbProcess(Protocol):
     def kill(self) -> None: ...
 
 
+@dataclass
+class GdbserverProcess:
+    """A started gdbserver (extended mode, on its stdin/stdout, not attached yet).
+
+    `pid` is its PID as gdb's PID namespace sees it (for the bridge through /proc),
+    `host_pid` ours. `to_server` and `from_server` are our ends of its stdin and stdout:
+    while someone holds them gdbserver never sees its connection end, so the holder
+    (the trap guard) can still detach it cleanly after gdb died. `files_released` is
+    called once gdbserver runs (the host files it started from may be let go).
+    """
+
+    pid: int
+    host_pid: int
+    to_server: int
+    from_server: int
+    files_released: Callable[[], Awaitable[None]] | None = None
+
+    def close_ends(self) -> None:
+        for fd in (self.to_server, self.from_server):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
 class Launcher(Protocol):
     placement: Placement
 
     async def spawn(self, argv: Sequence[str]) -> GdbProcess: ...
 
     async def close(self) -> None: ...
+
+    async def start_gdbserver(self) -> GdbserverProcess | None: ...
 
 
 class PopenGdbProcess:
@@ -143,6 +173,23 @@ def gdb_pipes() -> Iterator[GdbPipes]:
         os.close(from_gdb_write)
 
 
+@contextlib.contextmanager
+def gdbserver_pipes() -> Iterator[tuple[int, int, int, int]]:
+    """(its stdin, its stdout, our end of its stdin, our end of its stdout), O_CLOEXEC;
+    its ends are closed on leaving the block, ours too if the block raised."""
+    stdin_read, stdin_write = os.pipe2(os.O_CLOEXEC)
+    stdout_read, stdout_write = os.pipe2(os.O_CLOEXEC)
+    try:
+        yield stdin_read, stdout_write, stdin_write, stdout_read
+    except BaseException:
+        os.close(stdin_write)
+        os.close(stdout_read)
+        raise
+    finally:
+        os.close(stdin_read)
+        os.close(stdout_write)
+
+
 def spawn_with_pipes(argv: Sequence[str], **popen_kwargs: object) -> PopenGdbProcess:
     """Start `argv` with fresh O_CLOEXEC pipes on stdin/stdout; stderr joins stdout."""
     with gdb_pipes() as pipes:
@@ -166,9 +213,15 @@ class HostLauncher:
     """
 
     def __init__(
-        self, target_host_pid: int | None = None, gdb: str = "gdb", root: str | None = None
+        self,
+        target_host_pid: int | None = None,
+        gdb: str = "gdb",
+        root: str | None = None,
+        tracer: str = "gdbserver",
     ):
         self.gdb = gdb
+        self.tracer = tracer
+        self._gdbservers: list[subprocess.Popen[bytes]] = []
         if root is None and target_host_pid is not None and not _same_root(target_host_pid):
             root = f"/proc/{target_host_pid}/root"
         self.placement = Placement(
@@ -186,8 +239,34 @@ class HostLauncher:
         process = await asyncio.create_subprocess_exec(self.gdb, *argv[1:])
         return await process.wait()
 
+    async def start_gdbserver(self) -> GdbserverProcess | None:
+        """The host's gdbserver as our child (None with tracer="native" or none found)."""
+        if self.tracer != "gdbserver":
+            return None
+        from cntr_tui.gdb.gdbserver import find_gdbserver
+
+        files = await asyncio.to_thread(find_gdbserver)
+        if files is None:
+            return None
+        with gdbserver_pipes() as (stdin, stdout, to_server, from_server):
+            process = subprocess.Popen(
+                files.argv(),
+                stdin=stdin,
+                stdout=stdout,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            )
+        self._gdbservers.append(process)
+        return GdbserverProcess(process.pid, process.pid, to_server, from_server)
+
     async def close(self) -> None:
-        return None
+        for process in self._gdbservers:  # they end once their connection does
+            try:
+                await asyncio.wait_for(asyncio.to_thread(process.wait), 10)
+            except TimeoutError:
+                process.kill()
+                await asyncio.to_thread(process.wait)
 
 
 def _same_root(pid: int) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 LWP_PATTERN = re.compile(r"\bLWP (\d+)\b")
+REMOTE_THREAD_PATTERN = re.compile(r"\bThread \d+\.(\d+)\b")  # gdbserver: Thread PID.LWP
 PROCESS_PATTERN = re.compile(r"\bprocess (\d+)\b")
 
 
@@ -136,7 +137,11 @@ class Thread:
     @classmethod
     def from_mi(cls, data: dict[str, Any]) -> Thread:
         target_id = str(data.get("target-id", ""))
-        match = LWP_PATTERN.search(target_id) or PROCESS_PATTERN.search(target_id)
+        match = (
+            LWP_PATTERN.search(target_id)
+            or REMOTE_THREAD_PATTERN.search(target_id)
+            or PROCESS_PATTERN.search(target_id)
+        )
         frame = data.get("frame")
         return cls(
             id=to_int(data.get("id")) or 0,

@@ -17,8 +17,12 @@ once the process runs; `wait_stopped()` (or a `Stopped` event) gives the stop.
 The session ends, with exactly one `SessionEnded` event (kind: detached,
 inferior-exited, gdb-exited, container-stopped, file-server-lost, closed), when it is
 detached or closed, when the process exits or is killed, when gdb dies, or when the
-merged root's file server goes away. A trap guard (see guard.py) takes gdb's
-breakpoint traps out of the program if gdb dies while the program runs.
+merged root's file server goes away.
+
+The tracer is gdbserver when the launcher offers one (`tracer` says which): gdb
+connects to it (`target extended-remote`) before attaching. A trap guard (see guard.py)
+holds gdbserver's connection too: if gdb dies, the guard detaches gdbserver cleanly,
+traps removed first; if the tracer dies anyway, it takes the traps out itself.
 CNTR_TUI_GDB_TRACE=FILE appends every byte exchanged with gdb to FILE.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
@@ -41,8 +46,9 @@ from cntr_tui.gdb.events import (
     Stopped,
     event_from_record,
 )
-from cntr_tui.gdb.guard import TrapGuard
-from cntr_tui.gdb.launch import GdbProcess, Launcher, Placement
+from cntr_tui.gdb.gdbserver import bridge_target
+from cntr_tui.gdb.guard import TrapGuard, alive
+from cntr_tui.gdb.launch import GdbProcess, GdbserverProcess, Launcher, Placement
 from cntr_tui.gdb.records import (
     Breakpoint,
     Frame,
@@ -96,6 +102,8 @@ class GdbSession:
         self._guard: TrapGuard | None = None
         self._lost: tuple[EndKind, str] | None = None
         self.guard_outcome: dict[str, object] | None = None
+        self.tracer: Literal["gdbserver", "native"] = "native"
+        self.target_host_pid: int | None = None
 
     # ----- life cycle -----------------------------------------------------------------
 
@@ -159,20 +167,23 @@ class GdbSession:
             detached = (await asyncio.wait_for(self.detach(), 3)).ok
         if detached:
             return
-        if self._guard is not None:
+        if self._guard is not None and self.tracer == "native":
             await self._guard.freeze()  # no thread reaches a trap while gdb is dying
-        self._process.kill()
+        self._process.kill()  # with gdbserver, the guard detaches it
 
     async def _rescue_summary(self) -> str:
         if self._guard is None:
             return ""
-        self.guard_outcome = await self._guard.finished()
+        self.guard_outcome = outcome = await self._guard.finished()
         self._guard = None
-        if not self.guard_outcome or self.guard_outcome.get("gone"):
+        if not outcome or outcome.get("gone"):
             return ""
-        if self.guard_outcome.get("error"):
-            return f"; removing gdb's traps failed: {self.guard_outcome['error']}"
-        return f"; {self.guard_outcome.get('restored', 0)} trap(s) removed, the process runs on"
+        if outcome.get("error"):
+            return f"; making the process safe failed: {outcome['error']}"
+        removed = int(outcome.get("restored", 0)) + int(outcome.get("removed_by_gdbserver", 0))
+        how = " (the guard detached gdbserver)" if outcome.get("detached_by_guard") else ""
+        continued = ", continued" if outcome.get("continued") else ""
+        return f"; {removed} trap(s) removed{how}{continued}, the process runs on"
 
     async def close(self) -> None:
         """End the session. gdb quits (detaching a process still attached, which runs
@@ -188,6 +199,14 @@ class GdbSession:
         if self.ended is None and self.pid is not None and not self._transport.is_closed:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._detach_inferior(), 5)
+        if self._guard is not None and self.tracer == "gdbserver":
+            if self.target_host_pid is None or not alive(self.target_host_pid):
+                await self._guard.release()  # nothing left to protect
+                self._guard = None
+            else:
+                # Still attached: gdb's exit would leave gdbserver waiting on the
+                # guard's hold. Kill gdb; the guard detaches gdbserver cleanly.
+                self._process.kill()
         if not self._transport.is_closed:
             with contextlib.suppress(asyncio.TimeoutError):
                 result = await asyncio.wait_for(self._transport.send("-gdb-exit"), 5)
@@ -348,6 +367,9 @@ class GdbSession:
 
     async def cli(self, command: str) -> Result[str]:
         """Run a CLI command (as typed at `(gdb)`); its console output."""
+        if command.strip() == "interrupt" and self.tracer == "gdbserver":
+            stop = await self.interrupt()  # not gdb's ^C to gdbserver (see interrupt)
+            return Result("") if stop.ok else Result(error=stop.error)
         result = await self._resuming(f"-interpreter-exec console {mi_quote(command)}")
         if not result.ok:
             return Result(error=result.error)
@@ -387,11 +409,17 @@ class GdbSession:
                 loaded = await self.command(f"-file-exec-and-symbols {mi_quote(path)}")
                 if loaded.ok:
                     self.executable_path = path
+        server = await self._connect_gdbserver()
         result = await self.command(f"-target-attach {pid}")
+        if server is not None and server.files_released is not None:
+            await server.files_released()
         if not result.ok:
+            if server is not None:
+                server.close_ends()
             return Result(error=result.error)
         self.pid = pid
-        await self._arm_guard(host_pid)
+        self.target_host_pid = host_pid
+        await self._arm_guard(host_pid, pid, server)
         stop = await self.wait_stopped(timeout)
         if stop.ok and self.non_stop:
             await self._until_all_stopped(timeout)
@@ -411,15 +439,42 @@ class GdbSession:
                 left = deadline - asyncio.get_running_loop().time()
                 await self._next_stop(lambda _stop: True, max(0.0, left))
 
-    async def _arm_guard(self, host_pid: int | None) -> None:
+    async def _connect_gdbserver(self) -> GdbserverProcess | None:
+        """Start the launcher's gdbserver and connect gdb to it; None: gdb traces."""
+        start = getattr(self._launcher, "start_gdbserver", None)
+        server = await start() if start is not None else None
+        if server is None:
+            return None
+        target = f"target extended-remote {bridge_target(server.pid)}"
+        connected = await self.command(f"-interpreter-exec console {mi_quote(target)}")
+        if not connected.ok:
+            server.close_ends()
+            if server.files_released is not None:
+                await server.files_released()
+            self._emit(LogOutput(f"gdbserver did not start ({connected.error}): gdb traces\n"))
+            return None
+        self.tracer = "gdbserver"
+        return server
+
+    async def _arm_guard(
+        self, host_pid: int | None, pid: int, server: GdbserverProcess | None
+    ) -> None:
         gdb_pid = getattr(self._process, "pid", None)
         if host_pid is None or gdb_pid is None:
             self._emit(LogOutput("no trap guard: the process's host PID is unknown\n"))
+            if server is not None:
+                server.close_ends()
             return
+        link = None
+        if server is not None:
+            link = (server.host_pid, pid, server.to_server, server.from_server)
         try:
-            self._guard = await TrapGuard.start(gdb_pid, host_pid)
+            self._guard = await TrapGuard.start(gdb_pid, host_pid, link)
         except (TimeoutError, OSError) as error:
             self._emit(LogOutput(f"no trap guard: {error}\n"))
+        finally:
+            if server is not None:
+                server.close_ends()  # the guard holds its own copies
 
     async def detach(self) -> Result[None]:
         """Detach (gdb removes its breakpoints; the process runs on) and end gdb."""
@@ -468,7 +523,11 @@ class GdbSession:
         `thread_id` is None) and wait for the stop."""
         if self.state == "stopped" and self.last_stop is not None and not self.non_stop:
             return Result(self.last_stop)
-        if not self.non_stop:
+        if self.tracer == "gdbserver" and not self.non_stop and self.target_host_pid:
+            # gdbserver's own interrupt signals the process group: kill(-1) for a
+            # container's PID 1, and nothing when the process leads no group.
+            command = ""
+        elif not self.non_stop:
             command = "-exec-interrupt"
         elif thread_id is None:
             command = "-exec-interrupt --all"
@@ -476,9 +535,15 @@ class GdbSession:
             command = f"-exec-interrupt --thread {thread_id}"
         stops_before = self._stop_generation
         last_before = self.last_stop
-        result = await self.command(command)
-        if not result.ok:
-            return Result(error=result.error)
+        if command:
+            result = await self.command(command)
+            if not result.ok:
+                return Result(error=result.error)
+        else:
+            try:
+                os.kill(self.target_host_pid, signal.SIGINT)  # type: ignore[arg-type]
+            except ProcessLookupError:
+                return Result(error=f"process {self.pid} is gone")
 
         def wanted(stop: Stopped) -> bool:
             return thread_id is None or stop.thread_id == thread_id

@@ -31,6 +31,9 @@ def gdb_settings(placement: Placement, non_stop: bool = False) -> list[tuple[str
         ("width", "0"),
         ("height", "0"),
         ("print symbol-loading", "off"),
+        # we load the executable from the sysroot ourselves; the check would read the
+        # target's copy over the remote protocol
+        ("exec-file-mismatch", "off"),
         ("debug-file-directory", ":".join(debug_directories(placement))),
     ]
     if placement.container_root:

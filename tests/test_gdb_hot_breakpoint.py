@@ -1,0 +1,89 @@
+"""The debugged program never pays for our faults, with a breakpoint that is hit all the
+time: a conditional breakpoint in compute_step's inner loop (threads.c:33, ~1,000 hits
+per tick and worker, condition never true), the program running. Then gdb is killed,
+or the file server is, or its FUSE connection is aborted. Each time the program must
+run on: alive, untraced, not stopped, its workers ticking, no trap at the breakpoint.
+
+A tracer that dies with this breakpoint inserted lets the kernel detach the program
+with the trap in place: a worker meets it within microseconds and dies of SIGTRAP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+
+import pytest
+
+from cntr_tui.fs.server import abort_connection
+from cntr_tui.gdb.attached import AttachLauncher
+from cntr_tui.gdb.events import SessionEnded
+from cntr_tui.gdb.session import GdbSession
+from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
+from tests.test_gdb_container import namespace_pid, running
+
+HOT_LINE = "threads.c:33"  # value += ... in compute_step's loop
+NEVER = "i < 0"
+ROUNDS = 2
+
+
+async def fault_round(pid: int, fault: Callable[[GdbSession, AttachLauncher], None]) -> None:
+    launcher = await AttachLauncher.start(pid)
+    session = await GdbSession.start(launcher)
+    try:
+        attached = await session.attach(namespace_pid(pid), host_pid=pid)
+        assert attached.ok, attached.error
+        assert session.tracer == "gdbserver"
+        breakpoint_ = (await session.break_insert(HOT_LINE, condition=NEVER)).unwrap()
+        assert breakpoint_.address is not None
+        address = breakpoint_.address
+        original = (await session.read_memory(address, 1)).unwrap().data
+        assert original != b"\xcc"
+        counter = int((await session.evaluate("&workers[1].iterations")).unwrap().split()[0], 16)
+        assert (await session.continue_()).ok
+        assert wait_until(lambda: read_byte(pid, address) == b"\xcc")  # inserted
+        before = read_u64(pid, counter)
+        assert wait_until(lambda: read_u64(pid, counter) > before)  # running through it
+        fault(session, launcher)
+        async with asyncio.timeout(30):
+            async for event in session.events():
+                if isinstance(event, SessionEnded):
+                    break
+    finally:
+        await session.close()
+    # gdb detached (outcome None) or the guard detached gdbserver: never a rescue after
+    # a tracer died with traps in place (that one a hot breakpoint survives by luck)
+    outcome = session.guard_outcome
+    assert outcome is None or (outcome.get("detached_by_guard") and not outcome["restored"]), (
+        outcome
+    )
+    assert running(pid), "the program died"
+    assert wait_until(lambda: tracer_of(pid) == 0), f"still traced by {tracer_of(pid)}"
+    assert read_byte(pid, address) == original, "a trap is left in the code"
+    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
+    ticks = read_u64(pid, counter)
+    assert wait_until(lambda: read_u64(pid, counter) > ticks), "the program stopped ticking"
+
+
+def kill_gdb(session: GdbSession, _launcher: AttachLauncher) -> None:
+    os.kill(session._process.pid, signal.SIGKILL)  # type: ignore[attr-defined]
+
+
+def kill_file_server(_session: GdbSession, launcher: AttachLauncher) -> None:
+    assert launcher.session.root is not None
+    os.kill(launcher.session.root.server, signal.SIGKILL)
+
+
+def abort_fuse_connection(_session: GdbSession, launcher: AttachLauncher) -> None:
+    root = launcher.session.root
+    assert root is not None and root.connection is not None
+    assert abort_connection(root.connection)
+
+
+@pytest.mark.parametrize("fault", [kill_gdb, kill_file_server, abort_fuse_connection])
+async def test_a_hot_breakpoint_survives_the_fault(start_container, fault):
+    container = start_container("docker")
+    for _round in range(ROUNDS):
+        await fault_round(container.pid, fault)
