@@ -39,13 +39,15 @@ def threads_program(demo_rootfs: Path) -> Iterator[subprocess.Popen[bytes]]:
     process.wait()
 
 
-@pytest.fixture
-async def session(demo_rootfs: Path, threads_program) -> AsyncIterator[GdbSession]:
-    launcher = HostLauncher(target_host_pid=threads_program.pid)
+@pytest.fixture(params=["gdbserver", "native"])
+async def session(request, demo_rootfs: Path, threads_program) -> AsyncIterator[GdbSession]:
+    """A session on the threads program, traced by gdbserver (the default) or by gdb."""
+    launcher = HostLauncher(target_host_pid=threads_program.pid, tracer=request.param)
     gdb = await GdbSession.start(launcher)
     try:
         attached = await gdb.attach(threads_program.pid)
         assert attached.ok, attached.error
+        assert gdb.tracer == request.param
         yield gdb
     finally:
         await gdb.close()
@@ -176,7 +178,10 @@ async def test_killing_gdb_leaves_the_program_running_without_traps(
     async for event in session.events():
         if isinstance(event, SessionEnded):
             assert event.kind == "gdb-exited"
-            assert re.search(r"\b[1-9]\d* trap\(s\) removed", event.reason), event.reason
+            assert re.search(r"\b[1-9]\d* trap\(s\) removed", event.reason), (
+                event.reason,
+                session.guard_outcome,
+            )
             break
     assert threads_program.poll() is None
     assert tracer_of(pid) == 0

@@ -303,10 +303,34 @@ class PacketReader:
         return data
 
 
+def end_other_holders(fd: int, keep: set[int]) -> None:
+    """SIGKILL every other process holding the pipe `fd` is an end of (gdb's bridge,
+    orphaned by gdb's death: it would read gdbserver's answers meant for us)."""
+    name = f"pipe:[{os.fstat(fd).st_ino}]"
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in keep:
+            continue
+        try:
+            held = any(
+                os.readlink(f"/proc/{entry}/fd/{number}") == name
+                for number in os.listdir(f"/proc/{entry}/fd")
+            )
+        except OSError:
+            continue
+        if held:
+            pidfd = open_pidfd(int(entry))
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry), signal.SIGKILL)
+            if pidfd is not None:
+                wait_exit(pidfd, 2.0)
+                os.close(pidfd)
+
+
 def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, object]:
     """Take over gdb's connection: interrupt, remove the traps, detach."""
     if not alive(host_pid):
         return {}
+    end_other_holders(server.from_server, {os.getpid(), server.pid})
     reader = PacketReader(server.from_server)
     deadline = time.monotonic() + TAKEOVER_TIMEOUT
     try:
