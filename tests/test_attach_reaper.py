@@ -130,6 +130,8 @@ def test_reported_pid_is_the_commands_host_pid(container):
         assert wait_until(lambda: host_processes_with(sleep) == [command])  # exec'd
         reaper = status_field(command, "PPid")[0]
         assert status_field(reaper, "PPid") == [proc.pid]  # helper -> reaper -> command
+        with open(f"/proc/{reaper}/comm") as comm:
+            assert comm.read() == "cntr-tui-reaper\n"
         assert status_field(reaper, "NSpid")[-1] < pid_inside  # inside the container too
         fds = {os.readlink(f"/proc/{reaper}/fd/{fd}") for fd in os.listdir(f"/proc/{reaper}/fd")}
         sockets = {fd for fd in fds if fd.startswith("socket:")}

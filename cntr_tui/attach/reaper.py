@@ -47,7 +47,9 @@ from cntr_tui.attach import namespaces as ns
 
 EXEC_FAILED = 127
 SETUP_FAILED = 125
+PR_SET_NAME = 15
 PR_SET_CHILD_SUBREAPER = 36
+REAPER_NAME = b"cntr-tui-reaper"  # its comm: what ps and the TUI's process tree show
 READY = b"ready"
 GO = b"go"
 FAILED = b"!"  # followed by the one-line message
@@ -176,6 +178,7 @@ class Reaper:
     def run(self) -> NoReturn:
         if _libc.prctl(PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(1), 0, 0, 0) != 0:
             os._exit(SETUP_FAILED)
+        _libc.prctl(PR_SET_NAME, ctypes.c_char_p(REAPER_NAME), 0, 0, 0)
         for signal_number in IGNORED_BY_REAPER:
             signal.signal(signal_number, signal.SIG_IGN)
         # Python handlers only so that the signals reach the wakeup pipe
