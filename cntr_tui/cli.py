@@ -7,7 +7,11 @@ needs them, so `cntr-tui ls` and `--help` start fast.
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -16,6 +20,11 @@ from cntr_tui.attach.container import RUNTIMES
 from cntr_tui.errors import UserError
 
 PROG = "cntr-tui"
+# Commands whose work is over when `run` returns (sessions closed, gdb gone, output
+# written): run as the program, they end with the exit handlers and os._exit, without
+# the interpreter's teardown of every module and object (30-80 ms, measured on
+# `cntr-tui gdb --batch`), which frees nothing the kernel does not free anyway.
+QUICK_EXIT_COMMANDS = frozenset({"ls", "attach", "exec", "gdb"})
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -140,16 +149,35 @@ def run(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def quick_exit(code: int) -> None:
+    """End the process now with `code`, as a normal exit would but without the
+    interpreter's teardown; returns (and lets the normal exit happen) while a
+    non-daemon thread still runs, since a normal exit would wait for it."""
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    if any(not thread.daemon for thread in others):
+        return
+    atexit._run_exitfuncs()  # logging's flush, weakref finalizers (temporary folders)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The program; `argv` None means this process is cntr-tui itself (console script
+    or `python -m`), and a finished command may end it at once (see quick_exit)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return run(args)
+        code = run(args)
     except UserError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
-        return error.exit_code
+        code = error.exit_code
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    if argv is None and args.command in QUICK_EXIT_COMMANDS:
+        quick_exit(code)
+    return code
 
 
 if __name__ == "__main__":
