@@ -29,7 +29,10 @@ NEVER = "i < 0"
 ROUNDS = 2
 
 
-async def fault_round(pid: int, fault: Callable[[GdbSession, AttachLauncher], None]) -> None:
+Fault = Callable[[GdbSession, AttachLauncher], None]
+
+
+async def fault_round(pid: int, fault: Fault) -> None:
     launcher = await AttachLauncher.start(pid)
     session = await GdbSession.start(launcher)
     try:
@@ -53,12 +56,11 @@ async def fault_round(pid: int, fault: Callable[[GdbSession, AttachLauncher], No
                     break
     finally:
         await session.close()
-    # gdb detached (outcome None) or the guard detached gdbserver: never a rescue after
-    # a tracer died with traps in place (that one a hot breakpoint survives by luck)
+    # gdb detached, or the guard detached gdbserver: never a rescue after a tracer
+    # died with traps in place (that one a hot breakpoint survives only by luck)
     outcome = session.guard_outcome
-    assert outcome is None or (outcome.get("detached_by_guard") and not outcome["restored"]), (
-        outcome
-    )
+    assert outcome is not None and not outcome.get("restored"), (outcome, session.ended)
+    assert fault is not kill_gdb or outcome.get("detached_by_guard"), outcome
     assert running(pid), "the program died"
     assert wait_until(lambda: tracer_of(pid) == 0), f"still traced by {tracer_of(pid)}"
     assert read_byte(pid, address) == original, "a trap is left in the code"

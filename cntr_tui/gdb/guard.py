@@ -27,9 +27,10 @@ when gdbserver itself is killed. x86-64 only.
     python -m cntr_tui.gdb.guard GDB_PID TARGET_PID --gdbserver SERVER_PID \
         TARGET_PID_IN_ITS_NAMESPACE TO_SERVER_FD FROM_SERVER_FD          # host PIDs
 
-stdin: a line `release` ends the guard without touching anything (clean detach); a
-line `freeze` stops the program now (SIGSTOP, native only), before the session kills
-a gdb it no longer trusts; the rescue that follows always continues the program.
+stdin: a line `release` ends the guard without touching anything; `detached` (a clean
+detach) ends it after the check above; a line `freeze` stops the program now (SIGSTOP,
+native only), before the session kills a gdb it no longer trusts; the rescue that
+follows always continues the program.
 stdout: `ready` once armed; at the end one JSON line {"restored": N, "threads": M,
 "error": ..., "detached_by_guard": bool, "continued": bool} ({"gone": true} if the
 program is gone).
@@ -60,6 +61,7 @@ RIP_INDEX = 16  # in struct user_regs_struct (x86-64)
 TRAP = 0xCC
 CHUNK = 1 << 20
 TAKEOVER_TIMEOUT = 10.0
+RESTOP_INTERVAL = 0.3
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
@@ -158,7 +160,8 @@ def alive(pid: int) -> bool:
         return False
 
 
-def status_fields(pid: int) -> dict[str, str]:
+def status_fields(pid: int | str) -> dict[str, str]:
+    """/proc/PID/status (or /proc/PID/task/TID/status with "PID/task/TID") as a dict."""
     with open(f"/proc/{pid}/status") as status:
         return dict(line.rstrip("\n").split(":\t", 1) for line in status if ":\t" in line)
 
@@ -225,6 +228,20 @@ def rescue(pid: int) -> dict[str, object]:
             os.kill(pid, signal.SIGCONT)
 
 
+def stop_pending(pid: int) -> bool:
+    """A SIGSTOP queued for the process or one of its threads (gdbserver's detach can
+    leave one: the program stops a moment after it is free)."""
+    mask = 1 << (signal.SIGSTOP - 1)
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            fields = status_fields(f"{pid}/task/{task}")
+            if (int(fields.get("SigPnd", "0"), 16) | int(fields.get("ShdPnd", "0"), 16)) & mask:
+                return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def settle(pid: int) -> dict[str, object]:
     """After the tracer is gone: rescue only what needs it (see the module docstring)."""
     try:
@@ -238,9 +255,9 @@ def settle(pid: int) -> dict[str, object]:
         return {"restored": 0, "threads": 0, "error": f"still traced by PID {tracer}"}
     if traps_in(pid):
         return rescue(pid)
-    if status.get("State", "").startswith("T"):
+    if status.get("State", "").startswith("T") or stop_pending(pid):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)  # a stop its tracer left behind
+            os.kill(pid, signal.SIGCONT)  # a stop its tracer left behind (or queued)
         return {"restored": 0, "threads": 0, "error": None, "continued": True}
     return {"restored": 0, "threads": 0, "error": None}
 
@@ -303,18 +320,27 @@ class PacketReader:
         return data
 
 
-def end_other_holders(fd: int, keep: set[int]) -> None:
-    """SIGKILL every other process holding the pipe `fd` is an end of (gdb's bridge,
-    orphaned by gdb's death: it would read gdbserver's answers meant for us)."""
+def reads_pipe(pid: str, number: str, name: str) -> bool:
+    if os.readlink(f"/proc/{pid}/fd/{number}") != name:
+        return False
+    with open(f"/proc/{pid}/fdinfo/{number}") as info:
+        for line in info:
+            if line.startswith("flags:"):
+                return int(line.split()[1], 8) & os.O_ACCMODE != os.O_WRONLY
+    return False
+
+
+def end_other_readers(fd: int, keep: set[int]) -> None:
+    """SIGKILL every other process that reads the pipe `fd` reads (gdb's bridge, orphaned
+    by gdb's death: it would take gdbserver's answers meant for us). Writers are left
+    alone: gdbserver's own session helper holds its stdout too."""
     name = f"pipe:[{os.fstat(fd).st_ino}]"
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in keep:
             continue
         try:
-            held = any(
-                os.readlink(f"/proc/{entry}/fd/{number}") == name
-                for number in os.listdir(f"/proc/{entry}/fd")
-            )
+            numbers = os.listdir(f"/proc/{entry}/fd")
+            held = any(reads_pipe(entry, number, name) for number in numbers)
         except OSError:
             continue
         if held:
@@ -330,7 +356,7 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
     """Take over gdb's connection: interrupt, remove the traps, detach."""
     if not alive(host_pid):
         return {}
-    end_other_holders(server.from_server, {os.getpid(), server.pid})
+    end_other_readers(server.from_server, {os.getpid(), server.pid})
     reader = PacketReader(server.from_server)
     deadline = time.monotonic() + TAKEOVER_TIMEOUT
     try:
@@ -341,8 +367,15 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
         os.kill(host_pid, signal.SIGSTOP)
         # `#00` ends a packet gdb may have left half written; then a marker question
         os.write(server.to_server, b"#00" + packet(b"qAttached:%x" % server.target_pid))
-        while (reply := reader.next(deadline)) not in (b"1", b"0"):
-            if reply is None or (reply.startswith(b"E") and not alive(host_pid)):
+        while (reply := reader.next(min(deadline, time.monotonic() + RESTOP_INTERVAL))) not in (
+            b"1",
+            b"0",
+        ):
+            if reply is None and time.monotonic() < deadline:
+                # gdbserver took it for one of the stops it asks for itself (it stops
+                # every thread to step one over a breakpoint): stop again
+                os.kill(host_pid, signal.SIGSTOP)
+            elif reply is None or (reply.startswith(b"E") and not alive(host_pid)):
                 return {"takeover_error": "gdbserver did not answer"}
         removed = 0
         for address in sorted(traps_in(host_pid)):
@@ -391,6 +424,10 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
                 if server is not None:
                     server.close()
                 return None
+            if line.strip() == "detached":  # the tracer detached: check, touch if needed
+                if server is not None:
+                    server.close()
+                return settle(target_pid)
             if line.strip() == "freeze" and server is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(target_pid, signal.SIGSTOP)
@@ -484,9 +521,15 @@ class TrapGuard:
         return self._frozen.is_set()
 
     async def release(self) -> None:
-        """gdb detached cleanly: nothing to rescue."""
+        """Nothing to guard any more (the program is gone): end without a look."""
         await self._send(b"release\n")
         await self.finished()
+
+    async def detached(self) -> dict[str, object] | None:
+        """The tracer detached: the guard checks the program (a stop left queued is
+        continued) and ends. Its outcome."""
+        await self._send(b"detached\n")
+        return await self.finished()
 
     async def finished(self, timeout: float = 15.0) -> dict[str, object] | None:
         """Wait for the guard to end; its rescue summary, if it had to rescue."""

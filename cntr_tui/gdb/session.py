@@ -501,7 +501,8 @@ class GdbSession:
             self._detaching = False
             return Result(error=result.error)
         if self._guard is not None:
-            await self._guard.release()  # gdb took its traps out itself
+            # the tracer took its traps out; gdbserver may have left a stop queued
+            self.guard_outcome = await self._guard.detached()
             self._guard = None
         return Result(None)
 
