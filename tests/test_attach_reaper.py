@@ -138,8 +138,11 @@ def test_reported_pid_is_the_commands_host_pid(container):
         assert session.hold is not None
         hold = f"socket:[{os.fstat(session.hold.fileno()).st_ino}]"
         assert hold in sockets and len(sockets) == 2, fds  # the hold and its link, no channel
-        command_fds = os.listdir(f"/proc/{command}/fd")
-        assert sorted(command_fds) == ["0", "1", "2"]
+        # the exec closes O_CLOEXEC fds a moment after /proc shows the new cmdline
+        command_fds = f"/proc/{command}/fd"
+        assert wait_until(lambda: sorted(os.listdir(command_fds)) == ["0", "1", "2"]), {
+            fd: os.readlink(f"{command_fds}/{fd}") for fd in os.listdir(command_fds)
+        }
     assert proc.wait(10) == 128 + signal.SIGKILL  # closing the session killed it
     assert wait_until(lambda: not host_processes_with(sleep))
 
