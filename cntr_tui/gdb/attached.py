@@ -135,6 +135,8 @@ class AttachLauncher:
         self._gdbserver_files: GdbserverFiles | None = None
         self._keeper: asyncio.Future[FolderKeeper | None] | None = None
         self._tracer_session: AttachSession | None = None
+        self._early_gdbserver: asyncio.Future[GdbserverProcess | None] | None = None
+        self._early_taken = False
         self.placement = Placement(
             container_root=CONTAINER_ROOT,
             container_root_on_host=f"/proc/{session.pid}/root",
@@ -167,9 +169,9 @@ class AttachLauncher:
             return None
 
     async def spawn(self, argv: Sequence[str]) -> SessionGdbProcess:
-        if self.tracer == "gdbserver" and self._keeper is None:
-            # alongside gdb's start: the keeper is needed only when gdb attaches
-            self._keeper = asyncio.ensure_future(asyncio.to_thread(self._start_keeper))
+        if self.tracer == "gdbserver" and self._early_gdbserver is None:
+            # alongside gdb's start, so that attaching only has to connect
+            self._early_gdbserver = asyncio.ensure_future(self._new_gdbserver())
         with gdb_pipes() as pipes:
             helper = await asyncio.to_thread(
                 self.session.spawn,
@@ -203,9 +205,16 @@ class AttachLauncher:
 
     async def start_gdbserver(self) -> GdbserverProcess | None:
         """gdbserver in the session, chrooted into the container's root, run from the
-        host's files through the keeper; None when the tracer is gdb itself."""
+        host's files through the keeper; None when the tracer is gdb itself. The first
+        call takes the one started alongside gdb."""
         if self.tracer != "gdbserver":
             return None
+        if self._early_gdbserver is not None and not self._early_taken:
+            self._early_taken = True
+            return await self._early_gdbserver
+        return await self._new_gdbserver()
+
+    async def _new_gdbserver(self) -> GdbserverProcess | None:
         if self._keeper is None:
             self._keeper = asyncio.ensure_future(asyncio.to_thread(self._start_keeper))
         keeper = await self._keeper
@@ -252,6 +261,11 @@ class AttachLauncher:
         return await asyncio.to_thread(self.session.run_interactive, list(argv))
 
     async def close(self) -> None:
+        if self._early_gdbserver is not None and not self._early_taken:
+            with contextlib.suppress(Exception):
+                unused = await self._early_gdbserver
+                if unused is not None:
+                    unused.close_ends()  # never attached: it exits, or the close ends it
         if self._keeper is not None:
             with contextlib.suppress(Exception):
                 await self._keeper
