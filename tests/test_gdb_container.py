@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -296,7 +297,9 @@ def test_cli_interactive_console_in_a_terminal(start_container):
         assert NAMESPACE_WARNING.encode() not in banner
         os.write(master, b"info threads\n")
         threads = read_until(master, b"(gdb) ")
-        assert b'(LWP 1) "threads"' in threads and b'"worker-2"' in threads
+        # the main thread: 'Thread 1.1' through gdbserver, '(LWP 1)' when gdb traces
+        assert re.search(rb'(Thread 1\.1|\(LWP 1\)) "threads"', threads), threads
+        assert b'"worker-2"' in threads
         os.write(master, b"list threads.c:38,38\n")
         assert b"w->iterations++" in read_until(master, b"(gdb) ")
         os.write(master, b"quit\n")

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cntr_tui.errors import UserError
-from cntr_tui.gdb.launch import HostLauncher, Launcher, Placement
+from cntr_tui.gdb.launch import GdbserverProcess, HostLauncher, Launcher, Placement
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.gdb.symbols import (
     compile_directories,
@@ -26,6 +28,19 @@ from cntr_tui.gdb.symbols import (
     gdb_settings,
     source_directory_rules,
 )
+
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+INTERRUPT_FILTER = (
+    sys.executable,
+    "-I",
+    "-S",
+    "-c",
+    f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); "
+    "from cntr_tui.commands.gdb_interrupt import main; main()",
+)
+
+if TYPE_CHECKING:
+    from cntr_tui.gdb.attached import AttachLauncher
 
 
 @dataclass(frozen=True)
@@ -136,9 +151,15 @@ async def run_batch(target: Target, commands: Sequence[str]) -> int:
 
 
 def interactive_argv(
-    placement: Placement, pid: int, host_pid: int, commands: Sequence[str] = ()
+    placement: Placement,
+    pid: int,
+    host_pid: int,
+    commands: Sequence[str] = (),
+    gdbserver_pid: int | None = None,
 ) -> list[str]:
-    """gdb's own console with the symbol setup as -iex commands, attached to `pid`."""
+    """gdb's own console with the symbol setup as -iex commands, attached to `pid`:
+    through the gdbserver `gdbserver_pid` (its PID as gdb sees it) when given,
+    otherwise as the tracer itself."""
     argv = ["gdb", "--nx", "--quiet"]
     for name, value in gdb_settings(placement):
         argv += ["-iex", f"set {name} {value}"]
@@ -148,10 +169,120 @@ def interactive_argv(
     executable = executable_in_container(host_pid)
     if executable is not None:
         argv.append(placement.container_path(executable))
-    argv += ["-p", str(pid)]
+    if gdbserver_pid is None:
+        argv += ["-p", str(pid)]
+    else:
+        argv += ["-ex", f"target extended-remote {console_bridge(gdbserver_pid, pid)}"]
+        argv += ["-ex", f"attach {pid}"]
     for command in commands:
         argv += ["-ex", command]
     return argv
+
+
+def console_bridge(gdbserver_pid: int, pid: int) -> str:
+    """Like gdbserver.bridge_target, but gdb's side goes through gdb_interrupt, which
+    turns gdb's ^C into a SIGINT to `pid` (both PIDs as gdb's namespace sees them)."""
+    from_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/1")
+    to_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/0")
+    return f"| cat <{from_server} & exec {shlex.join(INTERRUPT_FILTER)} {pid} {to_server}"
+
+
+def start_witness() -> subprocess.Popen[bytes]:
+    """A process that lives while we hold its stdin open: the trap guard watches it in
+    place of gdb. A clean quit must reach the guard before the guard sees its watched
+    process end, and only we (not gdb) can tell a clean quit from a killed gdb; if we
+    die, the witness ends with us and the guard takes over."""
+    return subprocess.Popen(
+        ["cat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C on our terminal is not a dead gdb
+    )
+
+
+def end_witness(witness: subprocess.Popen[bytes]) -> None:
+    if witness.stdin is not None:
+        witness.stdin.close()
+    try:
+        witness.wait(5)
+    except subprocess.TimeoutExpired:
+        witness.kill()
+        witness.wait()
+
+
+def traced(host_pid: int) -> bool:
+    """Whether the process still has a tracer (False when it is gone)."""
+    try:
+        with open(f"/proc/{host_pid}/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("TracerPid:"):
+                    return int(line.split()[1]) != 0
+    except OSError:
+        return False
+    return False
+
+
+def guard_note(status: int, outcome: dict[str, object] | None) -> str:
+    """One line on what the guard did after gdb ended while still attached."""
+    if outcome is None:
+        return f"gdb ended (status {status}) while attached; the trap guard did not report"
+    if outcome.get("gone"):
+        return f"gdb ended (status {status}); the process is gone"
+    if outcome.get("error"):
+        return f"gdb ended (status {status}); making the process safe failed: {outcome['error']}"
+    removed = sum(int(str(outcome.get(key, 0))) for key in ("restored", "removed_by_gdbserver"))
+    how = ", the guard detached gdbserver" if outcome.get("detached_by_guard") else ""
+    return (
+        f"gdb ended (status {status}) while attached: {removed} trap(s) removed{how}, "
+        "the process runs on"
+    )
+
+
+def run_guarded_console(
+    runner: asyncio.Runner,
+    launcher: AttachLauncher,
+    server: GdbserverProcess,
+    target: Target,
+    commands: Sequence[str],
+) -> int:
+    """gdb's console on this terminal, connected to `server`, with a trap guard holding
+    gdbserver's connection: a gdb that ends while attached (killed, crashed) leaves the
+    program to the guard, which detaches gdbserver cleanly."""
+    from cntr_tui.attach.pty import relay
+    from cntr_tui.gdb.guard import TrapGuard
+
+    session = launcher.session
+    argv = interactive_argv(
+        launcher.placement, target.namespace_pid, target.host_pid, commands, server.pid
+    )
+    witness = start_witness()
+    link = (server.host_pid, target.namespace_pid, server.to_server, server.from_server)
+    try:
+        guard = runner.run(TrapGuard.start(witness.pid, target.host_pid, link))
+    except BaseException:
+        end_witness(witness)
+        raise
+    finally:
+        server.close_ends()  # the guard holds its own copies
+    status = 1
+    try:
+        status = relay(
+            lambda slave, env: session.spawn(
+                argv, env=env, stdin=slave, stdout=slave, stderr=slave, terminal=True
+            ),
+            pts_root=f"/proc/{session.pid}/root",
+        )
+    finally:
+        if not traced(target.host_pid):
+            # gdb detached (quit, detach) or never attached: the guard checks the
+            # program (a stop gdbserver left queued is continued) and lets go
+            runner.run(guard.detached())
+            end_witness(witness)
+        else:
+            end_witness(witness)  # gdb is gone, gdbserver still holds the program
+            print(f"cntr-tui: {guard_note(status, runner.run(guard.finished()))}", file=sys.stderr)
+    return status
 
 
 def run_interactive(target: Target, commands: Sequence[str]) -> int:
@@ -159,16 +290,28 @@ def run_interactive(target: Target, commands: Sequence[str]) -> int:
 
     Runs on the main thread, so the PTY relay follows window resizes."""
     try:
-        from cntr_tui.attach.session import AttachSession
         from cntr_tui.gdb.attached import AttachLauncher, attach_available
     except ImportError:
         attach_available = None  # type: ignore[assignment]
     if attach_available is not None and attach_available():
         container = target.container if target.container is not None else target.host_pid
-        with AttachSession(container) as session:  # type: ignore[arg-type]
-            placement = AttachLauncher(session).placement
-            argv = interactive_argv(placement, target.namespace_pid, target.host_pid, commands)
-            return session.run_interactive(argv)
+        with asyncio.Runner() as runner:
+            launcher = runner.run(AttachLauncher.start(container))  # type: ignore[arg-type]
+            try:
+                server = runner.run(launcher.start_gdbserver())
+                if server is not None:
+                    return run_guarded_console(runner, launcher, server, target, commands)
+                print(
+                    "cntr-tui: gdbserver is not available: gdb traces the process itself "
+                    "(no trap guard: killing gdb may kill the process)",
+                    file=sys.stderr,
+                )
+                argv = interactive_argv(
+                    launcher.placement, target.namespace_pid, target.host_pid, commands
+                )
+                return launcher.session.run_interactive(argv)
+            finally:
+                runner.run(launcher.close())
     host = HostLauncher(target_host_pid=target.host_pid)
     print(f"cntr-tui: no attach session available: {host.placement.description}", file=sys.stderr)
     argv = interactive_argv(host.placement, target.host_pid, target.host_pid, commands)

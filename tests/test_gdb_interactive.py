@@ -1,0 +1,191 @@
+"""`cntr-tui gdb CONTAINER` on a real terminal: gdb's own console, attached through
+gdbserver with the trap guard holding its connection.
+
+A quit leaves the program running untraced; a SIGKILL of the console's gdb while a hot
+conditional breakpoint is inserted (threads.c:33, ~1,000 hits per tick and worker, see
+test_gdb_hot_breakpoint.py) leaves it running too: the guard detaches gdbserver, no
+trap left. Afterwards nothing of ours is left: no gdbserver, keeper or gdb in the
+container, no guard, no file server for it.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import signal
+import subprocess
+
+from cntr_tui.commands.gdb_interrupt import InterruptFilter
+from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
+from tests.test_gdb_container import CNTR_TUI, read_until, running
+
+PROMPT = b"(gdb) "
+HOT_BREAKPOINT = b"break threads.c:33 if i < 0"
+
+
+def pid_namespace(pid: int | str) -> int:
+    return os.stat(f"/proc/{pid}/ns/pid").st_ino
+
+
+def container_processes(pid: int) -> dict[int, str]:
+    """PID -> comm of every process in `pid`'s PID namespace."""
+    namespace = pid_namespace(pid)
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if pid_namespace(entry) == namespace:
+                with open(f"/proc/{entry}/comm") as comm:
+                    found[int(entry)] = comm.read().strip()
+        except OSError:
+            continue
+    return found
+
+
+def helpers_for(pid: int) -> list[str]:
+    """Host processes of ours that serve or guard `pid`: its file server, a trap guard."""
+    left = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        serving = "cntr_tui.fs.server" in argv and f"--pid={pid}" in argv
+        guarding = "cntr_tui.gdb.guard" in argv and str(pid) in argv[3:5]
+        if serving or guarding:
+            left.append(" ".join(argv))
+    return left
+
+
+def nothing_left(pid: int, before: dict[int, str]) -> bool:
+    return container_processes(pid) == before and not helpers_for(pid)
+
+
+class Console:
+    """`cntr-tui gdb NAME` on a fresh PTY."""
+
+    def __init__(self, name: str):
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [*CNTR_TUI, "gdb", name],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            env={**os.environ, "TERM": "dumb"},
+        )
+        os.close(slave)
+
+    def prompt(self) -> bytes:
+        output = read_until(self.master, PROMPT)
+        assert PROMPT in output, output[-800:]
+        return output
+
+    def run(self, command: bytes) -> bytes:
+        os.write(self.master, command + b"\n")
+        return self.prompt()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)
+
+
+def test_console_quits_leaving_the_program_running(start_container):
+    container = start_container("docker")
+    before = container_processes(container.pid)
+    console = Console(container.name)
+    try:
+        banner = console.prompt()
+        assert b"Remote debugging using" in banner, banner[-800:]  # through gdbserver
+        assert b"gdbserver is not available" not in banner
+        backtrace = console.run(b"thread apply all bt")
+        assert b"in main () at threads.c" in backtrace, backtrace[-800:]
+        assert b"worker_main" in backtrace and b'"worker-2"' in backtrace
+        # Ctrl-C while it runs: a SIGINT to the program, not gdbserver's kill(-1) in
+        # the container (that one would end gdb's bridge: "Remote connection closed")
+        os.write(console.master, b"continue\n")
+        assert b"Continuing." in read_until(console.master, b"Continuing.")
+        assert wait_until(lambda: process_state(container.pid) in ("S", "R"))
+        os.write(console.master, b"\x03")
+        interrupted = console.prompt()
+        assert b'"threads" received signal SIGINT' in interrupted, interrupted[-800:]
+        assert b"in main () at threads.c" in console.run(b"bt")
+        os.write(console.master, b"quit\n")
+        assert console.process.wait(30) == 0
+        rest = read_until(console.master, b"\0", 1.0)
+        assert b"cntr-tui:" not in rest, rest  # no guard note after a clean quit
+    finally:
+        console.close()
+    assert running(container.pid)
+    assert wait_until(lambda: tracer_of(container.pid) == 0)
+    assert wait_until(lambda: process_state(container.pid) in ("S", "R"))
+    assert wait_until(lambda: nothing_left(container.pid, before), 15), (
+        container_processes(container.pid),
+        helpers_for(container.pid),
+    )
+
+
+def number_in(pattern: bytes, output: bytes) -> int:
+    match = re.search(pattern, output)
+    assert match is not None, (pattern, output[-800:])
+    return int(match.group(1), 16)
+
+
+def test_killing_the_console_gdb_at_a_hot_breakpoint_leaves_the_program_running(
+    start_container,
+):
+    container = start_container("docker")
+    pid = container.pid
+    before = container_processes(pid)
+    console = Console(container.name)
+    try:
+        console.prompt()
+        console.run(HOT_BREAKPOINT)
+        listing = console.run(b"info breakpoints")
+        address = number_in(rb"\s(0x[0-9a-f]+)\s+in compute_step at ", listing)
+        counter = number_in(
+            rb"\$\d+ = \(unsigned long \*\) (0x[0-9a-f]+)",
+            console.run(b"print &workers[1].iterations"),
+        )
+        original = read_byte(pid, address)
+        assert original != b"\xcc"
+        os.write(console.master, b"continue\n")
+        assert b"Continuing." in read_until(console.master, b"Continuing.")
+        assert wait_until(lambda: read_byte(pid, address) == b"\xcc")  # inserted
+        ticks = read_u64(pid, counter)
+        assert wait_until(lambda: read_u64(pid, counter) > ticks)  # running through it
+        gdbs = [p for p, comm in container_processes(pid).items() if comm == "gdb"]
+        assert len(gdbs) == 1, container_processes(pid)
+        os.kill(gdbs[0], signal.SIGKILL)
+        assert console.process.wait(30) == 128 + signal.SIGKILL
+        note = read_until(console.master, b"runs on", 5.0)
+        assert b"the guard detached gdbserver" in note, note[-800:]
+    finally:
+        console.close()
+    assert running(pid), "the program died"
+    assert wait_until(lambda: tracer_of(pid) == 0), f"still traced by {tracer_of(pid)}"
+    assert read_byte(pid, address) == original, "a trap is left in the code"
+    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
+    ticks = read_u64(pid, counter)
+    assert wait_until(lambda: read_u64(pid, counter) > ticks), "the program stopped ticking"
+    assert wait_until(lambda: nothing_left(pid, before), 15), (
+        container_processes(pid),
+        helpers_for(pid),
+    )
+
+
+def test_interrupt_filter_takes_out_only_interrupts_outside_packets():
+    stream = InterruptFilter()
+    # an ack, an interrupt, a binary write holding 0x03 (data), a split packet, another ^C
+    assert stream.feed(b"+\x03$X1000,1:\x03#a4$m10") == (b"+$X1000,1:\x03#a4$m10", 1)
+    assert stream.feed(b",4#5b\x03") == (b",4#5b", 1)
+    assert stream.feed(b"$vCont;c#a8") == (b"$vCont;c#a8", 0)
+    # back outside after the checksum: both are interrupts
+    assert stream.feed(b"\x03\x03") == (b"", 2)
