@@ -7,6 +7,7 @@ fails instead, since the project's machines run all six.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,3 +59,12 @@ def start_container(demo_rootfs: Path) -> Iterator[StartContainer]:
 def any_container(request: pytest.FixtureRequest, start_container: StartContainer):
     """One running demo container, once per runtime."""
     return start_container(request.param)
+
+
+@pytest.fixture
+def host_dir() -> Iterator[Path]:
+    """A fresh folder on the host (seen through a merged root at the same path)."""
+    path = Path("/var/tmp") / f"cntr-test-host-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

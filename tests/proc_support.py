@@ -43,3 +43,22 @@ def wait_until(
             return True
         time.sleep(interval)
     return condition()
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (our process is the parent of some session processes)."""
+    try:
+        return process_state(pid) != "Z"
+    except OSError:
+        return False
+
+
+def assert_runs_on_untouched(pid: int, address: int, original: bytes, counter: int) -> None:
+    """The program outlived its debugger: alive, untraced, the original byte back at the
+    breakpoint `address`, not stopped, and its `counter` still moving."""
+    assert running(pid), "the program died"
+    assert wait_until(lambda: tracer_of(pid) == 0), f"still traced by {tracer_of(pid)}"
+    assert read_byte(pid, address) == original, "a trap is left in the code"
+    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
+    ticks = read_u64(pid, counter)
+    assert wait_until(lambda: read_u64(pid, counter) > ticks), "the program stopped ticking"

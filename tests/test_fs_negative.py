@@ -53,14 +53,6 @@ def test_a_missing_name_is_a_cacheable_negative_entry() -> None:
     assert MergedRoot(timeout=60.0, negative_timeout=5.0).negative_timeout == 5.0
 
 
-@pytest.fixture
-def host_dir():
-    path = Path("/var/tmp") / f"cntr-test-negative-{uuid.uuid4().hex[:8]}"
-    path.mkdir()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def lookups_counted(path: Path, since: float) -> int:
     """LOOKUP requests the server counted (CNTR_TUI_FS_COUNTS), once it has written
     its counts after `since` (it does so on a request, and the watchdog probes every

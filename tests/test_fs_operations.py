@@ -6,8 +6,6 @@ import errno
 import os
 import shutil
 import subprocess
-import uuid
-from pathlib import Path
 
 import pyfuse3
 import pytest
@@ -36,14 +34,6 @@ os.chmod(f"{base}/hard", 0o600)
 os.truncate(f"{base}/hard", 2)
 os.unlink(f"{base}/link")
 """
-
-
-@pytest.fixture
-def host_dir():
-    path = Path("/var/tmp") / f"cntr-test-ops-{uuid.uuid4().hex[:8]}"
-    path.mkdir()
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_operations_through_the_merged_root(start_container, host_dir):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pty
-import re
 import select
 import subprocess
 import sys
@@ -17,7 +15,14 @@ from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.events import ConsoleOutput, Event, LogOutput, SessionEnded
 from cntr_tui.gdb.session import GdbSession
 from tests.conftest import ALL_RUNTIMES
-from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
+from tests.proc_support import (
+    process_state,
+    read_byte,
+    read_u64,
+    running,
+    tracer_of,
+    wait_until,
+)
 
 CNTR_TUI = [sys.executable, "-m", "cntr_tui.cli"]
 NAMESPACE_WARNING = "different PID namespaces"
@@ -33,15 +38,6 @@ def namespace_pid(host_pid: int) -> int:
 
 def container_lwps(host_pid: int) -> set[int]:
     return {namespace_pid(int(task)) for task in os.listdir(f"/proc/{host_pid}/task")}
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie (our process is the parent of some session processes)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 async def open_session(host_pid: int, texts: list[str]) -> GdbSession:
@@ -277,37 +273,3 @@ def read_until(fd: int, marker: bytes, timeout: float = 30.0) -> bytes:
             break
         data += chunk
     return data
-
-
-def test_cli_interactive_console_in_a_terminal(start_container):
-    container = start_container("docker")
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [*CNTR_TUI, "gdb", container.name],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-        env={**os.environ, "TERM": "dumb"},
-    )
-    os.close(slave)
-    try:
-        banner = read_until(master, b"(gdb) ")
-        assert b"(gdb) " in banner, banner[-500:]
-        assert NAMESPACE_WARNING.encode() not in banner
-        os.write(master, b"info threads\n")
-        threads = read_until(master, b"(gdb) ")
-        # the main thread: 'Thread 1.1' through gdbserver, '(LWP 1)' when gdb traces
-        assert re.search(rb'(Thread 1\.1|\(LWP 1\)) "threads"', threads), threads
-        assert b'"worker-2"' in threads
-        os.write(master, b"list threads.c:38,38\n")
-        assert b"w->iterations++" in read_until(master, b"(gdb) ")
-        os.write(master, b"quit\n")
-        assert process.wait(30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(master)
-    assert wait_until(lambda: tracer_of(container.pid) == 0)
-    assert running(container.pid)

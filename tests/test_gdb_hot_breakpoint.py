@@ -21,8 +21,13 @@ from cntr_tui.fs.server import abort_connection
 from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.events import SessionEnded
 from cntr_tui.gdb.session import GdbSession
-from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
-from tests.test_gdb_container import namespace_pid, running
+from tests.proc_support import (
+    assert_runs_on_untouched,
+    read_byte,
+    read_u64,
+    wait_until,
+)
+from tests.test_gdb_container import namespace_pid
 
 HOT_LINE = "threads.c:33"  # value += ... in compute_step's loop
 NEVER = "i < 0"
@@ -61,12 +66,7 @@ async def fault_round(pid: int, fault: Fault) -> None:
     outcome = session.guard_outcome
     assert outcome is not None and not outcome.get("restored"), (outcome, session.ended)
     assert fault is not kill_gdb or outcome.get("detached_by_guard"), outcome
-    assert running(pid), "the program died"
-    assert wait_until(lambda: tracer_of(pid) == 0), f"still traced by {tracer_of(pid)}"
-    assert read_byte(pid, address) == original, "a trap is left in the code"
-    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
-    ticks = read_u64(pid, counter)
-    assert wait_until(lambda: read_u64(pid, counter) > ticks), "the program stopped ticking"
+    assert_runs_on_untouched(pid, address, original, counter)
 
 
 def kill_gdb(session: GdbSession, _launcher: AttachLauncher) -> None:

@@ -17,8 +17,16 @@ import signal
 import subprocess
 
 from cntr_tui.commands.gdb_interrupt import InterruptFilter
-from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
-from tests.test_gdb_container import CNTR_TUI, read_until, running
+from tests.proc_support import (
+    assert_runs_on_untouched,
+    process_state,
+    read_byte,
+    read_u64,
+    running,
+    tracer_of,
+    wait_until,
+)
+from tests.test_gdb_container import CNTR_TUI, NAMESPACE_WARNING, read_until
 
 PROMPT = b"(gdb) "
 HOT_BREAKPOINT = b"break threads.c:33 if i < 0"
@@ -169,12 +177,7 @@ def test_killing_the_console_gdb_at_a_hot_breakpoint_leaves_the_program_running(
         assert b"the guard detached gdbserver" in note, note[-800:]
     finally:
         console.close()
-    assert running(pid), "the program died"
-    assert wait_until(lambda: tracer_of(pid) == 0), f"still traced by {tracer_of(pid)}"
-    assert read_byte(pid, address) == original, "a trap is left in the code"
-    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
-    ticks = read_u64(pid, counter)
-    assert wait_until(lambda: read_u64(pid, counter) > ticks), "the program stopped ticking"
+    assert_runs_on_untouched(pid, address, original, counter)
     assert wait_until(lambda: nothing_left(pid, before), 15), (
         container_processes(pid),
         helpers_for(pid),
@@ -189,3 +192,21 @@ def test_interrupt_filter_takes_out_only_interrupts_outside_packets():
     assert stream.feed(b"$vCont;c#a8") == (b"$vCont;c#a8", 0)
     # back outside after the checksum: both are interrupts
     assert stream.feed(b"\x03\x03") == (b"", 2)
+
+
+def test_console_threads_and_sources_in_a_terminal(start_container):
+    container = start_container("docker")
+    console = Console(container.name)
+    try:
+        assert NAMESPACE_WARNING.encode() not in console.prompt()
+        threads = console.run(b"info threads")
+        # the main thread: 'Thread 1.1' through gdbserver, '(LWP 1)' when gdb traces
+        assert re.search(rb'(Thread 1\.1|\(LWP 1\)) "threads"', threads), threads
+        assert b'"worker-2"' in threads
+        assert b"w->iterations++" in console.run(b"list threads.c:38,38")
+        os.write(console.master, b"quit\n")
+        assert console.process.wait(30) == 0
+    finally:
+        console.close()
+    assert wait_until(lambda: tracer_of(container.pid) == 0)
+    assert running(container.pid)

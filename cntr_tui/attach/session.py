@@ -76,6 +76,7 @@ from cntr_tui.attach import process
 from cntr_tui.attach.container import Container
 from cntr_tui.errors import UserError
 from cntr_tui.fs.mounts import CONTAINER_ROOT, Mount, classify, read_mountinfo
+from cntr_tui.python_command import module_main_command
 
 RUN_DIR = "/run/cntr-tui"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -83,16 +84,7 @@ SERVER_START_TIMEOUT = 20.0
 HELPER_TIMEOUT = 30.0
 TEARDOWN_TIMEOUT = 8.0
 FS_MODES = ("fuse", "mount", "none")
-# The helper needs only the standard library and this package: without `site` (-S)
-# Python starts in a third of the time, and every spawn pays for one start.
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HELPER_COMMAND = (
-    sys.executable,
-    "-S",
-    "-c",
-    f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); "
-    "from cntr_tui.attach.helper import main; main()",
-)
+HELPER_COMMAND = module_main_command("cntr_tui.attach.helper")
 
 StdioArg = int | IO[Any] | None
 

@@ -28,16 +28,9 @@ from cntr_tui.gdb.symbols import (
     gdb_settings,
     source_directory_rules,
 )
+from cntr_tui.python_command import module_main_command
 
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-INTERRUPT_FILTER = (
-    sys.executable,
-    "-I",
-    "-S",
-    "-c",
-    f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); "
-    "from cntr_tui.commands.gdb_interrupt import main; main()",
-)
+INTERRUPT_FILTER = module_main_command("cntr_tui.commands.gdb_interrupt", isolated=True)
 
 if TYPE_CHECKING:
     from cntr_tui.gdb.attached import AttachLauncher

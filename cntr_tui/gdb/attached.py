@@ -28,7 +28,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Sequence
 
 from cntr_tui.attach.container import Container
@@ -36,17 +35,10 @@ from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
 from cntr_tui.errors import UserError
 from cntr_tui.fs.mounts import CONTAINER_ROOT
 from cntr_tui.gdb.gdbserver import GdbserverFiles, find_gdbserver
-from cntr_tui.gdb.launch import GdbserverProcess, Placement, gdb_pipes, gdbserver_pipes
+from cntr_tui.gdb.launch import GdbserverProcess, Placement, child_pipes
+from cntr_tui.python_command import module_main_command
 
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KEEPER_COMMAND = (
-    sys.executable,
-    "-I",
-    "-S",
-    "-c",
-    f"import sys; sys.path.insert(0, {PACKAGE_PARENT!r}); "
-    "from cntr_tui.gdb.keeper import main; main()",
-)
+KEEPER_COMMAND = module_main_command("cntr_tui.gdb.keeper", isolated=True)
 KEEPER_TIMEOUT = 30.0
 # the container's environment must not steer the host's loader
 LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
@@ -172,7 +164,7 @@ class AttachLauncher:
         if self.tracer == "gdbserver" and self._early_gdbserver is None:
             # alongside gdb's start, so that attaching only has to connect
             self._early_gdbserver = asyncio.ensure_future(self._new_gdbserver())
-        with gdb_pipes() as pipes:
+        with child_pipes() as pipes:
             helper = await asyncio.to_thread(
                 self.session.spawn,
                 list(argv),
@@ -180,7 +172,7 @@ class AttachLauncher:
                 stdout=pipes.stdout,
                 stderr=pipes.stdout,
             )
-        return SessionGdbProcess(helper, pipes.to_gdb, pipes.from_gdb)
+        return SessionGdbProcess(helper, pipes.to_child, pipes.from_child)
 
     async def wait_failure(self) -> str:
         """Resolves when the merged root's file server stops while we use it."""
@@ -223,7 +215,7 @@ class AttachLauncher:
             return None
         # /proc inside the container's root is its procfs: the keeper's fd is there
         argv = files.argv(keeper.reference)
-        with gdbserver_pipes() as (stdin, stdout, to_server, from_server):
+        with child_pipes() as (stdin, stdout, to_server, from_server):
             try:
                 process = await asyncio.to_thread(self._spawn_gdbserver, argv, stdin, stdout)
             except UserError:

@@ -24,7 +24,7 @@ import signal
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 HOST_DEBUG_DIR = "/usr/lib/debug"
 
@@ -146,41 +146,23 @@ class PopenGdbProcess:
                 self._process.send_signal(signal.SIGKILL)
 
 
-@dataclass(frozen=True)
-class GdbPipes:
-    """gdb's ends (`stdin`, `stdout` also taking stderr) and ours (`to_gdb`, `from_gdb`)."""
+class ChildPipes(NamedTuple):
+    """The child's ends (`stdin`, `stdout`) and ours (`to_child`, `from_child`)."""
 
     stdin: int
     stdout: int
-    to_gdb: int
-    from_gdb: int
+    to_child: int
+    from_child: int
 
 
 @contextlib.contextmanager
-def gdb_pipes() -> Iterator[GdbPipes]:
-    """Fresh O_CLOEXEC pipes for starting gdb inside the block: gdb's ends are closed on
-    leaving it; ours stay open for the caller unless the block raised."""
-    to_gdb_read, to_gdb_write = os.pipe2(os.O_CLOEXEC)
-    from_gdb_read, from_gdb_write = os.pipe2(os.O_CLOEXEC)
-    try:
-        yield GdbPipes(to_gdb_read, from_gdb_write, to_gdb_write, from_gdb_read)
-    except BaseException:
-        os.close(to_gdb_write)
-        os.close(from_gdb_read)
-        raise
-    finally:
-        os.close(to_gdb_read)
-        os.close(from_gdb_write)
-
-
-@contextlib.contextmanager
-def gdbserver_pipes() -> Iterator[tuple[int, int, int, int]]:
-    """(its stdin, its stdout, our end of its stdin, our end of its stdout), O_CLOEXEC;
-    its ends are closed on leaving the block, ours too if the block raised."""
+def child_pipes() -> Iterator[ChildPipes]:
+    """Fresh O_CLOEXEC pipes for starting gdb or gdbserver inside the block: the child's
+    ends are closed on leaving it; ours stay open for the caller unless the block raised."""
     stdin_read, stdin_write = os.pipe2(os.O_CLOEXEC)
     stdout_read, stdout_write = os.pipe2(os.O_CLOEXEC)
     try:
-        yield stdin_read, stdout_write, stdin_write, stdout_read
+        yield ChildPipes(stdin_read, stdout_write, stdin_write, stdout_read)
     except BaseException:
         os.close(stdin_write)
         os.close(stdout_read)
@@ -192,7 +174,7 @@ def gdbserver_pipes() -> Iterator[tuple[int, int, int, int]]:
 
 def spawn_with_pipes(argv: Sequence[str], **popen_kwargs: object) -> PopenGdbProcess:
     """Start `argv` with fresh O_CLOEXEC pipes on stdin/stdout; stderr joins stdout."""
-    with gdb_pipes() as pipes:
+    with child_pipes() as pipes:
         process = subprocess.Popen(
             list(argv),
             stdin=pipes.stdin,
@@ -201,7 +183,7 @@ def spawn_with_pipes(argv: Sequence[str], **popen_kwargs: object) -> PopenGdbPro
             start_new_session=True,  # a Ctrl-C in our terminal is not gdb's business
             **popen_kwargs,  # type: ignore[arg-type]
         )
-    return PopenGdbProcess(process, pipes.to_gdb, pipes.from_gdb)
+    return PopenGdbProcess(process, pipes.to_child, pipes.from_child)
 
 
 class HostLauncher:
@@ -248,7 +230,7 @@ class HostLauncher:
         files = await asyncio.to_thread(find_gdbserver)
         if files is None:
             return None
-        with gdbserver_pipes() as (stdin, stdout, to_server, from_server):
+        with child_pipes() as (stdin, stdout, to_server, from_server):
             process = subprocess.Popen(
                 files.argv(),
                 stdin=stdin,
