@@ -32,6 +32,7 @@ from typing import Any
 
 from cntr_tui.attach import namespaces as ns
 from cntr_tui.attach import reaper
+from cntr_tui.attach.proc_stat import start_ticks
 
 JOIN_ORDER = ("cgroup", "ipc", "uts", "net", "pid")  # then user, last
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -45,14 +46,6 @@ class SetupError(Exception):
     def __init__(self, message: str, code: int = SETUP_FAILED) -> None:
         super().__init__(message)
         self.code = code
-
-
-def read_start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            return int(file.read().rpartition(")")[2].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def open_namespaces(pid: int, kinds: list[str]) -> dict[str, int]:
@@ -104,7 +97,7 @@ def enter(plan: dict[str, Any]) -> None:
     root_fd = None
     if plan["chroot"] == PROCESS_ROOT:
         root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    if read_start_time(pid) != plan["start_time"]:
+    if start_ticks(pid) != plan["start_time"]:
         raise SetupError(f"process {pid} exited")
     with open("/proc/sys/kernel/cap_last_cap") as file:
         last_cap = int(file.read())

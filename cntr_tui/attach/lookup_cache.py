@@ -35,6 +35,7 @@ from collections.abc import Sequence
 
 from cntr_tui.attach import process
 from cntr_tui.attach.container import Container, KubernetesInfo
+from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.attach.runtimes import docker_api
 from cntr_tui.attach.runtimes.base import DiscoveryConfig, RuntimeFailed
 
@@ -49,15 +50,6 @@ def entry_path(word: str, allowed: Sequence[str], cache_dir: str = CACHE_DIR) ->
     """`docker,podman,...=HEX(word).json`: any word makes a safe file name (a word too
     long for one is simply never remembered)."""
     return os.path.join(cache_dir, f"{','.join(allowed)}={word.encode().hex()}.json")
-
-
-def process_start(pid: int) -> int | None:
-    """The start time of `pid` in clock ticks since boot (/proc/PID/stat field 22)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return int(stat.read().rpartition(b")")[2].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def remember(
@@ -76,7 +68,7 @@ def remember(
         or config.podman_command != DiscoveryConfig.podman_command
     ):
         return
-    start = process_start(container.pid)
+    start = start_ticks(container.pid)
     if start is None:
         return
     entry = {
@@ -139,7 +131,7 @@ def _confirmed(
         container = _container(entry["container"])
     except (AssertionError, KeyError, TypeError, ValueError):
         return None
-    if process_start(container.pid) != entry["start"]:
+    if start_ticks(container.pid) != entry["start"]:
         return None
     if "podman" in allowed and _podman_may_claim(word):
         return None

@@ -74,6 +74,7 @@ from typing import IO, Any
 
 from cntr_tui.attach import process
 from cntr_tui.attach.container import Container
+from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.errors import UserError
 from cntr_tui.fs.mounts import CONTAINER_ROOT, Mount, classify, read_mountinfo
 from cntr_tui.python_command import module_main_command
@@ -124,12 +125,11 @@ class Identity:
 # ---- reading the container's process ---------------------------------------------
 
 
-def start_ticks(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            return int(file.read().rpartition(")")[2].split()[19])
-    except (OSError, IndexError, ValueError):
-        raise UserError(f"process {pid} does not exist") from None
+def existing_start_ticks(pid: int) -> int:
+    ticks = start_ticks(pid)
+    if ticks is None:
+        raise UserError(f"process {pid} does not exist")
+    return ticks
 
 
 def to_container(target: Container | int) -> Container:
@@ -299,7 +299,7 @@ def start_server(pid: int, ticks: int, mode: str, path: str) -> None:
 def acquire_root(pid: int, mode: str) -> tuple[socket.socket, RootInfo]:
     """Join the container's merged root, starting its server if none runs."""
     os.makedirs(RUN_DIR, mode=0o700, exist_ok=True)
-    ticks = start_ticks(pid)
+    ticks = existing_start_ticks(pid)
     key = f"{pid}-{ticks}-{mode}"
     path = os.path.join(RUN_DIR, f"{key}.sock")
     for _attempt in range(3):
@@ -353,7 +353,7 @@ class AttachSession:
             raise UserError("attaching needs root (namespaces, mounts and FUSE): run it with sudo")
         self.container = to_container(target)
         self.pid = self.container.pid
-        self.ticks = start_ticks(self.pid)
+        self.ticks = existing_start_ticks(self.pid)
         self.processes: list[tuple[SessionProcess, socket.socket]] = []
         self.root: RootInfo | None = None
         self.hold: socket.socket | None = None

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from cntr_tui.attach import namespaces as ns
+from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.fs import mountapi
 from cntr_tui.fs.mounts import read_mountinfo
 
@@ -122,14 +123,6 @@ def kill_namespace_processes(inode: int, spare: int | None = None) -> None:
         if pid != spare and pid != os.getpid():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def process_start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            return int(file.read().rpartition(")")[2].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 # ---- holder ----------------------------------------------------------------------------
@@ -295,7 +288,7 @@ def start_holder(
         root_fd = os.open(f"/proc/{args.pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
         fail(f"cannot open the mount namespace of PID {args.pid}: {error.strerror}")
-    if process_start_time(args.pid) != args.start_time:
+    if start_ticks(args.pid) != args.start_time:
         fail(f"process {args.pid} exited")
     dev_fuse_fd = host_tree_fd = None
     if args.mode == "fuse":
