@@ -12,6 +12,7 @@ import time
 import pytest
 
 from cntr_tui.gdb.attached import AttachLauncher
+from cntr_tui.gdb.elf import read_elf
 from cntr_tui.gdb.events import ConsoleOutput, Event, LogOutput, SessionEnded
 from cntr_tui.gdb.session import GdbSession
 from tests.conftest import ALL_RUNTIMES
@@ -273,3 +274,35 @@ def read_until(fd: int, marker: bytes, timeout: float = 30.0) -> bytes:
             break
         data += chunk
     return data
+
+
+def test_cli_batch_fills_then_reuses_gdbs_index_cache_on_the_host(start_container, tmp_path):
+    container = start_container("docker")
+    cache = tmp_path / "index"
+    program = read_elf(f"/proc/{container.pid}/root/app/threads")
+    assert program is not None and program.build_id
+    command = [*CNTR_TUI, "gdb", container.name, "--batch", "-ex", "bt"]
+    environment = {**os.environ, "CNTR_TUI_GDB_INDEX_CACHE": str(cache)}
+
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+    assert first.returncode == 0, first.stderr
+    index = cache / f"{program.build_id}.gdb-index"
+    assert index.is_file() and index.stat().st_size > 0
+    written = {path.name: path.stat().st_mtime_ns for path in cache.iterdir()}
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+    assert second.returncode == 0, second.stderr
+    assert "main () at threads.c:" in second.stdout  # symbols from the cached index
+    assert {path.name: path.stat().st_mtime_ns for path in cache.iterdir()} == written
+    in_container = subprocess.run(
+        ["find", f"/proc/{container.pid}/root/", "-xdev", "-name", "*.gdb-index"],
+        capture_output=True,
+        text=True,
+    )
+    assert in_container.stdout == ""
+
+    environment["CNTR_TUI_GDB_INDEX_CACHE"] = "off"
+    shown = [*command, "-ex", "show index-cache enabled"]
+    third = subprocess.run(shown, capture_output=True, text=True, timeout=60, env=environment)
+    assert third.returncode == 0, third.stderr
+    assert "The index cache is off." in third.stdout and "main () at threads.c:" in third.stdout
