@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from bench.common import CNTR_TUI, Row, Stats, compile_bytecode, report, wall_ti
 from cntr_tui.attach.lookup_cache import CACHE_DIR as LOOKUP_CACHE_DIR
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
+from cntr_tui.gdb.symbols import INDEX_CACHE_DIR, INDEX_CACHE_VARIABLE
 
 
 def forget_lookups() -> None:
@@ -29,15 +32,32 @@ def forget_lookups() -> None:
     shutil.rmtree(LOOKUP_CACHE_DIR, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def empty_index_cache() -> Iterator[tuple[dict[str, str], Callable[[], None]]]:
+    """gdb's environment with an index cache of its own, and a way to empty it: a cold
+    gdb run has no symbol index from earlier runs either."""
+    with tempfile.TemporaryDirectory(prefix="cntr-bench-index-") as folder:
+        cache = os.path.join(folder, "index")
+
+        def forget() -> None:
+            forget_lookups()
+            shutil.rmtree(cache, ignore_errors=True)
+
+        yield {**os.environ, INDEX_CACHE_VARIABLE: cache}, forget
+
+
 def timed(
-    command: list[str], runs: int, before: Callable[[], None] | None = None
+    command: list[str],
+    runs: int,
+    before: Callable[[], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[Stats | None, str]:
     samples = []
     try:
         for _ in range(runs):
             if before is not None:
                 before()
-            samples.append(wall_time(command))
+            samples.append(wall_time(command, env=env))
     except subprocess.CalledProcessError as error:
         last = (error.stderr or b"").decode(errors="replace").strip().splitlines()
         return None, f"failed: {last[-1] if last else error}"[:80]
@@ -188,6 +208,11 @@ def main() -> int:
         nsenter, _ = timed(["nsenter", "-a", "-t", pid, "true"], runs)
         docker_exec, _ = timed(["docker", "exec", name, "true"], runs)
         host_gdb, _ = timed(["gdb", "-p", pid, "-batch", "-ex", "bt"], runs)
+        # the same host gdb with the index cache ours uses, filled by ours (a second
+        # baseline: how much of our figure is the cache rather than the rest)
+        indexed = [f"set index-cache directory {INDEX_CACHE_DIR}", "set index-cache enabled on"]
+        host_gdb_indexed_command = ["gdb", *(a for c in indexed for a in ("-iex", c))]
+        host_gdb_indexed_command += ["-p", pid, "-batch", "-ex", "bt"]
         attach_true = [CNTR_TUI, "attach", name, "--", "true"]
         gdb_bt = [CNTR_TUI, "gdb", name, "--batch", "-ex", "bt"]
 
@@ -218,10 +243,11 @@ def main() -> int:
                 note,
             )
         )
-        gdb_cold, gdb_note = timed(gdb_bt, runs, before=forget_lookups)
+        with empty_index_cache() as (cold_env, forget):
+            gdb_cold, gdb_note = timed(gdb_bt, runs, before=forget, env=cold_env)
         rows.append(
             Row(
-                "gdb --batch -ex bt, cold",
+                "gdb --batch -ex bt, cold (no merged root, empty index cache)",
                 gdb_cold,
                 host_gdb,
                 "host gdb -p -batch bt",
@@ -233,6 +259,7 @@ def main() -> int:
         try:
             with holder(name):
                 warm, note = timed(attach_true, runs)
+                timed(gdb_bt, 1)  # warm: the index cache holds this container's objects
                 gdb_warm, gdb_note = timed(gdb_bt, runs)
                 with contextlib.suppress(subprocess.CalledProcessError, ValueError):
                     gdb_phases = phases(name, runs, GDB_PHASES)
@@ -253,6 +280,17 @@ def main() -> int:
                 "",
                 gdb_note,
             ).judge("<= 1.5x host gdb", GDB_REASON, max_ratio=1.5)
+        )
+        host_gdb_indexed, indexed_note = timed(host_gdb_indexed_command, runs)
+        rows.append(
+            Row(
+                "gdb --batch -ex bt, warm (vs host gdb with the same index cache)",
+                gdb_warm,
+                host_gdb_indexed,
+                "host gdb -p -batch bt, index cache on",
+                "report only",
+                indexed_note or "the index cache is ours: host gdb leaves it off by default",
+            )
         )
         rows.append(
             Row(
