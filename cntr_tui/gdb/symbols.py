@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from cntr_tui.gdb.elf import ElfInfo, compile_unit_paths, read_elf
-from cntr_tui.gdb.launch import HOST_DEBUG_DIR, Placement
+from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
 
 
 def debug_directories(placement: Placement) -> list[str]:
