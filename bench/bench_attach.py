@@ -116,11 +116,12 @@ from cntr_tui.commands import gdb as command
 from cntr_tui.gdb.session import GdbSession
 t1 = time.perf_counter()
 parts = {}
-SESSION, GUARD, GDB = "cntr_tui.attach.session", "cntr_tui.gdb.guard", "cntr_tui.gdb.session"
+SESSION, GUARD, GDB = "cntr_tui.attach.session", "cntr_tui.gdb.trap_guard", "cntr_tui.gdb.session"
 PARTS = {
     "attach helper spawn (the session starts gdb)": (SESSION, "AttachSession", "spawn"),
     "trap guard start": (GUARD, "TrapGuard", "start"),
     "trap guard release": (GUARD, "TrapGuard", "release"),
+    "trap guard check after detach (overlaps gdb's exit)": (GUARD, "TrapGuard", "detached"),
     "wait for the stop after attach (gdb reads symbols)": (GDB, "GdbSession", "wait_stopped"),
     "attach session close (helper exit, root release)": (SESSION, "AttachSession", "close"),
 }

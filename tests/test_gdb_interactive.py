@@ -27,6 +27,7 @@ from tests.proc_support import (
     wait_until,
 )
 from tests.test_gdb_container import CNTR_TUI, NAMESPACE_WARNING, read_until
+from tests.test_gdb_guard import guard_pids
 
 PROMPT = b"(gdb) "
 HOT_BREAKPOINT = b"break threads.c:33 if i < 0"
@@ -64,7 +65,7 @@ def helpers_for(pid: int) -> list[str]:
         except OSError:
             continue
         serving = "cntr_tui.fs.server" in argv and f"--pid={pid}" in argv
-        guarding = "cntr_tui.gdb.guard" in argv and str(pid) in argv[3:5]
+        guarding = guard_pids(argv)[1:2] == [pid]
         if serving or guarding:
             left.append(" ".join(argv))
     return left

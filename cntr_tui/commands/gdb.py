@@ -243,7 +243,7 @@ def run_guarded_console(
     gdbserver's connection: a gdb that ends while attached (killed, crashed) leaves the
     program to the guard, which detaches gdbserver cleanly."""
     from cntr_tui.attach.pty import relay
-    from cntr_tui.gdb.guard import TrapGuard
+    from cntr_tui.gdb.trap_guard import TrapGuard
 
     session = launcher.session
     argv = interactive_argv(

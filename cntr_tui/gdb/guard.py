@@ -23,9 +23,10 @@ With gdb as the tracer (`native`), gdb's death leaves only this rescue, which a
 thread executing a trap in the instant before the SIGSTOP does not survive. Likewise
 when gdbserver itself is killed. x86-64 only.
 
-    python -m cntr_tui.gdb.guard GDB_PID TARGET_PID                     # native
-    python -m cntr_tui.gdb.guard GDB_PID TARGET_PID --gdbserver SERVER_PID \
-        TARGET_PID_IN_ITS_NAMESPACE TO_SERVER_FD FROM_SERVER_FD          # host PIDs
+    python -I -S -c "...; from cntr_tui.gdb.guard import main; main()" ARGUMENTS
+    ARGUMENTS: GDB_PID TARGET_PID                                   # native
+               GDB_PID TARGET_PID --gdbserver SERVER_PID \
+                   TARGET_PID_IN_ITS_NAMESPACE TO_SERVER_FD FROM_SERVER_FD   # host PIDs
 
 stdin: a line `release` ends the guard without touching anything; `detached` (a clean
 detach) ends it after the check above; a line `freeze` stops the program now (SIGSTOP,
@@ -33,24 +34,24 @@ native only), before the session kills a gdb it no longer trusts; the rescue tha
 follows always continues the program.
 stdout: `ready` once armed; at the end one JSON line {"restored": N, "threads": M,
 "error": ..., "detached_by_guard": bool, "continued": bool} ({"gone": true} if the
-program is gone).
+program is gone; "server_attached": false if gdb died before gdbserver attached).
+
+The guard is armed before gdb attaches, so it starts often and beside gdb reading
+symbols: it runs in `python -I -S` and imports only cheap modules (no asyncio, json,
+signal, contextlib, dataclasses; ctypes only for a rescue). Its asyncio handle, for
+the session, is `trap_guard.TrapGuard`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import ctypes
-import ctypes.util
 import errno
-import json
 import os
 import select
-import signal
 import sys
 import time
-from dataclasses import dataclass
 
+# x86-64 Linux numbers: the signal module would import enum, a tenth of our start.
+SIGKILL, SIGCONT, SIGSTOP = 9, 18, 19
 PTRACE_GETREGS = 12
 PTRACE_SETREGS = 13
 PTRACE_DETACH = 17
@@ -63,28 +64,65 @@ CHUNK = 1 << 20
 TAKEOVER_TIMEOUT = 10.0
 RESTOP_INTERVAL = 0.3
 
-libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-libc.ptrace.restype = ctypes.c_long
+
+class Ptrace:
+    """ptrace(2) through libc, for a rescue only (ctypes is loaded then, not at start)."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        self._ctypes = ctypes
+        self._libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        self._libc.ptrace.argtypes = [
+            ctypes.c_long,
+            ctypes.c_long,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        self._libc.ptrace.restype = ctypes.c_long
+
+    def __call__(self, request: int, tid: int, address: int = 0, data: int = 0) -> int:
+        ctypes = self._ctypes
+        result = self._libc.ptrace(request, tid, ctypes.c_void_p(address), ctypes.c_void_p(data))
+        if result == -1:
+            error = ctypes.get_errno()
+            raise OSError(error, f"ptrace({request:#x}, {tid}): {os.strerror(error)}")
+        return result
+
+    def program_counter(self, tid: int) -> tuple[int, object]:
+        """The thread's PC and its registers (for `set_program_counter`)."""
+        registers = (self._ctypes.c_ulonglong * 27)()
+        self(PTRACE_GETREGS, tid, 0, self._ctypes.addressof(registers))
+        return registers[RIP_INDEX], registers
+
+    def set_program_counter(self, tid: int, registers: object, pc: int) -> None:
+        registers[RIP_INDEX] = pc  # type: ignore[index]
+        self(PTRACE_SETREGS, tid, 0, self._ctypes.addressof(registers))
 
 
-class Registers(ctypes.Structure):
-    _fields_ = [("values", ctypes.c_ulonglong * 27)]
+def send_signal(pid: int, number: int) -> bool:
+    """kill(2); False when the process is gone."""
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        return False
+    return True
 
 
-def ptrace(request: int, tid: int, address: int = 0, data: int | ctypes.c_void_p = 0) -> int:
-    result = libc.ptrace(request, tid, ctypes.c_void_p(address), data)
-    if result == -1:
-        error = ctypes.get_errno()
-        raise OSError(error, f"ptrace({request:#x}, {tid}): {os.strerror(error)}")
-    return result
+def close_quietly(fd: int) -> None:
+    try:  # noqa: SIM105  contextlib.suppress: its import costs a tenth of our start
+        os.close(fd)
+    except OSError:
+        pass
 
 
-@dataclass(frozen=True)
 class Mapping:
-    start: int
-    end: int
-    offset: int
+    """An executable, file-backed mapping: its address range and offset in the file."""
+
+    __slots__ = ("end", "offset", "start")
+
+    def __init__(self, start: int, end: int, offset: int):
+        self.start, self.end, self.offset = start, end, offset
 
 
 def code_mappings(pid: int) -> list[Mapping]:
@@ -166,6 +204,14 @@ def status_fields(pid: int | str) -> dict[str, str]:
         return dict(line.rstrip("\n").split(":\t", 1) for line in status if ":\t" in line)
 
 
+def tracer_of(pid: int) -> int | None:
+    """The tracer's PID (0: none); None if the process is gone."""
+    try:
+        return int(status_fields(pid).get("TracerPid", "0"))
+    except (OSError, ValueError):
+        return None
+
+
 def thread_ids(pid: int) -> list[int]:
     try:
         return [int(task) for task in os.listdir(f"/proc/{pid}/task")]
@@ -173,7 +219,7 @@ def thread_ids(pid: int) -> list[int]:
         return []
 
 
-def seize_all(pid: int) -> list[int]:
+def seize_all(ptrace: Ptrace, pid: int) -> list[int]:
     """Seize and stop every thread; threads that appear meanwhile are seized too."""
     seized: list[int] = []
     while True:
@@ -186,52 +232,52 @@ def seize_all(pid: int) -> list[int]:
                 ptrace(PTRACE_INTERRUPT, tid)
                 os.waitpid(tid, WALL)
                 seized.append(tid)
-            except (OSError, ChildProcessError) as error:
-                if getattr(error, "errno", None) != errno.ESRCH:
+            except OSError as error:  # ChildProcessError is one
+                if error.errno != errno.ESRCH:
                     raise
 
 
-def rewind_trapped_threads(threads: list[int], traps: set[int]) -> None:
+def rewind_trapped_threads(ptrace: Ptrace, threads: list[int], traps: set[int]) -> None:
     """A thread that executed a trap has its PC one past it: run the real instruction."""
     for tid in threads:
-        registers = Registers()
-        with contextlib.suppress(OSError):
-            ptrace(PTRACE_GETREGS, tid, 0, ctypes.addressof(registers))
-            if registers.values[RIP_INDEX] - 1 in traps:
-                registers.values[RIP_INDEX] -= 1
-                ptrace(PTRACE_SETREGS, tid, 0, ctypes.addressof(registers))
+        try:
+            pc, registers = ptrace.program_counter(tid)
+            if pc - 1 in traps:
+                ptrace.set_program_counter(tid, registers, pc - 1)
+        except OSError:
+            continue
 
 
 def rescue(pid: int) -> dict[str, object]:
     """Stop the program, remove leftover traps, let it run on. Returns a summary."""
-    try:
-        os.kill(pid, signal.SIGSTOP)
-    except ProcessLookupError:
+    ptrace = Ptrace()
+    if not send_signal(pid, SIGSTOP):
         return {"restored": 0, "threads": 0, "error": None, "gone": True}
     threads: list[int] = []
     try:
-        threads = seize_all(pid)
+        threads = seize_all(ptrace, pid)
         memory_fd = os.open(f"/proc/{pid}/mem", os.O_RDWR | os.O_CLOEXEC)
         try:
             traps = restore_code(pid, memory_fd)
         finally:
             os.close(memory_fd)
-        rewind_trapped_threads(threads, traps)
+        rewind_trapped_threads(ptrace, threads, traps)
         return {"restored": len(traps), "threads": len(threads), "error": None}
     except OSError as error:
         return {"restored": 0, "threads": len(threads), "error": str(error)}
     finally:
         for tid in threads:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105  (see close_quietly)
                 ptrace(PTRACE_DETACH, tid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
+        send_signal(pid, SIGCONT)
 
 
 def stop_pending(pid: int) -> bool:
     """A SIGSTOP queued for the process or one of its threads (gdbserver's detach can
     leave one: the program stops a moment after it is free)."""
-    mask = 1 << (signal.SIGSTOP - 1)
+    mask = 1 << (SIGSTOP - 1)
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
             fields = status_fields(f"{pid}/task/{task}")
@@ -256,26 +302,24 @@ def settle(pid: int) -> dict[str, object]:
     if traps_in(pid):
         return rescue(pid)
     if status.get("State", "").startswith("T") or stop_pending(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)  # a stop its tracer left behind (or queued)
+        send_signal(pid, SIGCONT)  # a stop its tracer left behind (or queued)
         return {"restored": 0, "threads": 0, "error": None, "continued": True}
     return {"restored": 0, "threads": 0, "error": None}
 
 
-@dataclass
 class ServerLink:
     """The guard's hold on gdbserver: its PID (ours), the target's PID as gdbserver sees
     it, and our ends of its stdin and stdout."""
 
-    pid: int
-    target_pid: int
-    to_server: int
-    from_server: int
+    def __init__(self, pid: int, target_pid: int, to_server: int, from_server: int):
+        self.pid = pid
+        self.target_pid = target_pid
+        self.to_server = to_server
+        self.from_server = from_server
 
     def close(self) -> None:
-        for fd in (self.to_server, self.from_server):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        close_quietly(self.to_server)
+        close_quietly(self.from_server)
 
 
 def packet(data: bytes) -> bytes:
@@ -345,15 +389,15 @@ def end_other_readers(fd: int, keep: set[int]) -> None:
             continue
         if held:
             pidfd = open_pidfd(int(entry))
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(entry), signal.SIGKILL)
+            send_signal(int(entry), SIGKILL)
             if pidfd is not None:
                 wait_exit(pidfd, 2.0)
                 os.close(pidfd)
 
 
 def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, object]:
-    """Take over gdb's connection: interrupt, remove the traps, detach."""
+    """Take over gdb's connection: interrupt, remove the traps, detach. Nothing to do
+    when gdb died before gdbserver attached (the guard is armed before the attach)."""
     if not alive(host_pid):
         return {}
     end_other_readers(server.from_server, {os.getpid(), server.pid})
@@ -363,20 +407,30 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
         # Not gdbserver's interrupt (^C): it signals the target's process group, for a
         # container's PID 1 that is kill(-1). SIGSTOP stops a running program under
         # gdbserver; if it stopped already, the signal waits and the program stops
-        # after the detach: `settle` continues it either way.
-        os.kill(host_pid, signal.SIGSTOP)
+        # after the detach: `settle` continues it either way. A program gdbserver does
+        # not trace (yet: an attach in flight leaves it stopped) gets no signal.
+        if tracer_of(host_pid) == server.pid:
+            os.kill(host_pid, SIGSTOP)
         # `#00` ends a packet gdb may have left half written; then a marker question
         os.write(server.to_server, b"#00" + packet(b"qAttached:%x" % server.target_pid))
         while (reply := reader.next(min(deadline, time.monotonic() + RESTOP_INTERVAL))) not in (
             b"1",
             b"0",
         ):
+            traced = tracer_of(host_pid) == server.pid
             if reply is None and time.monotonic() < deadline:
                 # gdbserver took it for one of the stops it asks for itself (it stops
                 # every thread to step one over a breakpoint): stop again
-                os.kill(host_pid, signal.SIGSTOP)
-            elif reply is None or (reply.startswith(b"E") and not alive(host_pid)):
+                if traced:
+                    os.kill(host_pid, SIGSTOP)
+            elif reply is None:
                 return {"takeover_error": "gdbserver did not answer"}
+            elif reply.startswith(b"E") and not alive(host_pid):
+                return {"takeover_error": "the program is gone"}
+            elif reply.startswith(b"E") and not traced:
+                # gdbserver answers in order: it never attached, and no one is left
+                # to ask it to
+                return {"detached_by_guard": False, "server_attached": False}
         removed = 0
         for address in sorted(traps_in(host_pid)):
             os.write(server.to_server, packet(b"z0,%x,1" % address))
@@ -429,8 +483,7 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
                     server.close()
                 return settle(target_pid)
             if line.strip() == "freeze" and server is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(target_pid, signal.SIGSTOP)
+                send_signal(target_pid, SIGSTOP)
             if line.strip() == "freeze":
                 print("frozen", flush=True)
             if not line:
@@ -446,111 +499,43 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
             takeover = detach_through_gdbserver(server, target_pid)
         server.close()  # gdbserver sees its connection end and exits
         if not wait_exit(tracer_fd, TAKEOVER_TIMEOUT):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(server.pid, signal.SIGKILL)  # stuck: the rescue below follows
+            send_signal(server.pid, SIGKILL)  # stuck: the rescue below follows
             wait_exit(tracer_fd, TAKEOVER_TIMEOUT)
         return {**settle(target_pid), **takeover}
 
 
-class TrapGuard:
-    """The session's handle on a guard process (asyncio). One task reads its output."""
-
-    def __init__(self, process: asyncio.subprocess.Process):
-        self._process = process
-        self.outcome: dict[str, object] | None = None
-        self._frozen = asyncio.Event()
-        self._reader = asyncio.ensure_future(self._read())
-
-    @classmethod
-    async def start(
-        cls,
-        gdb_pid: int,
-        target_pid: int,
-        gdbserver: tuple[int, int, int, int] | None = None,
-    ) -> TrapGuard:
-        """Start a guard for gdb `gdb_pid` debugging `target_pid` (host PIDs). With
-        `gdbserver` = (its host PID, the target's PID in its namespace, our end of its
-        stdin, our end of its stdout), the guard holds those ends (the caller closes
-        its copies) and detaches gdbserver itself if gdb dies."""
-        arguments = [str(gdb_pid), str(target_pid)]
-        pass_fds: tuple[int, ...] = ()
-        if gdbserver is not None:
-            arguments += ["--gdbserver", *(str(value) for value in gdbserver)]
-            pass_fds = gdbserver[2:]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "cntr_tui.gdb.guard",
-            *arguments,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            pass_fds=pass_fds,
-            start_new_session=True,  # outlives a crash of ours: it must, to be of use
-        )
-        # Not waiting for its "ready": if gdb ends before the guard watches it, the
-        # guard finds it gone at start and rescues at once.
-        return cls(process)
-
-    async def _read(self) -> None:
-        assert self._process.stdout is not None
-        while line := await self._process.stdout.readline():
-            if line.strip() == b"frozen":
-                self._frozen.set()
-            elif line.strip() != b"ready":
-                with contextlib.suppress(ValueError):
-                    self.outcome = json.loads(line)
-        await self._process.wait()
-
-    async def _send(self, command: bytes) -> bool:
-        if self._process.returncode is not None or self._process.stdin is None:
-            return False
-        try:
-            self._process.stdin.write(command)
-            await self._process.stdin.drain()
-        except ConnectionError:
-            return False
-        return True
-
-    async def freeze(self) -> bool:
-        """Stop the program now (the rescue continues it). False if the guard is done."""
-        if not await self._send(b"freeze\n"):
-            return False
-        frozen = asyncio.ensure_future(self._frozen.wait())
-        await asyncio.wait([frozen, self._reader], timeout=5, return_when=asyncio.FIRST_COMPLETED)
-        frozen.cancel()
-        return self._frozen.is_set()
-
-    async def release(self) -> None:
-        """Nothing to guard any more (the program is gone): end without a look."""
-        await self._send(b"release\n")
-        await self.finished()
-
-    async def detached(self) -> dict[str, object] | None:
-        """The tracer detached: the guard checks the program (a stop left queued is
-        continued) and ends. Its outcome."""
-        await self._send(b"detached\n")
-        return await self.finished()
-
-    async def finished(self, timeout: float = 15.0) -> dict[str, object] | None:
-        """Wait for the guard to end; its rescue summary, if it had to rescue."""
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
-        if self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
-        return self.outcome
+JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def main(argv: list[str]) -> int:
-    gdb_pid, target_pid = int(argv[0]), int(argv[1])
+def json_value(value: object) -> str:
+    """JSON for the outcome's values (None, bool, int, str): the json module would import
+    re and enum, a quarter of our start."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    escaped = (JSON_ESCAPES.get(c) or (f"\\u{ord(c):04x}" if c < " " else c) for c in text)
+    return '"' + "".join(escaped) + '"'
+
+
+def outcome_line(outcome: dict[str, object]) -> str:
+    return "{" + ", ".join(f"{json_value(k)}: {json_value(v)}" for k, v in outcome.items()) + "}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; `argv` defaults to the command line (after `-c CODE` or the module)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    gdb_pid, target_pid = int(arguments[0]), int(arguments[1])
     server = None
-    if len(argv) == 7 and argv[2] == "--gdbserver":
-        server = ServerLink(*(int(value) for value in argv[3:7]))
+    if len(arguments) == 7 and arguments[2] == "--gdbserver":
+        pid, target_in_namespace, to_server, from_server = (int(v) for v in arguments[3:7])
+        server = ServerLink(pid, target_in_namespace, to_server, from_server)
     outcome = guard(gdb_pid, target_pid, server)
     if outcome is not None:
-        print(json.dumps(outcome), flush=True)
+        print(outcome_line(outcome), flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

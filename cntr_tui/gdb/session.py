@@ -22,7 +22,9 @@ merged root's file server goes away.
 The tracer is gdbserver when the launcher offers one (`tracer` says which): gdb
 connects to it (`target extended-remote`) before attaching. A trap guard (see guard.py)
 holds gdbserver's connection too: if gdb dies, the guard detaches gdbserver cleanly,
-traps removed first; if the tracer dies anyway, it takes the traps out itself.
+traps removed first; if the tracer dies anyway, it takes the traps out itself. The
+guard is armed before `-target-attach` (its start overlaps gdb's attach and symbol
+reading) and released if the attach fails.
 CNTR_TUI_GDB_TRACE=FILE appends every byte exchanged with gdb to FILE.
 """
 
@@ -47,7 +49,7 @@ from cntr_tui.gdb.events import (
     event_from_record,
 )
 from cntr_tui.gdb.gdbserver import bridge_target
-from cntr_tui.gdb.guard import TrapGuard, alive
+from cntr_tui.gdb.guard import alive, tracer_of
 from cntr_tui.gdb.launch import GdbProcess, GdbserverProcess, Launcher, Placement
 from cntr_tui.gdb.records import (
     Breakpoint,
@@ -63,6 +65,7 @@ from cntr_tui.gdb.records import (
     to_int,
 )
 from cntr_tui.gdb.transport import MiRecord, MiResult, MiTransport, mi_quote
+from cntr_tui.gdb.trap_guard import TrapGuard
 
 State = Literal["starting", "detached", "stopped", "running", "ended"]
 GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
@@ -100,6 +103,7 @@ class GdbSession:
         )
         self._watcher: asyncio.Task[None] | None = None
         self._guard: TrapGuard | None = None
+        self._guard_check: asyncio.Future[dict[str, object] | None] | None = None
         self._lost: tuple[EndKind, str] | None = None
         self.guard_outcome: dict[str, object] | None = None
         self.tracer: Literal["gdbserver", "native"] = "native"
@@ -200,7 +204,7 @@ class GdbSession:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._detach_inferior(), 5)
         if self._guard is not None and self.tracer == "gdbserver":
-            if self.target_host_pid is None or not alive(self.target_host_pid):
+            if not alive(self._guard.target_pid):
                 await self._guard.release()  # nothing left to protect
                 self._guard = None
             else:
@@ -228,8 +232,13 @@ class GdbSession:
         for task in self._tasks:
             task.cancel()
         self._end("closed", "session closed")
-        if self._launcher is not None:
-            await self._launcher.close()
+        try:
+            if self._launcher is not None:
+                await self._launcher.close()
+        finally:
+            if self._guard_check is not None:
+                self.guard_outcome = await self._guard_check
+                self._guard_check = None
 
     async def __aenter__(self) -> GdbSession:
         return self
@@ -410,16 +419,17 @@ class GdbSession:
                 if loaded.ok:
                     self.executable_path = path
         server = await self._connect_gdbserver()
+        await self._arm_guard(host_pid, pid, server)  # before gdb may plant a trap
         result = await self.command(f"-target-attach {pid}")
         if server is not None and server.files_released is not None:
             await server.files_released()
         if not result.ok:
-            if server is not None:
-                server.close_ends()
+            if self._guard is not None and not self._may_hold(host_pid, server):
+                await self._guard.release()  # nothing was touched
+                self._guard = None
             return Result(error=result.error)
         self.pid = pid
         self.target_host_pid = host_pid
-        await self._arm_guard(host_pid, pid, server)
         stop = await self.wait_stopped(timeout)
         if stop.ok and self.non_stop:
             await self._until_all_stopped(timeout)
@@ -459,6 +469,8 @@ class GdbSession:
     async def _arm_guard(
         self, host_pid: int | None, pid: int, server: GdbserverProcess | None
     ) -> None:
+        """Start the trap guard for gdb and `host_pid`; it takes gdbserver's pipe ends
+        (ours are closed once it holds its copies, or if it cannot start)."""
         gdb_pid = getattr(self._process, "pid", None)
         if host_pid is None or gdb_pid is None:
             self._emit(LogOutput("no trap guard: the process's host PID is unknown\n"))
@@ -475,6 +487,17 @@ class GdbSession:
         finally:
             if server is not None:
                 server.close_ends()  # the guard holds its own copies
+
+    def _may_hold(self, host_pid: int | None, server: GdbserverProcess | None) -> bool:
+        """After a failed attach: whether our tracer may hold the program all the same
+        (gdb died in the attach, or it or gdbserver traces the program). Then the guard
+        stays, to do its part when gdb ends."""
+        if self._transport.is_closed or host_pid is None:
+            return True
+        ours = {getattr(self._process, "pid", None)}
+        if server is not None:
+            ours.add(server.host_pid)
+        return tracer_of(host_pid) in ours
 
     async def detach(self) -> Result[None]:
         """Detach (gdb removes its breakpoints; the process runs on) and end gdb."""
@@ -501,8 +524,9 @@ class GdbSession:
             self._detaching = False
             return Result(error=result.error)
         if self._guard is not None:
-            # the tracer took its traps out; gdbserver may have left a stop queued
-            self.guard_outcome = await self._guard.detached()
+            # The tracer took its traps out; gdbserver may have left a stop queued. The
+            # guard checks while gdb and the launcher end; close() takes its outcome.
+            self._guard_check = asyncio.ensure_future(self._guard.detached())
             self._guard = None
         return Result(None)
 

@@ -1,0 +1,114 @@
+"""The session's asyncio handle on a trap guard process (the process is guard.py).
+
+    guard = await TrapGuard.start(gdb_pid, target_host_pid, gdbserver_link)
+    ...                                  # gdb attaches, debugs
+    outcome = await guard.detached()     # after a clean detach: check, continue a stop
+    await guard.release()                # or: nothing to protect (attach failed, gone)
+
+`start` returns once the guard process exists and holds what it was given (gdbserver's
+pipe ends): the caller may close its own copies then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from cntr_tui.python_command import module_main_command
+
+GUARD_MODULE = "cntr_tui.gdb.guard"
+
+
+class TrapGuard:
+    """The session's handle on a guard process (asyncio). One task reads its output."""
+
+    def __init__(self, process: asyncio.subprocess.Process, target_pid: int):
+        self._process = process
+        self.target_pid = target_pid  # host PID of the guarded program
+        self.outcome: dict[str, object] | None = None
+        self._frozen = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def start(
+        cls,
+        gdb_pid: int,
+        target_pid: int,
+        gdbserver: tuple[int, int, int, int] | None = None,
+    ) -> TrapGuard:
+        """Start a guard for gdb `gdb_pid` debugging `target_pid` (host PIDs). With
+        `gdbserver` = (its host PID, the target's PID in its namespace, our end of its
+        stdin, our end of its stdout), the guard holds those ends (the caller closes
+        its copies) and detaches gdbserver itself if gdb dies."""
+        arguments = [str(gdb_pid), str(target_pid)]
+        pass_fds: tuple[int, ...] = ()
+        if gdbserver is not None:
+            arguments += ["--gdbserver", *(str(value) for value in gdbserver)]
+            pass_fds = gdbserver[2:]
+        # Returns after the exec: the guard holds `pass_fds` from here on.
+        process = await asyncio.create_subprocess_exec(
+            *module_main_command(GUARD_MODULE, isolated=True),
+            *arguments,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            pass_fds=pass_fds,
+            start_new_session=True,  # outlives a crash of ours: it must, to be of use
+        )
+        # Not waiting for its "ready": if gdb ends before the guard watches it, the
+        # guard finds it gone at start and acts at once.
+        return cls(process, target_pid)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    async def _read(self) -> None:
+        assert self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            if line.strip() == b"frozen":
+                self._frozen.set()
+            elif line.strip() != b"ready":
+                with contextlib.suppress(ValueError):
+                    self.outcome = json.loads(line)
+        await self._process.wait()
+
+    async def _send(self, command: bytes) -> bool:
+        if self._process.returncode is not None or self._process.stdin is None:
+            return False
+        try:
+            self._process.stdin.write(command)
+            await self._process.stdin.drain()
+        except ConnectionError:
+            return False
+        return True
+
+    async def freeze(self) -> bool:
+        """Stop the program now (the rescue continues it). False if the guard is done."""
+        if not await self._send(b"freeze\n"):
+            return False
+        frozen = asyncio.ensure_future(self._frozen.wait())
+        await asyncio.wait([frozen, self._reader], timeout=5, return_when=asyncio.FIRST_COMPLETED)
+        frozen.cancel()
+        return self._frozen.is_set()
+
+    async def release(self) -> None:
+        """Nothing to guard (the attach failed, or the program is gone): end without
+        touching the program."""
+        await self._send(b"release\n")
+        await self.finished()
+
+    async def detached(self) -> dict[str, object] | None:
+        """The tracer detached: the guard checks the program (a stop left queued is
+        continued) and ends. Its outcome."""
+        await self._send(b"detached\n")
+        return await self.finished()
+
+    async def finished(self, timeout: float = 15.0) -> dict[str, object] | None:
+        """Wait for the guard to end; its rescue summary, if it had to rescue."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        if self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+        return self.outcome
