@@ -1,6 +1,6 @@
 """The command line that runs `main()` of one of this package's modules in a lean Python.
 
-Helpers, the keeper and the interrupt filter start often and need only the standard
+The attach helper and the interrupt filter start often and need only the standard
 library and this package: without `site` (-S) Python starts in a third of the time.
 """
 

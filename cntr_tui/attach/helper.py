@@ -1,8 +1,9 @@
 """The single-threaded helper process that enters a container and runs one command.
 
-Started as `python -m cntr_tui.attach.helper CHANNEL_FD` by `session.py` (never forked
-from the caller, which may have threads). It receives a JSON plan (`HelperPlan` as a
-dict) on the SOCK_SEQPACKET channel, then, in this order:
+Started as `python -S -c "...helper import main; main()" CHANNEL_FD` by `session.py`
+(never forked from the caller, which may have threads). It receives the plan (a dict,
+`marshal`led: both sides are the same interpreter) on the SOCK_SEQPACKET channel, then,
+in this order:
 1. opens the container's namespace files and root (host /proc, before anything moves),
    checks the PID still is the same process (start time);
 2. joins the container's cgroups (unless disabled);
@@ -11,7 +12,8 @@ dict) on the SOCK_SEQPACKET channel, then, in this order:
 4. joins uts, ipc, net, cgroup, pid namespaces, the user namespace last;
 5. limits the capability bounding set, sets groups, gid, uid;
 6. forks the reaper (`reaper.py`: inside the PID namespace, a child subreaper), which
-   forks and execs the command in a new session, stdio inherited; reports
+   forks and execs the command in a new session, stdio and `plan["pass_fds"]`
+   inherited (this process closes its copies then); reports
    `{"started": host_pid_of_the_command}` or `{"error": message, "code": status}`;
 7. waits for the reaper, which exits with the command's status (128+signal when
    killed) once the command and everything it left behind are gone; forwards SIGINT,
@@ -21,18 +23,21 @@ dict) on the SOCK_SEQPACKET channel, then, in this order:
 
 from __future__ import annotations
 
-import contextlib
-import json
+import _signal as signal  # not the wrappers: see reaper.py
+import _socket as socket
+import marshal
 import os
 import select
-import signal
-import socket
 import sys
-from typing import Any
 
 from cntr_tui.attach import namespaces as ns
 from cntr_tui.attach import reaper
 from cntr_tui.attach.proc_stat import start_ticks
+from cntr_tui.attach.reaper import suppress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 JOIN_ORDER = ("cgroup", "ipc", "uts", "net", "pid")  # then user, last
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -124,7 +129,7 @@ def enter(plan: dict[str, Any]) -> None:
 
 def forward_signals(command_pidfd: int) -> None:
     def forward(signal_number: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
+        with suppress(ProcessLookupError):  # it has exited: the reaper is ending
             signal.pidfd_send_signal(command_pidfd, signal_number)
 
     for signal_number in FORWARDED_SIGNALS:
@@ -146,10 +151,9 @@ def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
             if os.WIFSIGNALED(status):
                 # the reaper was killed: its command died with it (parent-death
                 # signal); end the command's process group too
-                with contextlib.suppress(OSError):
-                    os.killpg(started.command, signal.SIGKILL)
+                reaper.kill_group(started.command)
             return reaper.exit_code(status)
-        with contextlib.suppress(OSError):
+        with suppress(OSError):  # the caller is gone, as when the channel is closed
             if channel.recv(64):
                 continue
         started.link.close()
@@ -158,27 +162,31 @@ def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
 
 def main() -> None:
     channel = socket.socket(fileno=int(sys.argv[1]))
-    channel.set_inheritable(False)  # Popen's pass_fds made it inheritable
-    plan = json.loads(channel.recv(1 << 20))
-    hold_fd = plan.get("hold_fd")
-    if hold_fd is not None:
-        # the reaper inherits it too, and keeps it until everything it ends is gone
-        os.set_inheritable(hold_fd, False)
+    plan = marshal.loads(channel.recv(1 << 20))
+    # Popen's pass_fds made these inheritable: the reaper inherits them by fork, and
+    # keeps the hold until everything it ends is gone; only the command's exec keeps
+    # pass_fds (reaper.py)
+    os.set_inheritable(channel.fileno(), False)
+    if plan["hold_fd"] is not None:
+        os.set_inheritable(plan["hold_fd"], False)
+    for fd in plan["pass_fds"]:
+        os.set_inheritable(fd, False)
     try:
         enter(plan)
         started = reaper.start(plan, close_in_reaper=[channel.fileno()])
     except (SetupError, reaper.StartError) as error:
-        channel.send(json.dumps({"error": str(error), "code": error.code}).encode())
+        channel.send(marshal.dumps({"error": str(error), "code": error.code}))
         sys.exit(error.code)
     except OSError as error:
         step = error.filename or error.strerror
-        channel.send(
-            json.dumps({"error": f"cannot enter the container: {step}: {error.strerror}"}).encode()
-        )
+        message = f"cannot enter the container: {step}: {error.strerror}"
+        channel.send(marshal.dumps({"error": message}))
         sys.exit(SETUP_FAILED)
+    for fd in plan["pass_fds"]:
+        reaper.close_quietly(fd)
     forward_signals(started.command_pidfd)  # before the caller may send any
-    with contextlib.suppress(OSError):  # else the caller is gone: supervise ends it all
-        channel.send(json.dumps({"started": started.command}).encode())
+    with suppress(OSError):  # the caller is gone: supervise ends it all
+        channel.send(marshal.dumps({"started": started.command}))
     os._exit(supervise(started, channel))
 
 

@@ -28,22 +28,33 @@ The helper learns the command's host PID from the command itself: before exec it
 PID translated into the helper's (host) PID namespace. The command then waits for `GO`,
 so the helper's pidfd is known to name the command; on exec failure the command sends
 `FAILED` + one line and exits 127; a successful exec closes the socket (O_CLOEXEC).
+
+The descriptors of `plan["pass_fds"]` (the caller's, at the caller's numbers) are
+O_CLOEXEC in the helper and the reaper, which close them once the command is forked
+(the helper once it has exec'd); only the command's exec keeps them.
+
+Every session command waits for a helper start: this module and the helper import
+only C modules besides ctypes (`_socket` and `_signal`: the `socket` and `signal`
+wrappers import enum, selectors, functools and collections, ~10 ms of each start).
 """
 
 from __future__ import annotations
 
-import contextlib
+import _signal as signal
+import _socket as socket
 import ctypes
 import fcntl
 import os
 import select
-import signal
-import socket
 import sys
 import termios
-from typing import Any, NamedTuple, NoReturn
+import warnings  # noqa: F401  os.execvpe imports it, once chrooted away from the stdlib
 
 from cntr_tui.attach import namespaces as ns
+
+TYPE_CHECKING = False  # typing itself costs a helper start ~5 ms
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 EXEC_FAILED = 127
 SETUP_FAILED = 125
@@ -80,13 +91,14 @@ class StartError(Exception):
         self.code = code
 
 
-class StartedCommand(NamedTuple):
+class StartedCommand:
     """What the helper holds of a started command."""
 
-    reaper: int  # host PID of the reaper (the helper's child)
-    command: int  # host PID of the command
-    command_pidfd: int
-    link: socket.socket  # closing it makes the reaper end everything
+    def __init__(self, reaper: int, command: int, command_pidfd: int, link: socket.socket):
+        self.reaper = reaper  # host PID of the reaper (the helper's child)
+        self.command = command  # host PID of the command
+        self.command_pidfd = command_pidfd
+        self.link = link  # closing it makes the reaper end everything
 
 
 def exit_code(status: int) -> int:
@@ -96,6 +108,24 @@ def exit_code(status: int) -> int:
 
 def seqpacket_pair() -> tuple[socket.socket, socket.socket]:
     return socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+
+
+class suppress:  # named as contextlib.suppress
+    """contextlib.suppress without importing contextlib (~3 ms of each helper start)."""
+
+    def __init__(self, *errors: type[BaseException]) -> None:
+        self.errors = errors
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_details: object) -> bool:
+        return kind is not None and issubclass(kind, self.errors)
+
+
+def close_quietly(fd: int) -> None:
+    with suppress(OSError):
+        os.close(fd)
 
 
 # ---- the helper's side -----------------------------------------------------------
@@ -191,6 +221,8 @@ class Reaper:
         if self.command == 0:
             become_command(self.plan, self.command_starter, reaper_pid)
         self.command_starter.close()
+        for fd in self.plan["pass_fds"]:
+            close_quietly(fd)
         self.wait_for_command(wakeup)
         self.end_descendants()
         os._exit(exit_code(self.command_status) if self.command_status is not None else 137)
@@ -206,11 +238,11 @@ class Reaper:
             except InterruptedError:
                 continue
             if wakeup in ready:
-                with contextlib.suppress(BlockingIOError):
+                with suppress(BlockingIOError):
                     if signal.SIGTERM in os.read(wakeup, 256):
                         return
             if self.link in ready:
-                with contextlib.suppress(OSError):
+                with suppress(OSError):
                     if self.link.recv(64):
                         continue
                 return  # the helper closed the link or died
@@ -218,8 +250,7 @@ class Reaper:
     def reap(self, pid: int) -> None:
         if pid == self.command:
             # its PID is still held (a zombie): the group cannot be someone else's yet
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
+            kill_group(pid)
         _, status = os.waitpid(pid, 0)
         if pid == self.command:
             self.command_status = status
@@ -237,8 +268,7 @@ class Reaper:
     def end_descendants(self) -> None:
         """SIGKILL every process below us until none is left, reaping each."""
         if self.command_status is None:
-            with contextlib.suppress(OSError):
-                os.killpg(self.command, signal.SIGKILL)
+            kill_group(self.command)
         while True:
             self.reap_exited()
             children = self.children()
@@ -271,6 +301,11 @@ def procfs_is_ours() -> bool:
         return False
 
 
+def kill_group(pgid: int) -> None:
+    with suppress(OSError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 def send_kill(pid: int) -> bool:
     try:
         os.kill(pid, signal.SIGKILL)
@@ -298,8 +333,8 @@ def become_command(plan: dict[str, Any], starter: socket.socket, reaper_pid: int
         for signal_number in RESET_SIGNALS:
             signal.signal(signal_number, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        if plan.get("apparmor"):
-            with contextlib.suppress(OSError), open("/proc/self/attr/exec", "w") as file:
+        if plan["apparmor"]:
+            with suppress(OSError), open("/proc/self/attr/exec", "w") as file:
                 file.write(f"exec {plan['apparmor']}")
         try:
             os.chdir(plan["cwd"])
@@ -308,11 +343,13 @@ def become_command(plan: dict[str, Any], starter: socket.socket, reaper_pid: int
         starter.send(READY)
         if starter.recv(16) != GO:
             os._exit(EXEC_FAILED)  # the helper is gone
+        for fd in plan["pass_fds"]:
+            os.set_inheritable(fd, True)
         os.execvpe(argv[0], argv, plan["env"])
     except OSError as error:
         message = f"{argv[0]}: {error.strerror}"
     except Exception as error:
         message = f"{argv[0]}: {error}"
-    with contextlib.suppress(OSError):
+    with suppress(OSError):
         starter.send(FAILED + message.encode())
     os._exit(EXEC_FAILED)

@@ -20,17 +20,21 @@ Public API (stable; the gdb and TUI code use it):
   `fs="none"` acquires nothing: spawned commands run in the container's own mount
   namespace, chrooted to its root (what `cntr-tui exec` does).
 - `spawn(argv, *, env=None, cwd=None, stdin=None, stdout=None, stderr=None,
-  terminal=False, in_container_root=False) -> subprocess.Popen[bytes]`: starts argv
-  inside all the container's namespaces (pid included: it gets a container PID),
-  host tools at `/`, container root at `/var/lib/cntr` (or chrooted into it with
+  terminal=False, in_container_root=False, pass_fds=()) -> subprocess.Popen[bytes]`:
+  starts argv inside all the container's namespaces (pid included: it gets a container
+  PID), host tools at `/`, container root at `/var/lib/cntr` (or chrooted into it with
   `in_container_root`), as the container's user, with the container's environment plus
   the host's PATH (`env` entries are added on top; nothing else of the caller's
   environment passes). stdio arguments are as for Popen (PIPE, DEVNULL, an fd, a file);
   the pipes are plain fds, usable with asyncio. `terminal=True` makes stdin the
-  command's controlling terminal (pass a PTY slave). The Popen's pid is a helper that
-  forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT and exits with the command's status
-  (128+N when killed by signal N); `proc.command_pid` is the command's host PID.
-  Raises UserError if the command cannot be started (the message is one line).
+  command's controlling terminal (pass a PTY slave). `pass_fds`: our descriptors (3 and
+  up) the command gets at the same numbers, as with Popen; no other process of the
+  session keeps them (the helper and its reaper close theirs once the command runs),
+  so a command can reach a host folder as `/proc/self/fd/N` (an O_PATH descriptor)
+  wherever it is chrooted. The Popen's pid is a helper that forwards SIGINT, SIGTERM,
+  SIGHUP, SIGQUIT and exits with the command's status (128+N when killed by signal
+  N); `proc.command_pid` is the command's host PID. Raises UserError if the command
+  cannot be started (the message is one line).
 - `run(argv) -> int`: spawn with this process's stdio, wait, return the status.
 - `run_interactive(argv=None, *, in_container_root=False) -> int`: a fresh PTY (on the
   container's devpts, so `tty` names it inside) relayed to this process's terminal
@@ -59,6 +63,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import marshal
 import os
 import pwd
 import select
@@ -395,6 +400,7 @@ class AttachSession:
         cwd: str | None,
         terminal: bool,
         in_container_root: bool,
+        pass_fds: Sequence[int] = (),
     ) -> dict[str, Any]:
         chroot_container = in_container_root or self.root is None
         status = process.status(self.pid)
@@ -419,6 +425,7 @@ class AttachSession:
             # the command and its leftovers are gone: if we die, the server's teardown
             # (which SIGKILLs what is left in the mount namespace) waits for them
             "hold_fd": self.hold.fileno() if self.hold is not None else None,
+            "pass_fds": list(pass_fds),
         }
 
     def chroot_target(self, chroot_container: bool) -> str | None:
@@ -439,19 +446,22 @@ class AttachSession:
         stderr: StdioArg = None,
         terminal: bool = False,
         in_container_root: bool = False,
+        pass_fds: Sequence[int] = (),
     ) -> SessionProcess:
         if self.closed:
             raise UserError("the attach session is closed")
         if not argv:
             raise UserError("no command given")
+        if any(fd < 3 for fd in pass_fds):
+            raise ValueError("pass_fds: stdio goes through stdin, stdout and stderr")
         try:
-            plan = self.plan(argv, env, cwd, terminal, in_container_root)
+            plan = self.plan(argv, env, cwd, terminal, in_container_root, pass_fds)
         except ProcessLookupError:
             raise UserError(f"process {self.pid} exited") from None
         ours, theirs = socket.socketpair(
             socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC
         )
-        passed = [theirs.fileno()]
+        passed = [theirs.fileno(), *pass_fds]
         if plan["hold_fd"] is not None:
             passed.append(plan["hold_fd"])
         try:
@@ -464,11 +474,13 @@ class AttachSession:
             )
         finally:
             theirs.close()
-        ours.send(json.dumps(plan).encode())
+        # marshal: the helper is the same interpreter (json would cost its start ~10 ms)
+        ours.send(marshal.dumps(plan))
         ours.settimeout(HELPER_TIMEOUT)
         try:
-            reply = json.loads(ours.recv(65536) or b'{"error": "the attach helper died"}')
-        except (OSError, ValueError):
+            answer = ours.recv(65536)
+            reply = marshal.loads(answer) if answer else {"error": "the attach helper died"}
+        except (OSError, ValueError, EOFError, TypeError):
             reply = {"error": "the attach helper did not answer"}
         ours.settimeout(None)
         if "error" in reply:

@@ -2,7 +2,7 @@
 
 Entry points: `session.GdbSession`, `attached.AttachLauncher` (gdb inside the
 container), `launch.HostLauncher` (host gdb), `events` and `records` (typed data),
-`symbols` (setup and the symbol report), `gdbserver` (the tracer, run from host files;
-`keeper` holds them in the session), `guard` (detaches gdbserver and takes traps out
-when gdb dies).
+`symbols` (setup and the symbol report), `gdbserver` (the tracer, run from host files
+through a descriptor the attach session hands it), `guard` (detaches gdbserver and
+takes traps out when gdb dies).
 """

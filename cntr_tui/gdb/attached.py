@@ -12,11 +12,11 @@ page cache stays warm), so a second gdb on the same container starts fast.
 
 The tracer is gdbserver (see gdbserver.py), started in a second attach session without
 a merged root (the container's own mount namespace, chrooted to its root) from the
-host's own files: a keeper command (keeper.py) in the first session holds an O_PATH
-descriptor of the host folder they are in, and gdbserver's loader, binary and
-libraries are named through `/proc/KEEPER/fd/N`. The keeper starts while gdb starts.
-(A session option to pass that descriptor to the command itself would make the keeper
-unnecessary.)
+host's own files: it gets an O_PATH descriptor N of the host folder they are in
+(`spawn(pass_fds=...)`), and its loader, binary and libraries are named through
+`/proc/self/fd/N` (the container's procfs, where `self` is gdbserver). It starts while
+gdb starts, waiting for nothing. A container without /proc cannot run it: the launcher
+then has no gdbserver, and gdb traces the process itself.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 from collections.abc import Sequence
 
@@ -36,10 +35,7 @@ from cntr_tui.errors import UserError
 from cntr_tui.fs.mounts import CONTAINER_ROOT
 from cntr_tui.gdb.gdbserver import GdbserverFiles, find_gdbserver
 from cntr_tui.gdb.launch import GdbserverProcess, Placement, child_pipes
-from cntr_tui.python_command import module_main_command
 
-KEEPER_COMMAND = module_main_command("cntr_tui.gdb.keeper", isolated=True)
-KEEPER_TIMEOUT = 30.0
 # the container's environment must not steer the host's loader
 LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
 
@@ -76,48 +72,6 @@ def namespace_pid(host_pid: int) -> int:
     return host_pid
 
 
-class FolderKeeper:
-    """A keeper command in the session holding one host folder (see keeper.py)."""
-
-    def __init__(self, process: SessionProcess, channel: socket.socket, reference: str):
-        self._process = process
-        self._channel = channel
-        self.reference = reference  # the folder as the session names it
-
-    @classmethod
-    def start(cls, session: AttachSession, folder: str) -> FolderKeeper:
-        """Blocking: spawn the keeper and hand it `folder` (a host path)."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-        try:
-            process = session.spawn(
-                KEEPER_COMMAND, stdin=theirs, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-        finally:
-            theirs.close()
-        try:
-            held = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-            try:
-                socket.send_fds(ours, [b"f"], [held])
-            finally:
-                os.close(held)
-            ours.settimeout(KEEPER_TIMEOUT)
-            numbers = ours.recv(64).split()
-            ours.settimeout(None)
-            if not numbers:
-                raise OSError("the keeper did not answer")
-            keeper_pid = namespace_pid(process.command_pid)
-        except OSError:
-            ours.close()
-            process.wait()
-            raise
-        return cls(process, ours, f"/proc/{keeper_pid}/fd/{int(numbers[0])}")
-
-    def close(self) -> None:
-        self._channel.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._process.wait(5)
-
-
 class AttachLauncher:
     """Starts gdb through one `AttachSession`; `close()` ends that session."""
 
@@ -125,7 +79,6 @@ class AttachLauncher:
         self.session = session
         self.tracer = tracer
         self._gdbserver_files: GdbserverFiles | None = None
-        self._keeper: asyncio.Future[FolderKeeper | None] | None = None
         self._tracer_session: AttachSession | None = None
         self._early_gdbserver: asyncio.Future[GdbserverProcess | None] | None = None
         self._early_taken = False
@@ -149,16 +102,6 @@ class AttachLauncher:
         `tracer`: "gdbserver" (default) or "native" (gdb traces the process itself)."""
         session = await asyncio.to_thread(AttachSession, container, options)
         return cls(session, tracer)
-
-    def _start_keeper(self) -> FolderKeeper | None:
-        """Blocking: find the host's gdbserver and keep its folder for the session."""
-        self._gdbserver_files = find_gdbserver()
-        if self._gdbserver_files is None:
-            return None
-        try:
-            return FolderKeeper.start(self.session, self._gdbserver_files.root)
-        except (OSError, UserError):
-            return None
 
     async def spawn(self, argv: Sequence[str]) -> SessionGdbProcess:
         if self.tracer == "gdbserver" and self._early_gdbserver is None:
@@ -197,8 +140,8 @@ class AttachLauncher:
 
     async def start_gdbserver(self) -> GdbserverProcess | None:
         """gdbserver in the session, chrooted into the container's root, run from the
-        host's files through the keeper; None when the tracer is gdb itself. The first
-        call takes the one started alongside gdb."""
+        host's files; None when the tracer is gdb itself or gdbserver cannot start. The
+        first call takes the one started alongside gdb."""
         if self.tracer != "gdbserver":
             return None
         if self._early_gdbserver is not None and not self._early_taken:
@@ -207,46 +150,45 @@ class AttachLauncher:
         return await self._new_gdbserver()
 
     async def _new_gdbserver(self) -> GdbserverProcess | None:
-        if self._keeper is None:
-            self._keeper = asyncio.ensure_future(asyncio.to_thread(self._start_keeper))
-        keeper = await self._keeper
-        files = self._gdbserver_files
-        if keeper is None or files is None:
-            return None
-        # /proc inside the container's root is its procfs: the keeper's fd is there
-        argv = files.argv(keeper.reference)
         with child_pipes() as (stdin, stdout, to_server, from_server):
             try:
-                process = await asyncio.to_thread(self._spawn_gdbserver, argv, stdin, stdout)
-            except UserError:
+                process = await asyncio.to_thread(self._spawn_gdbserver, stdin, stdout)
+            except (OSError, UserError):
+                process = None
+            if process is None:
                 os.close(to_server)
                 os.close(from_server)
                 return None
         return GdbserverProcess(
-            namespace_pid(process.command_pid),
-            process.command_pid,
-            to_server,
-            from_server,
-            files_released=self._release_keeper,
+            namespace_pid(process.command_pid), process.command_pid, to_server, from_server
         )
 
-    def _spawn_gdbserver(self, argv: list[str], stdin: int, stdout: int) -> SessionProcess:
-        """Blocking. gdbserver goes into a second session without a merged root: the
-        container's own mount namespace, chrooted to its root. Nothing it touches is
-        served by the file server, and the server's teardown, which ends every process
-        in the merged root's namespace, does not end it before it has detached."""
+    def _spawn_gdbserver(self, stdin: int, stdout: int) -> SessionProcess | None:
+        """Blocking; None when the host has no gdbserver. gdbserver goes into a second
+        session without a merged root: the container's own mount namespace, chrooted to
+        its root. Nothing it touches is served by the file server, and the server's
+        teardown, which ends every process in the merged root's namespace, does not end
+        it before it has detached."""
+        if self._gdbserver_files is None:
+            self._gdbserver_files = find_gdbserver()
+        files = self._gdbserver_files
+        if files is None:
+            return None
         if self._tracer_session is None:
             options = dataclasses.replace(self.session.options, fs="none")
             self._tracer_session = AttachSession(self.session.container, options)
-        return self._tracer_session.spawn(
-            argv, env=LOADER_ENVIRONMENT, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL
-        )
-
-    async def _release_keeper(self) -> None:
-        if self._keeper is not None and self._keeper.done():
-            keeper = self._keeper.result()
-            if keeper is not None:
-                await asyncio.to_thread(keeper.close)
+        folder = os.open(files.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return self._tracer_session.spawn(
+                files.argv(f"/proc/self/fd/{folder}"),
+                env=LOADER_ENVIRONMENT,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=subprocess.DEVNULL,
+                pass_fds=[folder],
+            )
+        finally:
+            os.close(folder)
 
     async def run_interactive(self, argv: Sequence[str]) -> int:
         """gdb's own console on a fresh PTY relayed to our terminal."""
@@ -258,10 +200,6 @@ class AttachLauncher:
                 unused = await self._early_gdbserver
                 if unused is not None:
                     unused.close_ends()  # never attached: it exits, or the close ends it
-        if self._keeper is not None:
-            with contextlib.suppress(Exception):
-                await self._keeper
-            await self._release_keeper()
         await asyncio.to_thread(self.session.close)
         if self._tracer_session is not None:
             await asyncio.to_thread(self._tracer_session.close)

@@ -9,7 +9,7 @@ server. gdb talks to it through two pipes: gdbserver's stdin and stdout, which g
 `target extended-remote | ...` command opens by `/proc/PID/fd/N` (PID as gdb sees it).
 
     files = find_gdbserver()                      # None: no gdbserver on the host
-    argv = files.argv("/proc/12/fd/3")            # run from a folder reference
+    argv = files.argv("/proc/self/fd/3")          # run from a folder descriptor
     target = bridge_target(gdbserver_pid)         # argument of `target extended-remote`
 """
 
@@ -44,7 +44,7 @@ class GdbserverFiles:
 
     def argv(self, folder: str | None = None) -> list[str]:
         """gdbserver's command line, its files named under `folder` (the same folder as
-        `root`, seen elsewhere: `/proc/PID/fd/N`), in extended mode on stdin/stdout."""
+        `root`, seen elsewhere: `/proc/self/fd/N`), in extended mode on stdin/stdout."""
         base = self.root if folder is None else folder
 
         def named(path: str) -> str:
