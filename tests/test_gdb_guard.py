@@ -113,17 +113,18 @@ async def test_the_guard_is_armed_when_the_attach_is_sent(tracer: str, program):
     seen: list[int] = []
 
     async def armed() -> None:
-        guards = guards_of(pid)
-        assert len(guards) == 1, guards
-        guard_argv = command_line(guards[0])
-        assert guard_pids(guard_argv) == [session._process.pid, pid]  # type: ignore[attr-defined]
+        guard = session._guard  # its command line may still be in the exec: by PID
+        assert guard is not None
+        gdb = session._process.pid  # type: ignore[attr-defined]
+        assert wait_until(lambda: guard_pids(command_line(guard.pid)) == [gdb, pid])
         assert tracer_of(pid) == 0  # armed before anyone traces the program
         if tracer == "gdbserver":
+            guard_argv = command_line(guard.pid)
             server = int(guard_argv[guard_argv.index("--gdbserver") + 1])
             server_pipes = {os.readlink(f"/proc/{server}/fd/{fd}") for fd in (0, 1)}
-            assert server_pipes <= pipes_held(guards[0])  # the guard holds gdbserver's pipes
+            assert server_pipes <= pipes_held(guard.pid)  # the guard holds gdbserver's pipes
             assert not server_pipes & pipes_held(os.getpid())  # and we no longer do
-        seen.append(guards[0])
+        seen.append(guard.pid)
 
     spy_on_attach(session, armed)
     try:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
 
 from cntr_tui.python_command import module_main_command
 
@@ -23,7 +25,7 @@ GUARD_MODULE = "cntr_tui.gdb.guard"
 class TrapGuard:
     """The session's handle on a guard process (asyncio). One task reads its output."""
 
-    def __init__(self, process: asyncio.subprocess.Process, target_pid: int):
+    def __init__(self, process: subprocess.Popen[bytes], target_pid: int):
         self._process = process
         self.target_pid = target_pid  # host PID of the guarded program
         self.outcome: dict[str, object] | None = None
@@ -46,12 +48,14 @@ class TrapGuard:
         if gdbserver is not None:
             arguments += ["--gdbserver", *(str(value) for value in gdbserver)]
             pass_fds = gdbserver[2:]
-        # Returns after the exec: the guard holds `pass_fds` from here on.
-        process = await asyncio.create_subprocess_exec(
-            *module_main_command(GUARD_MODULE, isolated=True),
-            *arguments,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
+        # A plain Popen (a fraction of a millisecond; asyncio's subprocess machinery
+        # takes a few, and this is on the way to -target-attach). It returns after the
+        # exec: the guard holds `pass_fds` from here on.
+        process = subprocess.Popen(
+            [*module_main_command(GUARD_MODULE, isolated=True), *arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
             pass_fds=pass_fds,
             start_new_session=True,  # outlives a crash of ours: it must, to be of use
         )
@@ -65,27 +69,35 @@ class TrapGuard:
 
     async def _read(self) -> None:
         assert self._process.stdout is not None
-        while line := await self._process.stdout.readline():
-            if line.strip() == b"frozen":
-                self._frozen.set()
-            elif line.strip() != b"ready":
-                with contextlib.suppress(ValueError):
-                    self.outcome = json.loads(line)
-        await self._process.wait()
+        loop = asyncio.get_running_loop()
+        lines = asyncio.StreamReader()
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(lines), self._process.stdout
+        )
+        try:
+            while line := await lines.readline():
+                if line.strip() == b"frozen":
+                    self._frozen.set()
+                elif line.strip() != b"ready":
+                    with contextlib.suppress(ValueError):
+                        self.outcome = json.loads(line)
+        finally:
+            transport.close()
+        await exited(self._process)
 
-    async def _send(self, command: bytes) -> bool:
-        if self._process.returncode is not None or self._process.stdin is None:
+    def _send(self, command: bytes) -> bool:
+        """One line to the guard (a pipe write of a few bytes never blocks)."""
+        if self._process.poll() is not None or self._process.stdin is None:
             return False
         try:
             self._process.stdin.write(command)
-            await self._process.stdin.drain()
-        except ConnectionError:
+        except (BrokenPipeError, ValueError):  # the guard is gone, or we closed the pipe
             return False
         return True
 
     async def freeze(self) -> bool:
         """Stop the program now (the rescue continues it). False if the guard is done."""
-        if not await self._send(b"freeze\n"):
+        if not self._send(b"freeze\n"):
             return False
         frozen = asyncio.ensure_future(self._frozen.wait())
         await asyncio.wait([frozen, self._reader], timeout=5, return_when=asyncio.FIRST_COMPLETED)
@@ -95,20 +107,41 @@ class TrapGuard:
     async def release(self) -> None:
         """Nothing to guard (the attach failed, or the program is gone): end without
         touching the program."""
-        await self._send(b"release\n")
+        self._send(b"release\n")
         await self.finished()
 
     async def detached(self) -> dict[str, object] | None:
         """The tracer detached: the guard checks the program (a stop left queued is
         continued) and ends. Its outcome."""
-        await self._send(b"detached\n")
+        self._send(b"detached\n")
         return await self.finished()
 
     async def finished(self, timeout: float = 15.0) -> dict[str, object] | None:
         """Wait for the guard to end; its rescue summary, if it had to rescue."""
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._reader), timeout)
-        if self._process.returncode is None:
+        if self._process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()
+            await exited(self._process)
+        if self._process.stdin is not None:
+            self._process.stdin.close()
         return self.outcome
+
+
+async def exited(process: subprocess.Popen[bytes]) -> int:
+    """Wait for a child's exit without blocking the loop (a pidfd); reaps it."""
+    if process.poll() is not None:
+        return process.returncode
+    loop = asyncio.get_running_loop()
+    pidfd = os.pidfd_open(process.pid)  # close-on-exec
+    try:
+        ended = loop.create_future()
+        loop.add_reader(pidfd, lambda: ended.done() or ended.set_result(None))
+        try:
+            await ended
+        finally:
+            loop.remove_reader(pidfd)
+    finally:
+        os.close(pidfd)
+    return process.wait()
