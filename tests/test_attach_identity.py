@@ -50,6 +50,38 @@ def test_capabilities_cgroup_and_environment(start_container):
         run_waiting(session, outside_cgroup)
 
 
+def helper_children() -> list[int]:
+    """Attach helpers that are children of this process."""
+    found = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as file:
+            for child in file.read().split():
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                        if b"cntr_tui.attach.helper" in cmdline.read():
+                            found.append(int(child))
+                except OSError:
+                    pass  # exited meanwhile
+    return found
+
+
+def test_a_cgroup_gone_before_the_spawn_is_one_error(start_container):
+    """The caller moves each helper into the container's cgroups: a cgroup that is gone
+    by then (the container was restarted, say) fails the spawn, and no helper is left."""
+    container = start_container("docker")
+    with AttachSession(container.pid, AttachOptions(fs="none")) as session:
+        assert session.cgroup_files
+        gone = f"/sys/fs/cgroup/pids/cntr-test-gone-{os.getpid()}"
+        session.cgroup_files = [*session.cgroup_files[:1], f"{gone}/cgroup.procs"]
+        with pytest.raises(UserError) as raised:
+            session.spawn(["true"])
+        assert str(raised.value) == f"cannot join cgroup {gone}: No such file or directory"
+        assert raised.value.exit_code == 125
+        assert helper_children() == []
+        session.cgroup_files = session.cgroup_files[:1]
+        assert session.run(["true"]) == 0
+
+
 def test_effective_user(start_container):
     container = start_container("docker")
     options = AttachOptions(effective_user="1000:1001")

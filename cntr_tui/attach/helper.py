@@ -6,7 +6,8 @@ Started as `python -S -c "...helper import main; main()" CHANNEL_FD` by `session
 in this order:
 1. opens the container's namespace files and root (host /proc, before anything moves),
    checks the PID still is the same process (start time);
-2. joins the container's cgroups (unless disabled);
+2. (the caller has put this process into the container's cgroups before sending the
+   plan, while Python started here: a cgroup v1 move waits for an RCU grace period);
 3. joins the mount namespace: the merged root's holder (attach: host tools at /, the
    container at /var/lib/cntr) or the container's own (exec, then chroot to its root);
 4. joins uts, ipc, net, cgroup, pid namespaces, the user namespace last;
@@ -69,16 +70,6 @@ def open_namespaces(pid: int, kinds: list[str]) -> dict[str, int]:
     return opened
 
 
-def join_cgroups(procs_files: list[str]) -> None:
-    for path in procs_files:
-        try:
-            with open(path, "w") as file:
-                file.write(str(os.getpid()))
-        except OSError as error:
-            where = os.path.dirname(path)
-            raise SetupError(f"cannot join cgroup {where}: {error.strerror}") from None
-
-
 def limit_capabilities(keep_mask: int, last_cap: int) -> None:
     for capability in range(last_cap + 1):
         if not keep_mask & (1 << capability) and ns.capbset_has(capability):
@@ -106,7 +97,6 @@ def enter(plan: dict[str, Any]) -> None:
         raise SetupError(f"process {pid} exited")
     with open("/proc/sys/kernel/cap_last_cap") as file:
         last_cap = int(file.read())
-    join_cgroups(plan["cgroup_procs"])
     ns.setns(mnt_fd, ns.CLONE_NEWNS)
     os.close(mnt_fd)
     for kind in JOIN_ORDER:

@@ -90,6 +90,7 @@ SERVER_START_TIMEOUT = 20.0
 HELPER_TIMEOUT = 30.0
 TEARDOWN_TIMEOUT = 8.0
 FS_MODES = ("fuse", "mount", "none")
+SETUP_FAILED = 125  # the status of a session command that could not start (reaper.py)
 HELPER_COMMAND = module_main_command("cntr_tui.attach.helper")
 
 StdioArg = int | IO[Any] | None
@@ -219,6 +220,17 @@ def cgroup_procs_files(pid: int) -> list[str]:
     return files
 
 
+def join_cgroups(pid: int, procs_files: list[str]) -> None:
+    """Move `pid` (a helper, before it enters anything) into the container's cgroups."""
+    for path in procs_files:
+        try:
+            with open(path, "w") as file:
+                file.write(str(pid))
+        except OSError as error:
+            where = os.path.dirname(path)
+            raise UserError(f"cannot join cgroup {where}: {error.strerror}", SETUP_FAILED) from None
+
+
 def check_not_frozen(directory: str) -> None:
     with contextlib.suppress(OSError), open(os.path.join(directory, "freezer.state")) as file:
         if file.read().strip() in ("FROZEN", "FREEZING"):
@@ -332,6 +344,15 @@ def acquire_root(pid: int, mode: str) -> tuple[socket.socket, RootInfo]:
     raise UserError(f"could not reach the file server for process {pid}")
 
 
+def abandon(helper: SessionProcess, channel: socket.socket) -> None:
+    """A helper whose command did not start: wait for its end, close our ends."""
+    channel.close()
+    helper.wait()
+    for stream in (helper.stdin, helper.stdout, helper.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def wait_gone(pid: int, timeout: float) -> bool:
     try:
         pidfd = os.pidfd_open(pid)
@@ -411,7 +432,6 @@ class AttachSession:
             "start_time": self.ticks,
             "mnt_namespace": f"/proc/{self.root.holder}/ns/mnt" if self.root else None,
             "chroot": self.chroot_target(chroot_container),
-            "cgroup_procs": self.cgroup_files,
             "keep_capabilities": keep,
             "uid": self.identity.uid,
             "gid": self.identity.gid,
@@ -474,6 +494,13 @@ class AttachSession:
             )
         finally:
             theirs.close()
+        try:
+            # here, while Python starts in the helper: the first move waits ~10 ms
+            join_cgroups(helper.pid, self.cgroup_files)
+        except UserError:
+            helper.kill()  # it is waiting for the plan
+            abandon(helper, ours)
+            raise
         # marshal: the helper is the same interpreter (json would cost its start ~10 ms)
         ours.send(marshal.dumps(plan))
         ours.settimeout(HELPER_TIMEOUT)
@@ -484,11 +511,7 @@ class AttachSession:
             reply = {"error": "the attach helper did not answer"}
         ours.settimeout(None)
         if "error" in reply:
-            ours.close()
-            helper.wait()
-            for stream in (helper.stdin, helper.stdout, helper.stderr):
-                if stream is not None:
-                    stream.close()
+            abandon(helper, ours)
             raise UserError(str(reply["error"]), int(reply.get("code", 1)))
         helper.command_pid = int(reply["started"])
         self.processes.append((helper, ours))
