@@ -107,18 +107,17 @@ print(json.dumps({"imports": t1 - t0, "look-up": t2 - t1, "session start (namesp
     "root)": t3 - t2, "run true": t4 - t3, "session end": t5 - t4}))
 """
 
-# The steps of `cntr-tui gdb NAME --batch -ex bt`, timed the same way; "part:" rows time
-# pieces inside those steps (wrapped where they exist: the gdb engine changes under us).
+# The steps of `cntr-tui gdb NAME --batch -ex bt`, timed the same way and in the same
+# order as the command (gdb and gdbserver begin before asyncio and the engine are
+# imported); "part:" rows time pieces inside those steps, summed over calls (wrapped
+# where they exist: the engine changes under us). The attach session module is imported
+# before the clock starts, to wrap its spawns (they run in threads, overlapping).
 GDB_PHASES = """
-import asyncio, functools, importlib, json, sys, time
-t0 = time.perf_counter()
-from cntr_tui.commands import gdb as command
-from cntr_tui.gdb.session import GdbSession
-t1 = time.perf_counter()
+import functools, importlib, inspect, json, sys, time
 parts = {}
 SESSION, GUARD, GDB = "cntr_tui.attach.session", "cntr_tui.gdb.trap_guard", "cntr_tui.gdb.session"
 PARTS = {
-    "attach helper spawn (the session starts gdb)": (SESSION, "AttachSession", "spawn"),
+    "attach helper spawn (gdb's and gdbserver's, in threads)": (SESSION, "AttachSession", "spawn"),
     "trap guard start": (GUARD, "TrapGuard", "start"),
     "trap guard release": (GUARD, "TrapGuard", "release"),
     "trap guard check after detach (overlaps gdb's exit)": (GUARD, "TrapGuard", "detached"),
@@ -133,7 +132,7 @@ def wrap(label, module, owner, name):
         return
     def add(started):
         parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
-    if asyncio.iscoroutinefunction(original):
+    if inspect.iscoroutinefunction(original):
         async def timed(*args, **kwargs):
             started = time.perf_counter()
             try:
@@ -149,24 +148,37 @@ def wrap(label, module, owner, name):
                 add(started)
     setattr(cls, name, functools.wraps(original)(timed))
 for label, where in PARTS.items():
-    wrap(label, *where)
+    if where[0] == SESSION:
+        wrap(label, *where)
+t0 = time.perf_counter()
+from cntr_tui.commands import gdb as command
+t1 = time.perf_counter()
 target = command.find_target(sys.argv[1], None, None)
 t2 = time.perf_counter()
+starts = command.begin_in_session(target)
+t3 = time.perf_counter()
+import asyncio
+from cntr_tui.gdb.session import GdbSession
+t4 = time.perf_counter()
+for label, where in PARTS.items():
+    if where[0] != SESSION:
+        wrap(label, *where)
 async def steps():
-    launcher, pid, _ = await command.make_launcher(target)
-    t3 = time.perf_counter()
+    launcher, pid, _ = await command.make_launcher(target, starts)
     session = await GdbSession.start(launcher)
-    t4 = time.perf_counter()
-    await session.attach(pid, host_pid=target.host_pid)
     t5 = time.perf_counter()
-    await session.cli("bt")
+    await session.attach(pid, host_pid=target.host_pid)
     t6 = time.perf_counter()
+    await session.cli("bt")
+    t7 = time.perf_counter()
     await session.detach()
     await session.close()
-    t7 = time.perf_counter()
-    return {"imports": t1 - t0, "look-up": t2 - t1, "attach session": t3 - t2,
-        "gdb start (through the merged root)": t4 - t3, "gdb attach (symbols)": t5 - t4,
-        "bt": t6 - t5, "detach and end": t7 - t6,
+    t8 = time.perf_counter()
+    return {"imports (before gdb starts)": t1 - t0, "look-up": t2 - t1,
+        "attach session; gdb and gdbserver begun": t3 - t2,
+        "engine imports (gdb starting meanwhile)": t4 - t3,
+        "rest of gdb's start (through the merged root)": t5 - t4,
+        "gdb attach (symbols)": t6 - t5, "bt": t7 - t6, "detach and end": t8 - t7,
         **{f"part: {label}": seconds for label, seconds in parts.items()}}
 print(json.dumps(asyncio.run(steps())))
 """

@@ -160,7 +160,7 @@ async def test_gdbserver_runs_from_the_hosts_files(start_container):
             argv = file.read().split(b"\0")
         assert argv[0].startswith(b"/proc/self/fd/")
         fd = int(argv[0].split(b"/")[4])
-        files = launcher._gdbserver_files  # type: ignore[attr-defined]
+        files = launcher.starts._gdbserver_files
         assert files is not None
         assert fds_naming(server.host_pid, Path(files.root)) == [fd]
         loader = os.stat(files.loader)

@@ -10,7 +10,6 @@ same symbol setup given as `-iex` commands.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shlex
 import subprocess
@@ -20,11 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cntr_tui.errors import UserError
-from cntr_tui.gdb.launch import GdbserverProcess, HostLauncher, Launcher, Placement
-from cntr_tui.gdb.session import GdbSession
+from cntr_tui.gdb.placement import Placement
 from cntr_tui.gdb.symbols import (
     compile_directories,
     executable_in_container,
+    gdb_command_line,
     gdb_settings,
     source_directory_rules,
 )
@@ -32,8 +31,14 @@ from cntr_tui.python_command import module_main_command
 
 INTERRUPT_FILTER = module_main_command("cntr_tui.commands.gdb_interrupt", isolated=True)
 
+# asyncio and the engine are imported only once gdb is on its way (see run_gdb)
 if TYPE_CHECKING:
+    import asyncio
+
     from cntr_tui.gdb.attached import AttachLauncher
+    from cntr_tui.gdb.launch import Launcher
+    from cntr_tui.gdb.pipes import GdbserverProcess
+    from cntr_tui.gdb.starts import SessionStarts
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,38 @@ def find_target(word: str, types: Sequence[str] | None, pid: int | None) -> Targ
     )
 
 
-async def make_launcher(target: Target) -> tuple[Launcher, int, str | None]:
-    """The launcher, the PID gdb must attach to, and a note when we fell back."""
+def begin_in_session(target: Target) -> SessionStarts | None:
+    """Open the attach session on the target's container and set gdb (with the command
+    line GdbSession.start will ask for) and gdbserver going, before the engine is even
+    imported; None when no attach session is available."""
     try:
-        from cntr_tui.gdb.attached import AttachLauncher, attach_available
+        from cntr_tui.gdb.starts import SessionStarts, attach_available
     except ImportError:
-        AttachLauncher = None
+        return None
+    if not attach_available():
+        return None
+    container = target.container if target.container is not None else target.host_pid
+    starts = SessionStarts.open(container)  # type: ignore[arg-type]
+    starts.begin(gdb_command_line(starts.placement))
+    return starts
+
+
+async def make_launcher(
+    target: Target, starts: SessionStarts | None = None
+) -> tuple[Launcher, int, str | None]:
+    """The launcher (taking `starts` when given), the PID gdb must attach to, and a note
+    when we fell back."""
+    from cntr_tui.gdb.launch import HostLauncher
+
+    if starts is not None:
+        from cntr_tui.gdb.attached import AttachLauncher
+
+        return AttachLauncher(starts), target.namespace_pid, None
+    try:
+        from cntr_tui.gdb.attached import AttachLauncher
+        from cntr_tui.gdb.starts import attach_available
+    except ImportError:
+        AttachLauncher = None  # type: ignore[assignment,misc]
     if AttachLauncher is not None and attach_available():
         container = target.container if target.container is not None else target.host_pid
         launcher = await AttachLauncher.start(container)  # type: ignore[arg-type]
@@ -110,8 +141,12 @@ async def make_launcher(target: Target) -> tuple[Launcher, int, str | None]:
     return host, target.host_pid, note
 
 
-async def run_batch(target: Target, commands: Sequence[str]) -> int:
-    launcher, pid, note = await make_launcher(target)
+async def run_batch(
+    target: Target, commands: Sequence[str], starts: SessionStarts | None = None
+) -> int:
+    from cntr_tui.gdb.session import GdbSession
+
+    launcher, pid, note = await make_launcher(target, starts)
     if note:
         print(f"cntr-tui: {note}", file=sys.stderr)
     try:
@@ -119,6 +154,9 @@ async def run_batch(target: Target, commands: Sequence[str]) -> int:
     except (OSError, RuntimeError) as error:
         await launcher.close()
         raise UserError(f"gdb did not start: {error}") from error
+    except BaseException:
+        await launcher.close()
+        raise
     status = 0
     try:
         attached = await session.attach(pid, host_pid=target.host_pid)
@@ -282,8 +320,13 @@ def run_interactive(target: Target, commands: Sequence[str]) -> int:
     """gdb's own console on this terminal (inside an attach session when possible).
 
     Runs on the main thread, so the PTY relay follows window resizes."""
+    import asyncio
+
+    from cntr_tui.gdb.launch import HostLauncher
+
     try:
-        from cntr_tui.gdb.attached import AttachLauncher, attach_available
+        from cntr_tui.gdb.attached import AttachLauncher
+        from cntr_tui.gdb.starts import attach_available
     except ImportError:
         attach_available = None  # type: ignore[assignment]
     if attach_available is not None and attach_available():
@@ -314,7 +357,15 @@ def run_interactive(target: Target, commands: Sequence[str]) -> int:
 def run_gdb(args: argparse.Namespace) -> int:
     target = find_target(args.container, args.types, args.pid)
     if args.batch:
-        return asyncio.run(run_batch(target, args.ex))
+        # gdb starts (about 0.1 s) while we import asyncio and the engine
+        starts = begin_in_session(target)
+        import asyncio
+
+        try:
+            return asyncio.run(run_batch(target, args.ex, starts))
+        finally:
+            if starts is not None:
+                starts.close()  # already done by run_batch unless it failed early
     if not sys.stdin.isatty():
         raise UserError("an interactive gdb needs a terminal: use --batch with -ex commands")
     return run_interactive(target, args.ex)

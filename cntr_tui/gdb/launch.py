@@ -22,10 +22,10 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
+from cntr_tui.gdb.pipes import GdbserverProcess, child_pipes
 from cntr_tui.gdb.placement import Placement
 
 
@@ -40,29 +40,6 @@ class GdbProcess(Protocol):
     async def wait(self) -> int | None: ...
 
     def kill(self) -> None: ...
-
-
-@dataclass
-class GdbserverProcess:
-    """A started gdbserver (extended mode, on its stdin/stdout, not attached yet).
-
-    `pid` is its PID as gdb's PID namespace sees it (for the bridge through /proc),
-    `host_pid` ours. `to_server` and `from_server` are our ends of its stdin and stdout:
-    while someone holds them gdbserver never sees its connection end, so the holder
-    (the trap guard) can still detach it cleanly after gdb died. `files_released` is
-    called once gdbserver runs (the host files it started from may be let go).
-    """
-
-    pid: int
-    host_pid: int
-    to_server: int
-    from_server: int
-    files_released: Callable[[], Awaitable[None]] | None = None
-
-    def close_ends(self) -> None:
-        for fd in (self.to_server, self.from_server):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 class Launcher(Protocol):
@@ -104,32 +81,6 @@ class PopenGdbProcess:
         if self._process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self._process.send_signal(signal.SIGKILL)
-
-
-class ChildPipes(NamedTuple):
-    """The child's ends (`stdin`, `stdout`) and ours (`to_child`, `from_child`)."""
-
-    stdin: int
-    stdout: int
-    to_child: int
-    from_child: int
-
-
-@contextlib.contextmanager
-def child_pipes() -> Iterator[ChildPipes]:
-    """Fresh O_CLOEXEC pipes for starting gdb or gdbserver inside the block: the child's
-    ends are closed on leaving it; ours stay open for the caller unless the block raised."""
-    stdin_read, stdin_write = os.pipe2(os.O_CLOEXEC)
-    stdout_read, stdout_write = os.pipe2(os.O_CLOEXEC)
-    try:
-        yield ChildPipes(stdin_read, stdout_write, stdin_write, stdout_read)
-    except BaseException:
-        os.close(stdin_write)
-        os.close(stdout_read)
-        raise
-    finally:
-        os.close(stdin_read)
-        os.close(stdout_write)
 
 
 def spawn_with_pipes(argv: Sequence[str], **popen_kwargs: object) -> PopenGdbProcess:

@@ -68,7 +68,6 @@ from cntr_tui.gdb.transport import MiRecord, MiResult, MiTransport, mi_quote
 from cntr_tui.gdb.trap_guard import TrapGuard
 
 State = Literal["starting", "detached", "stopped", "running", "ended"]
-GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
 STOP_TIMEOUT = 30.0
 
 
@@ -121,11 +120,8 @@ class GdbSession:
     ) -> GdbSession:
         """Start gdb through `launcher` and apply the symbol setup (sysroot, debug
         folders, pagination and confirmations off, non-stop when asked)."""
-        # The setup goes on gdb's command line (-iex runs before anything else): no
-        # round trips, and it is in force before the first command of ours.
-        settings = [("mi-async", "on"), *symbols.gdb_settings(launcher.placement, non_stop)]
-        setup = [arg for name, value in settings for arg in ("-iex", f"set {name} {value}")]
-        process = await launcher.spawn([*GDB_ARGS, *setup, *gdb_args])
+        argv = symbols.gdb_command_line(launcher.placement, non_stop, gdb_args)
+        process = await launcher.spawn(argv)
         session = cls(process, launcher.placement, launcher)
         await session._transport.start()
         session._watcher = asyncio.create_task(session._watch_gdb())
@@ -421,8 +417,6 @@ class GdbSession:
         server = await self._connect_gdbserver()
         await self._arm_guard(host_pid, pid, server)  # before gdb may plant a trap
         result = await self.command(f"-target-attach {pid}")
-        if server is not None and server.files_released is not None:
-            await server.files_released()
         if not result.ok:
             if self._guard is not None and not self._may_hold(host_pid, server):
                 await self._guard.release()  # nothing was touched
@@ -459,8 +453,6 @@ class GdbSession:
         connected = await self.command(f"-interpreter-exec console {mi_quote(target)}")
         if not connected.ok:
             server.close_ends()
-            if server.files_released is not None:
-                await server.files_released()
             self._emit(LogOutput(f"gdbserver did not start ({connected.error}): gdb traces\n"))
             return None
         self.tracer = "gdbserver"

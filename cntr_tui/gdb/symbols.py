@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -64,6 +65,19 @@ def gdb_settings(placement: Placement, non_stop: bool = False) -> list[tuple[str
     if non_stop:
         settings.append(("non-stop", "on"))
     return settings
+
+
+GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
+
+
+def gdb_command_line(
+    placement: Placement, non_stop: bool = False, gdb_args: Sequence[str] = ()
+) -> list[str]:
+    """gdb's MI command line with the symbol setup as `-iex` commands: they run before
+    anything else, with no round trips, and are in force before our first command."""
+    settings = [("mi-async", "on"), *gdb_settings(placement, non_stop)]
+    setup = [arg for name, value in settings for arg in ("-iex", f"set {name} {value}")]
+    return [*GDB_ARGS, *setup, *gdb_args]
 
 
 def executable_in_container(host_pid: int) -> str | None:

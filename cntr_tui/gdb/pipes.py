@@ -1,0 +1,59 @@
+"""The pipes gdb and gdbserver are started with, and a started gdbserver's record.
+
+No asyncio here: `cntr-tui gdb` starts both before it imports its engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class ChildPipes(NamedTuple):
+    """The child's ends (`stdin`, `stdout`) and ours (`to_child`, `from_child`)."""
+
+    stdin: int
+    stdout: int
+    to_child: int
+    from_child: int
+
+
+@contextlib.contextmanager
+def child_pipes() -> Iterator[ChildPipes]:
+    """Fresh O_CLOEXEC pipes for starting gdb or gdbserver inside the block: the child's
+    ends are closed on leaving it; ours stay open for the caller unless the block raised."""
+    stdin_read, stdin_write = os.pipe2(os.O_CLOEXEC)
+    stdout_read, stdout_write = os.pipe2(os.O_CLOEXEC)
+    try:
+        yield ChildPipes(stdin_read, stdout_write, stdin_write, stdout_read)
+    except BaseException:
+        os.close(stdin_write)
+        os.close(stdout_read)
+        raise
+    finally:
+        os.close(stdin_read)
+        os.close(stdout_write)
+
+
+@dataclass
+class GdbserverProcess:
+    """A started gdbserver (extended mode, on its stdin/stdout, not attached yet).
+
+    `pid` is its PID as gdb's PID namespace sees it (for the bridge through /proc),
+    `host_pid` ours. `to_server` and `from_server` are our ends of its stdin and stdout:
+    while someone holds them gdbserver never sees its connection end, so the holder
+    (the trap guard) can still detach it cleanly after gdb died.
+    """
+
+    pid: int
+    host_pid: int
+    to_server: int
+    from_server: int
+
+    def close_ends(self) -> None:
+        for fd in (self.to_server, self.from_server):
+            with contextlib.suppress(OSError):
+                os.close(fd)

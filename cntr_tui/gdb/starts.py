@@ -1,0 +1,201 @@
+"""Starting gdb and gdbserver in a container's attach sessions: the blocking half of
+`AttachLauncher` (attached.py), free of asyncio, so that `cntr-tui gdb` can set both
+going (`begin`) before it imports its engine, and the launcher then takes them.
+
+    starts = SessionStarts.open(container)           # the merged root comes up
+    starts.begin(gdb_command_line(starts.placement))  # gdb and gdbserver start, in threads
+    ...                                               # imports, event loop
+    launcher = AttachLauncher(starts)                 # spawn(argv) takes the begun gdb
+
+gdb runs in the attach session: the container's namespaces, host tools at `/`, the
+container's root at `/var/lib/cntr`. The tracer is gdbserver (see gdbserver.py), started
+in a second attach session without a merged root (the container's own mount namespace,
+chrooted to its root) from the host's own files: it gets an O_PATH descriptor N of the
+host folder they are in (`spawn(pass_fds=...)`), and its loader, binary and libraries
+are named through `/proc/self/fd/N` (the container's procfs, where `self` is
+gdbserver). A container without /proc cannot run it: there is then no gdbserver, and
+gdb traces the process itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import TypeVar
+
+from cntr_tui.attach.container import Container
+from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
+from cntr_tui.errors import UserError
+from cntr_tui.fs.mounts import CONTAINER_ROOT
+from cntr_tui.gdb.gdbserver import GdbserverFiles, find_gdbserver
+from cntr_tui.gdb.pipes import GdbserverProcess, child_pipes
+from cntr_tui.gdb.placement import Placement
+
+# the container's environment must not steer the host's loader
+LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
+
+T = TypeVar("T")
+
+
+def attach_available() -> bool:
+    """Whether this process can start attach sessions at all (root, FUSE)."""
+    return os.geteuid() == 0 and os.path.exists("/dev/fuse")
+
+
+def namespace_pid(host_pid: int) -> int:
+    """A host PID as its own PID namespace numbers it (the last NSpid field)."""
+    with open(f"/proc/{host_pid}/status") as status:
+        for line in status:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    return host_pid
+
+
+def in_thread(work: Callable[[], T]) -> Future[T]:
+    """Run `work` in a thread of its own; its result (or exception) in the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever takes the future
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="cntr-tui-start", daemon=True).start()
+    return future
+
+
+@dataclasses.dataclass(frozen=True)
+class StartedGdb:
+    """gdb in the session: `helper` is the session's helper (it exits with gdb's
+    status, `helper.command_pid` is gdb's host PID); we write MI to `to_gdb` and read it
+    from `from_gdb`."""
+
+    helper: SessionProcess
+    to_gdb: int
+    from_gdb: int
+
+
+class SessionStarts:
+    """gdb's attach session on a container, and gdbserver's (made when first needed)."""
+
+    def __init__(self, session: AttachSession, tracer: str = "gdbserver"):
+        self.session = session
+        self.tracer = tracer  # "gdbserver", or "native": gdb traces the process itself
+        self.placement = Placement(
+            container_root=CONTAINER_ROOT,
+            container_root_on_host=f"/proc/{session.pid}/root",
+            host_root="",
+            container_host_pid=session.pid,
+            inside_session=True,
+            description=f"inside the container, its files at {CONTAINER_ROOT}",
+        )
+        self._gdbserver_files: GdbserverFiles | None = None
+        self._tracer_session: AttachSession | None = None
+        self._tracer_lock = threading.Lock()
+        self._begun_argv: list[str] | None = None
+        self._begun_gdb: Future[StartedGdb] | None = None
+        self._begun_gdbserver: Future[GdbserverProcess | None] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        container: Container | int,
+        options: AttachOptions | None = None,
+        tracer: str = "gdbserver",
+    ) -> SessionStarts:
+        """Blocking: open the attach session on `container`."""
+        return cls(AttachSession(container, options), tracer)
+
+    def spawn_gdb(self, argv: Sequence[str]) -> StartedGdb:
+        """Blocking: start gdb (`argv`) in the session, its stderr joined to stdout."""
+        with child_pipes() as pipes:
+            helper = self.session.spawn(
+                list(argv), stdin=pipes.stdin, stdout=pipes.stdout, stderr=pipes.stdout
+            )
+        return StartedGdb(helper, pipes.to_child, pipes.from_child)
+
+    def spawn_gdbserver(self) -> GdbserverProcess | None:
+        """Blocking: a gdbserver waiting on its pipes for gdb; None when the tracer is
+        gdb itself, the host has no gdbserver, or it cannot start in the container."""
+        if self.tracer != "gdbserver":
+            return None
+        with child_pipes() as (stdin, stdout, to_server, from_server):
+            try:
+                process = self._spawn_gdbserver(stdin, stdout)
+            except (OSError, UserError):
+                process = None
+            if process is None:
+                os.close(to_server)
+                os.close(from_server)
+                return None
+        return GdbserverProcess(
+            namespace_pid(process.command_pid), process.command_pid, to_server, from_server
+        )
+
+    def _spawn_gdbserver(self, stdin: int, stdout: int) -> SessionProcess | None:
+        """gdbserver goes into a second session without a merged root: the container's
+        own mount namespace, chrooted to its root. Nothing it touches is served by the
+        file server, and the server's teardown, which ends every process in the merged
+        root's namespace, does not end it before it has detached."""
+        with self._tracer_lock:
+            if self._gdbserver_files is None:
+                self._gdbserver_files = find_gdbserver()
+            if self._gdbserver_files is None:
+                return None
+            if self._tracer_session is None:
+                options = dataclasses.replace(self.session.options, fs="none")
+                self._tracer_session = AttachSession(self.session.container, options)
+        files, session = self._gdbserver_files, self._tracer_session
+        folder = os.open(files.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return session.spawn(
+                files.argv(f"/proc/self/fd/{folder}"),
+                env=LOADER_ENVIRONMENT,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=subprocess.DEVNULL,
+                pass_fds=[folder],
+            )
+        finally:
+            os.close(folder)
+
+    def begin(self, argv: Sequence[str]) -> None:
+        """Start gdb (`argv`) and, with the gdbserver tracer, gdbserver now, each from a
+        thread of its own: they come up while the caller goes on."""
+        self._begun_argv = list(argv)
+        self._begun_gdb = in_thread(lambda: self.spawn_gdb(argv))
+        self._begun_gdbserver = in_thread(self.spawn_gdbserver)
+
+    def take_gdb(self, argv: Sequence[str]) -> Future[StartedGdb] | None:
+        """The gdb begun with this very `argv`, once; None otherwise."""
+        if self._begun_gdb is None or list(argv) != self._begun_argv:
+            return None
+        begun, self._begun_gdb = self._begun_gdb, None
+        return begun
+
+    def take_gdbserver(self) -> Future[GdbserverProcess | None] | None:
+        """The gdbserver begun alongside gdb, once; None otherwise."""
+        begun, self._begun_gdbserver = self._begun_gdbserver, None
+        return begun
+
+    def close(self) -> None:
+        """Blocking: end what was begun and not taken, then both sessions (which end
+        whatever still runs in them)."""
+        gdb, server = self.take_gdb(self._begun_argv or []), self.take_gdbserver()
+        if gdb is not None and gdb.exception() is None:
+            for fd in (gdb.result().to_gdb, gdb.result().from_gdb):
+                os.close(fd)  # gdb sees its input end and exits
+        if server is not None and server.exception() is None:
+            unused = server.result()
+            if unused is not None:
+                unused.close_ends()  # never attached: it exits, or the close ends it
+        self.session.close()
+        if self._tracer_session is not None:
+            self._tracer_session.close()

@@ -1,0 +1,63 @@
+"""gdb and gdbserver begun before the engine exists (what `cntr-tui gdb --batch` does):
+the session drives the very gdb that was begun, and what is never taken ends."""
+
+from __future__ import annotations
+
+import os
+
+from cntr_tui.gdb.attached import AttachLauncher
+from cntr_tui.gdb.session import GdbSession
+from cntr_tui.gdb.starts import SessionStarts
+from cntr_tui.gdb.symbols import gdb_command_line
+from tests.proc_support import running, tracer_of, wait_until
+
+
+def processes_in_pid_namespace_of(pid: int, program: str) -> set[int]:
+    """Host PIDs of processes in the PID namespace of `pid` with `program` as the last
+    part of one of their first arguments (gdbserver runs through the host's loader)."""
+    namespace = os.stat(f"/proc/{pid}/ns/pid").st_ino
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as file:
+                names = {os.path.basename(arg) for arg in file.read().split(b"\0")[:8]}
+            if program.encode() not in names:
+                continue
+            if os.stat(f"/proc/{entry}/ns/pid").st_ino == namespace:
+                found.add(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+async def test_the_session_drives_the_gdb_begun_before_it(start_container):
+    container = start_container("docker")
+    starts = SessionStarts.open(container.pid)
+    starts.begin(gdb_command_line(starts.placement))
+    session = await GdbSession.start(AttachLauncher(starts))
+    try:
+        gdbs = processes_in_pid_namespace_of(container.pid, "gdb")
+        assert gdbs == {session._process.pid}  # one gdb: the begun one was taken
+        attached = await session.attach(1, host_pid=container.pid)
+        assert attached.ok, attached.error
+        assert session.tracer == "gdbserver"  # the gdbserver begun alongside
+        assert len(processes_in_pid_namespace_of(container.pid, "gdbserver")) == 1
+        backtrace = await session.cli("bt")
+        assert backtrace.ok and "main () at threads.c:" in (backtrace.value or "")
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert wait_until(lambda: not processes_in_pid_namespace_of(container.pid, "gdb"))
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
+
+
+def test_begun_and_never_taken_ends_with_close(start_container):
+    container = start_container("docker")
+    starts = SessionStarts.open(container.pid)
+    starts.begin(gdb_command_line(starts.placement))
+    starts.close()  # waits for both starts, then ends them with the sessions
+    assert not processes_in_pid_namespace_of(container.pid, "gdb")
+    assert wait_until(lambda: not processes_in_pid_namespace_of(container.pid, "gdbserver"))
+    assert tracer_of(container.pid) == 0 and running(container.pid)
