@@ -4,7 +4,7 @@ gdbserver with the trap guard holding its connection.
 A quit leaves the program running untraced; a SIGKILL of the console's gdb while a hot
 conditional breakpoint is inserted (threads.c:33, ~1,000 hits per tick and worker, see
 test_gdb_hot_breakpoint.py) leaves it running too: the guard detaches gdbserver, no
-trap left. Afterwards nothing of ours is left: no gdbserver, keeper or gdb in the
+trap left. Afterwards nothing of ours is left: no gdbserver or gdb in the
 container, no guard, no file server for it.
 """
 
