@@ -201,8 +201,9 @@ CLI_REASON = (
     "mounts; see the phase rows"
 )
 GDB_REASON = (
-    "Python start and imports, the attach helper that starts gdb, the trap guard (a third "
-    "Python process) and gdb's own start and symbol reading; see the phase rows and notes"
+    "what comes before gdb's exec (Python start, imports and look-up in the command, then "
+    "the attach helper's start), the remote protocol through gdbserver, and the end "
+    "(gdb's exit waits for gdbserver's); see the phase rows and bench/profiling.md"
 )
 
 
