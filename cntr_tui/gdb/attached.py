@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.session import AttachOptions, AttachSession
+from cntr_tui.gdb.pidfd import process_end
 from cntr_tui.gdb.pipes import GdbserverProcess
 from cntr_tui.gdb.starts import SessionStarts, StartedGdb
 
@@ -95,20 +96,8 @@ class AttachLauncher:
         root = self.session.root
         if root is None:
             await asyncio.Event().wait()  # no file server: nothing can fail this way
-        loop = asyncio.get_running_loop()
-        try:
-            pidfd = os.pidfd_open(root.server)  # type: ignore[union-attr]
-        except ProcessLookupError:
+        if not await process_end(root.server):  # type: ignore[union-attr]
             return "the file server is gone"
-        try:
-            gone = loop.create_future()
-            loop.add_reader(pidfd, lambda: gone.done() or gone.set_result(None))
-            try:
-                await gone
-            finally:
-                loop.remove_reader(pidfd)
-        finally:
-            os.close(pidfd)
         return f"the merged root's file server (PID {root.server}) stopped"  # type: ignore[union-attr]
 
     async def start_gdbserver(self) -> GdbserverProcess | None:

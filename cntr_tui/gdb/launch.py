@@ -25,6 +25,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import Protocol
 
+from cntr_tui.gdb.pidfd import child_exit
 from cntr_tui.gdb.pipes import GdbserverProcess, child_pipes
 from cntr_tui.gdb.placement import Placement
 
@@ -62,20 +63,7 @@ class PopenGdbProcess:
         self.pid = process.pid
 
     async def wait(self) -> int | None:
-        if self._process.poll() is not None:
-            return self._process.returncode
-        loop = asyncio.get_running_loop()
-        pidfd = os.pidfd_open(self._process.pid)
-        try:
-            exited = loop.create_future()
-            loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
-            try:
-                await exited
-            finally:
-                loop.remove_reader(pidfd)
-        finally:
-            os.close(pidfd)
-        return self._process.wait()
+        return await child_exit(self._process)
 
     def kill(self) -> None:
         if self._process.poll() is None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import subprocess
 
+from cntr_tui.gdb.pidfd import child_exit
 from cntr_tui.python_command import module_main_command
 
 GUARD_MODULE = "cntr_tui.gdb.guard"
@@ -83,7 +83,7 @@ class TrapGuard:
                         self.outcome = json.loads(line)
         finally:
             transport.close()
-        await exited(self._process)
+        await child_exit(self._process)
 
     def _send(self, command: bytes) -> bool:
         """One line to the guard (a pipe write of a few bytes never blocks)."""
@@ -123,25 +123,7 @@ class TrapGuard:
         if self._process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()
-            await exited(self._process)
+            await child_exit(self._process)
         if self._process.stdin is not None:
             self._process.stdin.close()
         return self.outcome
-
-
-async def exited(process: subprocess.Popen[bytes]) -> int:
-    """Wait for a child's exit without blocking the loop (a pidfd); reaps it."""
-    if process.poll() is not None:
-        return process.returncode
-    loop = asyncio.get_running_loop()
-    pidfd = os.pidfd_open(process.pid)  # close-on-exec
-    try:
-        ended = loop.create_future()
-        loop.add_reader(pidfd, lambda: ended.done() or ended.set_result(None))
-        try:
-            await ended
-        finally:
-            loop.remove_reader(pidfd)
-    finally:
-        os.close(pidfd)
-    return process.wait()
