@@ -139,9 +139,14 @@ def run(args: argparse.Namespace) -> int:
 
             return run_exec(args, strip_separator(args.cmd))
         case "gdb":
-            from cntr_tui.commands.gdb import run_gdb
+            from cntr_tui.attach.spare import spare_helpers
 
-            return run_gdb(args)
+            # gdb's and gdbserver's attach helpers start their Python now, while we look
+            # the container up; those left unused are ended on the way out
+            with spare_helpers(2 if args.batch else 0) as spares:
+                from cntr_tui.commands.gdb import run_gdb
+
+                return run_gdb(args, spares)
         case "demo":
             from cntr_tui.commands.demo import run_demo
 

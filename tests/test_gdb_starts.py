@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 
+from cntr_tui.attach.spare import spare_helpers
 from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.gdb.starts import SessionStarts
 from cntr_tui.gdb.symbols import gdb_command_line
 from tests.proc_support import running, tracer_of, wait_until
+from tests.test_attach_fds import parent_of
 
 
 def processes_in_pid_namespace_of(pid: int, program: str) -> set[int]:
@@ -61,3 +63,42 @@ def test_begun_and_never_taken_ends_with_close(start_container):
     assert not processes_in_pid_namespace_of(container.pid, "gdb")
     assert wait_until(lambda: not processes_in_pid_namespace_of(container.pid, "gdbserver"))
     assert tracer_of(container.pid) == 0 and running(container.pid)
+
+
+async def test_begun_through_spares(start_container):
+    """`cntr-tui gdb --batch`'s start: gdb and gdbserver each run under a spare helper
+    started before the container was known; the session drives them."""
+    container = start_container("docker")
+    with spare_helpers(2) as spares:
+        starts = SessionStarts.open(container.pid)
+        starts.begin(gdb_command_line(starts.placement), spares)
+        session = await GdbSession.start(AttachLauncher(starts))
+        try:
+            gdb = session._process
+            assert parent_of(parent_of(gdb.pid)) == spares[0].process.pid
+            attached = await session.attach(1, host_pid=container.pid)
+            assert attached.ok, attached.error
+            assert session.tracer == "gdbserver"
+            (server,) = processes_in_pid_namespace_of(container.pid, "gdbserver")
+            assert parent_of(parent_of(server)) == spares[1].process.pid
+            assert all(spare.take() is None for spare in spares)  # both used
+            backtrace = await session.cli("bt")
+            assert backtrace.ok and "main () at threads.c:" in (backtrace.value or "")
+            assert (await session.detach()).ok
+        finally:
+            await session.close()
+    assert wait_until(lambda: not processes_in_pid_namespace_of(container.pid, "gdb"))
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
+
+
+def test_an_unused_gdbserver_spare_is_ended_by_its_owner(start_container):
+    """With gdb as the tracer gdbserver's spare is never taken: the owner ends it."""
+    container = start_container("process")
+    with spare_helpers(2) as spares:
+        starts = SessionStarts.open(container.pid, tracer="native")
+        starts.begin(gdb_command_line(starts.placement), spares)
+        starts.close()
+        unused = spares[1].process
+        assert unused.returncode is None  # still waiting for a plan
+    assert unused.returncode is not None and not os.path.exists(f"/proc/{unused.pid}")
+    assert not processes_in_pid_namespace_of(container.pid, "gdb")

@@ -4,6 +4,10 @@ Started as `python -S -c "...helper import main; main()" CHANNEL_FD` by `session
 (never forked from the caller, which may have threads). It receives the plan (a dict,
 `marshal`led: both sides are the same interpreter) on the SOCK_SEQPACKET channel, then,
 in this order:
+0. (a spare, started before its plan was known: `spare.py`) installs the descriptors
+   that came with the plan (SCM_RIGHTS) at the numbers `plan["install"]` names: the
+   command's stdio at 0-2, the merged root's hold and the `pass_fds` at the caller's
+   numbers (a helper Popen'd for its command got them so from Popen);
 1. opens the container's namespace files and root (host /proc, before anything moves),
    checks the PID still is the same process (start time);
 2. (the caller has put this process into the container's cgroups before sending the
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import _signal as signal  # not the wrappers: see reaper.py
 import _socket as socket
+import fcntl
 import marshal
 import os
 import select
@@ -44,6 +49,7 @@ JOIN_ORDER = ("cgroup", "ipc", "uts", "net", "pid")  # then user, last
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 PROCESS_ROOT = "process-root"  # plan["chroot"]: the container process's own root
 SETUP_FAILED = reaper.SETUP_FAILED
+MAX_RECEIVED_FDS = 64
 
 
 class SetupError(Exception):
@@ -150,9 +156,51 @@ def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
         watched = [reaper_pidfd]
 
 
+def receive_plan(channel: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """The plan and the descriptors sent with it (O_CLOEXEC here)."""
+    message, ancillary, flags, _ = channel.recvmsg(
+        1 << 20, socket.CMSG_SPACE(4 * MAX_RECEIVED_FDS), socket.MSG_CMSG_CLOEXEC
+    )
+    received: list[int] = []
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(data) - len(data) % 4
+            received += [
+                int.from_bytes(data[i : i + 4], sys.byteorder) for i in range(0, usable, 4)
+            ]
+    if not message:  # the caller closed the channel (an unused spare): nothing to do
+        os._exit(0)
+    if flags & socket.MSG_CTRUNC:
+        os._exit(SETUP_FAILED)
+    return marshal.loads(message), received
+
+
+def install(channel: socket.socket, received: list[int], targets: list[int]) -> socket.socket:
+    """Put each received descriptor at its target number (stdio 0-2 inheritable, the
+    others O_CLOEXEC); returns the channel, moved out of their way."""
+    if len(received) != len(targets):
+        os._exit(SETUP_FAILED)
+    # first every descriptor we hold above the targets, so that no dup2 closes one
+    above = max(targets, default=2) + 1
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, above) for fd in received]
+    moved_channel = fcntl.fcntl(channel.fileno(), fcntl.F_DUPFD_CLOEXEC, above)
+    for fd in received:
+        os.close(fd)
+    channel.close()
+    for fd, target in zip(moved, targets, strict=True):
+        os.dup2(fd, target, inheritable=target <= 2)
+        os.close(fd)
+    return socket.socket(fileno=moved_channel)
+
+
 def main() -> None:
     channel = socket.socket(fileno=int(sys.argv[1]))
-    plan = marshal.loads(channel.recv(1 << 20))
+    plan, received = receive_plan(channel)
+    if plan.get("install") is not None:
+        channel = install(channel, received, plan["install"])
+    else:
+        for fd in received:
+            os.close(fd)
     # Popen's pass_fds made these inheritable: the reaper inherits them by fork, and
     # keeps the hold until everything it ends is gone; only the command's exec keeps
     # pass_fds (reaper.py)

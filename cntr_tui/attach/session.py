@@ -20,7 +20,8 @@ Public API (stable; the gdb and TUI code use it):
   `fs="none"` acquires nothing: spawned commands run in the container's own mount
   namespace, chrooted to its root (what `cntr-tui exec` does).
 - `spawn(argv, *, env=None, cwd=None, stdin=None, stdout=None, stderr=None,
-  terminal=False, in_container_root=False, pass_fds=()) -> subprocess.Popen[bytes]`:
+  terminal=False, in_container_root=False, pass_fds=(), spare=None)
+  -> subprocess.Popen[bytes]`:
   starts argv inside all the container's namespaces (pid included: it gets a container
   PID), host tools at `/`, container root at `/var/lib/cntr` (or chrooted into it with
   `in_container_root`), as the container's user, with the container's environment plus
@@ -34,7 +35,9 @@ Public API (stable; the gdb and TUI code use it):
   wherever it is chrooted. The Popen's pid is a helper that forwards SIGINT, SIGTERM,
   SIGHUP, SIGQUIT and exits with the command's status (128+N when killed by signal
   N); `proc.command_pid` is the command's host PID. Raises UserError if the command
-  cannot be started (the message is one line).
+  cannot be started (the message is one line). `spare`: a `spare.SpareHelper` started
+  earlier, whose helper (Python already up) is used when it is still available; stdio
+  then cannot be PIPE (a spare is not used for such a spawn).
 - `run(argv) -> int`: spawn with this process's stdio, wait, return the status.
 - `run_interactive(argv=None, *, in_container_root=False) -> int`: a fresh PTY (on the
   container's devpts, so `tty` names it inside) relayed to this process's terminal
@@ -60,6 +63,7 @@ Public API (stable; the gdb and TUI code use it):
 
 from __future__ import annotations
 
+import array
 import contextlib
 import fcntl
 import json
@@ -75,14 +79,20 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from cntr_tui.attach import process
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.proc_stat import start_ticks
+from cntr_tui.attach.spare import (
+    SessionProcess,
+    SpareHelper,
+    StdioArg,
+    seqpacket_pair,
+    start_helper,
+)
 from cntr_tui.errors import UserError
 from cntr_tui.fs.mounts import CONTAINER_ROOT, Mount, classify, read_mountinfo
-from cntr_tui.python_command import module_main_command
 
 RUN_DIR = "/run/cntr-tui"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -91,9 +101,6 @@ HELPER_TIMEOUT = 30.0
 TEARDOWN_TIMEOUT = 8.0
 FS_MODES = ("fuse", "mount", "none")
 SETUP_FAILED = 125  # the status of a session command that could not start (reaper.py)
-HELPER_COMMAND = module_main_command("cntr_tui.attach.helper")
-
-StdioArg = int | IO[Any] | None
 
 
 @dataclass(frozen=True)
@@ -113,12 +120,6 @@ class RootInfo:
     server: int
     connection: int | None
     mode: str
-
-
-class SessionProcess(subprocess.Popen[bytes]):
-    """A Popen of the helper; `command_pid` is the command's host PID."""
-
-    command_pid: int = 0
 
 
 @dataclass
@@ -365,6 +366,43 @@ def wait_gone(pid: int, timeout: float) -> bool:
         os.close(pidfd)
 
 
+def send_with_descriptors(
+    channel: socket.socket, plan: dict[str, Any], stdio: tuple[StdioArg, StdioArg, StdioArg]
+) -> None:
+    """Send a spare its plan with the descriptors Popen would have given it: the
+    command's stdio, the hold and pass_fds; `plan["install"]` says where each goes."""
+    with contextlib.ExitStack() as opened:
+        descriptors = [stdio_descriptor(stdio[0], 0, opened)]
+        descriptors.append(stdio_descriptor(stdio[1], 1, opened))
+        if stdio[2] == subprocess.STDOUT:
+            descriptors.append(descriptors[1])
+        else:
+            descriptors.append(stdio_descriptor(stdio[2], 2, opened))
+        targets = [0, 1, 2]
+        if plan["hold_fd"] is not None:
+            targets.append(plan["hold_fd"])
+        targets += plan["pass_fds"]
+        descriptors += targets[3:]  # ours, at the numbers the command gets
+        plan["install"] = targets
+        rights = array.array("i", descriptors).tobytes()
+        channel.sendmsg([marshal.dumps(plan)], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
+
+
+def stdio_descriptor(arg: StdioArg, ours: int, opened: contextlib.ExitStack) -> int:
+    """The descriptor a Popen stdio argument stands for (None: our own `ours`)."""
+    if arg is None:
+        return ours
+    if arg == subprocess.DEVNULL:
+        null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+        opened.callback(os.close, null)
+        return null
+    if isinstance(arg, int):
+        if arg < 0:
+            raise ValueError(f"stdio argument {arg} cannot go to a spare helper")
+        return arg
+    return arg.fileno()
+
+
 # ---- the session -----------------------------------------------------------------
 
 
@@ -467,6 +505,7 @@ class AttachSession:
         terminal: bool = False,
         in_container_root: bool = False,
         pass_fds: Sequence[int] = (),
+        spare: SpareHelper | None = None,
     ) -> SessionProcess:
         if self.closed:
             raise UserError("the attach session is closed")
@@ -478,22 +517,12 @@ class AttachSession:
             plan = self.plan(argv, env, cwd, terminal, in_container_root, pass_fds)
         except ProcessLookupError:
             raise UserError(f"process {self.pid} exited") from None
-        ours, theirs = socket.socketpair(
-            socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC
-        )
-        passed = [theirs.fileno(), *pass_fds]
-        if plan["hold_fd"] is not None:
-            passed.append(plan["hold_fd"])
-        try:
-            helper = SessionProcess(
-                [*HELPER_COMMAND, str(theirs.fileno())],
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                pass_fds=passed,
-            )
-        finally:
-            theirs.close()
+        stdio = (stdin, stdout, stderr)
+        taken = spare.take() if spare is not None and subprocess.PIPE not in stdio else None
+        if taken is not None:
+            helper, ours = taken
+        else:
+            helper, ours = self.start_helper(plan, stdin, stdout, stderr)
         try:
             # here, while Python starts in the helper: the first move waits ~10 ms
             join_cgroups(helper.pid, self.cgroup_files)
@@ -502,7 +531,15 @@ class AttachSession:
             abandon(helper, ours)
             raise
         # marshal: the helper is the same interpreter (json would cost its start ~10 ms)
-        ours.send(marshal.dumps(plan))
+        try:
+            if taken is None:
+                ours.send(marshal.dumps(plan))
+            else:
+                send_with_descriptors(ours, plan, stdio)
+        except OSError:
+            helper.kill()
+            abandon(helper, ours)
+            raise UserError("the attach helper died", SETUP_FAILED) from None
         ours.settimeout(HELPER_TIMEOUT)
         try:
             answer = ours.recv(65536)
@@ -516,6 +553,24 @@ class AttachSession:
         helper.command_pid = int(reply["started"])
         self.processes.append((helper, ours))
         return helper
+
+    def start_helper(
+        self, plan: dict[str, Any], stdin: StdioArg, stdout: StdioArg, stderr: StdioArg
+    ) -> tuple[SessionProcess, socket.socket]:
+        """A helper of its own for this command: Popen gives it the stdio, the hold and
+        pass_fds at their numbers."""
+        ours, theirs = seqpacket_pair()
+        passed = list(plan["pass_fds"])
+        if plan["hold_fd"] is not None:
+            passed.append(plan["hold_fd"])
+        try:
+            helper = start_helper(theirs, stdin, stdout, stderr, pass_fds=passed)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return helper, ours
 
     def run(self, argv: Sequence[str], *, in_container_root: bool = False) -> int:
         """Run argv with this process's stdio; SIGINT goes to the command, not to us."""

@@ -35,6 +35,7 @@ INTERRUPT_FILTER = module_main_command("cntr_tui.commands.gdb_interrupt", isolat
 if TYPE_CHECKING:
     import asyncio
 
+    from cntr_tui.attach.spare import SpareHelper
     from cntr_tui.gdb.attached import AttachLauncher
     from cntr_tui.gdb.launch import Launcher
     from cntr_tui.gdb.pipes import GdbserverProcess
@@ -100,10 +101,11 @@ def find_target(word: str, types: Sequence[str] | None, pid: int | None) -> Targ
     )
 
 
-def begin_in_session(target: Target) -> SessionStarts | None:
+def begin_in_session(target: Target, spares: Sequence[SpareHelper] = ()) -> SessionStarts | None:
     """Open the attach session on the target's container and set gdb (with the command
     line GdbSession.start will ask for) and gdbserver going, before the engine is even
-    imported; None when no attach session is available."""
+    imported, through `spares` (gdb's, gdbserver's) when given; None when no attach
+    session is available. Spares left unused remain the caller's to close."""
     try:
         from cntr_tui.gdb.starts import SessionStarts, attach_available
     except ImportError:
@@ -112,7 +114,7 @@ def begin_in_session(target: Target) -> SessionStarts | None:
         return None
     container = target.container if target.container is not None else target.host_pid
     starts = SessionStarts.open(container)  # type: ignore[arg-type]
-    starts.begin(gdb_command_line(starts.placement))
+    starts.begin(gdb_command_line(starts.placement), spares)
     return starts
 
 
@@ -354,11 +356,13 @@ def run_interactive(target: Target, commands: Sequence[str]) -> int:
     return subprocess.call(argv)
 
 
-def run_gdb(args: argparse.Namespace) -> int:
+def run_gdb(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int:
+    """`spares`: attach helpers started while we parsed and looked up (spare.py), for
+    gdb's and gdbserver's starts with --batch; the caller ends those left unused."""
     target = find_target(args.container, args.types, args.pid)
     if args.batch:
         # gdb starts (about 0.1 s) while we import asyncio and the engine
-        starts = begin_in_session(target)
+        starts = begin_in_session(target, spares)
         import asyncio
 
         try:

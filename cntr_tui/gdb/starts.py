@@ -3,7 +3,7 @@
 going (`begin`) before it imports its engine, and the launcher then takes them.
 
     starts = SessionStarts.open(container)           # the merged root comes up
-    starts.begin(gdb_command_line(starts.placement))  # gdb and gdbserver start, in threads
+    starts.begin(gdb_command_line(starts.placement), spares)  # gdb, gdbserver: in threads
     ...                                               # imports, event loop
     launcher = AttachLauncher(starts)                 # spawn(argv) takes the begun gdb
 
@@ -29,6 +29,8 @@ from typing import TypeVar
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
+from cntr_tui.attach.spare import SpareHelper
+from cntr_tui.attach.spare import attach_available as attach_available
 from cntr_tui.errors import UserError
 from cntr_tui.fs.mounts import CONTAINER_ROOT
 from cntr_tui.gdb.gdbserver import GdbserverFiles, find_gdbserver
@@ -39,11 +41,6 @@ from cntr_tui.gdb.placement import Placement
 LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
 
 T = TypeVar("T")
-
-
-def attach_available() -> bool:
-    """Whether this process can start attach sessions at all (root, FUSE)."""
-    return os.geteuid() == 0 and os.path.exists("/dev/fuse")
 
 
 def namespace_pid(host_pid: int) -> int:
@@ -113,22 +110,27 @@ class SessionStarts:
         """Blocking: open the attach session on `container`."""
         return cls(AttachSession(container, options), tracer)
 
-    def spawn_gdb(self, argv: Sequence[str]) -> StartedGdb:
-        """Blocking: start gdb (`argv`) in the session, its stderr joined to stdout."""
+    def spawn_gdb(self, argv: Sequence[str], spare: SpareHelper | None = None) -> StartedGdb:
+        """Blocking: start gdb (`argv`) in the session, its stderr joined to stdout
+        (through `spare` when given and still available)."""
         with child_pipes() as pipes:
             helper = self.session.spawn(
-                list(argv), stdin=pipes.stdin, stdout=pipes.stdout, stderr=pipes.stdout
+                list(argv),
+                stdin=pipes.stdin,
+                stdout=pipes.stdout,
+                stderr=pipes.stdout,
+                spare=spare,
             )
         return StartedGdb(helper, pipes.to_child, pipes.from_child)
 
-    def spawn_gdbserver(self) -> GdbserverProcess | None:
+    def spawn_gdbserver(self, spare: SpareHelper | None = None) -> GdbserverProcess | None:
         """Blocking: a gdbserver waiting on its pipes for gdb; None when the tracer is
         gdb itself, the host has no gdbserver, or it cannot start in the container."""
         if self.tracer != "gdbserver":
             return None
         with child_pipes() as (stdin, stdout, to_server, from_server):
             try:
-                process = self._spawn_gdbserver(stdin, stdout)
+                process = self._spawn_gdbserver(stdin, stdout, spare)
             except (OSError, UserError):
                 process = None
             if process is None:
@@ -139,7 +141,9 @@ class SessionStarts:
             namespace_pid(process.command_pid), process.command_pid, to_server, from_server
         )
 
-    def _spawn_gdbserver(self, stdin: int, stdout: int) -> SessionProcess | None:
+    def _spawn_gdbserver(
+        self, stdin: int, stdout: int, spare: SpareHelper | None
+    ) -> SessionProcess | None:
         """gdbserver goes into a second session without a merged root: the container's
         own mount namespace, chrooted to its root. Nothing it touches is served by the
         file server, and the server's teardown, which ends every process in the merged
@@ -162,16 +166,21 @@ class SessionStarts:
                 stdout=stdout,
                 stderr=subprocess.DEVNULL,
                 pass_fds=[folder],
+                spare=spare,
             )
         finally:
             os.close(folder)
 
-    def begin(self, argv: Sequence[str]) -> None:
+    def begin(self, argv: Sequence[str], spares: Sequence[SpareHelper] = ()) -> None:
         """Start gdb (`argv`) and, with the gdbserver tracer, gdbserver now, each from a
-        thread of its own: they come up while the caller goes on."""
+        thread of its own: they come up while the caller goes on. `spares`: helpers
+        started earlier (spare.py), the first for gdb, the second for gdbserver; one
+        left unused stays its owner's to close."""
+        gdb_spare = spares[0] if spares else None
+        gdbserver_spare = spares[1] if len(spares) > 1 else None
         self._begun_argv = list(argv)
-        self._begun_gdb = in_thread(lambda: self.spawn_gdb(argv))
-        self._begun_gdbserver = in_thread(self.spawn_gdbserver)
+        self._begun_gdb = in_thread(lambda: self.spawn_gdb(argv, gdb_spare))
+        self._begun_gdbserver = in_thread(lambda: self.spawn_gdbserver(gdbserver_spare))
 
     def take_gdb(self, argv: Sequence[str]) -> Future[StartedGdb] | None:
         """The gdb begun with this very `argv`, once; None otherwise."""
