@@ -234,3 +234,39 @@ async def test_cpp_templates_and_a_stripped_library(demo_rootfs: Path):
         await gdb.close()
         program.kill()
         program.wait()
+
+
+async def test_close_lets_gdb_detach_a_process_attached_from_its_console(threads_program):
+    """close() ends gdb at once only when no process is attached: one attached behind
+    our back (the console's `attach`) is detached by gdb's own exit, and runs on."""
+    pid = threads_program.pid
+    session = await GdbSession.start(HostLauncher(target_host_pid=pid, tracer="native"))
+    try:
+        assert (await session.cli(f"attach {pid}")).ok
+        assert (await session.cli("break tick")).ok  # hit by every worker, all the time
+        assert (await session.command("-exec-continue")).ok
+        assert tracer_of(pid) != 0
+    finally:
+        await session.close()
+    assert wait_until(lambda: tracer_of(pid) == 0)
+    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
+    assert threads_program.poll() is None, "a trap was left in tick()"
+
+
+@pytest.mark.parametrize("tracer", ["gdbserver", "native"])
+async def test_gdb_is_ended_at_close_only_with_nothing_attached(threads_program, tracer):
+    """What close() asks before it ends gdb without waiting for its exit."""
+    pid = threads_program.pid
+    session = await GdbSession.start(HostLauncher(target_host_pid=pid, tracer=tracer))
+    try:
+        assert await session._nothing_attached()
+        assert (await session.attach(pid)).ok
+        assert not await session._nothing_attached()
+        assert (await session._detach_inferior()).ok
+        assert await session._nothing_attached()
+        assert (await session.cli(f"attach {pid}")).ok  # behind the engine's back
+        assert not await session._nothing_attached()
+    finally:
+        await session.close()
+    assert wait_until(lambda: tracer_of(pid) == 0)
+    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)

@@ -207,10 +207,16 @@ class GdbSession:
                 # Still attached: gdb's exit would leave gdbserver waiting on the
                 # guard's hold. Kill gdb; the guard detaches gdbserver cleanly.
                 self._process.kill()
+        free = False  # gdb has no process attached: its exit can touch none
         if not self._transport.is_closed:
             with contextlib.suppress(asyncio.TimeoutError):
+                free = await asyncio.wait_for(self._nothing_attached(), 5)
                 result = await asyncio.wait_for(self._transport.send("-gdb-exit"), 5)
                 clean = result.klass == "exit"
+        if clean and free:
+            # gdb's own exit would wait ~40 ms for its remote bridge and gdbserver to
+            # end; with nothing attached there is nothing left for it to do
+            self._process.kill()
         if clean:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._process.wait(), 5)
@@ -504,6 +510,11 @@ class GdbSession:
             self._end("detached", f"detached from process {self.pid}")
         await self.close()
         return Result(None)
+
+    async def _nothing_attached(self) -> bool:
+        """Whether gdb has no live process (ours, or one attached from its console)."""
+        groups = await self.command("-list-thread-groups")
+        return groups.ok and not any("pid" in group for group in groups.payload.get("groups", []))
 
     async def _detach_inferior(self) -> Result[None]:
         if self.state == "running" and not self.non_stop:
