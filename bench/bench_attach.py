@@ -132,7 +132,7 @@ import functools, importlib, inspect, json, sys, time
 parts = {}
 SESSION, GUARD, GDB = "cntr_tui.attach.session", "cntr_tui.gdb.trap_guard", "cntr_tui.gdb.session"
 PARTS = {
-    "attach helper spawn (gdb's and gdbserver's, in threads)": (SESSION, "AttachSession", "spawn"),
+    "attach helper spawn (gdb's, gdbserver's: spares)": (SESSION, "AttachSession", "spawn"),
     "trap guard start": (GUARD, "TrapGuard", "start"),
     "trap guard release": (GUARD, "TrapGuard", "release"),
     "trap guard check after detach (overlaps gdb's exit)": (GUARD, "TrapGuard", "detached"),
@@ -166,11 +166,14 @@ for label, where in PARTS.items():
     if where[0] == SESSION:
         wrap(label, *where)
 t0 = time.perf_counter()
+from cntr_tui.attach.spare import spare_helpers
+spare_context = spare_helpers(2)  # as cntr-tui gdb --batch: right after parsing
+spares = spare_context.__enter__()
 from cntr_tui.commands import gdb as command
 t1 = time.perf_counter()
 target = command.find_target(sys.argv[1], None, None)
 t2 = time.perf_counter()
-starts = command.begin_in_session(target)
+starts = command.begin_in_session(target, spares)
 t3 = time.perf_counter()
 import asyncio
 from cntr_tui.gdb.session import GdbSession
@@ -196,6 +199,7 @@ async def steps():
         "gdb attach (symbols)": t6 - t5, "bt": t7 - t6, "detach and end": t8 - t7,
         **{f"part: {label}": seconds for label, seconds in parts.items()}}
 print(json.dumps(asyncio.run(steps())))
+spare_context.__exit__(None, None, None)
 """
 
 
