@@ -81,14 +81,14 @@ class AttachLauncher:
         if self._early_gdbserver is None:
             server = self.starts.take_gdbserver()
             if server is not None:
-                self._early_gdbserver = asyncio.wrap_future(server)
+                self._early_gdbserver = asyncio.ensure_future(asyncio.to_thread(server.result))
             elif self.tracer == "gdbserver":
                 # alongside gdb's start, so that attaching only has to connect
                 self._early_gdbserver = asyncio.ensure_future(
                     asyncio.to_thread(self.starts.spawn_gdbserver)
                 )
         if begun is not None:
-            return SessionGdbProcess(await asyncio.wrap_future(begun))
+            return SessionGdbProcess(await asyncio.to_thread(begun.result))
         return SessionGdbProcess(await asyncio.to_thread(self.starts.spawn_gdb, argv))
 
     async def wait_failure(self) -> str:

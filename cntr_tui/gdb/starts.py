@@ -24,8 +24,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
@@ -52,20 +51,34 @@ def namespace_pid(host_pid: int) -> int:
     return host_pid
 
 
-def in_thread(work: Callable[[], T]) -> Future[T]:
-    """Run `work` in a thread of its own; its result (or exception) in the future."""
-    future: Future[T] = Future()
+class Begun(Generic[T]):
+    """Work running in a thread of its own (concurrent.futures would import logging
+    before gdb starts); `result()` waits for it and returns its value or raises."""
 
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
+    def __init__(self, work: Callable[[], T]):
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._work = work
+        threading.Thread(target=self._run, name="cntr-tui-start", daemon=True).start()
+
+    def _run(self) -> None:
         try:
-            future.set_result(work())
-        except BaseException as error:  # handed to whoever takes the future
-            future.set_exception(error)
+            self._value = self._work()
+        except BaseException as error:  # handed to whoever takes the result
+            self._error = error
+        finally:
+            self._done.set()
 
-    threading.Thread(target=run, name="cntr-tui-start", daemon=True).start()
-    return future
+    def result(self) -> T:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def failed(self) -> bool:
+        self._done.wait()
+        return self._error is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,8 +110,8 @@ class SessionStarts:
         self._tracer_session: AttachSession | None = None
         self._tracer_lock = threading.Lock()
         self._begun_argv: list[str] | None = None
-        self._begun_gdb: Future[StartedGdb] | None = None
-        self._begun_gdbserver: Future[GdbserverProcess | None] | None = None
+        self._begun_gdb: Begun[StartedGdb] | None = None
+        self._begun_gdbserver: Begun[GdbserverProcess | None] | None = None
 
     @classmethod
     def open(
@@ -179,17 +192,17 @@ class SessionStarts:
         gdb_spare = spares[0] if spares else None
         gdbserver_spare = spares[1] if len(spares) > 1 else None
         self._begun_argv = list(argv)
-        self._begun_gdb = in_thread(lambda: self.spawn_gdb(argv, gdb_spare))
-        self._begun_gdbserver = in_thread(lambda: self.spawn_gdbserver(gdbserver_spare))
+        self._begun_gdb = Begun(lambda: self.spawn_gdb(argv, gdb_spare))
+        self._begun_gdbserver = Begun(lambda: self.spawn_gdbserver(gdbserver_spare))
 
-    def take_gdb(self, argv: Sequence[str]) -> Future[StartedGdb] | None:
+    def take_gdb(self, argv: Sequence[str]) -> Begun[StartedGdb] | None:
         """The gdb begun with this very `argv`, once; None otherwise."""
         if self._begun_gdb is None or list(argv) != self._begun_argv:
             return None
         begun, self._begun_gdb = self._begun_gdb, None
         return begun
 
-    def take_gdbserver(self) -> Future[GdbserverProcess | None] | None:
+    def take_gdbserver(self) -> Begun[GdbserverProcess | None] | None:
         """The gdbserver begun alongside gdb, once; None otherwise."""
         begun, self._begun_gdbserver = self._begun_gdbserver, None
         return begun
@@ -198,10 +211,10 @@ class SessionStarts:
         """Blocking: end what was begun and not taken, then both sessions (which end
         whatever still runs in them)."""
         gdb, server = self.take_gdb(self._begun_argv or []), self.take_gdbserver()
-        if gdb is not None and gdb.exception() is None:
+        if gdb is not None and not gdb.failed():
             for fd in (gdb.result().to_gdb, gdb.result().from_gdb):
                 os.close(fd)  # gdb sees its input end and exits
-        if server is not None and server.exception() is None:
+        if server is not None and not server.failed():
             unused = server.result()
             if unused is not None:
                 unused.close_ends()  # never attached: it exits, or the close ends it
