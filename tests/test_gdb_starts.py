@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from cntr_tui.attach.spare import spare_helpers
 from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.session import GdbSession
@@ -34,23 +36,31 @@ def processes_in_pid_namespace_of(pid: int, program: str) -> set[int]:
     return found
 
 
-async def test_the_session_drives_the_gdb_begun_before_it(start_container):
+@pytest.mark.parametrize("through_spares", [False, True])
+async def test_the_session_drives_the_gdb_begun_before_it(start_container, through_spares):
+    """One gdb, the begun one, traced through the gdbserver begun alongside; with spares
+    (`cntr-tui gdb --batch`'s start) each runs under the spare meant for it."""
     container = start_container("docker")
-    starts = SessionStarts.open(container.pid)
-    starts.begin(gdb_command_line(starts.placement))
-    session = await GdbSession.start(AttachLauncher(starts))
-    try:
-        gdbs = processes_in_pid_namespace_of(container.pid, "gdb")
-        assert gdbs == {session._process.pid}  # one gdb: the begun one was taken
-        attached = await session.attach(1, host_pid=container.pid)
-        assert attached.ok, attached.error
-        assert session.tracer == "gdbserver"  # the gdbserver begun alongside
-        assert len(processes_in_pid_namespace_of(container.pid, "gdbserver")) == 1
-        backtrace = await session.cli("bt")
-        assert backtrace.ok and "main () at threads.c:" in (backtrace.value or "")
-        assert (await session.detach()).ok
-    finally:
-        await session.close()
+    with spare_helpers(2 if through_spares else 0) as spares:
+        starts = SessionStarts.open(container.pid)
+        starts.begin(gdb_command_line(starts.placement), spares)
+        session = await GdbSession.start(AttachLauncher(starts))
+        try:
+            gdbs = processes_in_pid_namespace_of(container.pid, "gdb")
+            assert gdbs == {session._process.pid}  # one gdb: the begun one was taken
+            attached = await session.attach(1, host_pid=container.pid)
+            assert attached.ok, attached.error
+            assert session.tracer == "gdbserver"  # the gdbserver begun alongside
+            (server,) = processes_in_pid_namespace_of(container.pid, "gdbserver")
+            if through_spares:
+                assert parent_of(parent_of(session._process.pid)) == spares[0].process.pid
+                assert parent_of(parent_of(server)) == spares[1].process.pid
+                assert all(spare.take() is None for spare in spares)  # both used
+            backtrace = await session.cli("bt")
+            assert backtrace.ok and "main () at threads.c:" in (backtrace.value or "")
+            assert (await session.detach()).ok
+        finally:
+            await session.close()
     assert wait_until(lambda: not processes_in_pid_namespace_of(container.pid, "gdb"))
     assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
 
@@ -63,32 +73,6 @@ def test_begun_and_never_taken_ends_with_close(start_container):
     assert not processes_in_pid_namespace_of(container.pid, "gdb")
     assert wait_until(lambda: not processes_in_pid_namespace_of(container.pid, "gdbserver"))
     assert tracer_of(container.pid) == 0 and running(container.pid)
-
-
-async def test_begun_through_spares(start_container):
-    """`cntr-tui gdb --batch`'s start: gdb and gdbserver each run under a spare helper
-    started before the container was known; the session drives them."""
-    container = start_container("docker")
-    with spare_helpers(2) as spares:
-        starts = SessionStarts.open(container.pid)
-        starts.begin(gdb_command_line(starts.placement), spares)
-        session = await GdbSession.start(AttachLauncher(starts))
-        try:
-            gdb = session._process
-            assert parent_of(parent_of(gdb.pid)) == spares[0].process.pid
-            attached = await session.attach(1, host_pid=container.pid)
-            assert attached.ok, attached.error
-            assert session.tracer == "gdbserver"
-            (server,) = processes_in_pid_namespace_of(container.pid, "gdbserver")
-            assert parent_of(parent_of(server)) == spares[1].process.pid
-            assert all(spare.take() is None for spare in spares)  # both used
-            backtrace = await session.cli("bt")
-            assert backtrace.ok and "main () at threads.c:" in (backtrace.value or "")
-            assert (await session.detach()).ok
-        finally:
-            await session.close()
-    assert wait_until(lambda: not processes_in_pid_namespace_of(container.pid, "gdb"))
-    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
 
 
 def test_an_unused_gdbserver_spare_is_ended_by_its_owner(start_container):
