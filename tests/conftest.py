@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -68,3 +69,18 @@ def host_dir() -> Iterator[Path]:
     path.mkdir()
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+def start_program(rootfs: Path, name: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(["chroot", str(rootfs), f"/app/{name}"], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith(b"ready")  # the program says when it is
+    return process
+
+
+@pytest.fixture
+def threads_program(demo_rootfs: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = start_program(demo_rootfs, "threads")
+    yield process
+    process.kill()
+    process.wait()

@@ -12,8 +12,7 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,8 @@ import pytest
 from cntr_tui.gdb.events import SessionEnded, Stopped
 from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
+from tests.conftest import start_program
 from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
-
-
-def start_program(rootfs: Path, name: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(["chroot", str(rootfs), f"/app/{name}"], stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    assert process.stdout.readline().startswith(b"ready")  # the program says when it is
-    return process
-
-
-@pytest.fixture
-def threads_program(demo_rootfs: Path) -> Iterator[subprocess.Popen[bytes]]:
-    process = start_program(demo_rootfs, "threads")
-    yield process
-    process.kill()
-    process.wait()
 
 
 @pytest.fixture(params=["gdbserver", "native"])

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -24,7 +22,6 @@ from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.gdb.transport import MiResult
 from tests.proc_support import process_state, tracer_of, wait_until
-from tests.test_gdb_engine import start_program
 
 TRACERS = ["gdbserver", "native"]
 
@@ -86,14 +83,6 @@ def ticking(pid: int) -> bool:
     return wait_until(lambda: context_switches(pid) > before + 3)
 
 
-@pytest.fixture
-def program(demo_rootfs: Path) -> Iterator[subprocess.Popen[bytes]]:
-    process = start_program(demo_rootfs, "threads")
-    yield process
-    process.kill()
-    process.wait()
-
-
 def spy_on_attach(session: GdbSession, before_attach: Callable[[], Awaitable[None]]) -> None:
     """Run `before_attach` at the moment the session sends `-target-attach`."""
     send = session.command
@@ -107,8 +96,8 @@ def spy_on_attach(session: GdbSession, before_attach: Callable[[], Awaitable[Non
 
 
 @pytest.mark.parametrize("tracer", TRACERS)
-async def test_the_guard_is_armed_when_the_attach_is_sent(tracer: str, program):
-    pid = program.pid
+async def test_the_guard_is_armed_when_the_attach_is_sent(tracer: str, threads_program):
+    pid = threads_program.pid
     session = await GdbSession.start(HostLauncher(target_host_pid=pid, tracer=tracer))
     seen: list[int] = []
 
@@ -139,8 +128,8 @@ async def test_the_guard_is_armed_when_the_attach_is_sent(tracer: str, program):
 
 
 @pytest.mark.parametrize("tracer", TRACERS)
-async def test_a_failed_attach_releases_the_guard_and_touches_nothing(tracer: str, program):
-    pid = program.pid
+async def test_a_failed_attach_releases_the_guard_and_touches_nothing(tracer: str, threads_program):
+    pid = threads_program.pid
     holder = await GdbSession.start(HostLauncher(target_host_pid=pid))
     try:
         assert (await holder.attach(pid)).ok  # the program stops under holder's gdbserver
@@ -166,8 +155,10 @@ async def test_a_failed_attach_releases_the_guard_and_touches_nothing(tracer: st
 
 
 @pytest.mark.parametrize("tracer", TRACERS)
-async def test_gdb_killed_before_the_attach_leaves_the_program_running(tracer: str, program):
-    pid = program.pid
+async def test_gdb_killed_before_the_attach_leaves_the_program_running(
+    tracer: str, threads_program
+):
+    pid = threads_program.pid
     session = await GdbSession.start(HostLauncher(target_host_pid=pid, tracer=tracer))
 
     async def kill_gdb() -> None:
