@@ -37,6 +37,13 @@ def namespace_pid(host_pid: int) -> int:
     raise AssertionError("no NSpid")
 
 
+def run_gdb_command(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`cntr-tui gdb ARGUMENTS...`, its output captured."""
+    return subprocess.run(
+        [*CNTR_TUI, "gdb", *arguments], capture_output=True, text=True, timeout=60
+    )
+
+
 def container_lwps(host_pid: int) -> set[int]:
     return {namespace_pid(int(task)) for task in os.listdir(f"/proc/{host_pid}/task")}
 
@@ -207,12 +214,7 @@ async def test_file_server_killed_leaves_the_program_running_without_traps(start
 
 def test_cli_batch_thread_apply_all_bt(start_container):
     container = start_container("docker")
-    result = subprocess.run(
-        [*CNTR_TUI, "gdb", container.name, "--batch", "-ex", "thread apply all bt"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_gdb_command(container.name, "--batch", "-ex", "thread apply all bt")
     assert result.returncode == 0, result.stderr
     output = result.stdout
     assert output.count("\nThread ") == 4
@@ -227,33 +229,44 @@ def test_cli_batch_thread_apply_all_bt(start_container):
     assert os.path.exists(f"/proc/{container.pid}")
 
 
+@pytest.mark.parametrize("runtime", ALL_RUNTIMES)
+def test_cli_batch_backtraces_every_thread_on_every_runtime(runtime: str, start_container):
+    container = start_container(runtime)
+    word = str(container.pid) if runtime in ("process", "nspawn") else container.name
+    result = run_gdb_command(word, "--batch", "-ex", "thread apply all bt")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\nThread ") == 4
+    assert all(f'"worker-{n}"' in result.stdout for n in range(3))
+    assert "worker_main (" in result.stdout and "main () at threads.c:" in result.stdout
+    assert "gdbserver could not be used" not in result.stderr
+    assert NAMESPACE_WARNING not in result.stdout + result.stderr
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
+
+
+def test_cli_batch_for_a_non_root_container_user_traces_through_gdbserver(start_container):
+    """gdb runs as the container's user (1000 here): it must still reach gdbserver's
+    pipes (ours, made root's) through /proc, or it would trace the process itself."""
+    container = start_container("docker", user="1000:1000")
+    assert os.stat(f"/proc/{container.pid}").st_uid == 1000
+    result = run_gdb_command(container.name, "--batch", "-ex", "info threads")
+    assert result.returncode == 0, result.stderr
+    assert 'Thread 1.1 "threads"' in result.stdout  # gdbserver's thread ids: PID.LWP
+    assert "gdbserver could not be used" not in result.stderr
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
+
+
 def test_cli_batch_with_pid_in_the_container(start_container):
     container = start_container("docker")
-    ok = subprocess.run(
-        [*CNTR_TUI, "gdb", container.name, "--pid", "1", "--batch", "-ex", "info inferiors"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    ok = run_gdb_command(container.name, "--pid", "1", "--batch", "-ex", "info inferiors")
     assert ok.returncode == 0, ok.stderr
     assert "process 1 " in ok.stdout and "/var/lib/cntr/app/threads" in ok.stdout
-    missing = subprocess.run(
-        [*CNTR_TUI, "gdb", container.name, "--pid", "4242", "--batch", "-ex", "bt"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    missing = run_gdb_command(container.name, "--pid", "4242", "--batch", "-ex", "bt")
     assert missing.returncode != 0
     assert missing.stderr == "cntr-tui: no process 4242 in the container's PID namespace\n"
 
 
 def test_cli_gdb_unknown_container_is_one_line_error():
-    result = subprocess.run(
-        [*CNTR_TUI, "gdb", "no-such-container-cntr-test", "--batch", "-ex", "bt"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_gdb_command("no-such-container-cntr-test", "--batch", "-ex", "bt")
     assert result.returncode != 0
     assert result.stderr.startswith("cntr-tui: ") and result.stderr.count("\n") == 1
 

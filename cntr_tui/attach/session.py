@@ -160,6 +160,14 @@ def inside_id(ranges: Sequence[process.IdMapRange], host_id: int) -> int:
     return host_id
 
 
+def outside_id(ranges: Sequence[process.IdMapRange], inside: int) -> int:
+    """The host id that `inside` (an id in a user namespace) maps to (identity if none)."""
+    for entry in ranges:
+        if entry.inside <= inside < entry.inside + entry.count:
+            return entry.outside + inside - entry.inside
+    return inside
+
+
 def container_identity(pid: int) -> Identity:
     status = process.status(pid)
     maps = process.id_maps(pid)
@@ -426,6 +434,11 @@ class AttachSession:
         self.cgroup_files = cgroup_procs_files(self.pid) if self.options.join_cgroup else []
         if self.options.fs != "none":
             self.hold, self.root = acquire_root(self.pid, self.options.fs)
+
+    def host_identity(self) -> tuple[int, int]:
+        """The uid and gid, as the host numbers them, that the session's commands run as."""
+        maps = process.id_maps(self.pid)
+        return outside_id(maps.uid, self.identity.uid), outside_id(maps.gid, self.identity.gid)
 
     def read_identity(self) -> Identity:
         try:

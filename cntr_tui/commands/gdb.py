@@ -164,6 +164,12 @@ async def run_batch(
         attached = await session.attach(pid, host_pid=target.host_pid)
         if not attached.ok:
             raise UserError(f"gdb could not attach to {target.label} (PID {pid}): {attached.error}")
+        if session.tracer != "gdbserver":
+            print(
+                "cntr-tui: gdbserver could not be used: gdb traces the process itself "
+                "(if gdb dies with breakpoints in, the process may die too)",
+                file=sys.stderr,
+            )
         for command in commands:
             output = await session.cli(command)
             if output.ok:

@@ -107,9 +107,13 @@ def ensure_image(tool: str, rootfs: Path) -> str:
     return tag
 
 
-def start_docker(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
+def start_docker(
+    name: str, rootfs: Path, program: str = "/app/threads", user: str | None = None
+) -> StartedContainer:
+    """`user`: run the program as this user (`docker run --user`, e.g. "1000:1000")."""
     tag = ensure_image("docker", rootfs)
-    run("docker", "run", "-d", "--name", name, "--network", "none", tag, program)
+    as_user = ["--user", user] if user else []
+    run("docker", "run", "-d", "--name", name, "--network", "none", *as_user, tag, program)
     pid = int(run("docker", "inspect", "-f", "{{.State.Pid}}", name))
     return StartedContainer("docker", name, pid, lambda: quiet("docker", "rm", "-f", name))
 

@@ -142,6 +142,11 @@ class SessionStarts:
         if self.tracer != "gdbserver":
             return None
         with child_pipes() as (stdin, stdout, to_server, from_server):
+            # our pipes are root's (mode 0600): gdb, running as the container's user,
+            # could not open them through /proc/PID/fd for its bridge to gdbserver
+            uid, gid = self.session.host_identity()
+            for pipe_end in (stdin, stdout):
+                os.fchown(pipe_end, uid, gid)
             try:
                 process = self._spawn_gdbserver(stdin, stdout, spare)
             except (OSError, UserError):
