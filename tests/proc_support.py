@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+
+
+def command_line(pid: int | str) -> list[str]:
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        return cmdline.read().decode(errors="replace").split("\0")
+
+
+def command_lines() -> dict[int, list[str]]:
+    """PID -> argv of every process (those that end meanwhile are left out)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                found[int(entry)] = command_line(entry)
+            except OSError:
+                continue
+    return found
+
+
+def pid_namespace(pid: int | str) -> int | None:
+    """The inode of `pid`'s PID namespace; None once it is gone."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/pid").st_ino
+    except OSError:
+        return None
 
 
 def tracer_of(pid: int) -> int:

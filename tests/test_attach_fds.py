@@ -11,7 +11,6 @@ get it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import pytest
 
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
 from cntr_tui.gdb.attached import AttachLauncher
+from tests.proc_support import command_lines
 from tests.test_attach_support import wait_until
 
 MARKER = "only on the host\n"
@@ -139,13 +139,11 @@ def test_descriptors_below_3_are_refused(start_container):
 
 
 def gdbserver_processes() -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError), open(f"/proc/{entry}/cmdline", "rb") as file:
-                if b"gdbserver\0--once\0--multi" in file.read():
-                    found.append(int(entry))
-    return found
+    return [
+        pid
+        for pid, argv in command_lines().items()
+        if "gdbserver\0--once\0--multi" in "\0".join(argv)
+    ]
 
 
 async def test_gdbserver_runs_from_the_hosts_files(start_container):

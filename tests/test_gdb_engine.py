@@ -21,6 +21,7 @@ from cntr_tui.gdb.events import SessionEnded, Stopped
 from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
 from tests.conftest import start_program
+from tests.gdb_support import session_end
 from tests.proc_support import process_state, read_byte, read_u64, tracer_of, wait_until
 
 
@@ -160,14 +161,12 @@ async def test_killing_gdb_leaves_the_program_running_without_traps(
     assert (await session.continue_()).ok
     assert wait_until(lambda: read_byte(pid, breakpoint_.address) == b"\xcc")  # inserted
     os.kill(session._process.pid, signal.SIGKILL)  # type: ignore[attr-defined]
-    async for event in session.events():
-        if isinstance(event, SessionEnded):
-            assert event.kind == "gdb-exited"
-            assert re.search(r"\b[1-9]\d* trap\(s\) removed", event.reason), (
-                event.reason,
-                session.guard_outcome,
-            )
-            break
+    ended = await session_end(session)
+    assert ended.kind == "gdb-exited"
+    assert re.search(r"\b[1-9]\d* trap\(s\) removed", ended.reason), (
+        ended.reason,
+        session.guard_outcome,
+    )
     assert threads_program.poll() is None
     assert tracer_of(pid) == 0
     assert read_byte(pid, breakpoint_.address) == original != b"\xcc"

@@ -9,7 +9,6 @@ ends (ours closed), gdb watched. Host gdb on the demo program run chrooted on th
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -17,18 +16,19 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from cntr_tui.gdb.events import SessionEnded
 from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.gdb.transport import MiResult
-from tests.proc_support import process_state, tracer_of, wait_until
+from tests.gdb_support import session_end
+from tests.proc_support import (
+    command_line,
+    command_lines,
+    process_state,
+    tracer_of,
+    wait_until,
+)
 
 TRACERS = ["gdbserver", "native"]
-
-
-def command_line(pid: int | str) -> list[str]:
-    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-        return cmdline.read().decode(errors="replace").split("\0")
 
 
 def guard_pids(argv: list[str]) -> list[int]:
@@ -41,16 +41,7 @@ def guard_pids(argv: list[str]) -> list[int]:
 
 def guards_of(pid: int) -> list[int]:
     """Trap guard processes guarding `pid`."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if guard_pids(command_line(entry))[1:2] == [pid]:
-                found.append(int(entry))
-        except OSError:
-            continue
-    return found
+    return [found for found, argv in command_lines().items() if guard_pids(argv)[1:2] == [pid]]
 
 
 def pipes_held(pid: int) -> set[str]:
@@ -169,11 +160,8 @@ async def test_gdb_killed_before_the_attach_leaves_the_program_running(
     started = time.monotonic()
     try:
         assert not (await session.attach(pid)).ok
-        async with asyncio.timeout(20):
-            async for event in session.events():
-                if isinstance(event, SessionEnded):
-                    assert event.kind == "gdb-exited", event
-                    break
+        ended = await session_end(session, timeout=20)
+        assert ended.kind == "gdb-exited", ended
     finally:
         await session.close()
     outcome = session.guard_outcome

@@ -10,7 +10,6 @@ with the trap in place: a worker meets it within microseconds and dies of SIGTRA
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections.abc import Callable
@@ -19,8 +18,8 @@ import pytest
 
 from cntr_tui.fs.server import abort_connection
 from cntr_tui.gdb.attached import AttachLauncher
-from cntr_tui.gdb.events import SessionEnded
 from cntr_tui.gdb.session import GdbSession
+from tests.gdb_support import session_end
 from tests.proc_support import (
     assert_runs_on_untouched,
     read_byte,
@@ -55,10 +54,7 @@ async def fault_round(pid: int, fault: Fault) -> None:
         before = read_u64(pid, counter)
         assert wait_until(lambda: read_u64(pid, counter) > before)  # running through it
         fault(session, launcher)
-        async with asyncio.timeout(30):
-            async for event in session.events():
-                if isinstance(event, SessionEnded):
-                    break
+        await session_end(session)
     finally:
         await session.close()
     # gdb detached, or the guard detached gdbserver: never a rescue after a tracer

@@ -19,6 +19,8 @@ import subprocess
 from cntr_tui.commands.gdb_interrupt import InterruptFilter
 from tests.proc_support import (
     assert_runs_on_untouched,
+    command_lines,
+    pid_namespace,
     process_state,
     read_byte,
     read_u64,
@@ -31,10 +33,6 @@ from tests.test_gdb_guard import guard_pids
 
 PROMPT = b"(gdb) "
 HOT_BREAKPOINT = b"break threads.c:33 if i < 0"
-
-
-def pid_namespace(pid: int | str) -> int:
-    return os.stat(f"/proc/{pid}/ns/pid").st_ino
 
 
 def container_processes(pid: int) -> dict[int, str]:
@@ -55,20 +53,12 @@ def container_processes(pid: int) -> dict[int, str]:
 
 def helpers_for(pid: int) -> list[str]:
     """Host processes of ours that serve or guard `pid`: its file server, a trap guard."""
-    left = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                argv = cmdline.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        serving = "cntr_tui.fs.server" in argv and f"--pid={pid}" in argv
-        guarding = guard_pids(argv)[1:2] == [pid]
-        if serving or guarding:
-            left.append(" ".join(argv))
-    return left
+    return [
+        " ".join(argv)
+        for argv in command_lines().values()
+        if ("cntr_tui.fs.server" in argv and f"--pid={pid}" in argv)
+        or guard_pids(argv)[1:2] == [pid]
+    ]
 
 
 def nothing_left(pid: int, before: dict[int, str]) -> bool:

@@ -12,28 +12,22 @@ from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.gdb.starts import SessionStarts
 from cntr_tui.gdb.symbols import gdb_command_line
-from tests.proc_support import running, tracer_of, wait_until
+from tests.proc_support import command_lines, pid_namespace, running, tracer_of, wait_until
 from tests.test_attach_fds import parent_of
 
 
 def processes_in_pid_namespace_of(pid: int, program: str) -> set[int]:
     """Host PIDs of processes in the PID namespace of `pid` with `program` as the last
     part of one of their first arguments (gdbserver runs through the host's loader)."""
-    namespace = os.stat(f"/proc/{pid}/ns/pid").st_ino
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as file:
-                names = {os.path.basename(arg) for arg in file.read().split(b"\0")[:8]}
-            if program.encode() not in names:
-                continue
-            if os.stat(f"/proc/{entry}/ns/pid").st_ino == namespace:
-                found.add(int(entry))
-        except OSError:
-            continue
-    return found
+    namespace = pid_namespace(pid)
+    if namespace is None:
+        return set()
+    return {
+        found
+        for found, argv in command_lines().items()
+        if program in {os.path.basename(argument) for argument in argv[:8]}
+        and pid_namespace(found) == namespace
+    }
 
 
 @pytest.mark.parametrize("through_spares", [False, True])
