@@ -24,7 +24,7 @@ from bench.common import CNTR_TUI, Row, Stats, compile_bytecode, report, wall_ti
 from cntr_tui.attach.lookup_cache import CACHE_DIR as LOOKUP_CACHE_DIR
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
-from cntr_tui.gdb.symbols import INDEX_CACHE_DIR, INDEX_CACHE_VARIABLE
+from cntr_tui.gdb.settings import INDEX_CACHE_DIR, INDEX_CACHE_VARIABLE
 
 
 def forget_lookups() -> None:

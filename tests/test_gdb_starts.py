@@ -4,14 +4,15 @@ the session drives the very gdb that was begun, and what is never taken ends."""
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
 from cntr_tui.attach.spare import spare_helpers
 from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.session import GdbSession
+from cntr_tui.gdb.settings import gdb_command_line
 from cntr_tui.gdb.starts import SessionStarts
-from cntr_tui.gdb.symbols import gdb_command_line
 from tests.proc_support import command_lines, pid_namespace, running, tracer_of, wait_until
 from tests.test_attach_fds import parent_of
 
@@ -80,3 +81,25 @@ def test_an_unused_gdbserver_spare_is_ended_by_its_owner(start_container):
         assert unused.returncode is None  # still waiting for a plan
     assert unused.returncode is not None and not os.path.exists(f"/proc/{unused.pid}")
     assert not processes_in_pid_namespace_of(container.pid, "gdb")
+
+
+async def test_a_gdbserver_dead_before_gdb_connects_is_started_once_more(start_container):
+    """The tracer gdbserver begun alongside gdb dies before gdb connects: the session
+    starts a fresh one instead of letting gdb trace the program itself."""
+    container = start_container("process")
+    starts = SessionStarts.open(container.pid)
+    starts.begin(gdb_command_line(starts.placement))
+    assert wait_until(lambda: processes_in_pid_namespace_of(container.pid, "gdbserver"))
+    (first,) = processes_in_pid_namespace_of(container.pid, "gdbserver")
+    os.kill(first, signal.SIGKILL)
+    session = await GdbSession.start(AttachLauncher(starts))
+    try:
+        attached = await session.attach(1, host_pid=container.pid)
+        assert attached.ok, attached.error
+        assert session.tracer == "gdbserver" and session.gdbserver_failure is None
+        (second,) = processes_in_pid_namespace_of(container.pid, "gdbserver")
+        assert second != first and tracer_of(container.pid) == second
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)

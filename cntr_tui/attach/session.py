@@ -362,6 +362,33 @@ def abandon(helper: SessionProcess, channel: socket.socket) -> None:
             stream.close()
 
 
+class PendingSpawn:
+    """A command whose helper has its plan (`AttachSession.begin_spawn`)."""
+
+    def __init__(self, session: AttachSession, helper: SessionProcess, channel: socket.socket):
+        self._session = session
+        self._helper = helper
+        self._channel = channel
+
+    def result(self) -> SessionProcess:
+        """Blocking: the helper once the command has started (`command_pid` set). Raises
+        UserError, with the helper's one-line reason, when it did not start."""
+        helper, ours = self._helper, self._channel
+        ours.settimeout(HELPER_TIMEOUT)
+        try:
+            answer = ours.recv(65536)
+            reply = marshal.loads(answer) if answer else {"error": "the attach helper died"}
+        except (OSError, ValueError, EOFError, TypeError):
+            reply = {"error": "the attach helper did not answer"}
+        ours.settimeout(None)
+        if "error" in reply:
+            abandon(helper, ours)
+            raise UserError(str(reply["error"]), int(reply.get("code", 1)))
+        helper.command_pid = int(reply["started"])
+        self._session.processes.append((helper, ours))
+        return helper
+
+
 def wait_gone(pid: int, timeout: float) -> bool:
     try:
         pidfd = os.pidfd_open(pid)
@@ -506,7 +533,12 @@ class AttachSession:
             return "process-root"
         return CONTAINER_ROOT
 
-    def spawn(
+    def spawn(self, argv: Sequence[str], **options: Any) -> SessionProcess:
+        """Start `argv` in the session and wait for its start (`begin_spawn`'s options:
+        env, cwd, stdin, stdout, stderr, terminal, in_container_root, pass_fds, spare)."""
+        return self.begin_spawn(argv, **options).result()
+
+    def begin_spawn(
         self,
         argv: Sequence[str],
         *,
@@ -519,7 +551,11 @@ class AttachSession:
         in_container_root: bool = False,
         pass_fds: Sequence[int] = (),
         spare: SpareHelper | None = None,
-    ) -> SessionProcess:
+    ) -> PendingSpawn:
+        """`spawn`'s first half: the helper has its plan (and its copies of stdio and
+        `pass_fds`: the caller may close them) when this returns; `result()` waits for
+        the command's start. The wait blocks without the GIL, so it can go to a thread
+        while this one goes on."""
         if self.closed:
             raise UserError("the attach session is closed")
         if not argv:
@@ -553,19 +589,7 @@ class AttachSession:
             helper.kill()
             abandon(helper, ours)
             raise UserError("the attach helper died", SETUP_FAILED) from None
-        ours.settimeout(HELPER_TIMEOUT)
-        try:
-            answer = ours.recv(65536)
-            reply = marshal.loads(answer) if answer else {"error": "the attach helper died"}
-        except (OSError, ValueError, EOFError, TypeError):
-            reply = {"error": "the attach helper did not answer"}
-        ours.settimeout(None)
-        if "error" in reply:
-            abandon(helper, ours)
-            raise UserError(str(reply["error"]), int(reply.get("code", 1)))
-        helper.command_pid = int(reply["started"])
-        self.processes.append((helper, ours))
-        return helper
+        return PendingSpawn(self, helper, ours)
 
     def start_helper(
         self, plan: dict[str, Any], stdin: StdioArg, stdout: StdioArg, stderr: StdioArg

@@ -20,13 +20,7 @@ from typing import TYPE_CHECKING
 
 from cntr_tui.errors import UserError
 from cntr_tui.gdb.placement import Placement
-from cntr_tui.gdb.symbols import (
-    compile_directories,
-    executable_in_container,
-    gdb_command_line,
-    gdb_settings,
-    source_directory_rules,
-)
+from cntr_tui.gdb.settings import gdb_command_line, gdb_settings
 from cntr_tui.python_command import module_main_command
 
 INTERRUPT_FILTER = module_main_command("cntr_tui.commands.gdb_interrupt", isolated=True)
@@ -165,9 +159,10 @@ async def run_batch(
         if not attached.ok:
             raise UserError(f"gdb could not attach to {target.label} (PID {pid}): {attached.error}")
         if session.tracer != "gdbserver":
+            why = f" ({session.gdbserver_failure})" if session.gdbserver_failure else ""
             print(
-                "cntr-tui: gdbserver could not be used: gdb traces the process itself "
-                "(if gdb dies with breakpoints in, the process may die too)",
+                f"cntr-tui: gdbserver could not be used{why}: gdb traces the process "
+                "itself (if gdb dies with breakpoints in, the process may die too)",
                 file=sys.stderr,
             )
         for command in commands:
@@ -199,6 +194,12 @@ def interactive_argv(
     """gdb's own console with the symbol setup as -iex commands, attached to `pid`:
     through the gdbserver `gdbserver_pid` (its PID as gdb sees it) when given,
     otherwise as the tracer itself."""
+    from cntr_tui.gdb.symbols import (
+        compile_directories,
+        executable_in_container,
+        source_directory_rules,
+    )
+
     argv = ["gdb", "--nx", "--quiet"]
     for name, value in gdb_settings(placement):
         argv += ["-iex", f"set {name} {value}"]

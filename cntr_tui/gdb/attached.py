@@ -63,6 +63,11 @@ class AttachLauncher:
     def tracer(self) -> str:
         return self.starts.tracer
 
+    @property
+    def gdbserver_failure(self) -> str | None:
+        """Why gdbserver did not start, when it did not."""
+        return self.starts.gdbserver_failure
+
     @classmethod
     async def start(
         cls,

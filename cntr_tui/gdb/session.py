@@ -38,7 +38,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
 
-from cntr_tui.gdb import symbols
+from cntr_tui.gdb import settings, symbols
 from cntr_tui.gdb.events import (
     EndKind,
     Event,
@@ -69,6 +69,9 @@ from cntr_tui.gdb.trap_guard import TrapGuard
 
 State = Literal["starting", "detached", "stopped", "running", "ended"]
 STOP_TIMEOUT = 30.0
+
+
+GDBSERVER_ATTEMPTS = 2  # a failed gdbserver start is tried once more
 
 
 class GdbSession:
@@ -106,6 +109,7 @@ class GdbSession:
         self._lost: tuple[EndKind, str] | None = None
         self.guard_outcome: dict[str, object] | None = None
         self.tracer: Literal["gdbserver", "native"] = "native"
+        self.gdbserver_failure: str | None = None  # why gdbserver is not the tracer
         self.target_host_pid: int | None = None
 
     # ----- life cycle -----------------------------------------------------------------
@@ -120,7 +124,7 @@ class GdbSession:
     ) -> GdbSession:
         """Start gdb through `launcher` and apply the symbol setup (sysroot, debug
         folders, pagination and confirmations off, non-stop when asked)."""
-        argv = symbols.gdb_command_line(launcher.placement, non_stop, gdb_args)
+        argv = settings.gdb_command_line(launcher.placement, non_stop, gdb_args)
         process = await launcher.spawn(argv)
         session = cls(process, launcher.placement, launcher)
         await session._transport.start()
@@ -450,19 +454,35 @@ class GdbSession:
                 await self._next_stop(lambda _stop: True, max(0.0, left))
 
     async def _connect_gdbserver(self) -> GdbserverProcess | None:
-        """Start the launcher's gdbserver and connect gdb to it; None: gdb traces."""
+        """Start the launcher's gdbserver and connect gdb to it; None: gdb traces. A
+        gdbserver that fails is tried once more (a fresh one) before gdb traces itself:
+        the program's protection is worth a second start."""
         start = getattr(self._launcher, "start_gdbserver", None)
-        server = await start() if start is not None else None
-        if server is None:
+        if start is None:
             return None
-        target = f"target extended-remote {bridge_target(server.pid)}"
-        connected = await self.command(f"-interpreter-exec console {mi_quote(target)}")
-        if not connected.ok:
-            server.close_ends()
-            self._emit(LogOutput(f"gdbserver did not start ({connected.error}): gdb traces\n"))
-            return None
-        self.tracer = "gdbserver"
-        return server
+        why = ""
+        for attempt in range(GDBSERVER_ATTEMPTS):
+            server = await start()
+            if server is None:
+                if getattr(self._launcher, "tracer", None) != "gdbserver":
+                    return None  # the launcher's choice: gdb traces
+                why = getattr(self._launcher, "gdbserver_failure", None) or "it did not start"
+            else:
+                target = f"target extended-remote {bridge_target(server.pid)}"
+                connected = await self.command(f"-interpreter-exec console {mi_quote(target)}")
+                if connected.ok:
+                    self.tracer = "gdbserver"
+                    return server
+                server.close_ends()
+                why = f"gdb could not connect to it: {connected.error}"
+            if attempt + 1 < GDBSERVER_ATTEMPTS:
+                self._emit(LogOutput(f"gdbserver could not be used ({why}): once more\n"))
+        self._gdbserver_failed(why)
+        return None
+
+    def _gdbserver_failed(self, why: str) -> None:
+        self.gdbserver_failure = why
+        self._emit(LogOutput(f"gdbserver could not be used ({why}): gdb traces\n"))
 
     async def _arm_guard(
         self, host_pid: int | None, pid: int, server: GdbserverProcess | None

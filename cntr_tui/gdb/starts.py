@@ -112,6 +112,7 @@ class SessionStarts:
         self._begun_argv: list[str] | None = None
         self._begun_gdb: Begun[StartedGdb] | None = None
         self._begun_gdbserver: Begun[GdbserverProcess | None] | None = None
+        self.gdbserver_failure: str | None = None  # why the last gdbserver did not start
 
     @classmethod
     def open(
@@ -126,15 +127,29 @@ class SessionStarts:
     def spawn_gdb(self, argv: Sequence[str], spare: SpareHelper | None = None) -> StartedGdb:
         """Blocking: start gdb (`argv`) in the session, its stderr joined to stdout
         (through `spare` when given and still available)."""
+        return self._send_gdb(argv, spare)()
+
+    def _send_gdb(self, argv: Sequence[str], spare: SpareHelper | None) -> Callable[[], StartedGdb]:
+        """gdb's helper gets its plan now; the returned call waits for gdb's start."""
         with child_pipes() as pipes:
-            helper = self.session.spawn(
+            pending = self.session.begin_spawn(
                 list(argv),
                 stdin=pipes.stdin,
                 stdout=pipes.stdout,
                 stderr=pipes.stdout,
                 spare=spare,
             )
-        return StartedGdb(helper, pipes.to_child, pipes.from_child)
+
+        def started() -> StartedGdb:
+            try:
+                helper = pending.result()
+            except BaseException:
+                os.close(pipes.to_child)
+                os.close(pipes.from_child)
+                raise
+            return StartedGdb(helper, pipes.to_child, pipes.from_child)
+
+        return started
 
     def spawn_gdbserver(self, spare: SpareHelper | None = None) -> GdbserverProcess | None:
         """Blocking: a gdbserver waiting on its pipes for gdb; None when the tracer is
@@ -149,7 +164,8 @@ class SessionStarts:
                 os.fchown(pipe_end, uid, gid)
             try:
                 process = self._spawn_gdbserver(stdin, stdout, spare)
-            except (OSError, UserError):
+            except (OSError, UserError) as error:
+                self.gdbserver_failure = f"it could not start in the container: {error}"
                 process = None
             if process is None:
                 os.close(to_server)
@@ -170,6 +186,7 @@ class SessionStarts:
             if self._gdbserver_files is None:
                 self._gdbserver_files = find_gdbserver()
             if self._gdbserver_files is None:
+                self.gdbserver_failure = "the host has no usable gdbserver"
                 return None
             if self._tracer_session is None:
                 options = dataclasses.replace(self.session.options, fs="none")
@@ -197,7 +214,17 @@ class SessionStarts:
         gdb_spare = spares[0] if spares else None
         gdbserver_spare = spares[1] if len(spares) > 1 else None
         self._begun_argv = list(argv)
-        self._begun_gdb = Begun(lambda: self.spawn_gdb(argv, gdb_spare))
+        # gdb's plan goes out from this thread, before the caller's imports take the
+        # GIL for long stretches; only the wait for its start goes to a thread
+        try:
+            started = self._send_gdb(argv, gdb_spare)
+        except (OSError, UserError) as error:
+            failure = error
+
+            def started() -> StartedGdb:
+                raise failure
+
+        self._begun_gdb = Begun(started)
         self._begun_gdbserver = Begun(lambda: self.spawn_gdbserver(gdbserver_spare))
 
     def take_gdb(self, argv: Sequence[str]) -> Begun[StartedGdb] | None:

@@ -1,5 +1,5 @@
-"""Symbols and sources through the merged root: gdb's settings, substitute-path rules,
-and the symbol report (per loaded object: where it is, its build-id, where its symbols
+"""Symbols and sources through the merged root: substitute-path rules and the symbol
+report (per loaded object: where it is, its build-id, where its symbols
 and debug info came from, and for a missing one why and what would fix it).
 """
 
@@ -8,76 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from cntr_tui.gdb.elf import ElfInfo, compile_unit_paths, read_elf
 from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
-
-
-def debug_directories(placement: Placement) -> list[str]:
-    """Debug folders as gdb names them: the host's first, then the container's."""
-    folders = [placement.host_root.rstrip("/") + HOST_DEBUG_DIR]
-    if placement.container_root:
-        folders.append(placement.container_path(HOST_DEBUG_DIR))
-    return folders
-
-
-# gdb's index cache: the symbol index of each object (by build-id), written the first
-# time gdb reads it and reused afterwards, saves about a third of a warm attach. A host
-# folder (gdb inside a session sees the host at `/`): never the container's root.
-INDEX_CACHE_DIR = "/var/cache/cntr-tui/gdb-index"
-INDEX_CACHE_VARIABLE = "CNTR_TUI_GDB_INDEX_CACHE"  # a folder instead, or "off"
-
-
-def index_cache_directory(placement: Placement) -> str | None:
-    """The index cache folder as gdb names it, created (0700) if missing; None when it is
-    turned off or cannot be created."""
-    folder = os.environ.get(INDEX_CACHE_VARIABLE, INDEX_CACHE_DIR)
-    if folder == "off" or not folder.startswith("/"):
-        return None
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    return placement.host_root.rstrip("/") + folder
-
-
-def gdb_settings(placement: Placement, non_stop: bool = False) -> list[tuple[str, str]]:
-    """(variable, value) pairs for `set` (CLI) or `-gdb-set` (MI), before attaching."""
-    settings = [
-        ("pagination", "off"),
-        ("confirm", "off"),
-        ("width", "0"),
-        ("height", "0"),
-        ("print symbol-loading", "off"),
-        # we load the executable from the sysroot ourselves; the check would read the
-        # target's copy over the remote protocol
-        ("exec-file-mismatch", "off"),
-        ("debug-file-directory", ":".join(debug_directories(placement))),
-    ]
-    if placement.container_root:
-        settings.append(("sysroot", placement.container_root))
-    index_cache = index_cache_directory(placement)
-    if index_cache is not None:
-        settings += [("index-cache directory", index_cache), ("index-cache enabled", "on")]
-    if non_stop:
-        settings.append(("non-stop", "on"))
-    return settings
-
-
-GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
-
-
-def gdb_command_line(
-    placement: Placement, non_stop: bool = False, gdb_args: Sequence[str] = ()
-) -> list[str]:
-    """gdb's MI command line with the symbol setup as `-iex` commands: they run before
-    anything else, with no round trips, and are in force before our first command."""
-    settings = [("mi-async", "on"), *gdb_settings(placement, non_stop)]
-    setup = [arg for name, value in settings for arg in ("-iex", f"set {name} {value}")]
-    return [*GDB_ARGS, *setup, *gdb_args]
+from cntr_tui.gdb.settings import debug_directories
 
 
 def executable_in_container(host_pid: int) -> str | None:
