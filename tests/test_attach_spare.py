@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from cntr_tui import cli
+from cntr_tui.attach import process
 from cntr_tui.attach import spare as spare_module
+from cntr_tui.attach.cgroups import cgroup_procs_files
 from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.attach.spare import SpareHelper
 from tests.test_attach_fds import fds_naming, parent_of, same_file
@@ -175,3 +177,63 @@ def test_cli_gdb_bad_container_leaves_no_process():
             if marker.encode() in environment.split(b"\0") and not gone(int(entry)):
                 left.append(int(entry))
     assert left == []
+
+
+def cgroups_of(pid: int) -> set[tuple[int, str]]:
+    return {(entry.hierarchy, entry.path) for entry in process.cgroups(pid)}
+
+
+def test_spares_joined_early_run_their_command_in_the_container_cgroups(start_container):
+    """`cntr-tui gdb` moves its spares into the container's cgroups while it opens the
+    session: the command they run is in those cgroups; a process that is gone moves
+    none (the spawn then moves its helper itself)."""
+    container = start_container("docker")
+    spares = [SpareHelper.start(), SpareHelper.start()]
+    lone = SpareHelper.start()
+    try:
+        spare_module.join_cgroups_early(spares, container.pid).join()
+        expected = cgroups_of(container.pid)
+        assert all(cgroups_of(spare.process.pid) == expected for spare in spares)
+        spare_module.join_cgroups_early([lone], 2**22 + 1).join()  # no such process
+        assert lone.joined == () and cgroups_of(lone.process.pid) == cgroups_of(os.getpid())
+        with AttachSession(container.pid, AttachOptions(fs="none")) as session:
+            assert spares[0].joined == tuple(session.cgroup_files)
+            for spare in (spares[0], lone):
+                helper = session.spawn(
+                    ["sleep", "60"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    spare=spare,
+                )
+                assert parent_of(parent_of(helper.command_pid)) == spare.process.pid
+                assert cgroups_of(helper.command_pid) == expected
+    finally:
+        for spare in (*spares, lone):
+            spare.close()
+
+
+def test_cli_gdb_on_a_paused_container_says_so_and_leaves_no_spare(start_container):
+    """A paused container is refused before anything joins its cgroups: a spare moved
+    into a frozen cgroup would freeze, and could be neither killed nor reaped."""
+    container = start_container("docker")
+    files = cgroup_procs_files(container.pid)
+
+    def members() -> list[set[str]]:
+        return [set(Path(path).read_text().split()) for path in files]
+
+    before = members()
+    subprocess.run(["docker", "pause", container.name], check=True, capture_output=True)
+    try:
+        result = subprocess.run(
+            [*CLI, "gdb", container.name, "--batch", "-ex", "bt"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        during = members()
+    finally:
+        subprocess.run(["docker", "unpause", container.name], check=True, capture_output=True)
+    assert result.returncode != 0 and "paused" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert during == before and str(container.pid) in before[0]

@@ -82,6 +82,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cntr_tui.attach import process
+from cntr_tui.attach.cgroups import SETUP_FAILED, cgroup_procs_files, join_cgroups
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.attach.spare import (
@@ -100,7 +101,6 @@ SERVER_START_TIMEOUT = 20.0
 HELPER_TIMEOUT = 30.0
 TEARDOWN_TIMEOUT = 8.0
 FS_MODES = ("fuse", "mount", "none")
-SETUP_FAILED = 125  # the status of a session command that could not start (reaper.py)
 
 
 @dataclass(frozen=True)
@@ -202,48 +202,6 @@ def effective_identity(pid: int, user: str) -> Identity:
                 gid = int(group)
             return Identity(uid, gid, groups)
     raise UserError(f"no user {name!r} in the container's /etc/passwd (give UID[:GID])")
-
-
-def cgroup_mounts() -> list[Mount]:
-    return [m for m in read_mountinfo("self") if m.fstype in ("cgroup", "cgroup2")]
-
-
-def cgroup_procs_files(pid: int) -> list[str]:
-    """The `cgroup.procs` files that put a process into each of `pid`'s cgroups."""
-    mounts = cgroup_mounts()
-    files: list[str] = []
-    for entry in process.cgroups(pid):
-        for mount in mounts:
-            if entry.hierarchy == 0 and entry.controllers == ():
-                matches = mount.fstype == "cgroup2"
-            else:
-                options = set(mount.super_options.split(","))
-                matches = mount.fstype == "cgroup" and set(entry.controllers) <= options
-            if matches:
-                relative = entry.path.removeprefix(mount.root.rstrip("/"))
-                directory = mount.mount_point + "/" + relative.lstrip("/")
-                files.append(os.path.join(directory.rstrip("/"), "cgroup.procs"))
-                if "freezer" in entry.controllers:
-                    check_not_frozen(directory)
-                break
-    return files
-
-
-def join_cgroups(pid: int, procs_files: list[str]) -> None:
-    """Move `pid` (a helper, before it enters anything) into the container's cgroups."""
-    for path in procs_files:
-        try:
-            with open(path, "w") as file:
-                file.write(str(pid))
-        except OSError as error:
-            where = os.path.dirname(path)
-            raise UserError(f"cannot join cgroup {where}: {error.strerror}", SETUP_FAILED) from None
-
-
-def check_not_frozen(directory: str) -> None:
-    with contextlib.suppress(OSError), open(os.path.join(directory, "freezer.state")) as file:
-        if file.read().strip() in ("FROZEN", "FREEZING"):
-            raise UserError("the container is paused (frozen): unpause it first")
 
 
 def apparmor_profile(pid: int) -> str | None:
@@ -573,8 +531,9 @@ class AttachSession:
         else:
             helper, ours = self.start_helper(plan, stdin, stdout, stderr)
         try:
-            # here, while Python starts in the helper: the first move waits ~10 ms
-            join_cgroups(helper.pid, self.cgroup_files)
+            # here, while Python starts in the helper (a spare may be in already)
+            if taken is None or spare.joined != tuple(self.cgroup_files):  # type: ignore[union-attr]
+                join_cgroups(helper.pid, self.cgroup_files)
         except UserError:
             helper.kill()  # it is waiting for the plan
             abandon(helper, ours)

@@ -78,6 +78,7 @@ class SpareHelper:
         self.channel = channel
         self._lock = threading.Lock()
         self._available = True
+        self.joined: tuple[str, ...] = ()  # the cgroup.procs files it was moved into
 
     @classmethod
     def start(cls) -> SpareHelper:
@@ -120,6 +121,32 @@ class SpareHelper:
         if self.process.returncode is None:
             self.process.kill()
         self.process.wait()
+
+
+def join_cgroups_early(spares: Sequence[SpareHelper], pid: int) -> threading.Thread:
+    """Move the waiting `spares` into the cgroups of container process `pid` from a
+    thread, started now: a cgroup move sleeps through an RCU grace period (~10-20 ms),
+    which thus passes while the caller opens its session. `join()` the thread before a
+    spare is used; a spare left out (a failed move: its spawn moves it and reports
+    why) keeps `joined` empty."""
+    from cntr_tui.attach.cgroups import cgroup_procs_files, join_cgroups
+    from cntr_tui.errors import UserError
+
+    def join() -> None:
+        try:
+            files = cgroup_procs_files(pid)
+        except (OSError, UserError):
+            return
+        for spare in spares:
+            try:
+                join_cgroups(spare.process.pid, files)
+            except UserError:
+                return
+            spare.joined = tuple(files)
+
+    thread = threading.Thread(target=join, name="cntr-tui-cgroups", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextmanager

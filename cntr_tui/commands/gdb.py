@@ -100,14 +100,21 @@ def begin_in_session(target: Target, spares: Sequence[SpareHelper] = ()) -> Sess
     line GdbSession.start will ask for) and gdbserver going, before the engine is even
     imported, through `spares` (gdb's, gdbserver's) when given; None when no attach
     session is available. Spares left unused remain the caller's to close."""
-    try:
-        from cntr_tui.gdb.starts import SessionStarts, attach_available
-    except ImportError:
-        return None
+    from cntr_tui.attach.spare import attach_available, join_cgroups_early
+
     if not attach_available():
         return None
     container = target.container if target.container is not None else target.host_pid
-    starts = SessionStarts.open(container)  # type: ignore[arg-type]
+    # the spares' cgroup move sleeps in the kernel while we import and open the session
+    joining = join_cgroups_early(spares, getattr(container, "pid", target.host_pid))
+    try:
+        from cntr_tui.gdb.starts import SessionStarts
+
+        starts = SessionStarts.open(container)  # type: ignore[arg-type]
+    except ImportError:
+        return None
+    finally:
+        joining.join()
     starts.begin(gdb_command_line(starts.placement), spares)
     return starts
 
