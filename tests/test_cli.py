@@ -40,6 +40,46 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["gdb", "-t", "docker,podman", "--pid", "7", "box", "--batch", "-ex", "bt", "-ex", "q"],
+        ["attach", "--fs", "mount", "--no-cgroup", "box", "--", "sh", "-c", "true"],
+        ["exec", "box", "--", "ls"],
+        ["ls", "--json", "box"],
+        ["demo", "--runtime", "process", "--no-ui"],
+    ],
+)
+def test_a_subcommand_parses_alone_as_in_the_whole_parser(words: list[str]) -> None:
+    """A command builds only its own subparser (requested_subcommand): the arguments it
+    gets must be those the whole parser gives."""
+    from cntr_tui import cli as command_line
+
+    assert command_line.requested_subcommand(words) == words[0]
+    alone = command_line.build_parser(words[0]).parse_args(words)
+    assert alone == command_line.build_parser().parse_args(words)
+    assert command_line.requested_subcommand(["--help", *words]) is None
+
+
+def test_help_is_as_wide_as_columns_say() -> None:
+    narrow = subprocess.run(
+        [*CLI, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "50"}
+    )
+    wide = subprocess.run(
+        [*CLI, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"}
+    )
+    assert max(map(len, narrow.stdout.splitlines())) <= 48 < max(map(len, wide.stdout.splitlines()))
+
+
+def test_docker_path_segments_are_quoted_as_urllib_quotes_them() -> None:
+    from urllib.parse import quote
+
+    from cntr_tui.attach.runtimes.docker_api import path_segment
+
+    for word in ("web-1", "a b/c", "ünï", "x%y?z#&", "~._-", "\x00\x7f", ""):
+        assert path_segment(word) == quote(word, safe="")
+
+
 def demo_stop_leaves_nothing(runtime: str) -> None:
     process = subprocess.Popen(
         [*CLI, "demo", "--no-ui", "--runtime", runtime],

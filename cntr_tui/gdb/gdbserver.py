@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -92,6 +91,8 @@ def program_interpreter(path: str) -> str | None:
 
 def find_gdbserver(name: str = "gdbserver") -> GdbserverFiles | None:
     """The host's gdbserver and the files it loads; None when there is none."""
+    import shutil  # here: gdbserver.py is on the way to gdb's start, shutil is not
+
     found = shutil.which(name)
     if found is None:
         return None
