@@ -16,6 +16,8 @@ import re
 import signal
 import subprocess
 
+import pytest
+
 from cntr_tui.commands.gdb_interrupt import InterruptFilter
 from tests.proc_support import (
     assert_runs_on_untouched,
@@ -96,8 +98,11 @@ class Console:
         os.close(self.master)
 
 
-def test_console_quits_leaving_the_program_running(start_container):
-    container = start_container("docker")
+@pytest.mark.parametrize("user", [None, "1000:1000"])
+def test_console_quits_leaving_the_program_running(start_container, user):
+    """gdb's own console, through gdbserver (also when gdb runs as a non-root container
+    user: the bridge and its interrupt filter must reach gdbserver's pipes)."""
+    container = start_container("docker", **({"user": user} if user else {}))
     before = container_processes(container.pid)
     console = Console(container.name)
     try:
