@@ -254,3 +254,20 @@ async def test_gdb_is_ended_at_close_only_with_nothing_attached(threads_program,
         await session.close()
     assert wait_until(lambda: tracer_of(pid) == 0)
     assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)
+
+
+@pytest.mark.parametrize("tracer", ["gdbserver", "native"])
+async def test_detach_ends_gdb_right_after_its_exit_answer(threads_program, tracer):
+    """detach() (what --batch ends with) ends the session, then closes it: gdb, with
+    nothing attached, is killed after `^exit` instead of waited for (its own exit waits
+    for the remote bridge). A gdb's exit status of 0 would mean it was waited for."""
+    pid = threads_program.pid
+    session = await GdbSession.start(HostLauncher(target_host_pid=pid, tracer=tracer))
+    try:
+        assert (await session.attach(pid)).ok
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert session._process._process.returncode == -signal.SIGKILL
+    assert wait_until(lambda: tracer_of(pid) == 0)
+    assert wait_until(lambda: process_state(pid) in ("S", "R")), process_state(pid)

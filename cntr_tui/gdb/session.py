@@ -532,8 +532,9 @@ class GdbSession:
         return Result(None)
 
     async def _nothing_attached(self) -> bool:
-        """Whether gdb has no live process (ours, or one attached from its console)."""
-        groups = await self.command("-list-thread-groups")
+        """Whether gdb has no live process (ours, or one attached from its console).
+        Asked of gdb directly: after `detach()` the session has ended for `command`."""
+        groups = await self._transport.send("-list-thread-groups")
         return groups.ok and not any("pid" in group for group in groups.payload.get("groups", []))
 
     async def _detach_inferior(self) -> Result[None]:
