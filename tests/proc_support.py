@@ -32,12 +32,21 @@ def pid_namespace(pid: int | str) -> int | None:
         return None
 
 
-def tracer_of(pid: int) -> int:
+def status_number(pid: int, field: str) -> int:
+    """A numeric field of /proc/PID/status (TracerPid, PPid, ...)."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("TracerPid:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise AssertionError("no TracerPid line")
+    raise AssertionError(f"no {field} line for {pid}")
+
+
+def tracer_of(pid: int) -> int:
+    return status_number(pid, "TracerPid")
+
+
+def parent_of(pid: int) -> int:
+    return status_number(pid, "PPid")
 
 
 def process_state(pid: int) -> str:

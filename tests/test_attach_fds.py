@@ -20,7 +20,7 @@ import pytest
 
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
 from cntr_tui.gdb.attached import AttachLauncher
-from tests.proc_support import command_lines
+from tests.proc_support import command_lines, parent_of
 from tests.test_attach_support import wait_until
 
 MARKER = "only on the host\n"
@@ -65,14 +65,6 @@ def file_mappings(pid: int) -> dict[str, tuple[int, int, int]]:
                 major, minor = (int(part, 16) for part in fields[3].split(":"))
                 mapped[fields[5]] = (major, minor, int(fields[4]))
     return mapped
-
-
-def parent_of(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("PPid:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no PPid for {pid}")
 
 
 def spawn_reader(session: AttachSession, script: str, **kwargs: object) -> SessionProcess:

@@ -22,7 +22,8 @@ from cntr_tui.attach import spare as spare_module
 from cntr_tui.attach.cgroups import cgroup_procs_files
 from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.attach.spare import SpareHelper
-from tests.test_attach_fds import fds_naming, parent_of, same_file
+from tests.proc_support import parent_of
+from tests.test_attach_fds import fds_naming, same_file
 from tests.test_attach_support import CLI, wait_until
 
 

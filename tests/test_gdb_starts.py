@@ -13,8 +13,14 @@ from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.gdb.settings import gdb_command_line
 from cntr_tui.gdb.starts import SessionStarts
-from tests.proc_support import command_lines, pid_namespace, running, tracer_of, wait_until
-from tests.test_attach_fds import parent_of
+from tests.proc_support import (
+    command_lines,
+    parent_of,
+    pid_namespace,
+    running,
+    tracer_of,
+    wait_until,
+)
 
 
 def processes_in_pid_namespace_of(pid: int, program: str) -> set[int]:

@@ -258,18 +258,6 @@ def end_witness(witness: subprocess.Popen[bytes]) -> None:
         witness.wait()
 
 
-def traced(host_pid: int) -> bool:
-    """Whether the process still has a tracer (False when it is gone)."""
-    try:
-        with open(f"/proc/{host_pid}/status", encoding="utf-8") as status:
-            for line in status:
-                if line.startswith("TracerPid:"):
-                    return int(line.split()[1]) != 0
-    except OSError:
-        return False
-    return False
-
-
 def guard_note(status: int, outcome: dict[str, object] | None) -> str:
     """One line on what the guard did after gdb ended while still attached."""
     if outcome is None:
@@ -297,6 +285,7 @@ def run_guarded_console(
     gdbserver's connection: a gdb that ends while attached (killed, crashed) leaves the
     program to the guard, which detaches gdbserver cleanly."""
     from cntr_tui.attach.pty import relay
+    from cntr_tui.gdb.guard import tracer_of
     from cntr_tui.gdb.trap_guard import TrapGuard
 
     session = launcher.session
@@ -321,7 +310,7 @@ def run_guarded_console(
             pts_root=f"/proc/{session.pid}/root",
         )
     finally:
-        if not traced(target.host_pid):
+        if not tracer_of(target.host_pid):  # 0: untraced, None: gone
             # gdb detached (quit, detach) or never attached: the guard checks the
             # program (a stop gdbserver left queued is continued) and lets go
             runner.run(guard.detached())

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from cntr_tui.attach.container import Container
+from cntr_tui.attach.process import status as process_status
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
 from cntr_tui.attach.spare import SpareHelper
 from cntr_tui.attach.spare import attach_available as attach_available
@@ -40,15 +41,6 @@ from cntr_tui.gdb.placement import Placement
 LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
 
 T = TypeVar("T")
-
-
-def namespace_pid(host_pid: int) -> int:
-    """A host PID as its own PID namespace numbers it (the last NSpid field)."""
-    with open(f"/proc/{host_pid}/status") as status:
-        for line in status:
-            if line.startswith("NSpid:"):
-                return int(line.split()[-1])
-    return host_pid
 
 
 class Begun(Generic[T]):
@@ -172,7 +164,10 @@ class SessionStarts:
                 os.close(from_server)
                 return None
         return GdbserverProcess(
-            namespace_pid(process.command_pid), process.command_pid, to_server, from_server
+            process_status(process.command_pid).nspids[-1],  # its PID as gdb sees it
+            process.command_pid,
+            to_server,
+            from_server,
         )
 
     def _spawn_gdbserver(
