@@ -191,6 +191,8 @@ async def test_without_proc_there_is_no_gdbserver(start_container, proc_mounted)
             server.close_ends()  # never attached: it exits
         else:
             assert set(gdbserver_processes()) <= before
+            # the reason `cntr-tui gdb --batch` prints when gdb has to trace
+            assert "could not start in the container" in (launcher.gdbserver_failure or "")
     finally:
         await launcher.close()
     assert wait_until(lambda: set(gdbserver_processes()) <= before)
