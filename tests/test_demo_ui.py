@@ -48,11 +48,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def demo_programs_under(pid: int) -> list[int]:
-    return [
-        child.pid
-        for child in psutil.Process(pid).children(recursive=True)
-        if child.cmdline()[:1] == ["/app/threads"]
-    ]
+    """Running /app/threads processes below `pid` (a short-lived one of the demo's
+    start, such as its `hostname`, may be a zombie or gone by the time we ask)."""
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if child.cmdline()[:1] == ["/app/threads"]:
+                found.append(child.pid)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return found
 
 
 @pytest.mark.parametrize("runtime", ["process", "docker"])

@@ -248,6 +248,10 @@ async def test_gdb_is_ended_at_close_only_with_nothing_attached(threads_program,
         assert not await session._nothing_attached()
         assert (await session._detach_inferior()).ok
         assert await session._nothing_attached()
+        # the guard's check after a detach first (SIGCONT to a stop gdbserver left):
+        # racing it, the re-attach below made gdb hang or die in 2 of ~40 runs
+        if session._guard_check is not None:
+            await session._guard_check
         assert (await session.cli(f"attach {pid}")).ok  # behind the engine's back
         assert not await session._nothing_attached()
     finally:
