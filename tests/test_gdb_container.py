@@ -241,6 +241,24 @@ def test_cli_batch_backtraces_every_thread_on_every_runtime(runtime: str, start_
     assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
 
 
+# a plain namespaced process: an empty /dev, and an environment naming a shell the host
+# (whose tools gdb sees at /) does not have
+BARE_ENVIRONMENT = {"PATH": "/bin", "SHELL": "/no/such/shell"}
+
+
+def test_cli_batch_traces_through_gdbserver_in_a_container_without_dev_null(start_container):
+    """gdb runs its bridge to gdbserver with $SHELL (the container's, unless we say), and
+    dash gives a background job /dev/null before its own redirections: here both would
+    leave gdb without gdbserver (as in CI, whose environment has no SHELL)."""
+    container = start_container("process", env=BARE_ENVIRONMENT)
+    assert not os.path.exists(f"/proc/{container.pid}/root/dev/null")
+    result = run_gdb_command(str(container.pid), "--batch", "-ex", "bt")
+    assert result.returncode == 0, result.stderr
+    assert "main () at threads.c:" in result.stdout
+    assert "gdbserver could not be used" not in result.stderr, result.stderr
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
+
+
 def test_cli_batch_for_a_non_root_container_user_traces_through_gdbserver(start_container):
     """gdb runs as the container's user (1000 here): it must still reach gdbserver's
     pipes (ours, made root's) through /proc, or it would trace the process itself."""

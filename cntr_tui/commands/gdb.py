@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -19,8 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cntr_tui.errors import UserError
+from cntr_tui.gdb.gdbserver import bridge_target
 from cntr_tui.gdb.placement import Placement
-from cntr_tui.gdb.settings import gdb_command_line, gdb_settings
+from cntr_tui.gdb.settings import GDB_ENVIRONMENT, gdb_command_line, gdb_settings
 from cntr_tui.python_command import module_main_command
 
 INTERRUPT_FILTER = module_main_command("cntr_tui.commands.gdb_interrupt", isolated=True)
@@ -227,11 +227,9 @@ def interactive_argv(
 
 
 def console_bridge(gdbserver_pid: int, pid: int) -> str:
-    """Like gdbserver.bridge_target, but gdb's side goes through gdb_interrupt, which
-    turns gdb's ^C into a SIGINT to `pid` (both PIDs as gdb's namespace sees them)."""
-    from_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/1")
-    to_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/0")
-    return f"| cat <{from_server} & exec {shlex.join(INTERRUPT_FILTER)} {pid} {to_server}"
+    """gdbserver.bridge_target, with gdb's side through gdb_interrupt, which turns gdb's
+    ^C into a SIGINT to `pid` (both PIDs as gdb's namespace sees them)."""
+    return bridge_target(gdbserver_pid, [*INTERRUPT_FILTER, str(pid)])
 
 
 def start_witness() -> subprocess.Popen[bytes]:
@@ -305,7 +303,12 @@ def run_guarded_console(
     try:
         status = relay(
             lambda slave, env: session.spawn(
-                argv, env=env, stdin=slave, stdout=slave, stderr=slave, terminal=True
+                argv,
+                env={**env, **GDB_ENVIRONMENT},
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                terminal=True,
             ),
             pts_root=f"/proc/{session.pid}/root",
         )

@@ -296,7 +296,10 @@ def die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def start_process(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
+def start_process(
+    name: str, rootfs: Path, program: str = "/app/threads", env: dict[str, str] | None = None
+) -> StartedContainer:
+    """`env`: the container's environment (default: ours, as a plain `unshare` has)."""
     process = subprocess.Popen(
         [
             "unshare",
@@ -321,6 +324,7 @@ def start_process(name: str, rootfs: Path, program: str = "/app/threads") -> Sta
         stderr=subprocess.DEVNULL,
         start_new_session=True,
         preexec_fn=die_with_parent,
+        env=env,
     )
     try:
         wait_ready(process, "unshare")

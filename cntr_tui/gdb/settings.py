@@ -64,6 +64,10 @@ def gdb_settings(placement: Placement, non_stop: bool = False) -> list[tuple[str
 
 GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
 
+# gdb runs its bridge to gdbserver (and `shell`) with $SHELL, which a session takes from
+# the container's environment: a shell the host, whose tools gdb sees at /, may lack
+GDB_ENVIRONMENT = {"SHELL": "/bin/sh"}
+
 
 def gdb_command_line(
     placement: Placement, non_stop: bool = False, gdb_args: Sequence[str] = ()

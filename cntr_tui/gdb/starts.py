@@ -36,6 +36,7 @@ from cntr_tui.fs.mounts import CONTAINER_ROOT
 from cntr_tui.gdb.gdbserver import GdbserverFiles, find_gdbserver
 from cntr_tui.gdb.pipes import GdbserverProcess, child_pipes
 from cntr_tui.gdb.placement import Placement
+from cntr_tui.gdb.settings import GDB_ENVIRONMENT
 
 # the container's environment must not steer the host's loader
 LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
@@ -126,6 +127,7 @@ class SessionStarts:
         with child_pipes() as pipes:
             pending = self.session.begin_spawn(
                 list(argv),
+                env=GDB_ENVIRONMENT,
                 stdin=pipes.stdin,
                 stdout=pipes.stdout,
                 stderr=pipes.stdout,
