@@ -21,9 +21,6 @@ from cntr_tui.errors import UserError
 from cntr_tui.gdb.gdbserver import bridge_target
 from cntr_tui.gdb.placement import Placement
 from cntr_tui.gdb.settings import GDB_ENVIRONMENT, gdb_command_line, gdb_settings
-from cntr_tui.python_command import module_main_command
-
-INTERRUPT_FILTER = module_main_command("cntr_tui.commands.gdb_interrupt", isolated=True)
 
 # asyncio and the engine are imported only once gdb is on its way (see run_gdb)
 if TYPE_CHECKING:
@@ -196,10 +193,10 @@ def interactive_argv(
     pid: int,
     host_pid: int,
     commands: Sequence[str] = (),
-    gdbserver_pid: int | None = None,
+    bridge: str | None = None,
 ) -> list[str]:
     """gdb's own console with the symbol setup as -iex commands, attached to `pid`:
-    through the gdbserver `gdbserver_pid` (its PID as gdb sees it) when given,
+    through gdbserver when given the `bridge` to it (gdbserver.bridge_target),
     otherwise as the tracer itself."""
     from cntr_tui.gdb.symbols import (
         compile_directories,
@@ -216,20 +213,13 @@ def interactive_argv(
     executable = executable_in_container(host_pid)
     if executable is not None:
         argv.append(placement.container_path(executable))
-    if gdbserver_pid is None:
+    if bridge is None:
         argv += ["-p", str(pid)]
     else:
-        argv += ["-ex", f"target extended-remote {console_bridge(gdbserver_pid, pid)}"]
-        argv += ["-ex", f"attach {pid}"]
+        argv += ["-ex", f"target extended-remote {bridge}", "-ex", f"attach {pid}"]
     for command in commands:
         argv += ["-ex", command]
     return argv
-
-
-def console_bridge(gdbserver_pid: int, pid: int) -> str:
-    """gdbserver.bridge_target, with gdb's side through gdb_interrupt, which turns gdb's
-    ^C into a SIGINT to `pid` (both PIDs as gdb's namespace sees them)."""
-    return bridge_target(gdbserver_pid, [*INTERRUPT_FILTER, str(pid)])
 
 
 def start_witness() -> subprocess.Popen[bytes]:
@@ -283,22 +273,30 @@ def run_guarded_console(
     gdbserver's connection: a gdb that ends while attached (killed, crashed) leaves the
     program to the guard, which detaches gdbserver cleanly."""
     from cntr_tui.attach.pty import relay
+    from cntr_tui.commands.gdb_interrupt import InterruptRelay
     from cntr_tui.gdb.guard import tracer_of
     from cntr_tui.gdb.trap_guard import TrapGuard
 
     session = launcher.session
+    interrupts = None
+    if server.console_input is not None and server.console_input_fd is not None:
+        bridge = bridge_target(server.pid, server.console_input_fd)
+    else:  # no relay: gdb's ^C goes to gdbserver itself
+        bridge = bridge_target(server.pid)
     argv = interactive_argv(
-        launcher.placement, target.namespace_pid, target.host_pid, commands, server.pid
+        launcher.placement, target.namespace_pid, target.host_pid, commands, bridge
     )
     witness = start_witness()
     link = (server.host_pid, target.namespace_pid, server.to_server, server.from_server)
     try:
         guard = runner.run(TrapGuard.start(witness.pid, target.host_pid, link))
+        if server.console_input is not None:
+            interrupts = InterruptRelay(server.console_input, server.to_server, target.host_pid)
     except BaseException:
         end_witness(witness)
         raise
     finally:
-        server.close_ends()  # the guard holds its own copies
+        server.close_ends()  # the guard and the relay hold their own copies
     status = 1
     try:
         status = relay(
@@ -313,6 +311,8 @@ def run_guarded_console(
             pts_root=f"/proc/{session.pid}/root",
         )
     finally:
+        if interrupts is not None:
+            interrupts.stop()  # gdb is gone: only the guard may write to gdbserver now
         if not tracer_of(target.host_pid):  # 0: untraced, None: gone
             # gdb detached (quit, detach) or never attached: the guard checks the
             # program (a stop gdbserver left queued is continued) and lets go
@@ -342,7 +342,7 @@ def run_interactive(target: Target, commands: Sequence[str]) -> int:
         with asyncio.Runner() as runner:
             launcher = runner.run(AttachLauncher.start(container))  # type: ignore[arg-type]
             try:
-                server = runner.run(launcher.start_gdbserver())
+                server = runner.run(launcher.start_console_gdbserver())
                 if server is not None:
                     return run_guarded_console(runner, launcher, server, target, commands)
                 print(

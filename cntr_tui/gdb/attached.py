@@ -116,6 +116,13 @@ class AttachLauncher:
             return await self._early_gdbserver
         return await asyncio.to_thread(self.starts.spawn_gdbserver)
 
+    async def start_console_gdbserver(self) -> GdbserverProcess | None:
+        """A gdbserver for gdb's own console: with the third pipe its bridge writes to
+        (commands/gdb_interrupt.py); None as for start_gdbserver."""
+        if self.tracer != "gdbserver":
+            return None
+        return await asyncio.to_thread(self.starts.spawn_gdbserver, None, True)
+
     async def run_interactive(self, argv: Sequence[str]) -> int:
         """gdb's own console on a fresh PTY relayed to our terminal."""
         return await asyncio.to_thread(self.session.run_interactive, list(argv))

@@ -19,7 +19,6 @@ import os
 import re
 import shlex
 import subprocess
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 LIST_LINE = re.compile(r"^\s*(\S+) => (/\S+) \(0x[0-9a-f]+\)$")
@@ -129,19 +128,15 @@ def find_gdbserver(name: str = "gdbserver") -> GdbserverFiles | None:
     return GdbserverFiles(program, loader, directories, preload, root)
 
 
-def bridge_target(gdbserver_pid: int, filter_argv: Sequence[str] = ()) -> str:
-    """The `target extended-remote` argument that joins gdb to gdbserver's stdin and
-    stdout, named by `/proc/PID/fd` as gdb's PID namespace sees gdbserver.
-
-    `filter_argv`: a command that copies gdb's stream into the file named by the
-    argument added after them (the console's interrupt filter), instead of cat.
-    """
+def bridge_target(gdbserver_pid: int, input_fd: int = 0) -> str:
+    """The `target extended-remote` argument that joins gdb to gdbserver's stdout and its
+    stdin (or its descriptor `input_fd`: the console's relay, see commands/gdb_interrupt),
+    named by `/proc/PID/fd` as gdb's PID namespace sees gdbserver."""
     from_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/1")
-    to_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/0")
-    toward_server = f"{shlex.join(filter_argv)} {to_server}" if filter_argv else f"cat >{to_server}"
+    to_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/{input_fd}")
     # Opening a pipe through /proc gives a new end on the same pipe: one cat copies
     # gdbserver's stdout to gdb's socket, the shell becomes the copy the other way (gdb
     # waits for its child when it closes the connection). Not `cat <... &`: dash gives a
     # background job /dev/null as stdin before its own redirection, and a slim
     # container's /dev (the merged root's) may have no null; `setsid -f` forks instead.
-    return f"| setsid -f cat <{from_server}; exec {toward_server}"
+    return f"| setsid -f cat <{from_server}; exec cat >{to_server}"

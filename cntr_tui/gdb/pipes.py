@@ -46,14 +46,20 @@ class GdbserverProcess:
     `host_pid` ours. `to_server` and `from_server` are our ends of its stdin and stdout:
     while someone holds them gdbserver never sees its connection end, so the holder
     (the trap guard) can still detach it cleanly after gdb died.
+
+    `console_input` (ours, read end) is the console's third pipe, open in gdbserver as
+    its descriptor `console_input_fd`: see commands/gdb_interrupt.py.
     """
 
     pid: int
     host_pid: int
     to_server: int
     from_server: int
+    console_input: int | None = None
+    console_input_fd: int | None = None
 
     def close_ends(self) -> None:
-        for fd in (self.to_server, self.from_server):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        for fd in (self.to_server, self.from_server, self.console_input):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)

@@ -145,35 +145,53 @@ class SessionStarts:
 
         return started
 
-    def spawn_gdbserver(self, spare: SpareHelper | None = None) -> GdbserverProcess | None:
+    def spawn_gdbserver(
+        self, spare: SpareHelper | None = None, console: bool = False
+    ) -> GdbserverProcess | None:
         """Blocking: a gdbserver waiting on its pipes for gdb; None when the tracer is
-        gdb itself, the host has no gdbserver, or it cannot start in the container."""
+        gdb itself, the host has no gdbserver, or it cannot start in the container.
+        `console`: with the console's third pipe (see commands/gdb_interrupt.py)."""
         if self.tracer != "gdbserver":
             return None
-        with child_pipes() as (stdin, stdout, to_server, from_server):
-            # our pipes are root's (mode 0600): gdb, running as the container's user,
-            # could not open them through /proc/PID/fd for its bridge to gdbserver
-            uid, gid = self.session.host_identity()
-            for pipe_end in (stdin, stdout):
-                os.fchown(pipe_end, uid, gid)
-            try:
-                process = self._spawn_gdbserver(stdin, stdout, spare)
-            except (OSError, UserError) as error:
-                self.gdbserver_failure = f"it could not start in the container: {error}"
-                process = None
-            if process is None:
-                os.close(to_server)
-                os.close(from_server)
-                return None
+        console_input, console_end = os.pipe2(os.O_CLOEXEC) if console else (None, None)
+        try:
+            with child_pipes() as (stdin, stdout, to_server, from_server):
+                # our pipes are root's (mode 0600): gdb, running as the container's user,
+                # could not open them through /proc/PID/fd for its bridge to gdbserver
+                uid, gid = self.session.host_identity()
+                for pipe_end in (stdin, stdout, console_end):
+                    if pipe_end is not None:
+                        os.fchown(pipe_end, uid, gid)
+                passed = () if console_end is None else (console_end,)
+                try:
+                    process = self._spawn_gdbserver(stdin, stdout, spare, passed)
+                except (OSError, UserError) as error:
+                    self.gdbserver_failure = f"it could not start in the container: {error}"
+                    process = None
+                if process is None:
+                    os.close(to_server)
+                    os.close(from_server)
+        except BaseException:
+            process = None
+            raise
+        finally:
+            if console_end is not None:
+                os.close(console_end)  # gdbserver has its own copy
+            if process is None and console_input is not None:
+                os.close(console_input)
+        if process is None:
+            return None
         return GdbserverProcess(
             process_status(process.command_pid).nspids[-1],  # its PID as gdb sees it
             process.command_pid,
             to_server,
             from_server,
+            console_input,
+            console_end,
         )
 
     def _spawn_gdbserver(
-        self, stdin: int, stdout: int, spare: SpareHelper | None
+        self, stdin: int, stdout: int, spare: SpareHelper | None, pass_fds: Sequence[int] = ()
     ) -> SessionProcess | None:
         """gdbserver goes into a second session without a merged root: the container's
         own mount namespace, chrooted to its root. Nothing it touches is served by the
@@ -197,7 +215,7 @@ class SessionStarts:
                 stdin=stdin,
                 stdout=stdout,
                 stderr=subprocess.DEVNULL,
-                pass_fds=[folder],
+                pass_fds=[folder, *pass_fds],
                 spare=spare,
             )
         finally:
