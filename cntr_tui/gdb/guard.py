@@ -290,6 +290,9 @@ def stop_pending(pid: int) -> bool:
     return False
 
 
+NOTHING_DONE: dict[str, object] = {"restored": 0, "threads": 0, "error": None}
+
+
 def settle(pid: int) -> dict[str, object]:
     """After the tracer is gone: rescue only what needs it (see the module docstring)."""
     try:
@@ -306,7 +309,7 @@ def settle(pid: int) -> dict[str, object]:
     if status.get("State", "").startswith("T") or stop_pending(pid):
         send_signal(pid, SIGCONT)  # a stop its tracer left behind (or queued)
         return {"restored": 0, "threads": 0, "error": None, "continued": True}
-    return {"restored": 0, "threads": 0, "error": None}
+    return dict(NOTHING_DONE)
 
 
 class ServerLink:
@@ -405,13 +408,15 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
     end_other_readers(server.from_server, {os.getpid(), server.pid})
     reader = PacketReader(server.from_server)
     deadline = time.monotonic() + TAKEOVER_TIMEOUT
+    stopped = False
     try:
         # Not gdbserver's interrupt (^C): it signals the target's process group, for a
         # container's PID 1 that is kill(-1). SIGSTOP stops a running program under
         # gdbserver; if it stopped already, the signal waits and the program stops
         # after the detach: `settle` continues it either way. A program gdbserver does
         # not trace (yet: an attach in flight leaves it stopped) gets no signal.
-        if tracer_of(host_pid) == server.pid:
+        stopped = tracer_of(host_pid) == server.pid
+        if stopped:
             os.kill(host_pid, SIGSTOP)
         # `#00` ends a packet gdb may have left half written; then a marker question
         os.write(server.to_server, b"#00" + packet(b"qAttached:%x" % server.target_pid))
@@ -425,6 +430,7 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
                 # every thread to step one over a breakpoint): stop again
                 if traced:
                     os.kill(host_pid, SIGSTOP)
+                    stopped = True
             elif reply is None:
                 return {"takeover_error": "gdbserver did not answer"}
             elif reply.startswith(b"E") and not alive(host_pid):
@@ -443,8 +449,12 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
     except ProcessLookupError:
         return {"takeover_error": "the program is gone"}
     except OSError as error:
-        return {"takeover_error": str(error)}
-    return {"removed_by_gdbserver": removed, "detached_by_guard": detached == b"OK"}
+        return {"takeover_error": str(error), "stopped_by_guard": stopped}
+    return {
+        "removed_by_gdbserver": removed,
+        "detached_by_guard": detached == b"OK",
+        "stopped_by_guard": stopped,
+    }
 
 
 def wait_exit(pidfd: int | None, timeout: float) -> bool:
@@ -503,7 +513,14 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
         if not wait_exit(tracer_fd, TAKEOVER_TIMEOUT):
             send_signal(server.pid, SIGKILL)  # stuck: the rescue below follows
             wait_exit(tracer_fd, TAKEOVER_TIMEOUT)
-        return {**settle(target_pid), **takeover}
+        outcome = settle(target_pid)
+        if takeover.get("stopped_by_guard") and outcome == NOTHING_DONE:
+            # settle saw it running and nothing pending, but our SIGSTOP may still be
+            # under way (a group stop that has not reached every thread shows in no
+            # /proc field): SIGCONT undoes it, or any stop still to come
+            send_signal(target_pid, SIGCONT)
+            outcome["continued"] = True
+        return {**outcome, **takeover}
 
 
 JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
