@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cntr_tui.errors import UserError
-from cntr_tui.gdb.gdbserver import bridge_target
+from cntr_tui.gdb.gdbserver import bridge_target, has_dev_null
 from cntr_tui.gdb.placement import Placement
 from cntr_tui.gdb.settings import GDB_ENVIRONMENT, gdb_command_line, gdb_settings
 
@@ -279,10 +279,11 @@ def run_guarded_console(
 
     session = launcher.session
     interrupts = None
+    dev_null = has_dev_null(target.host_pid)
     if server.console_input is not None and server.console_input_fd is not None:
-        bridge = bridge_target(server.pid, server.console_input_fd)
+        bridge = bridge_target(server.pid, server.console_input_fd, dev_null)
     else:  # no relay: gdb's ^C goes to gdbserver itself
-        bridge = bridge_target(server.pid)
+        bridge = bridge_target(server.pid, dev_null=dev_null)
     argv = interactive_argv(
         launcher.placement, target.namespace_pid, target.host_pid, commands, bridge
     )
