@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cntr_tui.errors import UserError
-from cntr_tui.gdb.gdbserver import bridge_target, has_dev_null
+from cntr_tui.gdb.gdbserver import bridge_target
 from cntr_tui.gdb.placement import Placement
 from cntr_tui.gdb.settings import GDB_ENVIRONMENT, gdb_command_line, gdb_settings
 
@@ -277,13 +277,11 @@ def run_guarded_console(
     from cntr_tui.gdb.guard import tracer_of
     from cntr_tui.gdb.trap_guard import TrapGuard
 
+    if server.console_input is None or server.console_input_fd is None:
+        raise ValueError("the console needs a console gdbserver (start_console_gdbserver)")
     session = launcher.session
     interrupts = None
-    dev_null = has_dev_null(target.host_pid)
-    if server.console_input is not None and server.console_input_fd is not None:
-        bridge = bridge_target(server.pid, server.console_input_fd, dev_null)
-    else:  # no relay: gdb's ^C goes to gdbserver itself
-        bridge = bridge_target(server.pid, dev_null=dev_null)
+    bridge = bridge_target(server.pid, target.host_pid, server.console_input_fd)
     argv = interactive_argv(
         launcher.placement, target.namespace_pid, target.host_pid, commands, bridge
     )
@@ -291,8 +289,7 @@ def run_guarded_console(
     link = (server.host_pid, target.namespace_pid, server.to_server, server.from_server)
     try:
         guard = runner.run(TrapGuard.start(witness.pid, target.host_pid, link))
-        if server.console_input is not None:
-            interrupts = InterruptRelay(server.console_input, server.to_server, target.host_pid)
+        interrupts = InterruptRelay(server.console_input, server.to_server, target.host_pid)
     except BaseException:
         end_witness(witness)
         raise

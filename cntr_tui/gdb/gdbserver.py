@@ -10,7 +10,7 @@ server. gdb talks to it through two pipes: gdbserver's stdin and stdout, which g
 
     files = find_gdbserver()                      # None: no gdbserver on the host
     argv = files.argv("/proc/self/fd/3")          # run from a folder descriptor
-    target = bridge_target(gdbserver_pid)         # argument of `target extended-remote`
+    target = bridge_target(gdbserver_pid, container_pid)  # `target extended-remote` arg
 """
 
 from __future__ import annotations
@@ -128,11 +128,11 @@ def find_gdbserver(name: str = "gdbserver") -> GdbserverFiles | None:
     return GdbserverFiles(program, loader, directories, preload, root)
 
 
-def bridge_target(gdbserver_pid: int, input_fd: int = 0, dev_null: bool = True) -> str:
+def bridge_target(gdbserver_pid: int, container_pid: int | None, input_fd: int = 0) -> str:
     """The `target extended-remote` argument that joins gdb to gdbserver's stdout and its
     stdin (or its descriptor `input_fd`: the console's relay, see commands/gdb_interrupt),
-    named by `/proc/PID/fd` as gdb's PID namespace sees gdbserver. `dev_null`: whether
-    gdb's /dev (the container's) has a null device."""
+    named by `/proc/PID/fd` as gdb's PID namespace sees gdbserver. `container_pid`: a
+    host PID in the container whose /dev gdb sees (a merged root's); None: the host's."""
     from_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/1")
     to_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/{input_fd}")
     # Opening a pipe through /proc gives a new end on the same pipe: one cat copies
@@ -140,11 +140,6 @@ def bridge_target(gdbserver_pid: int, input_fd: int = 0, dev_null: bool = True) 
     # waits for its child when it closes the connection). dash gives a background job
     # /dev/null as stdin before its own redirection: without one, `setsid -f` forks the
     # first cat instead (an exec more, ~10 ms of a warm `gdb --batch`).
-    if dev_null:
+    if container_pid is None or os.path.exists(f"/proc/{container_pid}/root/dev/null"):
         return f"| cat <{from_server} & exec cat >{to_server}"
     return f"| setsid -f cat <{from_server}; exec cat >{to_server}"
-
-
-def has_dev_null(host_pid: int | None) -> bool:
-    """Whether the container of `host_pid` has /dev/null (which a merged root shows)."""
-    return host_pid is None or os.path.exists(f"/proc/{host_pid}/root/dev/null")

@@ -48,7 +48,7 @@ from cntr_tui.gdb.events import (
     Stopped,
     event_from_record,
 )
-from cntr_tui.gdb.gdbserver import bridge_target, has_dev_null
+from cntr_tui.gdb.gdbserver import bridge_target
 from cntr_tui.gdb.guard import alive, tracer_of
 from cntr_tui.gdb.launch import GdbProcess, GdbserverProcess, Launcher, Placement
 from cntr_tui.gdb.records import (
@@ -469,8 +469,10 @@ class GdbSession:
                 why = getattr(self._launcher, "gdbserver_failure", None) or "it did not start"
             else:
                 inside = self.placement.inside_session  # gdb sees the container's /dev
-                dev_null = has_dev_null(self.placement.container_host_pid if inside else None)
-                target = f"target extended-remote {bridge_target(server.pid, dev_null=dev_null)}"
+                bridge = bridge_target(
+                    server.pid, self.placement.container_host_pid if inside else None
+                )
+                target = f"target extended-remote {bridge}"
                 connected = await self.command(f"-interpreter-exec console {mi_quote(target)}")
                 if connected.ok:
                     self.tracer = "gdbserver"

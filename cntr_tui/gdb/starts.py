@@ -172,14 +172,15 @@ class SessionStarts:
                     os.close(to_server)
                     os.close(from_server)
         except BaseException:
-            process = None
+            if console_input is not None:
+                os.close(console_input)
             raise
         finally:
             if console_end is not None:
                 os.close(console_end)  # gdbserver has its own copy
-            if process is None and console_input is not None:
-                os.close(console_input)
         if process is None:
+            if console_input is not None:
+                os.close(console_input)
             return None
         return GdbserverProcess(
             process_status(process.command_pid).nspids[-1],  # its PID as gdb sees it
