@@ -12,6 +12,8 @@ PACKAGES=(
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
+# shellcheck source=scripts/apt_locks.sh
+source "$REPO/scripts/apt_locks.sh"
 
 if [[ $EUID -ne 0 ]]; then
     echo "setup: run as root (cntr-tui joins container namespaces and mounts FUSE)" >&2
@@ -26,8 +28,8 @@ done
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    apt_get update -q >/dev/null
+    apt_get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     # Debian starts these services on install where systemd runs; the scripts start
     # what they need themselves, so a machine without systemd behaves the same.
 fi
