@@ -137,12 +137,22 @@ def add_demo(sub: Subparsers) -> None:
     )
 
 
+def add_doctor(sub: Subparsers) -> None:
+    doctor = sub.add_parser(
+        "doctor", help="check what an attach needs (host, and CONTAINER when given); 1 on a fail"
+    )
+    doctor.add_argument("-t", "--type", dest="types", type=runtime_types)
+    doctor.add_argument("--json", action="store_true", help="print a JSON array of checks")
+    doctor.add_argument("container", nargs="?", metavar="CONTAINER")
+
+
 SUBCOMMANDS = {
     "ls": add_ls,
     "attach": add_attach,
     "exec": add_exec,
     "gdb": add_gdb,
     "demo": add_demo,
+    "doctor": add_doctor,
 }
 
 
@@ -208,6 +218,10 @@ def run(args: argparse.Namespace) -> int:
             from cntr_tui.commands.demo import run_demo
 
             return run_demo(runtime=args.runtime, with_ui=not args.no_ui)
+        case "doctor":
+            from cntr_tui.commands.doctor import run_doctor
+
+            return run_doctor(types=args.types, as_json=args.json, word=args.container)
     raise AssertionError(args.command)
 
 

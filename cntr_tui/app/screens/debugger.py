@@ -137,10 +137,14 @@ class DebuggerScreen(Screen[None]):
         try:
             await self.connection.open(self.progress)
         except DebugUnavailable as error:
+            from cntr_tui.preflight import explain
+
+            self.status.busy = "checking why (cntr-tui doctor)…"
+            findings = await asyncio.to_thread(explain, self.container)  # before leave()
             self.status.busy = ""
             await self.leave()
             self.app.show_error(  # type: ignore[attr-defined]
-                f"Cannot debug {self.container.name}", str(error), error.fix
+                f"Cannot debug {self.container.name}", str(error) + findings, error.fix
             )
             return
         self.attached = True
