@@ -14,6 +14,9 @@ in this order:
    plan, while Python started here: a cgroup v1 move waits for an RCU grace period);
 3. joins the mount namespace: the merged root's holder (attach: host tools at /, the
    container at /var/lib/cntr) or the container's own (exec, then chroot to its root);
+   if the `/dev` the command will see lacks the standard device nodes, takes a private
+   copy of that namespace and covers that `/dev` there (`mountapi.private_dev`), so that
+   no `>/dev/null` creates a file in the container;
 4. joins uts, ipc, net, cgroup, pid namespaces, the user namespace last;
 5. limits the capability bounding set, sets groups, gid, uid;
 6. forks the reaper (`reaper.py`: inside the PID namespace, a child subreaper), which
@@ -40,6 +43,7 @@ from cntr_tui.attach import namespaces as ns
 from cntr_tui.attach import reaper
 from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.attach.reaper import suppress
+from cntr_tui.fs import mountapi
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,6 +92,36 @@ def set_identity(uid: int, gid: int, groups: list[int]) -> None:
     os.setresuid(uid, uid, uid)
 
 
+def dev_seen(plan: dict[str, Any], root_path: str | None, root_fd: int | None) -> str | None:
+    """The path, in the mount namespace just joined, of the `/dev` the command will see
+    (None: none to cover). `root_path`: where the container process's root is in its
+    namespace (its /proc/PID/root link read from the host), checked against `root_fd`."""
+    if root_fd is None:
+        return os.path.join(plan["chroot"] or "/", "dev")
+    assert root_path is not None
+    dev = os.path.join(root_path, "dev")
+    try:
+        seen, wanted = os.stat(dev), os.stat("dev", dir_fd=root_fd)
+    except OSError:
+        return None
+    if (seen.st_dev, seen.st_ino) != (wanted.st_dev, wanted.st_ino):
+        return None  # the root is not reachable by that path here: leave its /dev
+    return dev
+
+
+def cover_dev(dev: str | None) -> bool:
+    """A private mount namespace with a private `/dev` at `dev`, if it lacks devices;
+    True if so."""
+    if dev is None or not os.path.isdir(dev) or os.path.islink(dev):
+        return False
+    if not mountapi.lacks_standard_devices(dev):
+        return False
+    ns.unshare(ns.CLONE_NEWNS)
+    ns.mount(None, "/", None, ns.MS_REC | ns.MS_PRIVATE)
+    mountapi.private_dev(dev)
+    return True
+
+
 def enter(plan: dict[str, Any]) -> None:
     """Steps 1-5, in this process (which becomes the command's parent)."""
     pid = int(plan["pid"])
@@ -96,15 +130,21 @@ def enter(plan: dict[str, Any]) -> None:
         mnt_fd = os.open(plan["mnt_namespace"], os.O_RDONLY | os.O_CLOEXEC)
     else:
         mnt_fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
-    root_fd = None
+    root_fd = root_path = None
     if plan["chroot"] == PROCESS_ROOT:
         root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        root_path = os.readlink(f"/proc/{pid}/root")  # as its own mount namespace has it
     if start_ticks(pid) != plan["start_time"]:
         raise SetupError(f"process {pid} exited")
     with open("/proc/sys/kernel/cap_last_cap") as file:
         last_cap = int(file.read())
     ns.setns(mnt_fd, ns.CLONE_NEWNS)
     os.close(mnt_fd)
+    # here: mounting needs our capabilities, before the container's user namespace
+    if cover_dev(dev_seen(plan, root_path, root_fd)) and root_fd is not None:
+        # the old descriptor is of the container's namespace, without our /dev
+        os.close(root_fd)
+        root_fd = os.open(root_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     for kind in JOIN_ORDER:
         if kind in namespace_fds:
             ns.setns(namespace_fds.pop(kind), ns.NAMESPACE_FLAGS[kind])

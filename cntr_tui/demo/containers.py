@@ -3,18 +3,21 @@
 Used by `cntr-tui demo` and by the test bed. Each `start_*` function returns a
 `StartedContainer` once the program inside has printed its `ready` line or its
 runtime reports it running; `remove()` stops it and deletes what was created.
+A runtime that runs on a folder (plain namespaces, nspawn, containerd) gets a
+throwaway copy of the cached root under `ROOTS_DIR`, never the cache itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,7 @@ CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
 K8S_NAMESPACE = "k8s.io"
 PR_SET_PDEATHSIG = 1
 PODMAN_LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
+ROOTS_DIR = Path("/var/tmp/cntr-tui-roots")  # NAME-XXXXXXXX: a container's own root
 
 
 @dataclass
@@ -37,6 +41,7 @@ class StartedContainer:
     pid: int
     cleanup: Callable[[], None] = field(repr=False)
     removed: bool = field(default=False, repr=False)
+    root: Path | None = None  # the host folder it runs on, for those that run on one
 
     def remove(self) -> None:
         if not self.removed:
@@ -68,6 +73,77 @@ def image_tag(rootfs: Path) -> str:
 
 def copy_rootfs(rootfs: Path, destination: Path) -> None:
     subprocess.run(["cp", "-a", f"{rootfs}/.", str(destination)], check=True)
+
+
+@dataclass
+class ThrowawayRoot:
+    """A copy of the cached root for one container. Its folder is flock()ed through
+    `lock_fd` while the process that made it lives: one without a lock is a leftover."""
+
+    path: Path
+    lock_fd: int
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self.lock_fd)
+
+
+@contextlib.contextmanager
+def roots_locked() -> Iterator[None]:
+    """Making a root and looking for leftovers exclude each other."""
+    ROOTS_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+    lock = os.open(ROOTS_DIR / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(lock)
+
+
+def lock_folder(folder: Path, flags: int) -> int | None:
+    """A descriptor holding an flock on `folder`, or None if someone else holds one."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, flags)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def remove_roots(prefix: str) -> list[Path]:
+    """Remove the throwaway roots left behind (unlocked) whose name starts with
+    `prefix`; returns those removed."""
+    if not ROOTS_DIR.is_dir():
+        return []
+    removed = []
+    with roots_locked():
+        for folder in ROOTS_DIR.iterdir():
+            if not folder.name.startswith(prefix) or not folder.is_dir():
+                continue
+            lock = lock_folder(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if lock is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+                os.close(lock)
+                removed.append(folder)
+    return removed
+
+
+def throwaway_root(name: str, rootfs: Path) -> ThrowawayRoot:
+    """A fresh copy of `rootfs` for container `name`; copies an earlier container of
+    that name left behind (a killed demo) go first."""
+    remove_roots(f"{name}-")
+    with roots_locked():
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=ROOTS_DIR))
+        lock = lock_folder(folder, fcntl.LOCK_SH)
+    assert lock is not None  # no one else locks it exclusively
+    root = ThrowawayRoot(folder, lock)
+    try:
+        copy_rootfs(rootfs, folder)  # the root's own mode too: mkdtemp made it 0700
+    except BaseException:
+        root.remove()
+        raise
+    return root
 
 
 def child_pids(pid: int) -> list[int]:
@@ -182,8 +258,8 @@ def terminate(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 
 def start_nspawn(name: str, rootfs: Path, program: str = "/app/threads") -> StartedContainer:
-    folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir="/var/tmp"))
-    copy_rootfs(rootfs, folder)
+    root = throwaway_root(name, rootfs)
+    folder = root.path
     process = subprocess.Popen(
         [
             "systemd-nspawn",
@@ -205,7 +281,7 @@ def start_nspawn(name: str, rootfs: Path, program: str = "/app/threads") -> Star
 
     def cleanup() -> None:
         terminate(process)
-        shutil.rmtree(folder, ignore_errors=True)
+        root.remove()
 
     try:
         wait_ready(process, "systemd-nspawn")
@@ -213,7 +289,7 @@ def start_nspawn(name: str, rootfs: Path, program: str = "/app/threads") -> Star
     except BaseException:
         cleanup()
         raise
-    return StartedContainer("nspawn", name, pid, cleanup)
+    return StartedContainer("nspawn", name, pid, cleanup, root=folder)
 
 
 def container_init_of(launcher_pid: int) -> int:
@@ -250,8 +326,8 @@ def start_containerd(
     labels: dict[str, str] | None = None,
     socket: str = CONTAINERD_SOCKET,
 ) -> StartedContainer:
-    folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir="/var/tmp"))
-    copy_rootfs(rootfs, folder)
+    root = throwaway_root(name, rootfs)
+    folder = root.path
     ctr = ("ctr", "--address", socket, "-n", namespace)
     label_args = [
         arg for key, value in (labels or {}).items() for arg in ("--label", f"{key}={value}")
@@ -259,7 +335,7 @@ def start_containerd(
 
     def cleanup() -> None:
         remove_containerd(ctr, name)
-        shutil.rmtree(folder, ignore_errors=True)
+        root.remove()
 
     try:
         run(*ctr, "run", "-d", "--rootfs", *label_args, str(folder), name, program)
@@ -267,7 +343,7 @@ def start_containerd(
     except BaseException:
         cleanup()
         raise
-    return StartedContainer("containerd", name, pid, cleanup)
+    return StartedContainer("containerd", name, pid, cleanup, root=folder)
 
 
 def remove_containerd(ctr: tuple[str, ...], name: str) -> None:
@@ -286,7 +362,7 @@ def containerd_task_pid(ctr: tuple[str, ...], name: str) -> int:
     raise UserError(f"containerd task {name} not found")
 
 
-# plain namespaces: unshare + chroot, no runtime at all
+# plain namespaces: unshare + chroot into a throwaway copy of the root, no runtime at all
 
 
 def die_with_parent() -> None:
@@ -300,7 +376,33 @@ def start_process(
     name: str, rootfs: Path, program: str = "/app/threads", env: dict[str, str] | None = None
 ) -> StartedContainer:
     """`env`: the container's environment (default: ours, as a plain `unshare` has)."""
-    process = subprocess.Popen(
+    root = throwaway_root(name, rootfs)
+    try:
+        process = start_unshare(name, root.path, program, env)
+    except BaseException:
+        root.remove()
+        raise
+
+    def cleanup() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        terminate(process)  # unshare waits for the container's init
+        root.remove()
+
+    try:
+        wait_ready(process, "unshare")
+        pid = container_init_of(process.pid)
+    except BaseException:
+        terminate(process)
+        root.remove()
+        raise
+    return StartedContainer("process", name, pid, cleanup, root=root.path)
+
+
+def start_unshare(
+    name: str, root: Path, program: str, env: dict[str, str] | None
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             "unshare",
             "--fork",
@@ -312,7 +414,7 @@ def start_process(
             "--net",
             "--propagation=private",
             "--mount-proc=/proc",
-            f"--root={rootfs}",
+            f"--root={root}",
             "--wd=/",
             "/bin/sh",
             "-c",
@@ -326,19 +428,6 @@ def start_process(
         preexec_fn=die_with_parent,
         env=env,
     )
-    try:
-        wait_ready(process, "unshare")
-        pid = container_init_of(process.pid)
-    except BaseException:
-        terminate(process)
-        raise
-
-    def cleanup() -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        terminate(process)
-
-    return StartedContainer("process", name, pid, cleanup)
 
 
 STARTERS: dict[str, Callable[..., StartedContainer]] = {

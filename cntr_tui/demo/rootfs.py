@@ -2,7 +2,9 @@
 their sources and the shared libraries they need. No gdb, no package manager.
 
 The result is cached under a folder named after a hash of the inputs, so building
-again is cheap and every runtime gets the very same files.
+again is cheap and every runtime gets the very same files. Nothing runs on the cache
+itself (containers get a copy, `containers.throwaway_root`); a cache whose `dev` or
+`tmp` is not empty (written to by an older cntr-tui) is built anew.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cntr_tui.errors import UserError
 CACHE_DIR = Path("/var/cache/cntr-tui")
 SOURCE_DIR_IN_CONTAINER = "/app/src"
 BUSYBOX = Path("/bin/busybox")
+EMPTY_FOLDERS = ("dev", "tmp")  # as built; a file in one was written by a container
 
 
 @dataclass(frozen=True)
@@ -120,12 +123,27 @@ def install_busybox(root: Path) -> None:
             link.symlink_to("busybox")
 
 
+def is_pristine(root: Path) -> bool:
+    return not any(
+        (root / folder).is_dir() and any((root / folder).iterdir()) for folder in EMPTY_FOLDERS
+    )
+
+
+def set_aside(root: Path) -> None:
+    """Remove a written-to cache, renamed first: no one finds it half removed."""
+    aside = Path(tempfile.mkdtemp(prefix="rootfs-stale-", dir=root.parent))
+    os.replace(root, aside / "root")
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def build_rootfs(cache_dir: Path = CACHE_DIR) -> Path:
     """Return the path of the demo root file system, building it when absent."""
     sources = program_sources()
     final = cache_dir / f"rootfs-{rootfs_key(sources)}"
     if final.is_dir():
-        return final
+        if is_pristine(final):
+            return final
+        set_aside(final)
     cache_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="rootfs-build-", dir=cache_dir))
     try:

@@ -1,5 +1,6 @@
 """Remove containers left behind by an interrupted test run (a killed pytest skips its
-fixtures' teardown): every container, of every runtime, whose name has the prefix.
+fixtures' teardown): every container, of every runtime, whose name has the prefix, and
+the throwaway copies of the root file system they ran on.
 
     python -m cntr_tui.demo.sweep [PREFIX]      (default: cntr-test-)
 """
@@ -19,6 +20,7 @@ from cntr_tui.demo.containers import (
     quiet,
     remove_containerd,
     remove_lxc,
+    remove_roots,
 )
 
 
@@ -58,6 +60,8 @@ def sweep(prefix: str) -> list[str]:
         ):
             os.kill(int(pid), signal.SIGKILL)
             removed.append(f"process:{pid}")
+    # the roots they ran on, unless the process that made one still lives (and will)
+    removed += [f"root:{folder}" for folder in remove_roots(prefix)]
     return removed
 
 

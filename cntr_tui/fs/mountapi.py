@@ -6,12 +6,18 @@ container's whole tree (submounts included) at `/var/lib/cntr`, and the containe
 `/proc`, `/dev`, `/sys` and a few `/etc` files bound over the fat ones. Nothing is
 written into the container's root.
 
-Run only in a single-threaded process (the holder forked by `cntr_tui.fs.server`).
+A container whose `/dev` lacks the standard device nodes (plain namespaces, some slim
+images) would get a regular file `dev/null` from the first `>/dev/null`: each attach
+helper covers such a `/dev`, in a mount namespace of its own, with `private_dev`.
+
+Run only in a single-threaded process (the holder forked by `cntr_tui.fs.server`, the
+attach helper).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 
 from cntr_tui.attach import namespaces as ns
 
@@ -20,6 +26,26 @@ BOUND_DIRECTORIES = ("proc", "dev", "sys")
 BOUND_ETC_FILES = ("passwd", "group", "hosts", "resolv.conf", "hostname", "localtime")
 FUSE_SUBTYPE = "cntr-tui"
 MAX_SYMLINKS = 40
+
+# the nodes a /dev must have as character devices, or it gets a private one
+STANDARD_DEVICES = {
+    "null": (1, 3),
+    "zero": (1, 5),
+    "full": (1, 7),
+    "random": (1, 8),
+    "urandom": (1, 9),
+    "tty": (5, 0),
+}
+DEV_LINKS = {
+    "fd": "/proc/self/fd",
+    "stdin": "/proc/self/fd/0",
+    "stdout": "/proc/self/fd/1",
+    "stderr": "/proc/self/fd/2",
+    "ptmx": "pts/ptmx",
+}
+DEV_TMPFS_OPTIONS = "mode=755,size=65536k"
+SHM_TMPFS_OPTIONS = "mode=1777,size=65536k"
+DEVPTS_OPTIONS = "newinstance,ptmxmode=0666,mode=0620"
 
 
 def clone_container_tree(mnt_namespace_fd: int, root_fd: int) -> int:
@@ -133,3 +159,61 @@ def bind_container_files() -> list[str]:
         ns.mount(source, target, None, ns.MS_BIND)
         bound.append(target)
     return bound
+
+
+def lacks_standard_devices(dev: str) -> bool:
+    """Whether the directory `dev` misses one of the standard character devices."""
+    for name in STANDARD_DEVICES:
+        try:
+            if not stat.S_ISCHR(os.lstat(os.path.join(dev, name)).st_mode):
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def device_nodes(dev_fd: int) -> list[str]:
+    """The names of the character and block devices directly in the folder `dev_fd`."""
+    names = []
+    for name in os.listdir(dev_fd):
+        if name in DEV_LINKS:
+            continue
+        with_mode = os.stat(name, dir_fd=dev_fd, follow_symlinks=False).st_mode
+        if stat.S_ISCHR(with_mode) or stat.S_ISBLK(with_mode):
+            names.append(name)
+    return names
+
+
+def private_dev(dev: str) -> None:
+    """Cover the folder `dev` with a tmpfs holding the standard devices, a devpts
+    instance of its own, shm and the fd links; the device nodes `dev` has itself are
+    bound through. Only in a private mount namespace: the tmpfs is ours, and nothing is
+    written into the folder it covers."""
+    original = os.open(dev, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    clones: dict[str, int] = {}
+    try:
+        clone = ns.OPEN_TREE_CLONE | ns.OPEN_TREE_CLOEXEC
+        for name in device_nodes(original):
+            clones[name] = ns.open_tree(original, name, clone)
+        ns.mount("tmpfs", dev, "tmpfs", ns.MS_NOSUID, DEV_TMPFS_OPTIONS)
+        for name, (major, minor) in STANDARD_DEVICES.items():
+            path = os.path.join(dev, name)
+            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
+            os.chmod(path, 0o666)  # past the umask
+        for name, target in DEV_LINKS.items():
+            os.symlink(target, os.path.join(dev, name))
+        for name, fstype, flags, options in (
+            ("pts", "devpts", ns.MS_NOSUID | ns.MS_NOEXEC, DEVPTS_OPTIONS),
+            ("shm", "tmpfs", ns.MS_NOSUID | ns.MS_NODEV, SHM_TMPFS_OPTIONS),
+        ):
+            os.mkdir(os.path.join(dev, name), 0o755)
+            ns.mount(fstype, os.path.join(dev, name), fstype, flags, options)
+        for name, tree in clones.items():
+            path = os.path.join(dev, name)
+            if not os.path.lexists(path):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+            ns.move_mount(tree, "", ns.AT_FDCWD, path, ns.MOVE_MOUNT_F_EMPTY_PATH)
+    finally:
+        os.close(original)
+        for tree in clones.values():
+            os.close(tree)

@@ -1,0 +1,335 @@
+"""Nothing of ours is written into a container (issue 12, section 3).
+
+A container whose /dev lacks the standard device nodes (a plain-namespace container's
+is empty) gets a private /dev in the session's own mount namespace; one with a proper
+/dev (docker) keeps its own. Checked on real containers: the root's tree checksum
+(process) or `docker diff` (docker) across a session that runs a login shell writing
+to every standard device, and across `cntr-tui gdb --batch`. The demo's process
+containers run on a throwaway copy of the cached root, removed with the container.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import select
+import stat
+import struct
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cntr_tui.attach.session import AttachOptions, AttachSession
+from cntr_tui.demo import containers, sweep
+from cntr_tui.fs import mountapi
+from cntr_tui.fs.mounts import read_mountinfo
+from tests.proc_support import running, tracer_of, wait_until
+from tests.test_attach_support import cli, docker_diff
+
+# Linux's numbers for the standard character devices
+DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8)}
+DEVICES |= {"urandom": (1, 9), "tty": (5, 0)}
+LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0"}
+LINKS |= {"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"}
+# what a login shell's profile and a user do: write to every standard device
+LOGIN_SCRIPT = (
+    "for d in null zero full random urandom; do echo cntr-test >/dev/$d; done 2>/dev/null; "
+    "[ -e /dev/tty ] && echo via-dev-tty >/dev/tty; "
+    "echo written; read reply"
+)
+OUTPUT_DEADLINE = 30.0
+TIOCGPTN = 0x80045430
+
+
+def tree_checksum(root: str | Path) -> str:
+    """Every entry under `root`: its path, type, mode, owner, size, times (but access),
+    device number, link target and contents."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted([*dirs, *files]):
+            path = os.path.join(folder, name)
+            info = os.lstat(path)
+            fields = (
+                os.path.relpath(path, root),
+                info.st_mode,
+                info.st_uid,
+                info.st_gid,
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_ctime_ns,
+                info.st_rdev,
+                info.st_nlink,
+            )
+            digest.update(repr(fields).encode())
+            if stat.S_ISLNK(info.st_mode):
+                digest.update(os.fsencode(os.readlink(path)))
+            elif stat.S_ISREG(info.st_mode):
+                with open(path, "rb") as file:
+                    digest.update(hashlib.file_digest(file, "sha256").digest())
+        folder_info = os.lstat(folder)
+        digest.update(repr((folder, folder_info.st_mtime_ns, folder_info.st_ctime_ns)).encode())
+    return digest.hexdigest()
+
+
+def root_of(pid: int) -> str:
+    """The host path of a plain-namespace container's root (its namespace is a copy of
+    the host's, so the link's text is a host path)."""
+    return os.readlink(f"/proc/{pid}/root")
+
+
+def read_until(master: int, marker: bytes, deadline: float = OUTPUT_DEADLINE) -> bytes:
+    output = b""
+    end = time.monotonic() + deadline
+    while marker not in output:
+        ready, _, _ = select.select([master], [], [], max(0.0, end - time.monotonic()))
+        if not ready:
+            raise AssertionError(f"no {marker!r} in {output!r}")
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's last user is gone
+            chunk = b""
+        if not chunk:
+            raise AssertionError(f"the command ended before {marker!r}: {output!r}")
+        output += chunk
+    return output
+
+
+class LoginShell:
+    """`sh -lc LOGIN_SCRIPT` on a fresh PTY (its controlling terminal) in a session,
+    stopped at its `read` so that its /dev can be looked at from the host."""
+
+    def __init__(self, session: AttachSession, in_container_root: bool) -> None:
+        self.master, slave = os.openpty()
+        try:
+            self.helper = session.spawn(
+                ["sh", "-lc", LOGIN_SCRIPT],
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                terminal=True,
+                in_container_root=in_container_root,
+            )
+        except BaseException:
+            os.close(self.master)
+            raise
+        finally:
+            os.close(slave)
+        self.pid = self.helper.command_pid
+        self.output = read_until(self.master, b"written")
+
+    def finish(self) -> int:
+        os.write(self.master, b"\n")
+        try:
+            return self.helper.wait(OUTPUT_DEADLINE)
+        finally:
+            os.close(self.master)
+
+
+def mounts_at(pid: int, prefix: str) -> dict[str, tuple[str, str]]:
+    """Mount point -> (fstype, super options) for mounts at or under `prefix`."""
+    return {
+        m.mount_point: (m.fstype, m.super_options)
+        for m in read_mountinfo(pid)
+        if m.mount_point == prefix or m.mount_point.startswith(prefix + "/")
+    }
+
+
+def mount_table(pid: int | str) -> list[str]:
+    with open(f"/proc/{pid}/mountinfo") as file:
+        return file.read().splitlines()
+
+
+def assert_private_dev(shell: LoginShell) -> None:
+    """The shell's /dev is the private one, complete and working."""
+    dev = f"/proc/{shell.pid}/root/dev"
+    for name, (major, minor) in DEVICES.items():
+        info = os.lstat(f"{dev}/{name}")
+        assert stat.S_ISCHR(info.st_mode), name
+        assert (os.major(info.st_rdev), os.minor(info.st_rdev)) == (major, minor), name
+        assert stat.S_IMODE(info.st_mode) == 0o666, name
+    for name, target in LINKS.items():
+        assert os.readlink(f"{dev}/{name}") == target
+    mounted = mounts_at(shell.pid, "/dev")
+    assert mounted["/dev"][0] == "tmpfs"
+    assert mounted["/dev/pts"][0] == "devpts" and "ptmxmode=666" in mounted["/dev/pts"][1]
+    assert mounted["/dev/shm"][0] == "tmpfs"
+    # its own devpts instance: a terminal opened through its ptmx shows up in its pts
+    ptmx = os.open(f"{dev}/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        number = struct.unpack("i", fcntl.ioctl(ptmx, TIOCGPTN, b"\0" * 4))[0]
+        assert os.path.exists(f"{dev}/pts/{number}")
+    finally:
+        os.close(ptmx)
+    assert b"via-dev-tty" in shell.output  # /dev/tty reached the shell's terminal
+
+
+FS_CASES = [("fuse", False), ("fuse", True), ("mount", False), ("none", True)]
+
+
+@pytest.mark.parametrize(("fs", "in_container_root"), FS_CASES)
+def test_a_container_without_devices_gets_a_private_dev_and_keeps_its_files(
+    start_container, fs: str, in_container_root: bool
+):
+    container = start_container("process")
+    root = root_of(container.pid)
+    assert os.listdir(f"{root}/dev") == []
+    before = tree_checksum(root)
+    container_mounts = mount_table(container.pid)
+    host_mounts = mount_table("self")
+    with AttachSession(container.pid, AttachOptions(fs=fs)) as session:
+        holder = session.root.holder if session.root is not None else None
+        holder_mounts = mount_table(holder) if holder is not None else []
+        shell = LoginShell(session, in_container_root)
+        try:
+            assert_private_dev(shell)
+            # only in the session's own mount namespace
+            own = os.stat(f"/proc/{shell.pid}/ns/mnt").st_ino
+            assert own != os.stat(f"/proc/{container.pid}/ns/mnt").st_ino
+            assert mount_table(container.pid) == container_mounts
+            assert mount_table("self") == host_mounts
+            if holder is not None:  # nor in the merged root's, which others share
+                assert own != os.stat(f"/proc/{holder}/ns/mnt").st_ino
+                assert mount_table(holder) == holder_mounts
+        finally:
+            assert shell.finish() == 0, shell.output
+    assert os.listdir(f"{root}/dev") == []
+    assert tree_checksum(root) == before
+
+
+def test_the_containers_own_device_nodes_are_bound_through(start_container):
+    container = start_container("process")
+    root = root_of(container.pid)
+    os.mknod(f"{root}/dev/null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    os.chmod(f"{root}/dev/null", 0o666)  # past the umask
+    os.mknod(f"{root}/dev/loop-cntr-test", stat.S_IFBLK | 0o600, os.makedev(7, 0))
+    assert mountapi.lacks_standard_devices(f"{root}/dev")  # no zero, tty...
+    before = tree_checksum(root)
+    with AttachSession(container.pid) as session:
+        shell = LoginShell(session, in_container_root=False)
+        try:
+            assert_private_dev(shell)
+            for name in ("null", "loop-cntr-test"):
+                seen = os.stat(f"/proc/{shell.pid}/root/dev/{name}", follow_symlinks=False)
+                assert seen.st_ino == os.stat(f"{root}/dev/{name}").st_ino, name
+            assert {"/dev/null", "/dev/loop-cntr-test"} <= set(mounts_at(shell.pid, "/dev"))
+        finally:
+            assert shell.finish() == 0, shell.output
+    assert tree_checksum(root) == before
+
+
+def test_gdb_batch_writes_nothing_into_a_container_without_devices(start_container):
+    container = start_container("process")
+    root = root_of(container.pid)
+    before = tree_checksum(root)
+    result = cli("gdb", str(container.pid), "--batch", "-ex", "bt", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert b"main () at threads.c:" in result.stdout
+    assert b"gdbserver could not be used" not in result.stderr, result.stderr
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
+    assert tree_checksum(root) == before
+
+
+@pytest.mark.parametrize("fs", ["fuse", "mount", "none"])
+def test_docker_keeps_its_own_dev_and_nothing_is_written(start_container, fs: str):
+    container = start_container("docker")
+    assert not mountapi.lacks_standard_devices(f"/proc/{container.pid}/root/dev")
+    with AttachSession(container.pid, AttachOptions(fs=fs)) as session:
+        shell = LoginShell(session, in_container_root=fs == "none")
+        try:
+            seen = os.stat(f"/proc/{shell.pid}/root/dev")
+            own = os.stat(f"/proc/{container.pid}/root/dev")
+            assert (seen.st_dev, seen.st_ino) == (own.st_dev, own.st_ino)
+            seen_pts = os.stat(f"/proc/{shell.pid}/root/dev/pts").st_dev
+            assert seen_pts == os.stat(f"/proc/{container.pid}/root/dev/pts").st_dev
+            assert b"via-dev-tty" in shell.output
+        finally:
+            assert shell.finish() == 0, shell.output
+    result = cli("gdb", container.name, "--batch", "-ex", "bt", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert docker_diff(container.name) == ""
+
+
+def test_a_process_container_runs_on_a_copy_and_the_cache_stays_unchanged(
+    start_container, demo_rootfs: Path
+):
+    before = tree_checksum(demo_rootfs)
+    container = start_container("process")
+    root = root_of(container.pid)
+    assert not os.path.samefile(root, demo_rootfs)
+    marker = f"cntr-test-{uuid.uuid4().hex[:8]}"
+    with AttachSession(container.pid) as session:
+        # into its /tmp (through /var/lib/cntr, and from inside) and at its /dev
+        script = f"echo x >/var/lib/cntr/tmp/{marker}; echo x >/dev/null"
+        assert session.run(["sh", "-c", script]) == 0
+        assert session.run(["sh", "-c", f"echo y >/tmp/{marker}-in"], in_container_root=True) == 0
+    assert sorted(os.listdir(f"{root}/tmp")) == [marker, f"{marker}-in"]  # the writes happened
+    assert tree_checksum(demo_rootfs) == before
+    container.remove()
+    assert not os.path.exists(root)
+
+
+STARTER = """
+import signal, sys
+from pathlib import Path
+from cntr_tui.demo import containers
+started = containers.start_process(sys.argv[1], Path(sys.argv[2]))
+print(started.pid, started.root, flush=True)
+signal.pause()
+"""
+
+
+def start_and_kill_starter(name: str, rootfs: Path) -> Path:
+    """Start a process container from a process that is then SIGKILLed (as a killed
+    demo or pytest): its container dies with it; returns the root it ran on."""
+    starter = subprocess.Popen(
+        [sys.executable, "-c", STARTER, name, str(rootfs)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert starter.stdout is not None
+        pid, root = starter.stdout.readline().split()
+    finally:
+        starter.kill()
+        starter.wait()
+        if starter.stdout is not None:
+            starter.stdout.close()
+    assert wait_until(lambda: not os.path.exists(f"/proc/{pid}"))
+    return Path(root)
+
+
+def test_a_killed_run_leaves_a_copy_that_the_next_start_and_the_sweep_remove(
+    demo_rootfs: Path,
+):
+    name = f"cntr-test-dev-{uuid.uuid4().hex[:8]}"
+    first = start_and_kill_starter(name, demo_rootfs)
+    try:
+        assert first.is_dir()  # what a killed run leaves behind
+        assert containers.ROOTS_DIR in first.parents
+        live = containers.start_process(name, demo_rootfs)  # a new demo, same name
+        try:
+            assert not first.exists()
+            assert live.root is not None and live.root.is_dir()
+            assert [p for p in sweep.sweep(name) if p.startswith("root:")] == []  # in use
+        finally:
+            live.remove()
+        second = start_and_kill_starter(name, demo_rootfs)
+        assert f"root:{second}" in sweep.sweep(name)
+        assert not second.exists()
+    finally:
+        containers.remove_roots(name)
+
+
+def test_lacking_standard_devices(tmp_path: Path):
+    assert not mountapi.lacks_standard_devices("/dev")
+    (tmp_path / "null").write_text("")  # what the bug left: a regular file
+    assert mountapi.lacks_standard_devices(str(tmp_path))
+    for name, (major, minor) in DEVICES.items():
+        path = tmp_path / name
+        path.unlink(missing_ok=True)
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
+    assert not mountapi.lacks_standard_devices(str(tmp_path))
