@@ -26,8 +26,8 @@ PROCESS_STATES = {
 }
 
 
-def unpause_fix(container: Container) -> str:
-    """The runtime's own way to thaw a container."""
+def unpause_fix(container: Container, cgroup: str | None = None) -> str:
+    """The runtime's own way to thaw a container (or the write that thaws `cgroup`)."""
     match container.runtime:
         case "docker" | "podman":
             return f"{container.runtime} unpause {container.name}"
@@ -36,6 +36,8 @@ def unpause_fix(container: Container) -> str:
             return f"ctr -n {namespace} task resume {container.id}"
         case "lxc":
             return f"lxc-unfreeze -n {container.name}"
+    if cgroup is not None:
+        return f"echo 0 > {cgroup}/cgroup.freeze"
     return "thaw its cgroup (echo THAWED > freezer.state, or echo 0 > cgroup.freeze)"
 
 
@@ -135,7 +137,7 @@ def freezer(container: Container) -> Check:
                 "freezer",
                 "fail",
                 f"cgroup {directory} is frozen (cgroup.freeze): the program cannot run",
-                unpause_fix(container),
+                unpause_fix(container, directory),
             )
     return Check("freezer", "ok", "no cgroup of it is frozen")
 
@@ -172,7 +174,10 @@ def symbols(container: Container) -> Check:
     placement = Placement(container_root=root, container_root_on_host=root)
     report = describe_object(placement.container_path(executable), placement)
     if report.status == "debug-info":
-        where = "embedded" if report.source == "embedded" else report.source
+        source = report.source or "?"
+        where = placement.in_container(source)
+        if source != "embedded":
+            where += " in the container" if where != source else " on the host"
         return Check("symbols", "ok", f"{executable}: debug info ({where})")
     return Check("symbols", "warn", f"{executable}: {report.problem}", report.fix)
 
