@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from cntr_tui import __version__
 from cntr_tui.attach.container import RUNTIMES
-from cntr_tui.errors import UserError
+from cntr_tui.errors import UserError, error_line
 
 PROG = "cntr-tui"
 # Commands whose work is over when `run` returns (sessions closed, gdb gone, output
@@ -47,14 +47,18 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+    """An ArgumentParser whose errors are one line on stderr and exit status 2, with
+    the prefix of every other error: `cntr-tui: gdb: argument --pid: ... (see
+    cntr-tui gdb --help)`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        subcommand = self.prog.removeprefix(PROG).strip()
+        where = f"{subcommand}: " if subcommand else ""
+        self.exit(2, error_line(f"{where}{message} (see {self.prog} --help)") + "\n")
 
 
 Subparsers = argparse._SubParsersAction
@@ -248,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = run(args)
     except UserError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
+        print(error_line(str(error)), file=sys.stderr)
         code = error.exit_code
     except KeyboardInterrupt:
         code = 130

@@ -36,7 +36,12 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("cntr-tui") and "error" in lines[0]
+    # the prefix of every error, a subcommand's usage errors too
+    assert lines[0].startswith("cntr-tui: "), lines[0]
+    subcommand = args[0] if args[0] in ("ls", "attach", "gdb") else None
+    if subcommand and args[1:] != ("--nope",):  # argparse's top level finds unknown options
+        assert lines[0].startswith(f"cntr-tui: {subcommand}: ")
+        assert lines[0].endswith(f"(see cntr-tui {subcommand} --help)")
     assert "Traceback" not in result.stderr
 
 

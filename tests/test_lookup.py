@@ -98,7 +98,8 @@ def test_no_match_says_what_was_tried() -> None:
         resolve(word)
     assert str(error.value) == (
         f"no container matches '{word}' (tried process id, podman id/name, docker id/name, "
-        "nspawn machine, lxc name, containerd id, kubernetes namespace/pod/container, "
+        "nspawn machine, lxc name, containerd id, process name, "
+        "kubernetes namespace/pod/container, "
         "command line)"
     )
     with pytest.raises(UserError, match="no container given"):

@@ -8,9 +8,17 @@ first kind that matches:
 2. podman, 3. docker: full id, name, or unique id prefix;
 4. nspawn, 5. lxc: machine / container name;
 6. containerd: id or unique id prefix (in any containerd namespace);
-7. kubernetes: `namespace/pod/container` from the CRI labels;
-8. command: a substring of a container's command line, then (with `process`) of any
-   host process's command line.
+7. process: the name `ls` shows for a plain-namespace container (its main process's);
+8. kubernetes: `namespace/pod/container` from the CRI labels;
+9. command: a substring of a container's command line (for a plain-namespace one, also
+   of its launcher's: `unshare ... NAME`, its parent outside its namespaces), then
+   (with `process`) of any process's command line.
+
+A name never lands the user outside a container: a match that shares the host's PID
+or mount namespace is skipped (the word is a command line, nothing vouches for it as
+a container), and if nothing else matches, the error names what matched, why it was
+refused and the PID to give instead. A number is taken at its word: a host process
+named by its PID is resolved, with a warning (`warn`) that it is not a container.
 
 Two matches within one kind is an error listing them; nothing matching is an error
 saying what was tried. A stopped container is an error saying so, and so is a paused
@@ -28,20 +36,27 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cntr_tui.attach import lookup_cache, process
+from cntr_tui.attach import process
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.discovery import (
     LIVE_STATUSES,
+    PLAIN_RUNTIME,
     is_live,
     list_containers,
     process_container,
     wanted_runtimes,
 )
 from cntr_tui.attach.runtimes.base import DiscoveryConfig
-from cntr_tui.errors import UserError
+from cntr_tui.errors import UserError, warn_on_stderr
 
 PAUSED_STATUSES = frozenset({"paused", "pausing"})
 MAX_CANDIDATES_SHOWN = 5
+# What makes a process a container's rather than the host's: its own PID namespace
+# (its /proc) and its own mount namespace (its files).
+CONTAINER_KINDS = ("pid", "mnt")
+KIND_NAMES = {"pid": "PID", "mnt": "mount"}
+
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -77,8 +92,28 @@ def _by_kubernetes(word: str, containers: list[Container]) -> list[Container]:
     ]
 
 
+def host_kinds(container: Container) -> list[str]:
+    """Which of the PID and mount namespaces `container`'s process shares with the host."""
+    return [kind for kind in CONTAINER_KINDS if kind not in container.namespaces]
+
+
+def _launcher_command(container: Container) -> str:
+    """The command line that started a plain-namespace container (`unshare ... NAME`):
+    its main process's parent, outside its PID namespace. Empty for other runtimes,
+    whose containers have names of their own."""
+    if container.runtime != PLAIN_RUNTIME or container.pid <= 0:
+        return ""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        parent = process.parent_pid(container.pid)
+        if parent > 0 and process.namespace_ids(parent).get("pid") != process.namespace_ids(
+            container.pid
+        ).get("pid"):
+            return process.command_line(parent)
+    return ""
+
+
 def _by_command(word: str, containers: list[Container]) -> list[Container]:
-    return [c for c in containers if word in c.command]
+    return [c for c in containers if word in c.command or word in _launcher_command(c)]
 
 
 def _by_pid(word: str, containers: list[Container]) -> list[Container]:
@@ -94,6 +129,7 @@ STEPS = (
     Step("nspawn machine", frozenset({"nspawn"}), _by_name),
     Step("lxc name", frozenset({"lxc"}), _by_name),
     Step("containerd id", frozenset({"containerd"}), _by_id_or_name),
+    Step("process name", frozenset({PLAIN_RUNTIME}), _by_name),
     Step("kubernetes namespace/pod/container", None, _by_kubernetes),
     Step("command line", None, _by_command),
 )
@@ -149,24 +185,92 @@ def _processes_by_command(word: str) -> list[Container]:
     return found
 
 
+def _shared(container: Container) -> str:
+    """`the host's PID and mount namespaces`: what makes `container` not one."""
+    kinds = host_kinds(container)
+    names = " and ".join(KIND_NAMES[kind] for kind in kinds)
+    return f"the host's {names} namespace{'s' if len(kinds) > 1 else ''}"
+
+
+def _outside(container: Container) -> str:
+    if container.runtime == PLAIN_RUNTIME:
+        return f"host process {container.pid} ({container.name})"
+    return describe(container)
+
+
+def _refused(word: str, label: str, refused: list[Container]) -> UserError:
+    """Only matches outside containers: say which, why, and the PID that would name one."""
+    if len(refused) == 1:
+        [only] = refused
+        return UserError(
+            f"no container matches {word!r}: only {_outside(only)} matches by {label}, "
+            f"refused: it shares {_shared(only)}; to attach to it anyway, give its PID: "
+            f"{only.pid}"
+        )
+    pids = ", ".join(str(c.pid) for c in refused[:MAX_CANDIDATES_SHOWN])
+    if len(refused) > MAX_CANDIDATES_SHOWN:
+        pids += f" and {len(refused) - MAX_CANDIDATES_SHOWN} more"
+    return UserError(
+        f"no container matches {word!r}: only {len(refused)} processes outside containers "
+        f"match by {label} (pids {pids}), refused: they share the host's PID or mount "
+        "namespace; to attach to one anyway, give its PID"
+    )
+
+
+def not_a_container_warning(container: Container) -> str | None:
+    """The one line for a target that shares the host's PID or mount namespace."""
+    if container.pid <= 0 or not host_kinds(container):
+        return None
+    if container.runtime == PLAIN_RUNTIME:
+        return f"{_outside(container)} is not a container: it shares {_shared(container)}"
+    return f"{describe(container)} shares {_shared(container)}: it is not isolated there"
+
+
+def _warned(container: Container, warn: Warn) -> Container:
+    message = not_a_container_warning(container)
+    if message is not None:
+        warn(message)
+    return container
+
+
 def resolve(
     word: str,
     types: Sequence[str] | None = None,
     *,
     allow_paused: bool = False,
     config: DiscoveryConfig | None = None,
+    warn: Warn = warn_on_stderr,
 ) -> Container:
-    """The one container `word` names; UserError (one line) otherwise. See the module doc."""
+    """The one container `word` names; UserError (one line) otherwise. See the module doc.
+
+    A target outside a container (only a PID or a runtime's own name can give one) is
+    reported through `warn`, once."""
+    from cntr_tui.attach import lookup_cache  # not needed by resolve_process's short cut
+
     if not word or not word.strip():
         raise UserError("no container given")
     allowed = wanted_runtimes(types)
     config = config or DiscoveryConfig()
     remembered = lookup_cache.recall(word, allowed, config)
     if remembered is not None:
-        return _checked(remembered, allow_paused)
+        return _warned(_checked(remembered, allow_paused), warn)
     found = _full_look_up(word, allowed, allow_paused, config)
     lookup_cache.remember(word, allowed, found, config)
-    return found
+    return _warned(found, warn)
+
+
+def resolve_process(
+    word: str, types: Sequence[str] | None = None, warn: Warn = warn_on_stderr
+) -> Container:
+    """For a command that needs only the target's process (attach, exec): a number
+    without `types` that is a live PID names that process at once, as the process id
+    step of `resolve` would (listing every runtime costs ~0.5 s); anything else, and
+    a number no process has, goes through `resolve`, so both say the same."""
+    if word.isdigit() and types is None:
+        found = process_container(int(word))
+        if found is not None:
+            return _warned(found, warn)
+    return resolve(word, types, warn=warn)
 
 
 def _full_look_up(
@@ -174,15 +278,15 @@ def _full_look_up(
 ) -> Container:
     listing = list_containers(allowed, include_stopped=True, config=config)
     tried: list[str] = []
+    refused: list[Container] = []
     for step in STEPS:
         runtimes = set(allowed) if step.runtimes is None else step.runtimes & set(allowed)
         if not runtimes:
             continue
         tried.append(step.label)
         candidates = [c for c in listing.containers if c.runtime in runtimes]
-        matches = step.match(word, candidates)
-        if not matches and "process" in allowed:
-            matches = _host_processes(step, word)
+        matches, outside = _step_matches(step, word, candidates, allowed)
+        refused += outside
         if len(matches) > 1:
             live = [c for c in matches if is_live(c)]
             if len(live) != 1:
@@ -190,10 +294,37 @@ def _full_look_up(
             matches = live
         if matches:
             return _checked(matches[0], allow_paused)
+    if refused:
+        raise _refused(word, "command line", refused)
     message = f"no container matches {word!r} (tried {', '.join(tried)})"
     if listing.failed_runtimes:
         message += f"; no answer from {', '.join(sorted(listing.failed_runtimes))}"
     raise UserError(message)
+
+
+def _step_matches(
+    step: Step, word: str, candidates: list[Container], allowed: tuple[str, ...]
+) -> tuple[list[Container], list[Container]]:
+    """What one step matches: the containers, else (with `process`) host processes;
+    and apart, the matches refused as outside containers."""
+    matches = step.match(word, candidates)
+    refused = _outside_containers(step, matches)
+    matches = [c for c in matches if c not in refused]
+    if not matches and PLAIN_RUNTIME in allowed:
+        found = _host_processes(step, word)
+        outside = _outside_containers(step, found)
+        matches = [c for c in found if c not in outside]
+        known = {c.pid for c in refused}
+        refused += [c for c in outside if c.pid not in known]
+    return matches, refused
+
+
+def _outside_containers(step: Step, matches: list[Container]) -> list[Container]:
+    """The matches by command line that share the host's PID or mount namespace: a
+    command line names no container, and nothing vouches that such a one is meant."""
+    if step.match is not _by_command:
+        return []
+    return [c for c in matches if is_live(c) and host_kinds(c)]
 
 
 def _host_processes(step: Step, word: str) -> list[Container]:

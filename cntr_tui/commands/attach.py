@@ -14,23 +14,16 @@ import os
 import sys
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.session import (
-    AttachOptions,
-    AttachSession,
-    host_login_shell,
-    to_container,
-)
+from cntr_tui.attach.session import AttachOptions, AttachSession, host_login_shell
 from cntr_tui.errors import UserError
 
 
 def find_container(word: str, types: tuple[str, ...] | None) -> Container:
-    """A numeric word without -t is taken as a host PID at once (listing every runtime
-    costs ~0.5 s and attach needs only the PID); anything else goes through lookup."""
-    if word.isdigit() and types is None:
-        return to_container(int(word))
-    from cntr_tui.attach.lookup import resolve
+    """The target, as lookup.resolve_process finds it (a PID at once, with a warning
+    for a host process; anything else as `ls WORD` and `gdb WORD` resolve it)."""
+    from cntr_tui.attach.lookup import resolve_process
 
-    return resolve(word, types)
+    return resolve_process(word, types)
 
 
 def interactive() -> bool:

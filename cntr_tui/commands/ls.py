@@ -1,7 +1,8 @@
 """`cntr-tui ls`: every running container as an aligned table, or `--json` as an array.
 
-Warnings (a runtime that answered with an error) go to stderr; the exit status is 0
-as long as the listing itself could be made.
+Warnings (a runtime that answered with an error; with CONTAINER, a target outside
+containers) go to stderr; the exit status is 0 as long as the listing itself could
+be made. `ls CONTAINER` resolves the word exactly as attach, exec and gdb do.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TextIO
 from cntr_tui.attach.container import NAMESPACE_KINDS, Container
 from cntr_tui.attach.discovery import list_containers
 from cntr_tui.attach.lookup import resolve
+from cntr_tui.errors import warning_line
 
 COLUMNS = ("RUNTIME", "ID", "NAME", "PID", "STATUS", "STARTED", "IMAGE", "NAMESPACES", "COMMAND")
 SHORT_ID = 12
@@ -97,12 +99,17 @@ def run_ls(
     err: TextIO = sys.stderr,
 ) -> int:
     """Print the listing; with `word`, only the container it resolves to (or fail)."""
+
+    def warn(message: str) -> None:
+        print(warning_line(message), file=err, flush=True)
+
     if word is not None:
-        containers = [resolve(word, types, allow_paused=True)]
+        # the resolver attach, exec and gdb use, with its warnings
+        containers = [resolve(word, types, allow_paused=True, warn=warn)]
     else:
         listing = list_containers(types)
         for warning in listing.warnings:
-            print(f"cntr-tui: warning: {warning}", file=err)
+            warn(warning)
         containers = listing.containers
     if as_json:
         json.dump([as_json_object(c) for c in containers], out, indent=2)
