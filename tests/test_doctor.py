@@ -202,28 +202,19 @@ def test_dropped_capabilities_fail_privileges_and_the_mount_api() -> None:
     assert "fsopen refused: Operation not permitted" in str(checks["mount-api"]["detail"])
 
 
-def test_a_non_root_user_fails_privileges() -> None:
+def test_a_non_root_user_fails_privileges_fuse_and_the_mount_api() -> None:
+    assert host.privileges(process.status(os.getpid())).status == "ok"  # we are root
     no_root = ("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--")
-    check = host.privileges(process.status(os.getpid()))
-    assert check.status == "ok"
-    result = subprocess.run(
-        [*no_root, sys.executable, "-c", PRIVILEGES_AS_JSON],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).parents[1],
-    )
+    result = doctor("--json", prefix=no_root)
     unusable = ("Permission denied", "PermissionError", "ModuleNotFoundError")
-    if result.returncode != 0 and any(word in result.stderr for word in unusable):
-        pytest.skip(f"the venv is not readable by uid 65534: {result.stderr.strip()[-200:]}")
-    found = json.loads(result.stdout)
-    assert found["status"] == "fail" and "uid 65534" in found["detail"]
-
-
-PRIVILEGES_AS_JSON = (
-    "import json; from cntr_tui.preflight import host; "
-    "print(json.dumps(host.privileges().as_json()))"
-)
+    if not result.stdout and any(word in result.stderr for word in unusable):
+        pytest.skip(f"uid 65534 cannot run this checkout: {result.stderr.strip()[-200:]}")
+    checks = {entry["check"]: entry for entry in json.loads(result.stdout)}
+    assert result.returncode == 1
+    assert checks["privileges"]["status"] == "fail"
+    assert "uid 65534" in str(checks["privileges"]["detail"])
+    assert checks["fuse"]["detail"] == "cannot open /dev/fuse: Permission denied"
+    assert checks["mount-api"]["status"] == "fail"
 
 
 def test_own_seccomp_filter_is_a_warning(tmp_path: Path) -> None:
@@ -365,6 +356,16 @@ def test_frozen_cgroup_v2_fails_freezer() -> None:
         cgroup.rmdir()
     assert check.status == "fail" and str(cgroup) in check.detail
     assert check.fix == f"echo 0 > {cgroup}/cgroup.freeze"
+
+
+def test_a_stopped_container_is_one_line_and_non_zero(start_container: StartContainer) -> None:
+    started = start_container("docker")
+    subprocess.run(["docker", "kill", started.name], check=True, capture_output=True)
+    result = doctor(started.name)
+    assert result.returncode != 0 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cntr-tui: ") and started.name in lines[0]
+    assert "not running" in lines[0] or "exited" in lines[0]
 
 
 def test_traced_container_names_its_tracer(start_container: StartContainer) -> None:
