@@ -50,6 +50,10 @@ def gdb_pid_namespace(word: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 @pytest.fixture
 def host_process() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A process on the host (our PID and mount namespaces) whose command line holds a
@@ -64,7 +68,7 @@ def host_process() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 
 def test_a_plain_namespace_container_by_its_name_is_the_process_inside(start_container) -> None:
     started = start_container("process")
-    launcher = int(Path(f"/proc/{started.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    launcher = parent_of(started.pid)
     assert started.name in Path(f"/proc/{launcher}/cmdline").read_text()  # the launcher
     assert pid_namespace(launcher) == pid_namespace("self")
 
@@ -76,6 +80,20 @@ def test_a_plain_namespace_container_by_its_name_is_the_process_inside(start_con
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == pid_namespace(started.pid) != pid_namespace("self")
     assert result.stderr == ""
+
+
+def test_only_a_whole_argument_of_the_launcher_names_the_container(start_container) -> None:
+    started = start_container("process")
+    launcher = parent_of(started.pid)
+    argv = Path(f"/proc/{launcher}/cmdline").read_bytes().decode().split("\0")
+    [root] = [arg.removeprefix("--root=") for arg in argv if arg.startswith("--root=")]
+    # part of an option (the root's path): the launcher matches, and is refused
+    with pytest.raises(UserError) as error:
+        resolve(root)
+    assert f"only host process {launcher} (unshare) matches by command line, refused" in str(
+        error.value
+    )
+    assert resolve(started.name).pid == started.pid  # a whole argument: the container
 
 
 def test_a_host_process_matched_by_command_line_is_refused(host_process) -> None:

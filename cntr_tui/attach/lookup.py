@@ -11,8 +11,8 @@ first kind that matches:
 7. process: the name `ls` shows for a plain-namespace container (its main process's);
 8. kubernetes: `namespace/pod/container` from the CRI labels;
 9. command: a substring of a container's command line (for a plain-namespace one, also
-   of its launcher's: `unshare ... NAME`, its parent outside its namespaces), then
-   (with `process`) of any process's command line.
+   a whole argument of its launcher's: `unshare ... NAME`, its parent outside its
+   namespaces), then (with `process`) of any process's command line.
 
 A name never lands the user outside a container: a match that shares the host's PID
 or mount namespace is skipped (the word is a command line, nothing vouches for it as
@@ -97,23 +97,24 @@ def host_kinds(container: Container) -> list[str]:
     return [kind for kind in CONTAINER_KINDS if kind not in container.namespaces]
 
 
-def _launcher_command(container: Container) -> str:
+def _launcher_arguments(container: Container) -> list[str]:
     """The command line that started a plain-namespace container (`unshare ... NAME`):
     its main process's parent, outside its PID namespace. Empty for other runtimes,
     whose containers have names of their own."""
     if container.runtime != PLAIN_RUNTIME or container.pid <= 0:
-        return ""
+        return []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         parent = process.parent_pid(container.pid)
         if parent > 0 and process.namespace_ids(parent).get("pid") != process.namespace_ids(
             container.pid
         ).get("pid"):
-            return process.command_line(parent)
-    return ""
+            return process.read_cmdline(parent)
+    return []
 
 
 def _by_command(word: str, containers: list[Container]) -> list[Container]:
-    return [c for c in containers if word in c.command or word in _launcher_command(c)]
+    # of the launcher's, a whole argument only: its options and paths name nothing
+    return [c for c in containers if word in c.command or word in _launcher_arguments(c)]
 
 
 def _by_pid(word: str, containers: list[Container]) -> list[Container]:
