@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 
 from cntr_tui.attach import lookup_cache
-from cntr_tui.attach.discovery import wanted_runtimes
+from cntr_tui.attach.discovery import list_containers, wanted_runtimes
 from cntr_tui.attach.lookup import resolve
+from cntr_tui.commands.demo import as_container
 from cntr_tui.demo import containers
 from cntr_tui.errors import UserError
+from cntr_tui.widgets.container_details import container_rows
 from tests.conftest import ALL_RUNTIMES, TEST_PREFIX, require_runtime
 
 CNTR_TUI = str(Path(sys.executable).parent / "cntr-tui")
@@ -123,7 +125,12 @@ def test_a_host_process_by_its_pid_attaches_with_one_warning(host_process) -> No
     )
     listed = cntr_tui("ls", "--json", str(process.pid))
     assert listed.returncode == 0 and json.loads(listed.stdout)[0]["pid"] == process.pid
-    assert listed.stderr == result.stderr
+    debugged = cntr_tui("gdb", "--batch", "-ex", "info inferiors", str(process.pid))
+    assert debugged.returncode == 0 and f"process {process.pid}" in debugged.stdout
+    entered = cntr_tui("exec", str(process.pid), "--", "true")
+    assert entered.returncode == 0
+    for other in (listed, debugged, entered):
+        assert other.stderr == result.stderr, other.args
 
 
 def test_the_demo_prints_a_handle_that_attach_ls_and_gdb_resolve_inside() -> None:
@@ -166,7 +173,7 @@ def handles(entry: dict) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def test_every_handle_ls_prints_resolves_alike_with_ls_attach_and_gdb(start_container) -> None:
+def test_every_handle_shown_resolves_alike_with_ls_attach_and_gdb(start_container) -> None:
     started = {runtime: start_container(runtime) for runtime in ALL_RUNTIMES}
     listing = json.loads(cntr_tui("ls", "--json").stdout)
     for runtime, container in started.items():
@@ -191,6 +198,19 @@ def test_every_handle_ls_prints_resolves_alike_with_ls_attach_and_gdb(start_cont
         debugged = gdb_pid_namespace(container.name)
         assert debugged.returncode == 0, (runtime, debugged.stderr)
         assert debugged.stdout.strip() == inside, runtime
+
+    # what the TUI's details pane shows: the title (name) and the id row; and the
+    # container the demo command hands the TUI
+    listed = {c.pid: c for c in list_containers().containers}
+    for runtime, container in started.items():
+        rows = dict(container_rows(listed[container.pid]))
+        for word in (listed[container.pid].name, rows["id"]):
+            try:
+                assert resolve(word).pid == container.pid, (runtime, word)
+            except UserError as error:  # as above: a program's name shared with another test
+                assert runtime == "process" and "match by process name" in str(error), error
+    focus = as_container(started["process"])
+    assert resolve(focus.id).pid == resolve(focus.name).pid == started["process"].pid
 
 
 def test_a_missing_pid_reads_the_same_in_attach_exec_gdb_and_ls() -> None:
