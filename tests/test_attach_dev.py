@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import os
 import select
+import signal
 import stat
 import struct
 import subprocess
@@ -29,7 +30,7 @@ from cntr_tui.demo import containers, sweep
 from cntr_tui.fs import mountapi
 from cntr_tui.fs.mounts import read_mountinfo
 from tests.proc_support import running, tracer_of, wait_until
-from tests.test_attach_support import cli, docker_diff
+from tests.test_attach_support import CLI, cli, docker_diff
 
 # Linux's numbers for the standard character devices
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8)}
@@ -235,6 +236,24 @@ def test_gdb_batch_writes_nothing_into_a_container_without_devices(start_contain
     assert tree_checksum(root) == before
 
 
+def files_state(container: containers.StartedContainer) -> str:
+    """What a runtime says changed in the container (docker, podman), or a checksum of
+    the folder it runs on."""
+    if container.runtime in ("docker", "podman"):
+        command = [container.runtime, "diff", container.name]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if container.runtime == "lxc":
+        return tree_checksum(containers.LXC_DIR / container.name / "rootfs")
+    return tree_checksum(container.root or root_of(container.pid))
+
+
+def assert_own_dev(shell: LoginShell, container: containers.StartedContainer) -> None:
+    seen = os.stat(f"/proc/{shell.pid}/root/dev")
+    own = os.stat(f"/proc/{container.pid}/root/dev")
+    assert (seen.st_dev, seen.st_ino) == (own.st_dev, own.st_ino)
+    assert b"via-dev-tty" in shell.output
+
+
 @pytest.mark.parametrize("fs", ["fuse", "mount", "none"])
 def test_docker_keeps_its_own_dev_and_nothing_is_written(start_container, fs: str):
     container = start_container("docker")
@@ -242,17 +261,31 @@ def test_docker_keeps_its_own_dev_and_nothing_is_written(start_container, fs: st
     with AttachSession(container.pid, AttachOptions(fs=fs)) as session:
         shell = LoginShell(session, in_container_root=fs == "none")
         try:
-            seen = os.stat(f"/proc/{shell.pid}/root/dev")
-            own = os.stat(f"/proc/{container.pid}/root/dev")
-            assert (seen.st_dev, seen.st_ino) == (own.st_dev, own.st_ino)
+            assert_own_dev(shell, container)
             seen_pts = os.stat(f"/proc/{shell.pid}/root/dev/pts").st_dev
             assert seen_pts == os.stat(f"/proc/{container.pid}/root/dev/pts").st_dev
-            assert b"via-dev-tty" in shell.output
         finally:
             assert shell.finish() == 0, shell.output
     result = cli("gdb", container.name, "--batch", "-ex", "bt", timeout=120)
     assert result.returncode == 0, result.stderr
     assert docker_diff(container.name) == ""
+
+
+@pytest.mark.parametrize("runtime", ["podman", "containerd", "lxc", "nspawn"])
+def test_other_runtimes_keep_their_own_dev_and_their_files(start_container, runtime: str):
+    container = start_container(runtime)
+    assert not mountapi.lacks_standard_devices(f"/proc/{container.pid}/root/dev")
+    before = files_state(container)
+    with AttachSession(container.pid) as session:
+        shell = LoginShell(session, in_container_root=False)
+        try:
+            assert_own_dev(shell, container)
+        finally:
+            assert shell.finish() == 0, shell.output
+    word = str(container.pid) if runtime == "nspawn" else container.name
+    result = cli("gdb", word, "--batch", "-ex", "bt", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert files_state(container) == before
 
 
 def test_a_process_container_runs_on_a_copy_and_the_cache_stays_unchanged(
@@ -272,6 +305,32 @@ def test_a_process_container_runs_on_a_copy_and_the_cache_stays_unchanged(
     assert tree_checksum(demo_rootfs) == before
     container.remove()
     assert not os.path.exists(root)
+
+
+def test_the_process_demo_runs_on_a_copy_removed_when_it_ends(demo_rootfs: Path):
+    demo = subprocess.Popen(
+        [*CLI, "demo", "--no-ui", "--runtime", "process"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        _, _, pid = demo.stdout.readline().split()
+        root = Path(root_of(int(pid)))
+        assert not os.path.samefile(root, demo_rootfs)
+        assert containers.ROOTS_DIR in root.parents
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 128 + signal.SIGTERM
+        assert not root.exists()
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        for stream in (demo.stdout, demo.stderr):
+            if stream is not None:
+                stream.close()
 
 
 STARTER = """
