@@ -174,7 +174,7 @@ def test_interactive_shell_gets_a_pty(start_container):
     ("argv", "message"),
     [
         (["attach", "cntr-test-no-such-container", "--", "true"], "no container matches"),
-        (["attach", "999999999", "--", "true"], "does not exist"),
+        (["attach", "999999999", "--", "true"], "no container matches"),
         (["exec", "cntr-test-no-such-container"], "no container matches"),
     ],
 )
