@@ -27,6 +27,7 @@ import pytest
 
 from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.demo import containers, sweep
+from cntr_tui.demo.rootfs import build_rootfs
 from cntr_tui.fs import mountapi
 from cntr_tui.fs.mounts import read_mountinfo
 from tests.proc_support import running, tracer_of, wait_until
@@ -392,3 +393,12 @@ def test_lacking_standard_devices(tmp_path: Path):
         path.unlink(missing_ok=True)
         os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
     assert not mountapi.lacks_standard_devices(str(tmp_path))
+
+
+def test_a_cache_written_to_by_a_container_is_built_anew(tmp_path: Path):
+    built = build_rootfs(tmp_path)
+    (built / "dev/null").write_text("cntr-test\n")  # what the bug left in the cache
+    again = build_rootfs(tmp_path)
+    assert again == built and os.listdir(again / "dev") == []
+    assert (again / "app/threads").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [built.name]  # no stale copy left
