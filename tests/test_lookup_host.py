@@ -269,7 +269,10 @@ def test_a_host_pid_container_is_named_by_its_runtime_only_with_a_warning(
     name = host_pid_docker
     pid = int(containers.run("docker", "inspect", "-f", "{{.State.Pid}}", name))
     warning = f"cntr-tui: warning: docker {name} ("
-    # by its docker name (twice: the second answer comes from the look-up short cut)
+    entry = Path(lookup_cache.entry_path(name, wanted_runtimes(None)))
+    # by its docker name (twice: the second answer comes from the look-up short cut,
+    # which leaves the entry the first one wrote as it is)
+    remembered = []
     for _ in range(2):
         shown = cntr_tui("ls", "--json", name)
         assert shown.returncode == 0, shown.stderr
@@ -278,6 +281,10 @@ def test_a_host_pid_container_is_named_by_its_runtime_only_with_a_warning(
         assert line.startswith(warning) and line.endswith(
             "shares the host's PID namespace: it is not isolated there"
         ), line
+        remembered.append(entry.stat().st_ino)
+    assert remembered[0] == remembered[1]
+    attached = cntr_tui("attach", name, "--", "true")
+    assert (attached.returncode, attached.stderr) == (0, shown.stderr)
     # by its command line: refused, as a host process would be
     refused = cntr_tui("ls", f"marker={name}")
     assert refused.returncode == 1
