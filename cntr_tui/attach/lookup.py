@@ -14,11 +14,12 @@ first kind that matches:
    a whole argument of its launcher's: `unshare ... NAME`, its parent outside its
    namespaces), then (with `process`) of any process's command line.
 
-A name never lands the user outside a container: a match that shares the host's PID
-or mount namespace is skipped (the word is a command line, nothing vouches for it as
-a container), and if nothing else matches, the error names what matched, why it was
-refused and the PID to give instead. A number is taken at its word: a host process
-named by its PID is resolved, with a warning (`warn`) that it is not a container.
+A name never lands the user outside a container: a match by command line (nothing
+vouches that it is the container meant) that shares the host's PID or mount
+namespace is skipped, and if nothing else matches, the error names what matched, why
+it was refused and the PID to give instead. A PID, or a runtime's own id or name, is
+taken at its word: such a target outside a container is resolved with one warning
+(`warn`) saying so.
 
 Two matches within one kind is an error listing them; nothing matching is an error
 saying what was tried. A stopped container is an error saying so, and so is a paused
