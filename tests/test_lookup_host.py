@@ -61,11 +61,15 @@ def host_process() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A process on the host (our PID and mount namespaces) whose command line holds a
     unique word, as a launcher's does: (process, word)."""
     word = f"{TEST_PREFIX}host-{uuid.uuid4().hex[:8]}"
-    # `; :` keeps sh itself running (a last command alone would be exec'd)
-    process = subprocess.Popen(["sh", "-c", "sleep 600; :", word])
+    # one process, no child to outlive it
+    process = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()", word])
     yield process, word
     process.kill()
     process.wait()
+
+
+def comm(pid: int) -> str:
+    return Path(f"/proc/{pid}/comm").read_text().strip()
 
 
 def test_a_plain_namespace_container_by_its_name_is_the_process_inside(start_container) -> None:
@@ -101,9 +105,9 @@ def test_only_a_whole_argument_of_the_launcher_names_the_container(start_contain
 def test_a_host_process_matched_by_command_line_is_refused(host_process) -> None:
     process, word = host_process
     expected = (
-        f"no container matches {word!r}: only host process {process.pid} (sh) matches by "
-        "command line, refused: it shares the host's PID and mount namespaces; to attach "
-        f"to it anyway, give its PID: {process.pid}"
+        f"no container matches {word!r}: only host process {process.pid} ({comm(process.pid)}) "
+        "matches by command line, refused: it shares the host's PID and mount namespaces; "
+        f"to attach to it anyway, give its PID: {process.pid}"
     )
     with pytest.raises(UserError) as error:
         resolve(word)
@@ -120,8 +124,8 @@ def test_a_host_process_by_its_pid_attaches_with_one_warning(host_process) -> No
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == pid_namespace("self")
     assert result.stderr == (
-        f"cntr-tui: warning: host process {process.pid} (sh) is not a container: it shares "
-        "the host's PID and mount namespaces\n"
+        f"cntr-tui: warning: host process {process.pid} ({comm(process.pid)}) is not a "
+        "container: it shares the host's PID and mount namespaces\n"
     )
     listed = cntr_tui("ls", "--json", str(process.pid))
     assert listed.returncode == 0 and json.loads(listed.stdout)[0]["pid"] == process.pid
