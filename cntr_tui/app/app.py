@@ -82,7 +82,11 @@ class CntrApp(App[None]):
         self.set_keymap(self.user_keymap)
         self.push_screen(ContainersScreen(focus=self.focus_container, lister=self.lister))
         if not self.is_headless:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.on_sigterm)
+            # SIGHUP: our terminal went away (an SSH connection, a tmux pane): detach as
+            # for SIGTERM; gdb and gdbserver are out of its reach (own sessions)
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(number, self.on_sigterm)
 
     def on_sigterm(self) -> None:
         if self.quitting is None:

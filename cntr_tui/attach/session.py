@@ -37,7 +37,9 @@ Public API (stable; the gdb and TUI code use it):
   N); `proc.command_pid` is the command's host PID. Raises UserError if the command
   cannot be started (the message is one line). `spare`: a `spare.SpareHelper` started
   earlier, whose helper (Python already up) is used when it is still available; stdio
-  then cannot be PIPE (a spare is not used for such a spawn).
+  then cannot be PIPE (a spare is not used for such a spawn). `own_session=True`: the
+  helper is out of our session and process group (our terminal's signals are not
+  forwarded to the command).
 - `run(argv) -> int`: spawn with this process's stdio, wait, return the status.
 - `run_interactive(argv=None, *, in_container_root=False) -> int`: a fresh PTY (on the
   container's devpts, so `tty` names it inside) relayed to this process's terminal
@@ -509,11 +511,14 @@ class AttachSession:
         in_container_root: bool = False,
         pass_fds: Sequence[int] = (),
         spare: SpareHelper | None = None,
+        own_session: bool = False,
     ) -> PendingSpawn:
         """`spawn`'s first half: the helper has its plan (and its copies of stdio and
         `pass_fds`: the caller may close them) when this returns; `result()` waits for
         the command's start. The wait blocks without the GIL, so it can go to a thread
-        while this one goes on."""
+        while this one goes on. `own_session`: the helper is not in our session and
+        process group, so our terminal's SIGHUP and SIGINT are not forwarded to the
+        command (gdb, gdbserver: our own handlers decide)."""
         if self.closed:
             raise UserError("the attach session is closed")
         if not argv:
@@ -529,7 +534,7 @@ class AttachSession:
         if taken is not None:
             helper, ours = taken
         else:
-            helper, ours = self.start_helper(plan, stdin, stdout, stderr)
+            helper, ours = self.start_helper(plan, stdin, stdout, stderr, own_session)
         try:
             # here, while Python starts in the helper (a spare may be in already)
             if taken is None or spare.joined != tuple(self.cgroup_files):  # type: ignore[union-attr]
@@ -551,7 +556,12 @@ class AttachSession:
         return PendingSpawn(self, helper, ours)
 
     def start_helper(
-        self, plan: dict[str, Any], stdin: StdioArg, stdout: StdioArg, stderr: StdioArg
+        self,
+        plan: dict[str, Any],
+        stdin: StdioArg,
+        stdout: StdioArg,
+        stderr: StdioArg,
+        own_session: bool = False,
     ) -> tuple[SessionProcess, socket.socket]:
         """A helper of its own for this command: Popen gives it the stdio, the hold and
         pass_fds at their numbers."""
@@ -560,7 +570,7 @@ class AttachSession:
         if plan["hold_fd"] is not None:
             passed.append(plan["hold_fd"])
         try:
-            helper = start_helper(theirs, stdin, stdout, stderr, pass_fds=passed)
+            helper = start_helper(theirs, stdin, stdout, stderr, passed, own_session)
         except BaseException:
             ours.close()
             raise

@@ -55,14 +55,18 @@ def start_helper(
     stdout: StdioArg = None,
     stderr: StdioArg = None,
     pass_fds: Sequence[int] = (),
+    own_session: bool = False,
 ) -> SessionProcess:
-    """A helper process reading its plan on `channel` (our end is the caller's)."""
+    """A helper process reading its plan on `channel` (our end is the caller's).
+    `own_session`: outside our session and process group, so that our terminal's
+    signals (SIGHUP when it closes, SIGINT) are not forwarded to its command."""
     return SessionProcess(
         [*HELPER_COMMAND, str(channel.fileno())],
         stdin=stdin,
         stdout=stdout,
         stderr=stderr,
         pass_fds=[channel.fileno(), *pass_fds],
+        start_new_session=own_session,
     )
 
 
@@ -85,7 +89,8 @@ class SpareHelper:
         ours, theirs = seqpacket_pair()
         try:
             null = subprocess.DEVNULL
-            process = start_helper(theirs, stdin=null, stdout=null, stderr=null)
+            # spares serve gdb and gdbserver, which our terminal's signals must not reach
+            process = start_helper(theirs, null, null, null, own_session=True)
         except BaseException:
             ours.close()
             raise

@@ -10,7 +10,9 @@ same symbol setup given as `-iex` commands.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -141,8 +143,61 @@ async def make_launcher(
     return host, target.host_pid, note
 
 
+# On SIGTERM or SIGHUP, gdb gets this long to detach before it is killed and the trap
+# guard detaches gdbserver: gdb may be busy with a command (`shell`, a long `print`).
+SIGNAL_DETACH_TIMEOUT = 1.5
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class EndingSignals:
+    """While active, SIGTERM or SIGHUP cancels the current asyncio task (a batch run):
+    its clean-up detaches. `received` is the signal, if one came."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def __enter__(self) -> EndingSignals:
+        import asyncio
+
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+
+        def on_signal(number: int) -> None:
+            if self.received is None:
+                self.received = number
+                task.cancel()
+
+        for number in ENDING_SIGNALS:
+            loop.add_signal_handler(number, on_signal, number)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        import asyncio
+
+        for number in ENDING_SIGNALS:
+            asyncio.get_running_loop().remove_signal_handler(number)
+
+
 async def run_batch(
     target: Target, commands: Sequence[str], starts: SessionStarts | None = None
+) -> int:
+    import asyncio
+
+    with EndingSignals() as ending:
+        try:
+            return await batch(target, commands, starts, ending)
+        except asyncio.CancelledError:
+            if ending.received is None:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            return 128 + ending.received
+
+
+async def batch(
+    target: Target,
+    commands: Sequence[str],
+    starts: SessionStarts | None,
+    ending: EndingSignals,
 ) -> int:
     from cntr_tui.gdb.session import GdbSession
 
@@ -184,7 +239,16 @@ async def run_batch(
             if not detached.ok:
                 raise UserError(f"detaching failed: {detached.error}")
     finally:
-        await session.close()
+        timeout = SIGNAL_DETACH_TIMEOUT if ending.received is not None else 5.0
+        await session.close(detach_timeout=timeout)
+        if ending.received is not None:
+            outcome = session.guard_outcome or {}
+            how = "the guard detached gdbserver" if outcome.get("detached_by_guard") else "gdb"
+            with contextlib.suppress(OSError):  # after a SIGHUP, maybe no terminal
+                print(
+                    f"cntr-tui: {signal.Signals(ending.received).name}: detached ({how})",
+                    file=sys.stderr,
+                )
     return status
 
 
@@ -288,7 +352,7 @@ def run_guarded_console(
     witness = start_witness()
     link = (server.host_pid, target.namespace_pid, server.to_server, server.from_server)
     try:
-        guard = runner.run(TrapGuard.start(witness.pid, target.host_pid, link))
+        guard = runner.run(TrapGuard.start(witness.pid, target.host_pid, link, server.hold))
         interrupts = InterruptRelay(server.console_input, server.to_server, target.host_pid)
     except BaseException:
         end_witness(witness)
@@ -296,19 +360,36 @@ def run_guarded_console(
     finally:
         server.close_ends()  # the guard and the relay hold their own copies
     status = 1
-    try:
-        status = relay(
-            lambda slave, env: session.spawn(
-                argv,
-                env={**env, **GDB_ENVIRONMENT},
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                terminal=True,
-            ),
-            pts_root=f"/proc/{session.pid}/root",
+    gdbs: list[int] = []
+    received: list[int] = []
+
+    def spawn(slave: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        helper = session.spawn(
+            argv,
+            env={**env, **GDB_ENVIRONMENT},
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            terminal=True,
+            own_session=True,  # our terminal's SIGHUP is for the handler below
         )
+        gdbs.append(helper.command_pid)
+        return helper
+
+    def on_signal(number: int, _frame: object) -> None:
+        # SIGTERM, or SIGHUP (our terminal is gone): gdb's console cannot be asked to
+        # detach, so gdb ends and the guard detaches gdbserver (traps out, `D`)
+        received.append(number)
+        for pid in gdbs:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    previous = {number: signal.signal(number, on_signal) for number in ENDING_SIGNALS}
+    try:
+        status = relay(spawn, pts_root=f"/proc/{session.pid}/root")
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         if interrupts is not None:
             interrupts.stop()  # gdb is gone: only the guard may write to gdbserver now
         if not tracer_of(target.host_pid):  # 0: untraced, None: gone
@@ -318,8 +399,11 @@ def run_guarded_console(
             end_witness(witness)
         else:
             end_witness(witness)  # gdb is gone, gdbserver still holds the program
-            print(f"cntr-tui: {guard_note(status, runner.run(guard.finished()))}", file=sys.stderr)
-    return status
+            note = guard_note(status, runner.run(guard.finished()))
+            why = f"{signal.Signals(received[0]).name}: " if received else ""
+            with contextlib.suppress(OSError):  # after a SIGHUP, no terminal to say it on
+                print(f"cntr-tui: {why}{note}", file=sys.stderr)
+    return 128 + received[0] if received else status
 
 
 def run_interactive(target: Target, commands: Sequence[str]) -> int:

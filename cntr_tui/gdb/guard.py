@@ -31,7 +31,14 @@ when gdbserver itself is killed. x86-64 only.
 stdin: a line `release` ends the guard without touching anything; `detached` (a clean
 detach) ends it after the check above; a line `freeze` stops the program now (SIGSTOP,
 native only), before the session kills a gdb it no longer trusts; the rescue that
-follows always continues the program.
+follows always continues the program. The end of stdin without either word means our
+front end died (SIGKILL, a crash): the guard SIGKILLs gdb (its state is unknown) and
+does what it does after gdb's death. So that gdbserver lives until then, the guard
+inherits a copy of our channel to gdbserver's attach helper (pipes.GdbserverProcess.hold),
+which ends gdbserver once every copy is closed; it is closed when the guard exits.
+
+The guard outlives the front end: its own session (no terminal's SIGHUP or SIGINT
+reaches it) and SIGHUP ignored; its report on stdout is skipped when no one reads it.
 stdout: `ready` once armed; at the end one JSON line {"restored": N, "threads": M,
 "error": ..., "detached_by_guard": bool, "continued": bool} ({"gone": true} if the
 program is gone; "server_attached": false if gdb died before gdbserver attached).
@@ -44,6 +51,7 @@ rescue): ~15 ms of CPU. Its asyncio handle, for the session, is `trap_guard.Trap
 
 from __future__ import annotations
 
+import _signal  # the C module: `signal` would import enum (see below)
 import errno
 import os
 import select
@@ -477,7 +485,7 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
     clean detach)."""
     gdb_fd = open_pidfd(gdb_pid)
     tracer_fd = open_pidfd(server.pid) if server is not None else gdb_fd
-    print("ready", flush=True)
+    report("ready")
     watching_stdin = True
     while True:
         watched = [fd for fd in {gdb_fd, tracer_fd} if fd is not None]
@@ -497,9 +505,14 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
             if line.strip() == "freeze" and server is None:
                 send_signal(target_pid, SIGSTOP)
             if line.strip() == "freeze":
-                print("frozen", flush=True)
+                report("frozen")
             if not line:
-                watching_stdin = False  # our session is gone; gdb may still die later
+                # our front end is gone without a word: gdb (in a state no one knows) is
+                # ended, and the program made safe as after gdb's death
+                watching_stdin = False
+                if server is None:
+                    send_signal(target_pid, SIGSTOP)  # no trap reached while gdb dies
+                send_signal(gdb_pid, SIGKILL)
             continue
         if server is None:
             if gdb_fd is None or gdb_fd in readable:
@@ -542,6 +555,14 @@ def outcome_line(outcome: dict[str, object]) -> str:
     return "{" + ", ".join(f"{json_value(k)}: {json_value(v)}" for k, v in outcome.items()) + "}"
 
 
+def report(line: str) -> None:
+    """A line on stdout, unless no one reads it any more (our front end died)."""
+    try:  # noqa: SIM105  (see close_quietly)
+        os.write(1, line.encode() + b"\n")
+    except OSError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point; `argv` defaults to the command line (after `-c CODE` or the module)."""
     arguments = sys.argv[1:] if argv is None else argv
@@ -550,9 +571,10 @@ def main(argv: list[str] | None = None) -> None:
     if len(arguments) == 7 and arguments[2] == "--gdbserver":
         pid, target_in_namespace, to_server, from_server = (int(v) for v in arguments[3:7])
         server = ServerLink(pid, target_in_namespace, to_server, from_server)
+    _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
     outcome = guard(gdb_pid, target_pid, server)
     if outcome is not None:
-        print(outcome_line(outcome), flush=True)
+        report(outcome_line(outcome))
     # The session waits for our exit after a detach: skip the interpreter's teardown
     # (nothing to flush or release that the kernel does not), a few ms.
     os._exit(0)

@@ -49,6 +49,13 @@ class GdbserverProcess:
 
     `console_input` (ours, read end) is the console's third pipe, open in gdbserver as
     its descriptor `console_input_fd`: see commands/gdb_interrupt.py.
+
+    `hold` (ours) is a copy of our end of the channel to gdbserver's attach helper:
+    that helper ends gdbserver as soon as every copy is closed (we died, say). The
+    trap guard takes one, so that gdbserver outlives us until the guard has detached
+    it: killed with a thread just past a breakpoint's trap, gdbserver would take that
+    thread's rewound PC (kept in its register cache) with it, and the kernel would let
+    the thread go one byte into an instruction (SIGSEGV).
     """
 
     pid: int
@@ -57,9 +64,10 @@ class GdbserverProcess:
     from_server: int
     console_input: int | None = None
     console_input_fd: int | None = None
+    hold: int | None = None
 
     def close_ends(self) -> None:
-        for fd in (self.to_server, self.from_server, self.console_input):
+        for fd in (self.to_server, self.from_server, self.console_input, self.hold):
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)

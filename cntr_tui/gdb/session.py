@@ -189,20 +189,22 @@ class GdbSession:
         continued = ", continued" if outcome.get("continued") else ""
         return f"; {removed} trap(s) removed{how}{continued}, the process runs on"
 
-    async def close(self) -> None:
+    async def close(self, detach_timeout: float = 5.0) -> None:
         """End the session. gdb quits (detaching a process still attached, which runs
-        on); if gdb does not answer, it is killed and the guard removes its traps.
-        Returns once gdb, the guard and the launcher (attach session) are gone."""
+        on); if gdb does not detach within `detach_timeout` s (busy with a command: on
+        a signal, the caller has little time), it is killed and the guard detaches
+        gdbserver (or removes the traps). Returns once gdb, the guard and the launcher
+        (attach session) are gone."""
         if self._close_task is None:
-            self._close_task = asyncio.ensure_future(self._close())
+            self._close_task = asyncio.ensure_future(self._close(detach_timeout))
         await asyncio.shield(self._close_task)
 
-    async def _close(self) -> None:
+    async def _close(self, detach_timeout: float) -> None:
         self._closing = True
         clean = False
         if self.ended is None and self.pid is not None and not self._transport.is_closed:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._detach_inferior(), 5)
+                await asyncio.wait_for(self._detach_inferior(), detach_timeout)
         if self._guard is not None and self.tracer == "gdbserver":
             if not alive(self._guard.target_pid):
                 await self._guard.release()  # nothing left to protect
@@ -503,7 +505,8 @@ class GdbSession:
         if server is not None:
             link = (server.host_pid, pid, server.to_server, server.from_server)
         try:
-            self._guard = await TrapGuard.start(gdb_pid, host_pid, link)
+            hold = server.hold if server is not None else None
+            self._guard = await TrapGuard.start(gdb_pid, host_pid, link, hold)
         except (TimeoutError, OSError) as error:
             self._emit(LogOutput(f"no trap guard: {error}\n"))
         finally:

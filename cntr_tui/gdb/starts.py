@@ -132,6 +132,7 @@ class SessionStarts:
                 stdout=pipes.stdout,
                 stderr=pipes.stdout,
                 spare=spare,
+                own_session=True,  # our terminal's SIGHUP is ours to handle, not gdb's
             )
 
         def started() -> StartedGdb:
@@ -189,7 +190,16 @@ class SessionStarts:
             from_server,
             console_input,
             console_end,
+            self._helper_channel(process),
         )
+
+    def _helper_channel(self, helper: SessionProcess) -> int | None:
+        """A copy (O_CLOEXEC) of our end of `helper`'s channel: see GdbserverProcess.hold."""
+        session = self._tracer_session
+        for started, channel in session.processes if session is not None else ():
+            if started is helper:
+                return os.dup(channel.fileno())
+        return None
 
     def _spawn_gdbserver(
         self, stdin: int, stdout: int, spare: SpareHelper | None, pass_fds: Sequence[int] = ()
@@ -218,6 +228,7 @@ class SessionStarts:
                 stderr=subprocess.DEVNULL,
                 pass_fds=[folder, *pass_fds],
                 spare=spare,
+                own_session=True,  # a SIGHUP forwarded to gdbserver would kill it
             )
         finally:
             os.close(folder)

@@ -38,16 +38,21 @@ class TrapGuard:
         gdb_pid: int,
         target_pid: int,
         gdbserver: tuple[int, int, int, int] | None = None,
+        hold: int | None = None,
     ) -> TrapGuard:
         """Start a guard for gdb `gdb_pid` debugging `target_pid` (host PIDs). With
         `gdbserver` = (its host PID, the target's PID in its namespace, our end of its
         stdin, our end of its stdout), the guard holds those ends (the caller closes
-        its copies) and detaches gdbserver itself if gdb dies."""
+        its copies) and detaches gdbserver itself if gdb dies, or if we do. `hold`: a
+        copy of our channel to gdbserver's attach helper (GdbserverProcess.hold), kept
+        by the guard until it exits, so that gdbserver outlives us until then."""
         arguments = [str(gdb_pid), str(target_pid)]
         pass_fds: tuple[int, ...] = ()
         if gdbserver is not None:
             arguments += ["--gdbserver", *(str(value) for value in gdbserver)]
             pass_fds = gdbserver[2:]
+        if hold is not None:
+            pass_fds += (hold,)
         # A plain Popen (a fraction of a millisecond; asyncio's subprocess machinery
         # takes a few, and this is on the way to -target-attach). It returns after the
         # exec: the guard holds `pass_fds` from here on.
