@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from cntr_tui.attach.discovery import list_containers
 from cntr_tui.attach.lookup import resolve
 from cntr_tui.attach.runtimes.base import DiscoveryConfig
+from tests.grpc_support import FakeContainerd
 
 CNTR_TUI = str(Path(sys.executable).parent / "cntr-tui")
 
@@ -62,29 +62,8 @@ class FailingDockerDaemon:
         self.path.unlink(missing_ok=True)
 
 
-class FailingHandler(grpc.GenericRpcHandler):
-    def service(self, handler_call_details):  # type: ignore[no-untyped-def]
-        def fail(request: bytes, context: grpc.ServicerContext) -> bytes:
-            context.abort(grpc.StatusCode.INTERNAL, "boom")
-
-        return grpc.unary_unary_rpc_method_handler(fail)
-
-
-class FailingContainerd:
-    """A gRPC server on a unix socket failing every containerd call with INTERNAL."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self.server = grpc.server(ThreadPoolExecutor(2))
-        self.server.add_generic_rpc_handlers((FailingHandler(),))
-        self.server.add_insecure_port(f"unix://{path}")
-
-    def __enter__(self) -> FailingContainerd:
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.stop(0).wait()
+def fail(request: bytes, context: grpc.ServicerContext) -> bytes:
+    context.abort(grpc.StatusCode.INTERNAL, "boom")
 
 
 def failing_command(folder: Path, name: str, message: str) -> str:
@@ -214,7 +193,7 @@ def test_failing_runtimes_warn_once_and_the_rest_still_lists(
     plain = start_container("process")
     with (
         FailingDockerDaemon(tmp_path / "docker.sock") as docker,
-        FailingContainerd(tmp_path / "containerd.sock") as containerd,
+        FakeContainerd(tmp_path / "containerd.sock", fail) as containerd,
     ):
         listing = list_containers(config=all_broken(tmp_path, docker.url, containerd.path))
     assert plain.pid in [c.pid for c in listing.containers if c.runtime == "process"]

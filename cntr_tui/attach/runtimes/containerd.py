@@ -4,6 +4,10 @@ Talks gRPC to each socket directly: one Namespaces.List per socket, then one
 Containers.List and one Tasks.List per namespace, all in flight at once. Containers
 carry their labels (CRI's pod/namespace/container names), tasks their PIDs and states.
 `ctr` would need one process per container for the labels.
+
+The messages are containerd's own, declared in `protos/*.proto` (the fields used) and
+compiled by grpcio-tools. grpc and google.protobuf are imported only when containerd
+is asked, not when this module is: every `cntr-tui` command imports the runtimes.
 """
 
 from __future__ import annotations
@@ -11,10 +15,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.runtimes import protowire
 from cntr_tui.attach.runtimes.base import (
     ListContext,
     RuntimeAbsent,
@@ -22,14 +25,15 @@ from cntr_tui.attach.runtimes.base import (
     kubernetes_from_labels,
 )
 
+if TYPE_CHECKING:
+    import grpc
+    from google.protobuf.descriptor import ServiceDescriptor
+
+    from cntr_tui.attach.runtimes.protos import containers_pb2, namespace_pb2, tasks_pb2
+
 RUNTIME = "containerd"
 NAMESPACE_HEADER = "containerd-namespace"
-LIST_NAMESPACES = "/containerd.services.namespaces.v1.Namespaces/List"
-LIST_CONTAINERS = "/containerd.services.containers.v1.Containers/List"
-LIST_TASKS = "/containerd.services.tasks.v1.Tasks/List"
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-# containerd.v1.types.Status
-TASK_STATUS = {0: "unknown", 1: "created", 2: "running", 3: "stopped", 4: "paused", 5: "pausing"}
 LIVE_STATUSES = ("running", "paused", "pausing")
 
 
@@ -50,81 +54,40 @@ class TaskRecord:
     status: str
 
 
-def _text(value: int | bytes) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+def parse_namespaces(reply: namespace_pb2.ListNamespacesResponse) -> list[str]:
+    return [namespace.name for namespace in reply.namespaces]
 
 
-def _timestamp(data: bytes) -> float:
-    seconds = nanos = 0
-    for number, value in protowire.fields(data):
-        if number == 1 and isinstance(value, int):
-            seconds = value
-        elif number == 2 and isinstance(value, int):
-            nanos = value
-    return seconds + nanos / 1e9
+def parse_containers(reply: containers_pb2.ListContainersResponse) -> list[ContainerRecord]:
+    return [
+        ContainerRecord(
+            container.id,
+            dict(container.labels),
+            container.image,
+            (
+                container.created_at.seconds + container.created_at.nanos / 1e9
+                if container.HasField("created_at")
+                else None
+            ),
+        )
+        for container in reply.containers
+    ]
 
 
-def _map_entry(data: bytes) -> tuple[str, str]:
-    key = value = ""
-    for number, raw in protowire.fields(data):
-        if number == 1:
-            key = _text(raw)
-        elif number == 2:
-            value = _text(raw)
-    return key, value
+def parse_tasks(reply: tasks_pb2.ListTasksResponse) -> list[TaskRecord]:
+    """Records of the tasks' init processes (containerd.v1.types.Process messages)."""
+    from cntr_tui.attach.runtimes.protos.task_pb2 import Status
 
-
-def parse_namespaces(reply: bytes) -> list[str]:
-    """Names from a ListNamespacesResponse."""
-    names = []
-    for number, namespace in protowire.fields(reply):
-        if number == 1 and isinstance(namespace, bytes):
-            names += [_text(v) for n, v in protowire.fields(namespace) if n == 1]
-    return names
-
-
-def parse_containers(reply: bytes) -> list[ContainerRecord]:
-    """Records from a ListContainersResponse."""
-    records = []
-    for number, message in protowire.fields(reply):
-        if number != 1 or not isinstance(message, bytes):
-            continue
-        container_id = image = ""
-        labels: dict[str, str] = {}
-        created_at: float | None = None
-        for field_number, value in protowire.fields(message):
-            if field_number == 1:
-                container_id = _text(value)
-            elif field_number == 2 and isinstance(value, bytes):
-                key, label = _map_entry(value)
-                labels[key] = label
-            elif field_number == 3:
-                image = _text(value)
-            elif field_number == 8 and isinstance(value, bytes):
-                created_at = _timestamp(value)
-        records.append(ContainerRecord(container_id, labels, image, created_at))
-    return records
-
-
-def parse_tasks(reply: bytes) -> list[TaskRecord]:
-    """Records from a ListTasksResponse (containerd.v1.types.Process messages)."""
-    records = []
-    for number, message in protowire.fields(reply):
-        if number != 1 or not isinstance(message, bytes):
-            continue
-        container_id = task_id = ""
-        pid = status = 0
-        for field_number, value in protowire.fields(message):
-            if field_number == 1:
-                container_id = _text(value)
-            elif field_number == 2:
-                task_id = _text(value)
-            elif field_number == 3 and isinstance(value, int):
-                pid = value
-            elif field_number == 4 and isinstance(value, int):
-                status = value
-        records.append(TaskRecord(container_id or task_id, pid, TASK_STATUS.get(status, "unknown")))
-    return records
+    # A status a newer containerd added is an open enum's unnamed number here.
+    known = set(Status.values())
+    return [
+        TaskRecord(
+            task.container_id or task.id,
+            task.pid,
+            Status.Name(task.status).lower() if task.status in known else "unknown",
+        )
+        for task in reply.tasks
+    ]
 
 
 def unique_sockets(paths: tuple[str, ...]) -> list[str]:
@@ -176,17 +139,17 @@ def containers_of_namespace(
     return containers
 
 
-def _identity(data: bytes) -> bytes:
-    return data
+class Client:
+    """The three List calls to the containerd on `path`; each returns a grpc future.
 
-
-class _Socket:
-    """One gRPC channel to one containerd; calls return futures of raw replies."""
+    The calls' paths and messages are those the .proto files declare.
+    """
 
     def __init__(self, path: str, timeout: float) -> None:
         import grpc
 
-        self.path = path
+        from cntr_tui.attach.runtimes.protos import containers_pb2, namespace_pb2, tasks_pb2
+
         self.timeout = timeout
         self.channel = grpc.insecure_channel(
             f"unix://{path}",
@@ -195,15 +158,43 @@ class _Socket:
                 ("grpc.enable_retries", 0),
             ],
         )
+        self._namespaces = self._list_call(namespace_pb2.DESCRIPTOR.services_by_name["Namespaces"])
+        self._containers = self._list_call(containers_pb2.DESCRIPTOR.services_by_name["Containers"])
+        self._tasks = self._list_call(tasks_pb2.DESCRIPTOR.services_by_name["Tasks"])
 
-    def call(self, method: str, namespace: str | None = None) -> Any:
-        stub: Callable[..., Any] = self.channel.unary_unary(
-            method, request_serializer=_identity, response_deserializer=_identity
+    def _list_call(self, service: ServiceDescriptor) -> Callable[[str | None], grpc.Future]:
+        from google.protobuf.message_factory import GetMessageClass
+
+        method = service.methods_by_name["List"]
+        request = GetMessageClass(method.input_type)
+        call = self.channel.unary_unary(
+            f"/{service.full_name}/{method.name}",
+            request_serializer=request.SerializeToString,
+            response_deserializer=GetMessageClass(method.output_type).FromString,
         )
-        metadata = [(NAMESPACE_HEADER, namespace)] if namespace else None
-        return stub.future(b"", metadata=metadata, timeout=self.timeout)
 
-    def close(self) -> None:
+        def start(namespace: str | None) -> grpc.Future:
+            metadata = [(NAMESPACE_HEADER, namespace)] if namespace else None
+            return call.future(request(), metadata=metadata, timeout=self.timeout)
+
+        return start
+
+    def namespaces(self) -> grpc.Future:
+        """Of a ListNamespacesResponse."""
+        return self._namespaces(None)
+
+    def containers(self, namespace: str) -> grpc.Future:
+        """Of a ListContainersResponse."""
+        return self._containers(namespace)
+
+    def tasks(self, namespace: str) -> grpc.Future:
+        """Of a ListTasksResponse."""
+        return self._tasks(namespace)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         self.channel.close()
 
 
@@ -220,25 +211,21 @@ def list_socket(path: str, include_stopped: bool, timeout: float) -> list[Contai
     """Containers of every namespace of the containerd listening on `path`."""
     import grpc
 
-    socket = _Socket(path, timeout)
-    try:
-        namespaces = parse_namespaces(socket.call(LIST_NAMESPACES).result())
-        pending = [
-            (namespace, socket.call(LIST_CONTAINERS, namespace), socket.call(LIST_TASKS, namespace))
-            for namespace in namespaces
-        ]
-        containers = []
-        for namespace, containers_reply, tasks_reply in pending:
-            records = parse_containers(containers_reply.result())
-            tasks = parse_tasks(tasks_reply.result())
-            containers += containers_of_namespace(namespace, records, tasks, include_stopped)
-        return containers
-    except grpc.RpcError as error:
-        raise _grpc_failure(path, error) from error
-    except protowire.WireError as error:
-        raise RuntimeFailed(f"{path}: unreadable reply ({error})") from error
-    finally:
-        socket.close()
+    with Client(path, timeout) as client:
+        try:
+            namespaces = parse_namespaces(client.namespaces().result())
+            pending = [
+                (namespace, client.containers(namespace), client.tasks(namespace))
+                for namespace in namespaces
+            ]
+            containers = []
+            for namespace, containers_reply, tasks_reply in pending:
+                records = parse_containers(containers_reply.result())
+                tasks = parse_tasks(tasks_reply.result())
+                containers += containers_of_namespace(namespace, records, tasks, include_stopped)
+            return containers
+        except grpc.RpcError as error:
+            raise _grpc_failure(path, error) from error
 
 
 def list_containers(context: ListContext) -> list[Container]:
@@ -246,9 +233,10 @@ def list_containers(context: ListContext) -> list[Container]:
     if not sockets:
         raise RuntimeAbsent("no containerd socket")
     try:
+        import google.protobuf  # noqa: F401
         import grpc  # noqa: F401
-    except ImportError:
-        raise RuntimeFailed("the grpcio package is not installed") from None
+    except ImportError as error:
+        raise RuntimeFailed(f"the {error.name} package is not installed") from None
     containers: list[Container] = []
     answered = False
     for path in sockets:
