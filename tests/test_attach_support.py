@@ -41,11 +41,19 @@ def server_processes(container_pid: int) -> list[int]:
 
 
 def mount_lines(pid: int | str, needle: str = "cntr-tui") -> list[str]:
+    """Lines of `pid`'s mount table whose mount point, type or source names `needle`.
+    Not the root field: a container root that is a copy under /var/tmp/cntr-tui-roots
+    (the test bed's nspawn and containerd roots) is bound from there by its runtime."""
     try:
         with open(f"/proc/{pid}/mountinfo") as file:
-            return [line for line in file if needle in line]
+            return [line for line in file if needle in " ".join(without_root_field(line))]
     except OSError:
         return []
+
+
+def without_root_field(line: str) -> list[str]:
+    fields = line.split()
+    return fields[:3] + fields[4:]
 
 
 def pid_namespace_members(container_pid: int) -> set[int]:
