@@ -247,18 +247,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The program; `argv` None means this process is cntr-tui itself (console script
     or `python -m`), and a finished command may end it at once (see quick_exit)."""
     words = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(requested_subcommand(words))
-    args = parser.parse_args(words)
+    command = None
     try:
+        parser = build_parser(requested_subcommand(words))
+        args = parser.parse_args(words)
+        command = args.command
         code = run(args)
     except UserError as error:
         print(error_line(str(error)), file=sys.stderr)
         code = error.exit_code
     except KeyboardInterrupt:
         code = 130
-    if argv is None and args.command in QUICK_EXIT_COMMANDS:
+    except BrokenPipeError:
+        if not stdout_is_broken():
+            raise
+        code = EXIT_BROKEN_PIPE
+    if argv is None and command in QUICK_EXIT_COMMANDS:
         quick_exit(code)
     return code
+
+
+# `cntr-tui ls | head`: the reader left. End quietly with the status of a command
+# killed by SIGPIPE, as coreutils' would (Python ignores SIGPIPE and raises instead).
+EXIT_BROKEN_PIPE = 128 + 13
+
+
+def stdout_is_broken() -> bool:
+    """True when our standard output is a pipe with no reader left (poll says POLLERR);
+    stdout is then pointed at /dev/null, so the interpreter's final flush does not fail
+    a second time."""
+    import select
+
+    poller = select.poll()
+    poller.register(sys.stdout.fileno(), 0)
+    if not any(events & select.POLLERR for _, events in poller.poll(0)):
+        return False
+    devnull = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return True
 
 
 if __name__ == "__main__":

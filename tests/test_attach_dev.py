@@ -314,7 +314,10 @@ def test_a_process_container_runs_on_a_copy_and_the_cache_stays_unchanged(
     assert not os.path.exists(root)
 
 
-def test_the_process_demo_runs_on_a_copy_removed_when_it_ends(demo_rootfs: Path):
+@pytest.mark.parametrize("ending", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_the_process_demo_runs_on_a_copy_removed_when_it_ends(
+    demo_rootfs: Path, ending: signal.Signals
+):
     demo = subprocess.Popen(
         [*CLI, "demo", "--no-ui", "--runtime", "process"],
         stdin=subprocess.DEVNULL,
@@ -328,8 +331,8 @@ def test_the_process_demo_runs_on_a_copy_removed_when_it_ends(demo_rootfs: Path)
         root = Path(root_of(int(pid)))
         assert not os.path.samefile(root, demo_rootfs)
         assert containers.ROOTS_DIR in root.parents
-        demo.send_signal(signal.SIGTERM)
-        assert demo.wait(timeout=30) == 128 + signal.SIGTERM
+        demo.send_signal(ending)
+        assert demo.wait(timeout=30) == 128 + ending
         assert not root.exists()
     finally:
         if demo.poll() is None:

@@ -120,3 +120,19 @@ def test_demo_under_docker_cleans_up() -> None:
         ["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True
     ).stdout.split()
     assert "cntr-tui-demo" not in names
+
+
+@pytest.mark.parametrize("args", [("ls",), ("ls", "--json"), ("doctor",), ("doctor", "--json")])
+def test_a_reader_that_left_ends_the_output_quietly(args: tuple[str, ...]) -> None:
+    """`cntr-tui ls | head -1`: the pipe's reader is gone before we write; no traceback,
+    the status of a command killed by SIGPIPE."""
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [*CLI, *args], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 128 + signal.SIGPIPE

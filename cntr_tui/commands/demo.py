@@ -43,25 +43,30 @@ def as_container(started: containers.StartedContainer) -> Container:
     )
 
 
-@contextlib.contextmanager
-def sigterm_as_exit() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit so the demo container is removed on the way out."""
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill, and a terminal that closes
 
-    def on_term(signum: int, frame: FrameType | None) -> None:
+
+@contextlib.contextmanager
+def ending_signals_as_exit() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into SystemExit, so the demo container (and its root's
+    copy) is removed on the way out."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = {number: signal.signal(number, on_signal) for number in ENDING_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def run_demo(runtime: str = "auto", with_ui: bool = True) -> int:
     chosen = choose_runtime(runtime)
     rootfs = build_rootfs()
     remove_stale_demo(chosen)
-    with sigterm_as_exit():
+    with ending_signals_as_exit():
         started = containers.STARTERS[chosen](DEMO_NAME, rootfs)
         try:
             if with_ui:
