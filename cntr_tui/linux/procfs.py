@@ -1,0 +1,103 @@
+"""Files of /proc/PID: reading one, the error for a process that is gone, argv, comm,
+environment, children, the LSM label.
+
+Every reader takes a host PID (or "self") and raises `ProcessGone` (a
+`ProcessLookupError`) when the process does not exist or exits while it is read;
+`PermissionError` passes through (another user's `environ` needs ptrace rights).
+Cheap: imports os only.
+"""
+
+from __future__ import annotations
+
+import os
+
+PROC = "/proc"
+ESRCH = 3  # a process that exits between open() and read()
+
+
+class ProcessGone(ProcessLookupError):
+    """The process does not exist (any more)."""
+
+
+def gone(pid: int | str) -> ProcessGone:
+    return ProcessGone(f"process {pid} does not exist")
+
+
+def read_bytes(pid: int | str, name: str) -> bytes:
+    """/proc/PID/NAME, whole."""
+    try:
+        with open(f"{PROC}/{pid}/{name}", "rb") as file:
+            return file.read()
+    except (FileNotFoundError, ProcessLookupError) as error:
+        raise gone(pid) from error
+    except OSError as error:
+        if error.errno == ESRCH:
+            raise gone(pid) from error
+        raise
+
+
+def read_text(pid: int | str, name: str) -> str:
+    return read_bytes(pid, name).decode(errors="replace")
+
+
+def pids() -> list[int]:
+    """Every visible PID (thread group leaders only)."""
+    return [int(name) for name in os.listdir(PROC) if name.isdigit()]
+
+
+def exists(pid: int) -> bool:
+    return pid > 0 and os.path.isdir(f"{PROC}/{pid}")
+
+
+def read_cmdline(pid: int) -> list[str]:
+    """argv of `pid`; empty for kernel threads and zombies."""
+    raw = read_bytes(pid, "cmdline")
+    return [part.decode(errors="replace") for part in raw.split(b"\0")[:-1]] if raw else []
+
+
+def comm(pid: int) -> str:
+    """The kernel's short name of `pid` (at most 15 characters)."""
+    return read_text(pid, "comm").rstrip("\n")
+
+
+def command_line(pid: int) -> str:
+    """argv joined by spaces, or `[comm]` for a process without one (kernel thread)."""
+    argv = read_cmdline(pid)
+    return " ".join(argv) if argv else f"[{comm(pid)}]"
+
+
+def read_environ(pid: int) -> dict[str, str]:
+    """The environment `pid` was started with (later setenv calls are not visible)."""
+    environ: dict[str, str] = {}
+    for entry in read_bytes(pid, "environ").split(b"\0"):
+        key, sep, value = entry.partition(b"=")
+        if sep and key:
+            environ[key.decode(errors="replace")] = value.decode(errors="replace")
+    return environ
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of `pid` (over all its threads), in PID order."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"{PROC}/{pid}/task")
+    except FileNotFoundError as error:
+        raise gone(pid) from error
+    for task in tasks:
+        try:
+            with open(f"{PROC}/{pid}/task/{task}/children") as file:
+                found.update(int(child) for child in file.read().split())
+        except FileNotFoundError:
+            continue  # the thread exited meanwhile
+    return sorted(found)
+
+
+def security_label(pid: int) -> str | None:
+    """The LSM label (AppArmor profile, SELinux context) of `pid`, None without an LSM."""
+    try:
+        label = read_text(pid, "attr/current").strip("\0\n ")
+    except ProcessGone:
+        raise
+    except OSError:
+        return None
+    return label or None
