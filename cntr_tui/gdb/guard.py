@@ -11,8 +11,10 @@ dies (killed, a SIGBUS because the merged root's file server went away), and gdb
 13 would detach without taking its traps out, or leave the program stopped. Instead,
 when gdb is gone, the guard speaks the remote protocol itself: stop the program
 (SIGSTOP), remove every trap it finds in the code (`z0`), detach (`D`), close the
-connection, continue the program. It is stopped under gdbserver all along: no thread
-can meet a trap untraced.
+connection; then, the program still stopped by that SIGSTOP, seize it once to disable
+any hardware watchpoint gdb left enabled (debug register 7: gdbserver's detach keeps
+them, and no memory scan shows them), and continue it. It is stopped all along: no
+thread can meet a trap untraced.
 
 After the tracer is gone the guard checks the program, and touches it only if needed:
 a trap left in file-backed code (memory reads 0xCC where the mapped file does not,
@@ -60,6 +62,8 @@ import time
 
 # x86-64 Linux numbers: the signal module would import enum, a tenth of our start.
 SIGKILL, SIGCONT, SIGSTOP = 9, 18, 19
+PTRACE_PEEKUSER = 3
+PTRACE_POKEUSER = 6
 PTRACE_GETREGS = 12
 PTRACE_SETREGS = 13
 PTRACE_DETACH = 17
@@ -67,6 +71,7 @@ PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
 WALL = 0x40000000
 RIP_INDEX = 16  # in struct user_regs_struct (x86-64)
+DR7_OFFSET = 848 + 7 * 8  # offsetof(struct user, u_debugreg[7]) (x86-64)
 TRAP = 0xCC
 CHUNK = 1 << 20
 TAKEOVER_TIMEOUT = 10.0
@@ -258,8 +263,25 @@ def rewind_trapped_threads(ptrace: Ptrace, threads: list[int], traps: set[int]) 
             continue
 
 
+def clear_watchpoints(ptrace: Ptrace, threads: list[int]) -> int:
+    """Disable the hardware watchpoints (debug register 7) a tracer left enabled: gdb
+    removes them when the program stops and before it detaches; killed in between, it
+    leaves them to gdbserver, whose detach does not, and the next write to the watched
+    address is a SIGTRAP for an untraced program. How many threads had any."""
+    cleared = 0
+    for tid in threads:
+        try:
+            if ptrace(PTRACE_PEEKUSER, tid, DR7_OFFSET):
+                ptrace(PTRACE_POKEUSER, tid, DR7_OFFSET, 0)
+                cleared += 1
+        except OSError:
+            continue
+    return cleared
+
+
 def rescue(pid: int) -> dict[str, object]:
-    """Stop the program, remove leftover traps, let it run on. Returns a summary."""
+    """Stop the program, remove leftover traps and watchpoints, let it run on. Returns
+    a summary."""
     ptrace = Ptrace()
     if not send_signal(pid, SIGSTOP):
         return {"restored": 0, "threads": 0, "error": None, "gone": True}
@@ -272,7 +294,13 @@ def rescue(pid: int) -> dict[str, object]:
         finally:
             os.close(memory_fd)
         rewind_trapped_threads(ptrace, threads, traps)
-        return {"restored": len(traps), "threads": len(threads), "error": None}
+        watchpoints = clear_watchpoints(ptrace, threads)
+        return {
+            "restored": len(traps),
+            "threads": len(threads),
+            "error": None,
+            "watchpoints_cleared": watchpoints,
+        }
     except OSError as error:
         return {"restored": 0, "threads": len(threads), "error": str(error)}
     finally:
@@ -526,13 +554,13 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
         if not wait_exit(tracer_fd, TAKEOVER_TIMEOUT):
             send_signal(server.pid, SIGKILL)  # stuck: the rescue below follows
             wait_exit(tracer_fd, TAKEOVER_TIMEOUT)
-        outcome = settle(target_pid)
-        if takeover.get("stopped_by_guard") and outcome == NOTHING_DONE:
-            # settle saw it running and nothing pending, but our SIGSTOP may still be
-            # under way (a group stop that has not reached every thread shows in no
-            # /proc field): SIGCONT undoes it, or any stop still to come
-            send_signal(target_pid, SIGCONT)
-            outcome["continued"] = True
+        if takeover.get("detached_by_guard") and alive(target_pid):
+            # gdb died between commands: watchpoints it had inserted are still enabled
+            # in the debug registers (only ptrace reaches them), a stop we asked for
+            # may still be on its way: the rescue clears them, and ends with SIGCONT
+            outcome = {**rescue(target_pid), "continued": True}
+        else:
+            outcome = settle(target_pid)
         return {**outcome, **takeover}
 
 
