@@ -7,9 +7,11 @@ import subprocess
 
 import pytest
 
-from cntr_tui.attach import process
 from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.errors import UserError
+from cntr_tui.linux import capabilities as linux_capabilities
+from cntr_tui.linux import cgroups as linux_cgroups
+from cntr_tui.linux import process_status, procfs
 from tests.test_attach_support import assert_nothing_left, wait_until
 
 
@@ -26,25 +28,25 @@ def run_waiting(session: AttachSession, check) -> None:
 
 def test_capabilities_cgroup_and_environment(start_container):
     container = start_container("docker")
-    container_status = process.status(container.pid)
+    container_status = process_status.status(container.pid)
     expected_bounding = container_status.capabilities.effective | (
-        1 << process.CAP_SYS_PTRACE | 1 << process.CAP_SYS_CHROOT
+        1 << linux_capabilities.CAP_SYS_PTRACE | 1 << linux_capabilities.CAP_SYS_CHROOT
     )
-    container_cgroups = process.cgroups(container.pid)
+    container_cgroups = linux_cgroups.cgroups(container.pid)
 
     def inside(pid: int) -> None:
-        status = process.status(pid)
+        status = process_status.status(pid)
         assert status.capabilities.bounding == expected_bounding
         assert status.uids[0] == 0 and status.nspids[-1] < status.nspids[0]
-        assert process.cgroups(pid) == container_cgroups
-        env = process.read_environ(pid)
-        assert env.keys() - {"PATH"} <= process.read_environ(container.pid).keys() | {"PWD"}
+        assert linux_cgroups.cgroups(pid) == container_cgroups
+        env = procfs.read_environ(pid)
+        assert env.keys() - {"PATH"} <= procfs.read_environ(container.pid).keys() | {"PWD"}
 
     with AttachSession(container.pid) as session:
         run_waiting(session, inside)
 
     def outside_cgroup(pid: int) -> None:
-        assert process.cgroups(pid) != container_cgroups
+        assert linux_cgroups.cgroups(pid) != container_cgroups
 
     with AttachSession(container.pid, AttachOptions(join_cgroup=False)) as session:
         run_waiting(session, outside_cgroup)

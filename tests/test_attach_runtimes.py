@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from cntr_tui.attach import process
 from cntr_tui.attach.session import AttachOptions, AttachSession
+from cntr_tui.linux import process_status, procfs
 from tests.test_attach_support import assert_nothing_left, pid_namespace_members
 
 
@@ -17,7 +17,7 @@ def container_hostname(pid: int) -> str:
 def test_attach_to_every_runtime(any_container):
     pid = any_container.pid
     members = pid_namespace_members(pid)
-    own_pid = process.status(pid).nspids[-1]  # the main process's PID inside
+    own_pid = process_status.status(pid).nspids[-1]  # the main process's PID inside
     script = (
         "cat /var/lib/cntr/etc/os-release; "
         f"tr '\\0' ' ' < /proc/{own_pid}/cmdline; echo; "
@@ -31,7 +31,7 @@ def test_attach_to_every_runtime(any_container):
         kinds = {mount.mount_point: mount.provenance for mount in session.mounts()}
     lines = out.decode().splitlines()
     assert "ID=cntr-demo" in lines
-    assert lines[-2].strip() == " ".join(process.read_cmdline(pid))
+    assert lines[-2].strip() == " ".join(procfs.read_cmdline(pid))
     assert lines[-1] == "host-tools"
     assert kinds["/"] == "host" and kinds["/var/lib/cntr"] == "container"
     # exec: the container's own root, as if the container had started the command

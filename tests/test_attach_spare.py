@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from cntr_tui import cli
-from cntr_tui.attach import process
 from cntr_tui.attach import spare as spare_module
 from cntr_tui.attach.cgroups import cgroup_procs_files
 from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.attach.spare import SpareHelper
+from cntr_tui.linux import cgroups as linux_cgroups
 from tests.proc_support import parent_of
 from tests.test_attach_fds import fds_naming, same_file
 from tests.test_attach_support import CLI, wait_until
@@ -181,7 +181,7 @@ def test_cli_gdb_bad_container_leaves_no_process():
 
 
 def cgroups_of(pid: int) -> set[tuple[int, str]]:
-    return {(entry.hierarchy, entry.path) for entry in process.cgroups(pid)}
+    return {(entry.hierarchy, entry.path) for entry in linux_cgroups.cgroups(pid)}
 
 
 def test_spares_joined_early_run_their_command_in_the_container_cgroups(start_container):

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from cntr_tui.attach import process
-from cntr_tui.attach.cgroups import cgroup_mounts
 from cntr_tui.attach.discovery import process_container
 from cntr_tui.attach.lookup import resolve
 from cntr_tui.demo import containers
+from cntr_tui.linux import capabilities as linux_capabilities
+from cntr_tui.linux import process_status
+from cntr_tui.linux.cgroups import cgroup_mounts
 from cntr_tui.preflight import Check, host, run_checks, target
 from tests.conftest import TEST_PREFIX, StartContainer
 
@@ -203,7 +204,7 @@ def test_dropped_capabilities_fail_privileges_and_the_mount_api() -> None:
 
 
 def test_a_non_root_user_fails_privileges_fuse_and_the_mount_api() -> None:
-    assert host.privileges(process.status(os.getpid())).status == "ok"  # we are root
+    assert host.privileges(process_status.status(os.getpid())).status == "ok"  # we are root
     no_root = ("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--")
     result = doctor("--json", prefix=no_root)
     unusable = ("Permission denied", "PermissionError", "ModuleNotFoundError")
@@ -261,8 +262,10 @@ def test_ptrace_scope_values(tmp_path: Path) -> None:
     # This kernel has no Yama (see the next test): the file is a stand-in holding each
     # value; the capability sets are real ones, with and without CAP_SYS_PTRACE.
     scope = tmp_path / "ptrace_scope"
-    mine = process.capabilities(os.getpid())
-    without = process.Capabilities(0, 0, mine.effective & ~(1 << process.CAP_SYS_PTRACE), 0, 0)
+    mine = process_status.capabilities(os.getpid())
+    without = linux_capabilities.Capabilities(
+        0, 0, mine.effective & ~(1 << linux_capabilities.CAP_SYS_PTRACE), 0, 0
+    )
     expected = {
         ("0", mine): "ok",
         ("1", mine): "ok",
@@ -480,7 +483,7 @@ def test_stopped_process_warns_and_an_exited_one_fails(start_container: StartCon
     os.kill(started.pid, signal.SIGSTOP)
     try:
         deadline = time.monotonic() + 10  # the stop is asynchronous: poll /proc
-        while process.status(started.pid).state != "T":
+        while process_status.status(started.pid).state != "T":
             assert time.monotonic() < deadline
             time.sleep(0.01)
         check = target.state(container)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cntr_tui.attach.session import AttachSession
-from cntr_tui.fs.mounts import classify, parse_line, parse_mountinfo
+from cntr_tui.fs.mounts import classify
+from cntr_tui.linux.mountinfo import parse_line, parse_mountinfo
 
 # Recorded from a docker session's holder (vfs storage driver), trimmed.
 RECORDED = r"""

@@ -19,7 +19,6 @@ from textual.widgets import TabbedContent
 
 from cntr_tui.app.app import DARK_THEME, CntrApp
 from cntr_tui.app.debugging import fix_for
-from cntr_tui.app.facts import ContainerFacts, ProcessNode
 from cntr_tui.app.listing import ListingResult
 from cntr_tui.app.screens import containers as containers_screen
 from cntr_tui.app.screens import debugger as debugger_screen
@@ -28,6 +27,7 @@ from cntr_tui.app.screens.debugger import DebuggerScreen
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.app.screens.help import HelpScreen
 from cntr_tui.attach.container import Container, KubernetesInfo
+from cntr_tui.attach.facts import ContainerFacts, ProcessNode
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb.records import Breakpoint, Frame, Thread, Variable
 from cntr_tui.widgets import container_table
@@ -252,10 +252,20 @@ LOCALS = (
 )
 MOUNTS = (
     Mount(1, 0, "0:52", "/", "/", "fuse.cntr", "cntr", "rw", provenance="host"),
-    Mount(2, 1, "0:61", "/", "/var/lib/cntr", "overlay", "overlay", "rw", "container"),
-    Mount(3, 2, "0:62", "/", "/var/lib/cntr/proc", "proc", "proc", "rw", "virtual"),
-    Mount(4, 2, "8:1", "/srv/data", "/var/lib/cntr/data", "ext4", "/dev/sda1", "rw", "volume"),
-    Mount(5, 1, "0:5", "/", "/dev", "devtmpfs", "udev", "rw", "virtual"),
+    Mount(2, 1, "0:61", "/", "/var/lib/cntr", "overlay", "overlay", "rw", provenance="container"),
+    Mount(3, 2, "0:62", "/", "/var/lib/cntr/proc", "proc", "proc", "rw", provenance="virtual"),
+    Mount(
+        4,
+        2,
+        "8:1",
+        "/srv/data",
+        "/var/lib/cntr/data",
+        "ext4",
+        "/dev/sda1",
+        "rw",
+        provenance="volume",
+    ),
+    Mount(5, 1, "0:5", "/", "/dev", "devtmpfs", "udev", "rw", provenance="virtual"),
 )
 BREAKPOINTS = (
     Breakpoint("1", "breakpoint", True, "tick", 0x401236, "tick", "threads.c", SOURCE_PATH, 38),

@@ -20,9 +20,8 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cntr_tui.attach import process
 from cntr_tui.attach.container import RUNTIMES, Container
-from cntr_tui.attach.process import ProcessInfo
+from cntr_tui.attach.process import ProcessInfo, process_info, scan_processes
 from cntr_tui.attach.runtimes.base import (
     DiscoveryConfig,
     ListContext,
@@ -30,6 +29,9 @@ from cntr_tui.attach.runtimes.base import (
     RuntimeFailed,
 )
 from cntr_tui.errors import UserError
+from cntr_tui.linux.namespaces import namespaces_differing
+from cntr_tui.linux.proc_stat import start_time
+from cntr_tui.linux.procfs import command_line
 
 # The runtime modules and the thread pool are imported by the functions that list:
 # a look-up answered from its short cut (lookup_cache) needs none of them.
@@ -143,10 +145,10 @@ def _with_process_facts(container: Container, processes: dict[int, ProcessInfo])
     if container.pid <= 0:
         return container
     try:
-        namespaces = process.namespaces_differing(container.pid)
-        command = process.command_line(container.pid)
+        namespaces = namespaces_differing(container.pid)
+        command = command_line(container.pid)
         info = processes.get(container.pid)
-        started_at = info.started_at if info else process.start_time(container.pid)
+        started_at = info.started_at if info else start_time(container.pid)
     except (ProcessLookupError, PermissionError):
         return container
     return dataclasses.replace(
@@ -179,7 +181,7 @@ def list_containers(
     found: list[Container] = []
     answered: set[str] = set()
     with ThreadPoolExecutor(len(queried) + 1, thread_name_prefix="discovery") as pool:
-        scan = pool.submit(process.scan_processes)
+        scan = pool.submit(scan_processes)
         context = ListContext(config=config, include_stopped=include_stopped, process_scan=scan)
         futures = {name: pool.submit(lister, context) for name, lister in queried.items()}
         for name, future in futures.items():
@@ -220,7 +222,7 @@ def list_containers(
 def process_container(pid: int) -> Container | None:
     """A `process` Container for any host PID (look-up by PID), None if it does not exist."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        info = process.process_info(pid)
+        info = process_info(pid)
         return _with_process_facts(
             Container(runtime=PLAIN_RUNTIME, id=str(pid), name=info.comm, pid=pid),
             {pid: info},

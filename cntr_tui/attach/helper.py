@@ -39,11 +39,12 @@ import os
 import select
 import sys
 
-from cntr_tui.attach import namespaces as ns
 from cntr_tui.attach import reaper
-from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.attach.reaper import suppress
 from cntr_tui.fs import mountapi
+from cntr_tui.linux import syscalls as ns
+from cntr_tui.linux.namespaces import open_namespace, same_as_ours
+from cntr_tui.linux.proc_stat import start_ticks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,11 +69,10 @@ def open_namespaces(pid: int, kinds: list[str]) -> dict[str, int]:
     """Open /proc/PID/ns/KIND for each kind that differs from ours."""
     opened: dict[str, int] = {}
     for kind in kinds:
-        path = f"/proc/{pid}/ns/{kind}"
         try:
-            if os.stat(path).st_ino == os.stat(f"/proc/self/ns/{kind}").st_ino:
+            if same_as_ours(pid, kind):
                 continue
-            opened[kind] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            opened[kind] = open_namespace(pid, kind)
         except FileNotFoundError:
             if kind in ("cgroup", "user"):  # kernels without them: nothing to join
                 continue
@@ -129,7 +129,7 @@ def enter(plan: dict[str, Any]) -> None:
     if plan["mnt_namespace"]:
         mnt_fd = os.open(plan["mnt_namespace"], os.O_RDONLY | os.O_CLOEXEC)
     else:
-        mnt_fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        mnt_fd = open_namespace(pid, "mnt")
     root_fd = root_path = None
     if plan["chroot"] == PROCESS_ROOT:
         root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

@@ -37,7 +37,6 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cntr_tui.attach import process
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.discovery import (
     LIVE_STATUSES,
@@ -49,6 +48,7 @@ from cntr_tui.attach.discovery import (
 )
 from cntr_tui.attach.runtimes.base import DiscoveryConfig
 from cntr_tui.errors import UserError, warn_on_stderr
+from cntr_tui.linux import namespaces, proc_stat, procfs
 
 PAUSED_STATUSES = frozenset({"paused", "pausing"})
 MAX_CANDIDATES_SHOWN = 5
@@ -105,11 +105,11 @@ def _launcher_arguments(container: Container) -> list[str]:
     if container.runtime != PLAIN_RUNTIME or container.pid <= 0:
         return []
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        parent = process.parent_pid(container.pid)
-        if parent > 0 and process.namespace_ids(parent).get("pid") != process.namespace_ids(
+        parent = proc_stat.parent_pid(container.pid)
+        if parent > 0 and namespaces.namespace_ids(parent).get("pid") != namespaces.namespace_ids(
             container.pid
         ).get("pid"):
-            return process.read_cmdline(parent)
+            return procfs.read_cmdline(parent)
     return []
 
 
@@ -169,17 +169,17 @@ def _checked(container: Container, allow_paused: bool) -> Container:
 
 def _own_processes() -> set[int]:
     """This process and its ancestors: their command lines contain the word itself."""
-    return {os.getpid(), *process.ancestors(os.getpid())}
+    return {os.getpid(), *proc_stat.ancestors(os.getpid())}
 
 
 def _processes_by_command(word: str) -> list[Container]:
     own = _own_processes()
     found = []
-    for pid in process.pids():
+    for pid in procfs.pids():
         if pid in own:
             continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            argv = process.read_cmdline(pid)
+            argv = procfs.read_cmdline(pid)
             if argv and word in " ".join(argv):
                 container = process_container(pid)
                 if container is not None:

@@ -32,11 +32,12 @@ import os
 import re
 from collections.abc import Sequence
 
-from cntr_tui.attach import process
 from cntr_tui.attach.container import Container, KubernetesInfo
-from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.attach.runtimes import docker_api
 from cntr_tui.attach.runtimes.base import DiscoveryConfig, RuntimeFailed
+from cntr_tui.linux.namespaces import namespaces_differing
+from cntr_tui.linux.proc_stat import start_ticks
+from cntr_tui.linux.procfs import command_line
 
 CACHE_DIR = "/run/cntr-tui/lookup"
 PODMAN_GRAPHROOT = "/var/lib/containers/storage"
@@ -152,8 +153,8 @@ def _confirmed(
         # what /proc says now, as a full look-up would read it
         return dataclasses.replace(
             container,
-            namespaces=process.namespaces_differing(container.pid),
-            command=process.command_line(container.pid),
+            namespaces=namespaces_differing(container.pid),
+            command=command_line(container.pid),
         )
     return None
 

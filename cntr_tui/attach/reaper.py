@@ -50,7 +50,7 @@ import sys
 import termios
 import warnings  # noqa: F401  os.execvpe imports it, once chrooted away from the stdlib
 
-from cntr_tui.attach import namespaces as ns
+from cntr_tui.linux import syscalls as ns
 
 TYPE_CHECKING = False  # typing itself costs a helper start ~5 ms
 if TYPE_CHECKING:

@@ -71,7 +71,6 @@ import fcntl
 import json
 import marshal
 import os
-import pwd
 import select
 import signal
 import socket
@@ -83,10 +82,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cntr_tui.attach import process
 from cntr_tui.attach.cgroups import SETUP_FAILED, cgroup_procs_files, join_cgroups
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.attach.spare import (
     SessionProcess,
     SpareHelper,
@@ -95,7 +92,16 @@ from cntr_tui.attach.spare import (
     start_helper,
 )
 from cntr_tui.errors import UserError
-from cntr_tui.fs.mounts import CONTAINER_ROOT, Mount, classify, read_mountinfo
+from cntr_tui.fs.mounts import CONTAINER_ROOT, Mount, classify
+from cntr_tui.linux import users
+from cntr_tui.linux.capabilities import CAP_SYS_CHROOT, CAP_SYS_PTRACE
+from cntr_tui.linux.idmaps import IdMapRange, id_maps, to_inside, to_outside
+from cntr_tui.linux.mountinfo import read_mountinfo
+from cntr_tui.linux.namespaces import namespaces_differing
+from cntr_tui.linux.pidfd import wait_gone
+from cntr_tui.linux.proc_stat import start_ticks
+from cntr_tui.linux.process_status import status
+from cntr_tui.linux.procfs import exists, read_environ, security_label
 
 RUN_DIR = "/run/cntr-tui"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -145,45 +151,33 @@ def to_container(target: Container | int) -> Container:
     if isinstance(target, Container):
         return target
     pid = int(target)
-    if pid <= 0 or not os.path.isdir(f"/proc/{pid}"):
+    if not exists(pid):
         raise UserError(f"process {pid} does not exist")
     try:
-        kinds = process.namespaces_differing(pid)
+        kinds = namespaces_differing(pid)
     except ProcessLookupError:
         raise UserError(f"process {pid} does not exist") from None
     return Container("process", str(pid), str(pid), pid, namespaces=kinds)
 
 
-def inside_id(ranges: Sequence[process.IdMapRange], host_id: int) -> int:
+def inside_id(ranges: Sequence[IdMapRange], host_id: int) -> int:
     """The id inside a user namespace that maps to `host_id` outside (identity if none)."""
-    for entry in ranges:
-        if entry.outside <= host_id < entry.outside + entry.count:
-            return entry.inside + host_id - entry.outside
-    return host_id
+    inside = to_inside(ranges, host_id)
+    return host_id if inside is None else inside
 
 
-def outside_id(ranges: Sequence[process.IdMapRange], inside: int) -> int:
+def outside_id(ranges: Sequence[IdMapRange], inside: int) -> int:
     """The host id that `inside` (an id in a user namespace) maps to (identity if none)."""
-    for entry in ranges:
-        if entry.inside <= inside < entry.inside + entry.count:
-            return entry.outside + inside - entry.inside
-    return inside
+    outside = to_outside(ranges, inside)
+    return inside if outside is None else outside
 
 
 def container_identity(pid: int) -> Identity:
-    status = process.status(pid)
-    maps = process.id_maps(pid)
-    uid = inside_id(maps.uid, status.uids[1])
-    gid = inside_id(maps.gid, status.gids[1])
-    return Identity(uid, gid, [inside_id(maps.gid, group) for group in status.groups])
-
-
-def parse_colon_file(path: str) -> list[list[str]]:
-    try:
-        with open(path, errors="replace") as file:
-            return [line.rstrip("\n").split(":") for line in file if ":" in line]
-    except OSError:
-        return []
+    found = status(pid)
+    maps = id_maps(pid)
+    uid = inside_id(maps.uid, found.uids[1])
+    gid = inside_id(maps.gid, found.gids[1])
+    return Identity(uid, gid, [inside_id(maps.gid, group) for group in found.groups])
 
 
 def effective_identity(pid: int, user: str) -> Identity:
@@ -193,34 +187,25 @@ def effective_identity(pid: int, user: str) -> Identity:
         uid = int(name)
         gid = int(group) if group.isdigit() else uid
         return Identity(uid, gid, [gid])
-    for fields in parse_colon_file(f"/proc/{pid}/root/etc/passwd"):
-        if len(fields) >= 4 and fields[0] == name:
-            uid, gid = int(fields[2]), int(fields[3])
-            groups = [gid]
-            for entry in parse_colon_file(f"/proc/{pid}/root/etc/group"):
-                if len(entry) >= 4 and name in entry[3].split(",") and entry[2].isdigit():
-                    groups.append(int(entry[2]))
-            if group.isdigit():
-                gid = int(group)
-            return Identity(uid, gid, groups)
+    root = f"/proc/{pid}/root"
+    entry = users.find_user(root, name)
+    if entry is not None:
+        gid = int(group) if group.isdigit() else entry.gid
+        return Identity(entry.uid, gid, [entry.gid, *users.supplementary_groups(root, name)])
     raise UserError(f"no user {name!r} in the container's /etc/passwd (give UID[:GID])")
 
 
 def apparmor_profile(pid: int) -> str | None:
     if not os.path.exists("/sys/kernel/security/apparmor"):
         return None
-    label = process.security_label(pid)
+    label = security_label(pid)
     if not label or label.startswith("unconfined"):
         return None
     return label.rsplit(" (", 1)[0]
 
 
 def host_login_shell() -> list[str]:
-    try:
-        shell = pwd.getpwuid(os.getuid()).pw_shell or "/bin/sh"
-    except KeyError:
-        shell = "/bin/sh"
-    return [shell, "-l"]
+    return [users.login_shell(), "-l"]
 
 
 # ---- the merged root -------------------------------------------------------------
@@ -349,18 +334,6 @@ class PendingSpawn:
         return helper
 
 
-def wait_gone(pid: int, timeout: float) -> bool:
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        ready, _, _ = select.select([pidfd], [], [], timeout)
-        return bool(ready)
-    finally:
-        os.close(pidfd)
-
-
 def send_with_descriptors(
     channel: socket.socket, plan: dict[str, Any], stdio: tuple[StdioArg, StdioArg, StdioArg]
 ) -> None:
@@ -424,7 +397,7 @@ class AttachSession:
 
     def host_identity(self) -> tuple[int, int]:
         """The uid and gid, as the host numbers them, that the session's commands run as."""
-        maps = process.id_maps(self.pid)
+        maps = id_maps(self.pid)
         return outside_id(maps.uid, self.identity.uid), outside_id(maps.gid, self.identity.gid)
 
     def read_identity(self) -> Identity:
@@ -443,7 +416,7 @@ class AttachSession:
 
     def environment(self, extra: dict[str, str] | None, in_container_root: bool) -> dict[str, str]:
         try:
-            env = process.read_environ(self.pid)
+            env = read_environ(self.pid)
         except ProcessLookupError:
             raise UserError(f"process {self.pid} exited") from None
         if not in_container_root:
@@ -462,9 +435,8 @@ class AttachSession:
         pass_fds: Sequence[int] = (),
     ) -> dict[str, Any]:
         chroot_container = in_container_root or self.root is None
-        status = process.status(self.pid)
-        keep = status.capabilities.effective
-        keep |= 1 << process.CAP_SYS_PTRACE | 1 << process.CAP_SYS_CHROOT
+        keep = status(self.pid).capabilities.effective
+        keep |= 1 << CAP_SYS_PTRACE | 1 << CAP_SYS_CHROOT
         return {
             "pid": self.pid,
             "start_time": self.ticks,

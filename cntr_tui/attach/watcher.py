@@ -37,8 +37,9 @@ from typing import Any, Literal
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.discovery import Listing, list_containers, wanted_runtimes
-from cntr_tui.attach.process import PROC
 from cntr_tui.attach.runtimes.base import DiscoveryConfig
+from cntr_tui.linux.namespaces import namespace_inode
+from cntr_tui.linux.procfs import pids
 
 ChangeKind = Literal["added", "removed", "updated"]
 SETTLE_DELAYS = (0.3, 1.0)
@@ -50,16 +51,13 @@ class ContainerChange:
     container: Container
 
 
-def namespace_fingerprint() -> frozenset[tuple[str, str]]:
-    """The (pid, mnt) namespace pairs of every process: changes when a container
+def namespace_fingerprint() -> frozenset[tuple[int, int]]:
+    """The (pid, mnt) namespace inode pairs of every process: changes when a container
     starts or stops, whatever its runtime."""
-    pairs: set[tuple[str, str]] = set()
-    for name in os.listdir(PROC):
-        if name.isdigit():
-            with contextlib.suppress(OSError):
-                pairs.add(
-                    (os.readlink(f"{PROC}/{name}/ns/pid"), os.readlink(f"{PROC}/{name}/ns/mnt"))
-                )
+    pairs: set[tuple[int, int]] = set()
+    for pid in pids():
+        with contextlib.suppress(OSError):
+            pairs.add((namespace_inode(pid, "pid"), namespace_inode(pid, "mnt")))
     return frozenset(pairs)
 
 

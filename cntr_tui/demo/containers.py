@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cntr_tui.errors import UserError
+from cntr_tui.linux.namespaces import namespace_inode
+from cntr_tui.linux.procfs import ProcessGone, children
 
 IMAGE = "cntr-tui-demo"
 LXC_DIR = Path("/var/lib/lxc")
@@ -147,14 +149,10 @@ def throwaway_root(name: str, rootfs: Path) -> ThrowawayRoot:
 
 
 def child_pids(pid: int) -> list[int]:
-    children: list[int] = []
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as file:
-                children += [int(p) for p in file.read().split()]
-    except FileNotFoundError:
-        pass
-    return children
+        return children(pid)
+    except ProcessGone:
+        return []
 
 
 def wait_ready(process: subprocess.Popen[bytes], what: str) -> None:
@@ -294,12 +292,12 @@ def start_nspawn(name: str, rootfs: Path, program: str = "/app/threads") -> Star
 
 def container_init_of(launcher_pid: int) -> int:
     """The first descendant of `launcher_pid` in another PID namespace."""
-    own = os.readlink(f"/proc/{launcher_pid}/ns/pid")
+    own = namespace_inode(launcher_pid, "pid")
     queue = child_pids(launcher_pid)
     while queue:
         pid = queue.pop(0)
         try:
-            if os.readlink(f"/proc/{pid}/ns/pid") != own:
+            if namespace_inode(pid, "pid") != own:
                 return pid
         except FileNotFoundError:
             continue

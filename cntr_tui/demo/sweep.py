@@ -22,6 +22,7 @@ from cntr_tui.demo.containers import (
     remove_lxc,
     remove_roots,
 )
+from cntr_tui.linux.procfs import pids, read_bytes
 
 
 def lines(*command: str) -> list[str]:
@@ -49,16 +50,15 @@ def sweep(prefix: str) -> list[str]:
                 remove_lxc(name)
                 removed.append(f"lxc:{name}")
     # nspawn and plain-namespace containers: processes whose command line names them.
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in pids():
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as file:
-                argv = file.read().split(b"\0")
+            argv = read_bytes(pid, "cmdline").split(b"\0")
         except OSError:
             continue
         if argv[0].rsplit(b"/", 1)[-1] in (b"systemd-nspawn", b"unshare") and any(
             arg.startswith(prefix.encode()) for arg in argv
         ):
-            os.kill(int(pid), signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
             removed.append(f"process:{pid}")
     # the roots they ran on, unless the process that made one still lives (and will)
     removed += [f"root:{folder}" for folder in remove_roots(prefix)]

@@ -28,7 +28,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import pyfuse3
 
-from cntr_tui.attach import namespaces
+from cntr_tui.linux import syscalls
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,7 @@ class MergedRoot(pyfuse3.Operations):
         old = self.child_path(parent_inode_old, name_old)
         new = self.child_path(parent_inode_new, name_new)
         if flags:
-            namespaces.renameat2(old, new, flags)
+            syscalls.renameat2(old, new, flags)
         else:
             os.rename(old, new)
         for path, parent, name in (

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import stat
 
-from cntr_tui.attach import namespaces as ns
+from cntr_tui.linux import syscalls as ns
 
 CONTAINER_ROOT = "/var/lib/cntr"
 BOUND_DIRECTORIES = ("proc", "dev", "sys")

@@ -1,4 +1,4 @@
-"""Mount tables (`/proc/PID/mountinfo`) parsed into `Mount` records with provenance.
+"""Mount tables (`cntr_tui.linux.mountinfo`) classified into `Mount` records with provenance.
 
 Provenance says where the files under a mount point come from, as a session sees them:
 - "host": the fat file system at `/` (the FUSE merge, or the host's own mounts in
@@ -12,12 +12,13 @@ Provenance says where the files under a mount point come from, as a session sees
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from cntr_tui.linux.mountinfo import MountEntry, is_under
+from cntr_tui.linux.mountinfo import read_mountinfo as read_mountinfo  # app/debugging.py's
 
 CONTAINER_ROOT = "/var/lib/cntr"
-FUSE_FSTYPE_PREFIX = "fuse"
 VIRTUAL_FSTYPES = frozenset(
     {
         "proc",
@@ -47,70 +48,18 @@ VIRTUAL_FSTYPES = frozenset(
 )
 PROVENANCES = ("host", "container", "volume", "virtual")
 
-_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
-
 
 @dataclass(frozen=True)
-class Mount:
-    """One line of a mountinfo table, with where its files come from."""
+class Mount(MountEntry):
+    """A mount of a session's table, with where its files come from."""
 
-    mount_id: int
-    parent_id: int
-    device: str  # "major:minor"
-    root: str  # the path inside the source file system that is mounted here
-    mount_point: str
-    fstype: str
-    source: str
-    options: str
     provenance: str = "host"
-    super_options: str = ""
-
-    @property
-    def is_fuse(self) -> bool:
-        return self.fstype == FUSE_FSTYPE_PREFIX or self.fstype.startswith("fuse.")
-
-    @property
-    def minor(self) -> int:
-        return int(self.device.split(":")[1])
 
 
-def unescape(field: str) -> str:
-    return _OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), field)
+ENTRY_FIELDS = tuple(field.name for field in fields(MountEntry))
 
 
-def parse_line(line: str) -> Mount:
-    head, _, tail = line.partition(" - ")
-    fields = head.split()
-    tail_fields = tail.split()
-    if len(fields) < 6 or len(tail_fields) < 2:
-        raise ValueError(f"not a mountinfo line: {line!r}")
-    return Mount(
-        mount_id=int(fields[0]),
-        parent_id=int(fields[1]),
-        device=fields[2],
-        root=unescape(fields[3]),
-        mount_point=unescape(fields[4]),
-        options=fields[5],
-        fstype=tail_fields[0],
-        source=unescape(tail_fields[1]),
-        super_options=tail_fields[2] if len(tail_fields) > 2 else "",
-    )
-
-
-def parse_mountinfo(text: str) -> list[Mount]:
-    return [parse_line(line) for line in text.splitlines() if line.strip()]
-
-
-def read_mountinfo(pid: int | str = "self") -> list[Mount]:
-    with open(f"/proc/{pid}/mountinfo", encoding="utf-8", errors="surrogateescape") as file:
-        return parse_mountinfo(file.read())
-
-
-def is_under(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
-
-
-def classify(mounts: Iterable[Mount], container_root: str = CONTAINER_ROOT) -> list[Mount]:
+def classify(mounts: Iterable[MountEntry], container_root: str = CONTAINER_ROOT) -> list[Mount]:
     """Give each mount of a session's table its provenance.
 
     The container's root is the mount exactly at `container_root`; below it, virtual
@@ -151,7 +100,7 @@ def classify(mounts: Iterable[Mount], container_root: str = CONTAINER_ROOT) -> l
     return [result[mount.mount_id] for mount in mounts]
 
 
-def source_provenance(mount: Mount, by_source: dict[tuple[str, str], str]) -> str | None:
+def source_provenance(mount: MountEntry, by_source: dict[tuple[str, str], str]) -> str | None:
     """The provenance of the closest container mount a bind was made from, if any."""
     best: tuple[int, str] | None = None
     for (device, root), provenance in by_source.items():
@@ -161,16 +110,5 @@ def source_provenance(mount: Mount, by_source: dict[tuple[str, str], str]) -> st
     return best[1] if best else None
 
 
-def with_provenance(mount: Mount, provenance: str) -> Mount:
-    return Mount(
-        mount_id=mount.mount_id,
-        parent_id=mount.parent_id,
-        device=mount.device,
-        root=mount.root,
-        mount_point=mount.mount_point,
-        fstype=mount.fstype,
-        source=mount.source,
-        options=mount.options,
-        provenance=provenance,
-        super_options=mount.super_options,
-    )
+def with_provenance(mount: MountEntry, provenance: str) -> Mount:
+    return Mount(**{name: getattr(mount, name) for name in ENTRY_FIELDS}, provenance=provenance)

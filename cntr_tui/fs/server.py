@@ -41,10 +41,12 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from cntr_tui.attach import namespaces as ns
-from cntr_tui.attach.proc_stat import start_ticks
 from cntr_tui.fs import mountapi
-from cntr_tui.fs.mounts import read_mountinfo
+from cntr_tui.linux import syscalls as ns
+from cntr_tui.linux.mountinfo import read_mountinfo
+from cntr_tui.linux.namespaces import members, namespace_inode_or_none, open_namespace
+from cntr_tui.linux.pidfd import wait_exit
+from cntr_tui.linux.proc_stat import start_ticks
 
 if TYPE_CHECKING:
     from cntr_tui.fs.merged import MergedRoot
@@ -103,23 +105,8 @@ def abort_connection(connection: int) -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def namespace_inode(pid: int, kind: str = "mnt") -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}/ns/{kind}").st_ino
-    except OSError:
-        return None
-
-
-def processes_in_mount_namespace(inode: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and namespace_inode(int(entry)) == inode:
-            found.append(int(entry))
-    return found
-
-
 def kill_namespace_processes(inode: int, spare: int | None = None) -> None:
-    for pid in processes_in_mount_namespace(inode):
+    for pid in members(inode, "mnt"):
         if pid != spare and pid != os.getpid():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -185,7 +172,7 @@ def probe(holder: int, deadline: float, serial: int) -> bool:
         os._exit(0)
     pidfd = os.pidfd_open(pid)
     try:
-        ready, _, _ = select.select([pidfd], [], [], deadline)
+        ready = wait_exit(pidfd, deadline)
     finally:
         os.close(pidfd)
     if ready:
@@ -284,7 +271,7 @@ def start_holder(
 ) -> tuple[int, socket.socket, int | None]:
     """Fork the holder; returns its pid, its channel and our /dev/fuse fd (fuse mode)."""
     try:
-        mnt_fd = os.open(f"/proc/{args.pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        mnt_fd = open_namespace(args.pid, "mnt")
         root_fd = os.open(f"/proc/{args.pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
         fail(f"cannot open the mount namespace of PID {args.pid}: {error.strerror}")
@@ -354,7 +341,7 @@ class Server:
                 self.exit_code = 1
                 await self.teardown(nursery)
                 return
-            self.holder_namespace = namespace_inode(self.holder)
+            self.holder_namespace = namespace_inode_or_none(self.holder, "mnt")
             connection = connection_of(self.holder) if self.dev_fuse_fd is not None else None
             info = {
                 "holder": self.holder,

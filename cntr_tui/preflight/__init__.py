@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.process import ProcessGone
+from cntr_tui.linux.procfs import ProcessGone
 
 Status = Literal["ok", "warn", "fail"]
 EXITED = "the process exited"

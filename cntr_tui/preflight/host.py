@@ -12,9 +12,10 @@ import shutil
 import stat
 import subprocess
 
-from cntr_tui.app.facts import SECCOMP_MODES
-from cntr_tui.attach import namespaces as ns
-from cntr_tui.attach import process
+from cntr_tui.linux import process_status
+from cntr_tui.linux import syscalls as ns
+from cntr_tui.linux.capabilities import CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_PTRACE, Capabilities
+from cntr_tui.linux.process_status import SECCOMP_MODES, ProcessStatus
 from cntr_tui.preflight import Check, HostCheck
 
 YAMA_PTRACE_SCOPE = "/proc/sys/kernel/yama/ptrace_scope"
@@ -22,22 +23,22 @@ DEV_FUSE = "/dev/fuse"
 FUSE_DEVICE = (10, 229)  # major, minor of /dev/fuse
 PROC_FILESYSTEMS = "/proc/filesystems"
 REQUIRED_CAPABILITIES = {
-    "CAP_SYS_ADMIN": process.CAP_SYS_ADMIN,  # namespaces, mounts, FUSE
-    "CAP_SYS_PTRACE": process.CAP_SYS_PTRACE,  # gdb, gdbserver, the guard
-    "CAP_SYS_CHROOT": process.CAP_SYS_CHROOT,  # the session's root
+    "CAP_SYS_ADMIN": CAP_SYS_ADMIN,  # namespaces, mounts, FUSE
+    "CAP_SYS_PTRACE": CAP_SYS_PTRACE,  # gdb, gdbserver, the guard
+    "CAP_SYS_CHROOT": CAP_SYS_CHROOT,  # the session's root
 }
 VERSION_TIMEOUT = 10.0
 
 
-def own_status() -> process.ProcessStatus:
-    return process.status(os.getpid())
+def own_status() -> ProcessStatus:
+    return process_status.status(os.getpid())
 
 
-def missing_capabilities(capabilities: process.Capabilities) -> list[str]:
+def missing_capabilities(capabilities: Capabilities) -> list[str]:
     return [name for name, bit in REQUIRED_CAPABILITIES.items() if not capabilities.has(bit)]
 
 
-def privileges(status: process.ProcessStatus | None = None) -> Check:
+def privileges(status: ProcessStatus | None = None) -> Check:
     status = status or own_status()
     missing = missing_capabilities(status.capabilities)
     uid = status.uids[1]
@@ -61,9 +62,7 @@ def privileges(status: process.ProcessStatus | None = None) -> Check:
     )
 
 
-def ptrace_scope(
-    path: str = YAMA_PTRACE_SCOPE, capabilities: process.Capabilities | None = None
-) -> Check:
+def ptrace_scope(path: str = YAMA_PTRACE_SCOPE, capabilities: Capabilities | None = None) -> Check:
     """Yama's ptrace_scope: 0 classic, 1 descendants only (or CAP_SYS_PTRACE), 2 only
     with CAP_SYS_PTRACE, 3 nobody, until the next boot."""
     try:
@@ -72,7 +71,7 @@ def ptrace_scope(
     except FileNotFoundError:
         return Check("ptrace_scope", "ok", "no Yama in this kernel: only capabilities limit ptrace")
     capabilities = capabilities or own_status().capabilities
-    traced = capabilities.has(process.CAP_SYS_PTRACE)
+    traced = capabilities.has(CAP_SYS_PTRACE)
     if text == "3":
         return Check(
             "ptrace_scope",
@@ -250,7 +249,7 @@ def lsm(sys_root: str = "/sys") -> Check:
     return Check("lsm", "ok", "no AppArmor or SELinux")
 
 
-def own_seccomp(status: process.ProcessStatus | None = None) -> Check:
+def own_seccomp(status: ProcessStatus | None = None) -> Check:
     """A seccomp filter on cntr-tui itself (run in a container, say) may refuse ptrace,
     setns or the mount API: a bare EPERM later on."""
     status = status or own_status()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 
-from cntr_tui.app.facts import SECCOMP_MODES
-from cntr_tui.attach import process
 from cntr_tui.attach.cgroups import cgroup_procs_files
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.lookup import PAUSED_STATUSES
 from cntr_tui.errors import UserError
+from cntr_tui.linux.cgroups import frozen_v2
+from cntr_tui.linux.idmaps import id_maps
+from cntr_tui.linux.namespaces import namespaces_differing
+from cntr_tui.linux.proc_status import tracer_pid
+from cntr_tui.linux.process_status import SECCOMP_MODES, status
+from cntr_tui.linux.procfs import command_line, gone
 from cntr_tui.preflight import Check, TargetCheck
 
 MAX_TRACER_COMMAND = 80
@@ -51,7 +55,7 @@ def state(container: Container) -> Check:
             f"{where} is paused: its processes are frozen, gdb would wait for them forever",
             unpause_fix(container),
         )
-    code = process.status(container.pid).state
+    code = status(container.pid).state
     described = PROCESS_STATES.get(code, code)
     if code in ("Z", "X"):
         return Check("state", "fail", f"{where} is {described}", "restart the container")
@@ -66,9 +70,9 @@ def state(container: Container) -> Check:
 
 
 def user_namespace(container: Container) -> Check:
-    if "user" not in process.namespaces_differing(container.pid):
+    if "user" not in namespaces_differing(container.pid):
         return Check("user-namespace", "ok", "shares the host's user namespace (its root is root)")
-    root = process.id_maps(container.pid).host_uid(0)
+    root = id_maps(container.pid).host_uid(0)
     root_text = "unmapped" if root is None else f"host uid {root}"
     return Check(
         "user-namespace",
@@ -81,7 +85,7 @@ def user_namespace(container: Container) -> Check:
 
 
 def seccomp(container: Container) -> Check:
-    mode = process.status(container.pid).seccomp
+    mode = status(container.pid).seccomp
     name = SECCOMP_MODES.get(mode, str(mode))
     if mode == 0:
         return Check("seccomp", "ok", "the program runs without seccomp")
@@ -102,16 +106,14 @@ def seccomp(container: Container) -> Check:
 
 
 def tracer(container: Container) -> Check:
-    from cntr_tui.gdb.guard import tracer_of
-
-    pid = tracer_of(container.pid)
+    pid = tracer_pid(container.pid)
     if pid is None:
-        raise process.ProcessGone(f"process {container.pid} does not exist")
+        raise gone(container.pid)
     if pid == 0:
         return Check("tracer", "ok", "not traced")
     command = "?"
     with contextlib.suppress(OSError):
-        command = process.command_line(pid)
+        command = command_line(pid)
     if len(command) > MAX_TRACER_COMMAND:
         command = command[: MAX_TRACER_COMMAND - 1] + "…"
     return Check(
@@ -130,9 +132,7 @@ def freezer(container: Container) -> Check:
     except UserError as error:  # the v1 freezer says FROZEN or FREEZING
         return Check("freezer", "fail", str(error), unpause_fix(container))
     for directory in directories:
-        events = read_fields(os.path.join(directory, "cgroup.events"))
-        freeze = read_fields(os.path.join(directory, "cgroup.freeze"))
-        if events.get("frozen") == "1" or freeze.get("") == "1":
+        if frozen_v2(directory):
             return Check(
                 "freezer",
                 "fail",
@@ -140,20 +140,6 @@ def freezer(container: Container) -> Check:
                 unpause_fix(container, directory),
             )
     return Check("freezer", "ok", "no cgroup of it is frozen")
-
-
-def read_fields(path: str) -> dict[str, str]:
-    """`key value` lines (a lone value under the key ""); {} for a missing file."""
-    try:
-        with open(path) as file:
-            lines = file.read().splitlines()
-    except OSError:
-        return {}
-    fields = {}
-    for line in lines:
-        key, _, value = line.rpartition(" ")
-        fields[key] = value
-    return fields
 
 
 def symbols(container: Container) -> Check:

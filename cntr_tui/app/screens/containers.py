@@ -13,10 +13,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 from textual.worker import get_current_worker
 
-from cntr_tui.app.facts import ContainerFacts, ProcessNode, read_facts
 from cntr_tui.app.listing import ListingResult, fetch_listing
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
+from cntr_tui.attach.facts import ContainerFacts, ProcessNode, read_facts
 
 try:
     from cntr_tui.attach.watcher import ContainerWatcher, watch_containers

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -16,7 +15,10 @@ from textual.widgets.tree import TreeNode
 
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
-from cntr_tui.widgets.file_tree import CONTAINER_ROOT, FileEntry, FileTree, MergedRoot
+from cntr_tui.fs.mounts import CONTAINER_ROOT
+from cntr_tui.fs.view import FileEntry, MergedView
+from cntr_tui.linux.procfs import exists
+from cntr_tui.widgets.file_tree import FileTree
 from cntr_tui.widgets.source_view import SourceFile, SourceView
 from cntr_tui.widgets.status_line import StatusLine
 
@@ -66,7 +68,7 @@ class FilesScreen(Screen[None]):
         super().__init__()
         self.container = container
         self.debugger = debugger
-        self.merged = MergedRoot(f"/proc/{container.pid}/root")
+        self.merged = MergedView(f"/proc/{container.pid}/root")
         self.reveal_path: str | None = CONTAINER_ROOT
         self.opened: FileEntry | None = None
         self.session: Any = None
@@ -99,7 +101,7 @@ class FilesScreen(Screen[None]):
         self.set_interval(ALIVE_CHECK_SECONDS, self.check_alive)
 
     def check_alive(self) -> None:
-        if self.is_current and not os.path.exists(f"/proc/{self.container.pid}"):
+        if self.is_current and not exists(self.container.pid):
             self.notify(
                 f"{self.container.name} stopped; back to the container list.",
                 title="Container stopped",
@@ -122,15 +124,15 @@ class FilesScreen(Screen[None]):
                 raise RuntimeError("the session holds no merged root")
             mounts = [(mount.mount_point, mount.provenance) for mount in session.mounts()]
             self.session = session
-            merged = MergedRoot.for_session(holder, mounts)
+            merged = MergedView.for_session(holder, mounts)
         except Exception as error:  # UserError, OSError, an old build: all say why
             problem = str(error) or type(error).__name__
-            merged = MergedRoot.for_pid(self.container.pid)
+            merged = MergedView.for_pid(self.container.pid)
         entries = merged.list_dir("/")
         deliver(self.app, self.mounts_loaded, merged, entries, problem)
 
     def mounts_loaded(
-        self, merged: MergedRoot, entries: list[FileEntry], problem: str | None
+        self, merged: MergedView, entries: list[FileEntry], problem: str | None
     ) -> None:
         self.merged = merged
         status = self.query_one(StatusLine)

@@ -12,10 +12,10 @@ import contextlib
 import os
 from collections import defaultdict
 
-from cntr_tui.attach import process
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.process import ProcessInfo
 from cntr_tui.attach.runtimes.base import ListContext, RuntimeAbsent, RuntimeFailed, run_cli
+from cntr_tui.linux.procfs import read_cmdline
 
 RUNTIME = "nspawn"
 LAUNCHER = "systemd-nspawn"
@@ -133,7 +133,7 @@ def unregistered_machines(processes: dict[int, ProcessInfo]) -> list[Container]:
             continue  # still starting, or only its own helper processes
         argv: list[str] = []
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            argv = process.read_cmdline(launcher.pid)
+            argv = read_cmdline(launcher.pid)
         name, root = machine_name(argv, launcher.pid)
         containers.append(
             Container(runtime=RUNTIME, id=name, name=name, pid=leader.pid, image=root)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.process import ProcessInfo, host_namespace_ids
+from cntr_tui.attach.process import ProcessInfo
+from cntr_tui.linux.namespaces import host_namespace_ids
 
 RUNTIME = "process"
 # Parents that mean "a runtime's container": while a runtime creates (or removes) a

@@ -1,8 +1,9 @@
 """Namespace and mount syscalls through ctypes: setns, unshare, mount, the new mount API.
 
-Nothing else lives here. Call these only from a single-threaded process (the attach
-helper, the merged-root holder): setns into a mount or user namespace fails with
-EINVAL in a multi-threaded one.
+Nothing else lives here (a process's namespace inodes are in `namespaces.py`). Call
+these only from a single-threaded process (the attach helper, the merged-root
+holder): setns into a mount or user namespace fails with EINVAL in a multi-threaded
+one.
 """
 
 from __future__ import annotations
