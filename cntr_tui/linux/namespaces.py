@@ -25,7 +25,10 @@ _host: list[Mapping[str, int]] = []
 def namespace_inode(pid: int | str, kind: str) -> int:
     """The inode of `pid`'s namespace of `kind`. Raises FileNotFoundError (no such
     process, or a kind this kernel lacks) and PermissionError."""
-    return os.stat(f"{PROC}/{pid}/ns/{kind}").st_ino
+    # the link's text `pid:[4026531836]`: readlink is ~10x cheaper than a stat, which
+    # resolves the link into nsfs (the discovery scan reads two per process)
+    link = os.readlink(f"{PROC}/{pid}/ns/{kind}")
+    return int(link[link.index("[") + 1 : -1])
 
 
 def namespace_inode_or_none(pid: int | str, kind: str) -> int | None:
