@@ -4,7 +4,9 @@
 # what `start` started, recorded in $STATE.
 set -euo pipefail
 
-STATE=/run/cntr-tui-services
+# One record per caller (test.sh and bench.sh pass their own): a run's `stop` ends
+# only the daemons its own `start` started, never those another run started.
+STATE=${CNTR_TUI_SERVICES_STATE:-/run/cntr-tui-services}
 LOGS=/var/log/cntr-tui
 CONTAINERD_SOCKET=/run/containerd/containerd.sock
 
