@@ -15,6 +15,7 @@ import hashlib
 import os
 import select
 import signal
+import socket
 import stat
 import struct
 import subprocess
@@ -411,3 +412,183 @@ def test_a_cache_written_to_by_a_container_is_built_anew(tmp_path: Path):
     assert again == built and os.listdir(again / "dev") == []
     assert (again / "app/threads").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == [built.name]  # no stale copy left
+
+
+# ---- the container's own /dev contents, terminals, odd /dev folders, user namespaces
+
+
+def populate_dev(root: str) -> None:
+    """A /dev as an app might have it without the standard set: two devices, a folder
+    of devices, its shared memory, a log symlink, a socket."""
+    dev = f"{root}/dev"
+    for name, (major, minor) in (("null", (1, 3)), ("zero", (1, 5))):
+        os.mknod(f"{dev}/{name}", stat.S_IFCHR | 0o666, os.makedev(major, minor))
+    os.mkdir(f"{dev}/net")
+    os.mknod(f"{dev}/net/tun", stat.S_IFCHR | 0o666, os.makedev(10, 200))
+    os.mkdir(f"{dev}/shm")
+    Path(f"{dev}/shm/appseg").write_text("cntr-test-segment\n")
+    os.symlink("/run/cntr-test-log.sock", f"{dev}/log")
+    os.symlink("/proc/self/fd/9", f"{dev}/stdin")  # the container's own link wins
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(f"{dev}/app.sock")
+    listener.close()
+
+
+SHOW_DEV = (
+    "cat /dev/shm/appseg; readlink /dev/log; readlink /dev/stdin; "
+    "[ -c /dev/net/tun ] && echo tun-is-a-device; [ -S /dev/app.sock ] && echo a-socket; "
+    "[ -c /dev/full ] && [ -c /dev/tty ] && echo filled-in; "
+    "ls -i /dev/shm/appseg; echo x >/dev/null && echo wrote-null"
+)
+
+
+@pytest.mark.parametrize("command", ["exec", "attach"])
+def test_everything_the_containers_dev_holds_shows_through(start_container, command: str):
+    container = start_container("process")
+    root = root_of(container.pid)
+    populate_dev(root)
+    before = tree_checksum(root)
+    result = cli(command, str(container.pid), "--", "sh", "-c", SHOW_DEV)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().split("\n")
+    assert lines[:6] == [
+        "cntr-test-segment",
+        "/run/cntr-test-log.sock",
+        "/proc/self/fd/9",
+        "tun-is-a-device",
+        "a-socket",
+        "filled-in",
+    ], result.stdout
+    inode = os.stat(f"{root}/dev/shm/appseg").st_ino
+    assert lines[6].split() == [str(inode), "/dev/shm/appseg"]  # the very file, bound
+    assert lines[7] == "wrote-null"
+    assert tree_checksum(root) == before
+
+
+TTY_CHECK = (
+    't=$(tty) && [ "$(stat -c %d:%i "$t")" = "$(stat -L -c %d:%i /proc/self/fd/0)" ]'
+    ' && echo "named:$t"\nexit\n'
+)
+
+
+@pytest.mark.parametrize("command", ["exec", "attach"])
+def test_the_terminal_is_on_the_sessions_own_devpts(start_container, command: str):
+    container = start_container("process")
+    line = " ".join([*CLI, command, str(container.pid)])
+    result = subprocess.run(
+        ["script", "-qec", line, "/dev/null"],
+        input=TTY_CHECK.encode(),
+        capture_output=True,
+        timeout=OUTPUT_DEADLINE,
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"named:/dev/pts/" in result.stdout, result.stdout
+    assert b"not a tty" not in result.stdout
+
+
+DEV_NOW = "ls /dev; echo x >/dev/null && echo wrote-null"
+PRIVATE_DEV = sorted([*DEVICES, *LINKS, "ptmx", "pts", "shm"])
+
+
+@pytest.mark.parametrize("fs", ["fuse", "mount"])
+def test_a_container_with_no_dev_gets_the_private_one_not_the_hosts(start_container, fs: str):
+    container = start_container("process")
+    root = root_of(container.pid)
+    os.rmdir(f"{root}/dev")
+    before = tree_checksum(root)
+    result = cli("attach", "--fs", fs, str(container.pid), "--", "sh", "-c", DEV_NOW)
+    assert result.returncode == 0, result.stderr
+    *names, last = result.stdout.decode().split()
+    assert sorted(names) == PRIVATE_DEV and last == "wrote-null"
+    # exec: its root has no dev folder to mount on, and none is made
+    result = cli("exec", str(container.pid), "--", "sh", "-c", DEV_NOW)
+    assert b"wrote-null" not in result.stdout
+    assert not os.path.lexists(f"{root}/dev")
+    assert tree_checksum(root) == before
+
+
+def test_a_symlinked_dev_is_covered_where_it_leads(start_container):
+    container = start_container("process")
+    root = root_of(container.pid)
+    os.rmdir(f"{root}/dev")
+    os.symlink("tmp", f"{root}/dev")
+    Path(f"{root}/tmp/cntr-test-kept").write_text("kept\n")
+    before = tree_checksum(root)
+    script = "cat /dev/cntr-test-kept; [ -c /dev/null ] && echo x >/dev/null && echo null-ok"
+    for argv in (["exec"], ["attach"]):
+        result = cli(*argv, str(container.pid), "--", "sh", "-c", script)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == b"kept\nnull-ok\n", (argv, result.stdout)
+    with AttachSession(container.pid) as session:  # the container's root at / in attach
+        assert session.run(["sh", "-c", script], in_container_root=True) == 0
+    assert os.listdir(f"{root}/tmp") == ["cntr-test-kept"]
+    assert tree_checksum(root) == before
+
+
+def start_in_user_namespace(name: str, rootfs: Path) -> containers.StartedContainer:
+    """A plain-namespace container in a user namespace whose setgroups is denied
+    (unshare --map-root-user writes "deny"), on a throwaway root."""
+    root = containers.throwaway_root(name, rootfs)
+    flags = ["--user", "--map-root-user", "--fork", "--kill-child", "--pid", "--mount"]
+    flags += ["--propagation=private", "--mount-proc=/proc", f"--root={root.path}", "--wd=/"]
+    try:
+        process = subprocess.Popen(
+            ["unshare", *flags, "/app/threads"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=containers.die_with_parent,
+        )
+    except BaseException:
+        root.remove()
+        raise
+
+    def cleanup() -> None:
+        containers.terminate(process)
+        root.remove()
+
+    try:
+        containers.wait_ready(process, "unshare")
+        pid = containers.container_init_of(process.pid)
+    except BaseException:
+        cleanup()
+        raise
+    return containers.StartedContainer("process", name, pid, cleanup, root=root.path)
+
+
+@pytest.fixture
+def user_namespace_container(demo_rootfs: Path):
+    container = start_in_user_namespace(f"cntr-test-userns-{uuid.uuid4().hex[:8]}", demo_rootfs)
+    yield container
+    container.remove()
+
+
+def test_a_user_namespace_that_denies_setgroups_can_be_attached(user_namespace_container):
+    container = user_namespace_container
+    with open(f"/proc/{container.pid}/setgroups") as file:
+        assert file.read().strip() == "deny"
+    groups = "grep -h Groups /proc/self/status /proc/1/status"
+    for command in ("attach", "exec"):
+        result = cli(command, str(container.pid), "--", "sh", "-c", groups)
+        assert result.returncode == 0, result.stderr
+        ours, its = result.stdout.decode().splitlines()
+        assert ours == its  # the container's own groups, as its namespace shows them
+    result = cli("attach", str(container.pid), "--", "id", "-u")
+    assert result.stdout == b"0\n", result.stderr
+    result = cli("gdb", str(container.pid), "--batch", "-ex", "bt", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert b"main () at threads.c:" in result.stdout
+    assert wait_until(lambda: tracer_of(container.pid) == 0) and running(container.pid)
+
+
+def test_a_failed_step_is_named_once():
+    from cntr_tui.attach.helper import failure
+    from cntr_tui.linux import syscalls
+
+    with pytest.raises(OSError) as raised:
+        syscalls.setns(-1, syscalls.CLONE_NEWNS)
+    assert failure(raised.value) == "setns: Bad file descriptor"
+    with pytest.raises(OSError) as raised:
+        syscalls.mount(None, "/nonexistent-cntr-test", None, syscalls.MS_BIND)
+    assert failure(raised.value) == "/nonexistent-cntr-test: mount: No such file or directory"

@@ -86,39 +86,58 @@ def limit_capabilities(keep_mask: int, last_cap: int) -> None:
             ns.capbset_drop(capability)
 
 
-def set_identity(uid: int, gid: int, groups: list[int]) -> None:
-    os.setgroups(groups)
+def set_identity(uid: int, gid: int, groups: list[int] | None) -> None:
+    """`groups` None: keep those set before joining the user namespace."""
+    if groups is not None:
+        try:
+            os.setgroups(groups)
+        except OSError as error:
+            raise OSError(error.errno, f"setgroups: {error.strerror}") from None
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
 
 
-def dev_seen(plan: dict[str, Any], root_path: str | None, root_fd: int | None) -> str | None:
-    """The path, in the mount namespace just joined, of the `/dev` the command will see
-    (None: none to cover). `root_path`: where the container process's root is in its
-    namespace (its /proc/PID/root link read from the host), checked against `root_fd`."""
-    if root_fd is None:
-        return os.path.join(plan["chroot"] or "/", "dev")
-    assert root_path is not None
-    dev = os.path.join(root_path, "dev")
+def setgroups_denied(pid: int) -> bool:
+    """Whether the process's user namespace forbids setgroups (unshare
+    --map-root-user, a map written without privilege)."""
     try:
-        seen, wanted = os.stat(dev), os.stat("dev", dir_fd=root_fd)
-    except OSError:
-        return None
-    if (seen.st_dev, seen.st_ino) != (wanted.st_dev, wanted.st_ino):
-        return None  # the root is not reachable by that path here: leave its /dev
-    return dev
-
-
-def cover_dev(dev: str | None) -> bool:
-    """A private mount namespace with a private `/dev` at `dev`, if it lacks devices;
-    True if so."""
-    if dev is None or not os.path.isdir(dev) or os.path.islink(dev):
+        with open(f"/proc/{pid}/setgroups") as file:
+            return file.read().strip() == "deny"
+    except FileNotFoundError:
         return False
-    if not mountapi.lacks_standard_devices(dev):
+
+
+def dev_seen(plan: dict[str, Any], root_path: str | None, root_fd: int | None) -> str | None:
+    """The path, in the mount namespace just joined, of the `/dev` the command will see,
+    a symlinked one resolved inside its root (None: none to cover). `root_path`: where
+    the container process's root is in its namespace (its /proc/PID/root link read
+    from the host), checked against `root_fd`."""
+    if root_fd is None:
+        root = plan["chroot"] or "/"
+    else:
+        assert root_path is not None
+        try:
+            seen, wanted = os.stat(root_path), os.fstat(root_fd)
+        except OSError:
+            return None
+        if (seen.st_dev, seen.st_ino) != (wanted.st_dev, wanted.st_ino):
+            return None  # the root is not reachable by that path here: leave its /dev
+        root = root_path
+    dev = mountapi.resolve_in(root, "/dev")
+    return dev if dev is not None and os.path.isdir(dev) else None
+
+
+def cover_dev(dev: str | None, devpts_fd: int | None) -> bool:
+    """A private mount namespace with a private `/dev` at `dev`, if it lacks devices
+    (or a terminal's devpts `devpts_fd` has no other place); True if so."""
+    if dev is None:
+        return False
+    terminal_homeless = devpts_fd is not None and not mountapi.is_devpts(f"{dev}/pts")
+    if not mountapi.lacks_standard_devices(dev) and not terminal_homeless:
         return False
     ns.unshare(ns.CLONE_NEWNS)
     ns.mount(None, "/", None, ns.MS_REC | ns.MS_PRIVATE)
-    mountapi.private_dev(dev)
+    mountapi.private_dev(dev, devpts_fd)
     return True
 
 
@@ -134,6 +153,9 @@ def enter(plan: dict[str, Any]) -> None:
     if plan["chroot"] == PROCESS_ROOT:
         root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         root_path = os.readlink(f"/proc/{pid}/root")  # as its own mount namespace has it
+    groups: list[int] | None = [int(g) for g in plan["groups"]]
+    if "user" in namespace_fds and setgroups_denied(pid):  # host /proc: before setns
+        groups = None
     if start_ticks(pid) != plan["start_time"]:
         raise SetupError(f"process {pid} exited")
     with open("/proc/sys/kernel/cap_last_cap") as file:
@@ -141,10 +163,14 @@ def enter(plan: dict[str, Any]) -> None:
     ns.setns(mnt_fd, ns.CLONE_NEWNS)
     os.close(mnt_fd)
     # here: mounting needs our capabilities, before the container's user namespace
-    if cover_dev(dev_seen(plan, root_path, root_fd)) and root_fd is not None:
+    covered = cover_dev(dev_seen(plan, root_path, root_fd), plan.get("devpts_fd"))
+    if covered and root_fd is not None:
         # the old descriptor is of the container's namespace, without our /dev
         os.close(root_fd)
         root_fd = os.open(root_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    if groups is None:
+        # no setgroups inside: the same groups, by their host numbers, from here
+        os.setgroups([int(g) for g in plan["host_groups"]])
     for kind in JOIN_ORDER:
         if kind in namespace_fds:
             ns.setns(namespace_fds.pop(kind), ns.NAMESPACE_FLAGS[kind])
@@ -160,7 +186,7 @@ def enter(plan: dict[str, Any]) -> None:
     os.chdir("/")
     if plan["keep_capabilities"] is not None:
         limit_capabilities(int(plan["keep_capabilities"]), last_cap)
-    set_identity(int(plan["uid"]), int(plan["gid"]), [int(g) for g in plan["groups"]])
+    set_identity(int(plan["uid"]), int(plan["gid"]), groups)
 
 
 def forward_signals(command_pidfd: int) -> None:
@@ -233,6 +259,13 @@ def install(channel: socket.socket, received: list[int], targets: list[int]) -> 
     return socket.socket(fileno=moved_channel)
 
 
+def failure(error: OSError) -> str:
+    """One line for an error of a step: the path when it has one, the message once
+    (ours already name their call: "setns: Operation not permitted")."""
+    text = error.strerror or str(error)
+    return f"{error.filename}: {text}" if error.filename else text
+
+
 def main() -> None:
     channel = socket.socket(fileno=int(sys.argv[1]))
     plan, received = receive_plan(channel)
@@ -250,14 +283,17 @@ def main() -> None:
     for fd in plan["pass_fds"]:
         os.set_inheritable(fd, False)
     try:
-        enter(plan)
+        try:
+            enter(plan)
+        finally:
+            if plan.get("devpts_fd") is not None:  # mounted now, or not to be
+                os.close(plan["devpts_fd"])
         started = reaper.start(plan, close_in_reaper=[channel.fileno()])
     except (SetupError, reaper.StartError) as error:
         channel.send(marshal.dumps({"error": str(error), "code": error.code}))
         sys.exit(error.code)
     except OSError as error:
-        step = error.filename or error.strerror
-        message = f"cannot enter the container: {step}: {error.strerror}"
+        message = f"cannot enter the container: {failure(error)}"
         channel.send(marshal.dumps({"error": message}))
         sys.exit(SETUP_FAILED)
     for fd in plan["pass_fds"]:

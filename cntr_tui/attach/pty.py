@@ -41,10 +41,13 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def open_pty(root: str | None) -> tuple[int, int]:
-    """A new PTY pair, on the devpts instance under `root` when possible.
+    """A new PTY pair, on the devpts instance at `root`/dev/pts when it has one, else
+    on the host's (which no session's /dev/pts shows: `open_terminal` in session.py
+    gives a session's command a terminal it can name).
 
-    With `root` = `/proc/PID/root` the terminal belongs to the container's own devpts,
-    so inside the session it is a `/dev/pts/N` that `tty` and `ttyname` can name.
+    With `root` = `/proc/PID/root` of a container with its own devpts (docker), the
+    terminal belongs to it, so inside the session it is a `/dev/pts/N` that `tty` and
+    `ttyname` can name.
     """
     if root is not None:
         try:
@@ -52,12 +55,26 @@ def open_pty(root: str | None) -> tuple[int, int]:
         except OSError:
             return os.openpty()
         try:
-            fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
-            slave = fcntl.ioctl(master, TIOCGPTPEER, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
-            return master, slave
+            return master, peer(master)
         except OSError:
             os.close(master)
     return os.openpty()  # both non-inheritable (O_CLOEXEC)
+
+
+def open_pty_on(devpts_fd: int) -> tuple[int, int]:
+    """A new PTY pair on the devpts instance `devpts_fd` (a mount fd, detached or not)."""
+    master = os.open("ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC, dir_fd=devpts_fd)
+    try:
+        return master, peer(master)
+    except BaseException:
+        os.close(master)
+        raise
+
+
+def peer(master: int) -> int:
+    """The unlocked slave of `master`, opened through the master's own devpts."""
+    fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
+    return fcntl.ioctl(master, TIOCGPTPEER, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
 
 
 def relay(
@@ -65,11 +82,13 @@ def relay(
     stdin: int | None = None,
     stdout: int | None = None,
     pts_root: str | None = None,
+    pair: tuple[int, int] | None = None,
 ) -> int:
-    """Start a command on a new PTY via `spawn(slave_fd, env)` and relay until it exits."""
+    """Start a command on a new PTY via `spawn(slave_fd, env)` and relay until it exits.
+    The PTY: `pair` (master, slave; both closed here) or one from `open_pty(pts_root)`."""
     stdin = sys.stdin.fileno() if stdin is None else stdin
     stdout = sys.stdout.fileno() if stdout is None else stdout
-    master, slave = open_pty(pts_root)
+    master, slave = pair if pair is not None else open_pty(pts_root)
     copy_window_size(stdin, slave)
     env = {"TERM": os.environ.get("TERM", "xterm")}
     try:

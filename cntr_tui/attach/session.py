@@ -92,6 +92,7 @@ from cntr_tui.attach.spare import (
     start_helper,
 )
 from cntr_tui.errors import UserError
+from cntr_tui.fs.mountapi import is_devpts, new_devpts, resolve_in
 from cntr_tui.fs.mounts import CONTAINER_ROOT, Mount, classify
 from cntr_tui.linux import users
 from cntr_tui.linux.capabilities import CAP_SYS_CHROOT, CAP_SYS_PTRACE
@@ -347,8 +348,9 @@ def send_with_descriptors(
         else:
             descriptors.append(stdio_descriptor(stdio[2], 2, opened))
         targets = [0, 1, 2]
-        if plan["hold_fd"] is not None:
-            targets.append(plan["hold_fd"])
+        for helper_only in (plan["hold_fd"], plan["devpts_fd"]):
+            if helper_only is not None:
+                targets.append(helper_only)
         targets += plan["pass_fds"]
         descriptors += targets[3:]  # ours, at the numbers the command gets
         plan["install"] = targets
@@ -400,6 +402,10 @@ class AttachSession:
         maps = id_maps(self.pid)
         return outside_id(maps.uid, self.identity.uid), outside_id(maps.gid, self.identity.gid)
 
+    def host_groups(self) -> list[int]:
+        maps = id_maps(self.pid)
+        return [outside_id(maps.gid, group) for group in self.identity.groups]
+
     def read_identity(self) -> Identity:
         try:
             if self.options.effective_user:
@@ -446,6 +452,9 @@ class AttachSession:
             "uid": self.identity.uid,
             "gid": self.identity.gid,
             "groups": self.identity.groups,
+            # the same, numbered as the host does (set before joining a user namespace
+            # whose setgroups is denied)
+            "host_groups": self.host_groups(),
             "env": self.environment(env, chroot_container),
             "cwd": cwd or "/",
             "argv": list(argv),
@@ -456,6 +465,7 @@ class AttachSession:
             # (which SIGKILLs what is left in the mount namespace) waits for them
             "hold_fd": self.hold.fileno() if self.hold is not None else None,
             "pass_fds": list(pass_fds),
+            "devpts_fd": None,
         }
 
     def chroot_target(self, chroot_container: bool) -> str | None:
@@ -484,13 +494,16 @@ class AttachSession:
         pass_fds: Sequence[int] = (),
         spare: SpareHelper | None = None,
         own_session: bool = False,
+        devpts: int | None = None,
     ) -> PendingSpawn:
         """`spawn`'s first half: the helper has its plan (and its copies of stdio and
         `pass_fds`: the caller may close them) when this returns; `result()` waits for
         the command's start. The wait blocks without the GIL, so it can go to a thread
         while this one goes on. `own_session`: the helper is not in our session and
         process group, so our terminal's SIGHUP and SIGINT are not forwarded to the
-        command (gdb, gdbserver: our own handlers decide)."""
+        command (gdb, gdbserver: our own handlers decide). `devpts`: a detached devpts
+        instance (`open_terminal`) that becomes the command's /dev/pts when its /dev
+        has no devpts of its own."""
         if self.closed:
             raise UserError("the attach session is closed")
         if not argv:
@@ -501,6 +514,7 @@ class AttachSession:
             plan = self.plan(argv, env, cwd, terminal, in_container_root, pass_fds)
         except ProcessLookupError:
             raise UserError(f"process {self.pid} exited") from None
+        plan["devpts_fd"] = devpts
         stdio = (stdin, stdout, stderr)
         taken = spare.take() if spare is not None and subprocess.PIPE not in stdio else None
         if taken is not None:
@@ -539,8 +553,9 @@ class AttachSession:
         pass_fds at their numbers."""
         ours, theirs = seqpacket_pair()
         passed = list(plan["pass_fds"])
-        if plan["hold_fd"] is not None:
-            passed.append(plan["hold_fd"])
+        for helper_only in (plan["hold_fd"], plan["devpts_fd"]):
+            if helper_only is not None:
+                passed.append(helper_only)
         try:
             helper = start_helper(theirs, stdin, stdout, stderr, passed, own_session)
         except BaseException:
@@ -567,18 +582,44 @@ class AttachSession:
         from cntr_tui.attach.pty import relay
 
         command = list(argv) if argv else host_login_shell()
-        return relay(
-            lambda slave, env: self.spawn(
-                command,
-                env=env,
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                terminal=True,
-                in_container_root=in_container_root,
-            ),
-            pts_root=f"/proc/{self.pid}/root",
-        )
+        master, slave, devpts = self.open_terminal()
+        try:
+            return relay(
+                lambda slave, env: self.spawn(
+                    command,
+                    env=env,
+                    stdin=slave,
+                    stdout=slave,
+                    stderr=slave,
+                    terminal=True,
+                    in_container_root=in_container_root,
+                    devpts=devpts,
+                ),
+                pair=(master, slave),
+            )
+        finally:
+            if devpts is not None:
+                os.close(devpts)
+
+    def open_terminal(self) -> tuple[int, int, int | None]:
+        """A PTY pair (master, slave) for a command of this session and the detached
+        devpts it is on (None: the container's own, which its commands see): pass it
+        as `spawn(..., devpts=...)`, then close it. The pair is on the devpts the
+        command's /dev/pts will be, so that `tty` names the terminal inside."""
+        from cntr_tui.attach.pty import open_pty, open_pty_on
+
+        root = f"/proc/{self.pid}/root"
+        dev = resolve_in(root, "/dev")
+        if dev is not None and is_devpts(f"{dev}/pts"):
+            master, slave = open_pty(root)
+            return master, slave, None
+        devpts = new_devpts()
+        try:
+            master, slave = open_pty_on(devpts)
+        except BaseException:
+            os.close(devpts)
+            raise
+        return master, slave, devpts
 
     def mounts(self) -> list[Mount]:
         if self.root is None:

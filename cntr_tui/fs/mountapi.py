@@ -46,6 +46,7 @@ DEV_LINKS = {
 DEV_TMPFS_OPTIONS = "mode=755,size=65536k"
 SHM_TMPFS_OPTIONS = "mode=1777,size=65536k"
 DEVPTS_OPTIONS = "newinstance,ptmxmode=0666,mode=0620"
+PTMX_DEVICE = (5, 2)
 
 
 def clone_container_tree(mnt_namespace_fd: int, root_fd: int) -> int:
@@ -146,7 +147,17 @@ def bind_container_files() -> list[str]:
     for name in BOUND_DIRECTORIES:
         source = os.path.join(CONTAINER_ROOT, name)
         target = "/" + name
-        if os.path.isdir(source) and os.path.isdir(target):
+        if name == "dev":
+            # a symlinked /dev as the container resolves it, never the fat root's
+            found = resolve_in(CONTAINER_ROOT, "/dev")
+            source = found if found is not None and os.path.isdir(found) else None
+            if source is None and os.path.isdir(target):
+                # none at all: an empty one (each helper then covers it with a private
+                # /dev), not the host's devices
+                ns.mount("tmpfs", target, "tmpfs", ns.MS_NOSUID, DEV_TMPFS_OPTIONS)
+                bound.append(target)
+                continue
+        if source is not None and os.path.isdir(source) and os.path.isdir(target):
             ns.mount(source, target, None, ns.MS_BIND | ns.MS_REC)
             bound.append(target)
     for name in BOUND_ETC_FILES:
@@ -172,48 +183,104 @@ def lacks_standard_devices(dev: str) -> bool:
     return False
 
 
-def device_nodes(dev_fd: int) -> list[str]:
-    """The names of the character and block devices directly in the folder `dev_fd`."""
-    names = []
-    for name in os.listdir(dev_fd):
-        if name in DEV_LINKS:
-            continue
-        with_mode = os.stat(name, dir_fd=dev_fd, follow_symlinks=False).st_mode
-        if stat.S_ISCHR(with_mode) or stat.S_ISBLK(with_mode):
-            names.append(name)
-    return names
-
-
-def private_dev(dev: str) -> None:
-    """Cover the folder `dev` with a tmpfs holding the standard devices, a devpts
-    instance of its own, shm and the fd links; the device nodes `dev` has itself are
-    bound through. Only in a private mount namespace: the tmpfs is ours, and nothing is
-    written into the folder it covers."""
-    original = os.open(dev, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    clones: dict[str, int] = {}
+def is_devpts(pts: str, dir_fd: int | None = None) -> bool:
+    """Whether `pts` is a devpts instance (every one has its `ptmx`, c 5:2)."""
     try:
-        clone = ns.OPEN_TREE_CLONE | ns.OPEN_TREE_CLOEXEC
-        for name in device_nodes(original):
-            clones[name] = ns.open_tree(original, name, clone)
+        info = os.stat(os.path.join(pts, "ptmx"), dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISCHR(info.st_mode) and info.st_rdev == os.makedev(*PTMX_DEVICE)
+
+
+def shown_through(dev_fd: int) -> tuple[list[tuple[str, bool]], dict[str, str]]:
+    """What of the folder `dev_fd` a private /dev shows at the same path: the entries
+    to bind (name, is a directory) and the symlinks to recreate (name -> target). Not
+    shown: a standard device's name that is not that character device (a regular
+    `null` would take the writes) and a `pts` that is not a devpts."""
+    bound: list[tuple[str, bool]] = []
+    links: dict[str, str] = {}
+    for name in os.listdir(dev_fd):
+        mode = os.stat(name, dir_fd=dev_fd, follow_symlinks=False).st_mode
+        if stat.S_ISLNK(mode):
+            if name not in STANDARD_DEVICES:
+                links[name] = os.readlink(name, dir_fd=dev_fd)
+        elif name in STANDARD_DEVICES:
+            if stat.S_ISCHR(mode):
+                bound.append((name, False))
+        elif stat.S_ISDIR(mode):
+            if name != "pts" or is_devpts(name, dev_fd):
+                bound.append((name, True))
+        else:  # devices, sockets, FIFOs, regular files
+            bound.append((name, False))
+    return bound, links
+
+
+def new_devpts() -> int:
+    """A detached devpts instance of its own, as a mount fd."""
+    fs_fd = ns.fsopen("devpts")
+    try:
+        for option in DEVPTS_OPTIONS.split(","):
+            key, _, value = option.partition("=")
+            if value:
+                ns.fsconfig(fs_fd, ns.FSCONFIG_SET_STRING, key, value)
+            else:
+                ns.fsconfig(fs_fd, ns.FSCONFIG_SET_FLAG, key)
+        ns.fsconfig(fs_fd, ns.FSCONFIG_CMD_CREATE)
+        return ns.fsmount(fs_fd, ns.FSMOUNT_CLOEXEC, ns.MOUNT_ATTR_NOSUID | ns.MOUNT_ATTR_NOEXEC)
+    finally:
+        os.close(fs_fd)
+
+
+def private_dev(dev: str, devpts_fd: int | None = None) -> None:
+    """Cover the folder `dev` with a tmpfs showing everything `dev` holds at the same
+    path (its entries bound through, recursively, its symlinks recreated), then filling
+    in what it lacks: the standard devices, the fd links, a devpts instance (the
+    detached one `devpts_fd`, where the session's terminal is, or a new one) and shm.
+    Only in a private mount namespace: the tmpfs is ours, and nothing is written into
+    the folder it covers."""
+    original = os.open(dev, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    clones: dict[str, tuple[int, bool]] = {}
+    try:
+        bound, links = shown_through(original)
+        clone = ns.OPEN_TREE_CLONE | ns.OPEN_TREE_CLOEXEC | ns.AT_RECURSIVE
+        for name, is_dir in bound:
+            tree = ns.open_tree(original, name, clone | ns.AT_SYMLINK_NOFOLLOW)
+            clones[name] = (tree, is_dir)
         ns.mount("tmpfs", dev, "tmpfs", ns.MS_NOSUID, DEV_TMPFS_OPTIONS)
-        for name, (major, minor) in STANDARD_DEVICES.items():
+        for name, (tree, is_dir) in clones.items():
             path = os.path.join(dev, name)
-            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
-            os.chmod(path, 0o666)  # past the umask
-        for name, target in DEV_LINKS.items():
-            os.symlink(target, os.path.join(dev, name))
-        for name, fstype, flags, options in (
-            ("pts", "devpts", ns.MS_NOSUID | ns.MS_NOEXEC, DEVPTS_OPTIONS),
-            ("shm", "tmpfs", ns.MS_NOSUID | ns.MS_NODEV, SHM_TMPFS_OPTIONS),
-        ):
-            os.mkdir(os.path.join(dev, name), 0o755)
-            ns.mount(fstype, os.path.join(dev, name), fstype, flags, options)
-        for name, tree in clones.items():
-            path = os.path.join(dev, name)
-            if not os.path.lexists(path):
+            if is_dir:
+                os.mkdir(path, 0o755)
+            else:
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
             ns.move_mount(tree, "", ns.AT_FDCWD, path, ns.MOVE_MOUNT_F_EMPTY_PATH)
+        for name, target in links.items():
+            os.symlink(target, os.path.join(dev, name))
+        fill_in(dev, devpts_fd)
     finally:
         os.close(original)
-        for tree in clones.values():
+        for tree, _ in clones.values():
             os.close(tree)
+
+
+def fill_in(dev: str, devpts_fd: int | None) -> None:
+    """Add to the private /dev at `dev` the standard entries it does not have yet."""
+    for name, (major, minor) in STANDARD_DEVICES.items():
+        path = os.path.join(dev, name)
+        if not os.path.lexists(path):
+            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
+            os.chmod(path, 0o666)  # past the umask
+    for name, target in DEV_LINKS.items():
+        if not os.path.lexists(os.path.join(dev, name)):
+            os.symlink(target, os.path.join(dev, name))
+    pts = os.path.join(dev, "pts")
+    if not os.path.lexists(pts):
+        os.mkdir(pts, 0o755)
+        if devpts_fd is not None:
+            ns.move_mount(devpts_fd, "", ns.AT_FDCWD, pts, ns.MOVE_MOUNT_F_EMPTY_PATH)
+        else:
+            ns.mount("devpts", pts, "devpts", ns.MS_NOSUID | ns.MS_NOEXEC, DEVPTS_OPTIONS)
+    shm = os.path.join(dev, "shm")
+    if not os.path.lexists(shm):
+        os.mkdir(shm, 0o755)
+        ns.mount("tmpfs", shm, "tmpfs", ns.MS_NOSUID | ns.MS_NODEV, SHM_TMPFS_OPTIONS)

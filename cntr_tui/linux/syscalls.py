@@ -60,6 +60,7 @@ FSCONFIG_CMD_CREATE = 6
 
 MOUNT_ATTR_NOSUID = 0x2
 MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
 
 # x86_64 syscall numbers (the new mount API has no glibc wrappers in Debian 12's libc).
 SYS_OPEN_TREE = 428
