@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from cntr_tui.attach.container import Container
 from cntr_tui.attach.discovery import process_container
 from cntr_tui.attach.lookup import resolve
 from cntr_tui.demo import containers
@@ -29,7 +30,7 @@ from cntr_tui.linux import capabilities as linux_capabilities
 from cntr_tui.linux import process_status
 from cntr_tui.linux.cgroups import cgroup_mounts
 from cntr_tui.preflight import Check, host, run_checks, target
-from tests.conftest import TEST_PREFIX, StartContainer
+from tests.conftest import TEST_PREFIX, StartContainer, require_runtime
 
 CLI = [sys.executable, "-m", "cntr_tui.cli"]
 HOST_CHECKS = [name for name, _ in host.CHECKS]
@@ -159,12 +160,18 @@ def test_lines_are_one_per_check_with_the_fix(tmp_path: Path) -> None:
     assert gdb_line.startswith("fail") and "(fix: install gdb" in gdb_line
 
 
-def test_a_word_naming_no_container_is_one_line_and_non_zero() -> None:
-    result = doctor(f"{TEST_PREFIX}no-such-container-{uuid.uuid4().hex[:8]}")
-    assert result.returncode != 0
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cntr-tui: "), result.stderr
+def test_a_word_naming_no_container_prints_the_host_checks_and_one_error_line() -> None:
+    word = f"{TEST_PREFIX}no-such-container-{uuid.uuid4().hex[:8]}"
+    result = doctor(word)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == [*HOST_CHECKS, "lookup"]
+    assert lines[-1].startswith("fail") and f"no container matches {word!r}" in lines[-1]
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1 and errors[0].startswith("cntr-tui: "), result.stderr
+    code, checks = doctor_json(word)
+    assert code == 1 and list(checks) == [*HOST_CHECKS, "lookup"]
+    assert checks["lookup"]["status"] == "fail"
 
 
 # --- host checks ----------------------------------------------------------------------
@@ -216,6 +223,58 @@ def test_a_non_root_user_fails_privileges_fuse_and_the_mount_api() -> None:
     assert "uid 65534" in str(checks["privileges"]["detail"])
     assert checks["fuse"]["detail"] == "cannot open /dev/fuse: Permission denied"
     assert checks["mount-api"]["status"] == "fail"
+
+
+NO_ROOT = ("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--")
+NO_PTRACE = ("setpriv", "--bounding-set", "-sys_ptrace", "--")
+
+
+def doctor_as(prefix: tuple[str, ...], *args: str) -> tuple[int, dict, str]:
+    result = doctor("--json", *args, prefix=prefix)
+    unusable = ("Permission denied", "PermissionError", "ModuleNotFoundError")
+    if not result.stdout and any(word in result.stderr for word in unusable):
+        pytest.skip(f"{prefix[:3]} cannot run this checkout: {result.stderr.strip()[-200:]}")
+    assert "Traceback" not in result.stderr, result.stderr
+    checks = {entry["check"]: entry for entry in json.loads(result.stdout)}
+    return result.returncode, checks, result.stderr
+
+
+def test_without_ptrace_a_pid_is_not_called_a_host_process(
+    start_container: StartContainer,
+) -> None:
+    # the plain-namespace container's process has every capability: without
+    # CAP_SYS_PTRACE, its namespaces and /proc/PID/exe are refused (EACCES)
+    started = start_container("process")
+    code, checks, stderr = doctor_as(NO_PTRACE, str(started.pid))
+    assert code == 1
+    assert list(checks)[: len(HOST_CHECKS)] == HOST_CHECKS
+    assert checks["privileges"]["status"] == "fail"
+    assert "not a container" not in stderr and "host process" not in stderr, stderr
+    lookup = checks["lookup"]
+    assert lookup["status"] == "warn"
+    assert f"PID {started.pid}: its namespaces cannot be read (Permission denied)" in str(
+        lookup["detail"]
+    )
+    for name in ("lookup", "user-namespace", "symbols"):
+        assert "(see the privileges line)" in str(checks[name]["detail"]), checks[name]
+        assert "privileges line" in str(checks[name]["fix"])
+    assert "cannot name the main binary" not in str(checks["symbols"]["detail"])
+    assert "Permission denied on /proc/" in str(checks["user-namespace"]["detail"])
+
+
+def test_without_root_a_docker_name_says_the_socket_refused_us(
+    start_container: StartContainer,
+) -> None:
+    started = start_container("docker")
+    code, checks, _ = doctor_as(NO_ROOT, started.name)
+    assert code == 1
+    assert list(checks) == [*HOST_CHECKS, "lookup"]
+    assert checks["privileges"]["status"] == "fail"
+    detail = str(checks["lookup"]["detail"])
+    assert checks["lookup"]["status"] == "fail"
+    assert detail.startswith(f"cannot look up {started.name!r}: docker: ")
+    assert "docker.sock: [Errno 13] Permission denied" in detail
+    assert "host process" not in detail and "(see the privileges line)" in detail
 
 
 def test_own_seccomp_filter_is_a_warning(tmp_path: Path) -> None:
@@ -337,38 +396,99 @@ def test_paused_docker_container_fails_state_and_freezer(start_container: StartC
         assert checks[name]["fix"] == f"docker unpause {started.name}"
 
 
-def test_frozen_cgroup_v2_fails_freezer() -> None:
-    # A cgroup of our own in the v2 tree (hybrid machines have one too), frozen with
-    # cgroup.freeze; thawed, emptied and removed in finally.
-    v2 = next((m.mount_point for m in cgroup_mounts() if m.fstype == "cgroup2"), None)
-    if v2 is None:
-        pytest.skip("no cgroup v2 tree mounted")
-    cgroup = Path(v2) / f"{TEST_PREFIX}freeze-{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def sleeper_in_cgroup(cgroup: Path, freeze_file: str, thawed: str) -> Iterator[Container]:
+    """A sleep in a new cgroup of ours; thawed (its `freeze_file` set to `thawed`),
+    ended, and the cgroup removed, whatever the test did."""
     cgroup.mkdir()
     sleeper = subprocess.Popen(["sleep", "600"])
     try:
         (cgroup / "cgroup.procs").write_text(str(sleeper.pid))
-        container = container_of(sleeper.pid)
-        assert target.freezer(container).status == "ok"
-        (cgroup / "cgroup.freeze").write_text("1")
-        check = target.freezer(container)
+        yield container_of(sleeper.pid)
     finally:
-        (cgroup / "cgroup.freeze").write_text("0")
+        (cgroup / freeze_file).write_text(thawed)  # a v1-frozen process cannot die
         sleeper.kill()
         sleeper.wait()
         cgroup.rmdir()
+
+
+def test_frozen_cgroup_v2_fails_freezer() -> None:
+    # A cgroup of our own in the v2 tree (hybrid machines have one too), frozen with
+    # cgroup.freeze.
+    v2 = next((m.mount_point for m in cgroup_mounts() if m.fstype == "cgroup2"), None)
+    if v2 is None:
+        pytest.skip("no cgroup v2 tree mounted")
+    cgroup = Path(v2) / f"{TEST_PREFIX}freeze-{uuid.uuid4().hex[:8]}"
+    with sleeper_in_cgroup(cgroup, "cgroup.freeze", "0") as container:
+        assert target.freezer(container).status == "ok"
+        (cgroup / "cgroup.freeze").write_text("1")
+        check = target.freezer(container)
     assert check.status == "fail" and str(cgroup) in check.detail
     assert check.fix == f"echo 0 > {cgroup}/cgroup.freeze"
 
 
-def test_a_stopped_container_is_one_line_and_non_zero(start_container: StartContainer) -> None:
+def test_frozen_cgroup_v1_names_its_freezer_state_and_fails_state() -> None:
+    # A freezer cgroup of our own in the v1 hierarchy, frozen with freezer.state (a
+    # process there shows as D, not T), with no runtime to name a thaw command.
+    v1 = next(
+        (
+            m.mount_point
+            for m in cgroup_mounts()
+            if m.fstype == "cgroup" and "freezer" in m.super_options.split(",")
+        ),
+        None,
+    )
+    if v1 is None:
+        pytest.skip("no cgroup v1 freezer hierarchy mounted")
+    cgroup = Path(v1) / f"{TEST_PREFIX}freeze-{uuid.uuid4().hex[:8]}"
+    with sleeper_in_cgroup(cgroup, "freezer.state", "THAWED") as container:
+        assert target.freezer(container).status == "ok"
+        assert target.state(container).status == "ok"
+        (cgroup / "freezer.state").write_text("FROZEN")
+        freezer, state = target.freezer(container), target.state(container)
+    assert freezer.status == "fail" and f"cgroup {cgroup} is frozen" in freezer.detail
+    assert freezer.fix == f"echo THAWED > {cgroup}/freezer.state"
+    assert state.status == "fail", state
+    assert f"is frozen (cgroup {cgroup}, freezer.state)" in state.detail
+    assert state.fix == freezer.fix
+
+
+def test_a_stopped_container_is_a_state_line_after_the_host_checks(
+    start_container: StartContainer,
+) -> None:
     started = start_container("docker")
     subprocess.run(["docker", "kill", started.name], check=True, capture_output=True)
     result = doctor(started.name)
-    assert result.returncode != 0 and result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cntr-tui: ") and started.name in lines[0]
-    assert "not running" in lines[0] or "exited" in lines[0]
+    assert result.returncode == 1 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == [*HOST_CHECKS, "state"]
+    assert lines[-1] == (
+        f"fail  state           docker container {started.name} is exited "
+        f"(fix: start it: docker start {started.name})"
+    )
+
+
+def test_a_created_container_in_json_is_the_host_checks_and_a_state_line(
+    demo_rootfs: Path,
+) -> None:
+    require_runtime("docker")
+    tag = containers.ensure_image("docker", demo_rootfs)
+    name = f"{TEST_PREFIX}created-{uuid.uuid4().hex[:8]}"
+    subprocess.run(
+        ["docker", "create", "--name", name, tag, "/app/threads"], check=True, capture_output=True
+    )
+    try:
+        code, checks = doctor_json(name)
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    assert code == 1
+    assert list(checks) == [*HOST_CHECKS, "state"]
+    assert checks["state"] == {
+        "check": "state",
+        "status": "fail",
+        "detail": f"docker container {name} is created",
+        "fix": f"start it: docker start {name}",
+    }
 
 
 def test_traced_container_names_its_tracer(start_container: StartContainer) -> None:
@@ -381,6 +501,42 @@ def test_traced_container_names_its_tracer(start_container: StartContainer) -> N
     assert f"PID {holder.pid} ({sys.executable} -c import ctypes" in str(tracer["detail"])
     assert tracer["fix"] == f"detach that debugger, or end it (kill {holder.pid})"
     assert doctor_json(started.name)[1]["tracer"]["status"] == "ok"  # the holder is gone
+
+
+def test_a_tracer_on_one_worker_thread_is_named_with_the_thread(
+    start_container: StartContainer,
+) -> None:
+    from cntr_tui.preflight import TracedThread, threads_traced  # what the gdb path calls
+
+    started = start_container("docker")
+    workers = sorted(int(tid) for tid in os.listdir(f"/proc/{started.pid}/task"))[1:]
+    assert workers, "the demo program has worker threads"
+    worker = workers[-1]
+    assert threads_traced(started.pid) == []
+    strace = subprocess.Popen(
+        ["strace", "-p", str(worker), "-o", "/dev/null"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert strace.stderr is not None  # strace says so once it holds the thread
+        assert strace.stderr.readline().strip() == f"strace: Process {worker} attached"
+        traced = threads_traced(started.pid)
+        code, checks = doctor_json(started.name)
+    finally:
+        strace.terminate()  # strace detaches from the thread on SIGTERM
+        strace.wait()
+    assert traced == [TracedThread(worker, strace.pid)]
+    assert code == 1
+    tracer = checks["tracer"]
+    assert tracer["status"] == "fail"
+    assert (
+        f"already traced by PID {strace.pid} (strace -p {worker} -o /dev/null), "
+        f"holding thread {worker}:" in str(tracer["detail"])
+    ), tracer
+    assert "main thread" not in str(tracer["detail"])
+    assert tracer["fix"] == f"detach that debugger, or end it (kill {strace.pid})"
+    assert doctor_json(started.name)[1]["tracer"]["status"] == "ok"  # strace let go
 
 
 def test_stripped_binary_warns_and_debug_info_is_found_where_gdb_looks(
@@ -422,6 +578,23 @@ def test_stripped_binary_warns_and_debug_info_is_found_where_gdb_looks(
     assert found == Check("symbols", "ok", f"/app/threads: debug info ({wanted} in the container)")
 
 
+def test_a_static_stripped_binary_is_not_said_to_have_dynamic_symbols() -> None:
+    # the host's busybox: statically linked and stripped (no .symtab, no .dynsym)
+    program = os.path.realpath("/bin/busybox")  # /proc/PID/exe names the real path
+    busybox = subprocess.Popen([program, "sleep", "600"])
+    try:
+        check = target.symbols(container_of(busybox.pid))
+    finally:
+        busybox.kill()
+        busybox.wait()
+    assert check.status == "warn"
+    assert check.detail.startswith(
+        f"{program}: stripped static binary: no symbol table, and no dynamic symbols either"
+    ), check
+    assert "only dynamic symbols" not in check.detail
+    assert "no separate debug file" in check.detail
+
+
 def build_id_of(pid: int) -> str:
     from cntr_tui.gdb.elf import read_elf
 
@@ -457,6 +630,33 @@ def test_user_namespace_is_a_warning_saying_what_it_means() -> None:
     assert check.status == "warn" and "own user namespace" in check.detail
     assert "owned by nobody" in check.detail
     assert target.user_namespace(container_of(os.getpid())).status == "ok"
+
+
+def user_namespace_check(*unshare: str) -> Check:
+    """The user-namespace line of a shell that `unshare` started in a new user
+    namespace (it says `ready` once in it)."""
+    holder = subprocess.Popen(
+        ["unshare", "--user", *unshare, "sh", "-c", "echo ready; exec sleep 600"],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"ready\n"
+        return target.user_namespace(container_of(holder.pid))
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_user_namespace_says_whether_setgroups_is_denied() -> None:
+    # --map-root-user writes "deny" to /proc/PID/setgroups before the gid map (as an
+    # unprivileged runtime must); a namespace with no maps written keeps "allow"
+    denied = user_namespace_check("--map-root-user")
+    assert denied.status == "warn"
+    assert "setgroups is denied in it (/proc/" in denied.detail
+    assert "the session keeps the namespace's groups" in denied.detail
+    allowed = user_namespace_check("--setgroups", "allow")
+    assert allowed.status == "warn" and "its root is unmapped" in allowed.detail
+    assert "setgroups is allowed in it" in allowed.detail
 
 
 def test_seccomp_strict_program_warns(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """`cntr-tui doctor [CONTAINER]`: the pre-flight checks, one line each, or `--json`.
 
-The exit status is 1 when any check failed, 0 otherwise (warnings included). A word
-that names no container is the look-up's one-line error, as for attach.
+The host checks always come first. A CONTAINER the look-up cannot give (stopped,
+created, not found, or not visible without privileges) is one more `fail` line, and
+a word that names nothing is also the look-up's one line on stderr. The exit status
+is 1 when any check failed, 0 otherwise (warnings included).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import json
 import sys
 from typing import TextIO
 
-from cntr_tui.attach.lookup import resolve
-from cntr_tui.preflight import failed, run_checks
+from cntr_tui.errors import error_line, warn_on_stderr
+from cntr_tui.preflight import failed, host_checks, is_privileged, target_checks
+from cntr_tui.preflight.targets import look_up
 
 
 def run_doctor(
@@ -20,12 +23,23 @@ def run_doctor(
     word: str | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
-    # paused is a finding here (the state and freezer checks), not a refusal
-    container = resolve(word, types, allow_paused=True) if word is not None else None
-    checks = run_checks(container)
+    checks = host_checks()
+    privileged = is_privileged(checks)
+    error = None
+    if word is not None:
+        found = look_up(word, types, privileged)
+        for warning in found.warnings:
+            warn_on_stderr(warning)
+        checks += found.checks
+        if found.container is not None:
+            checks += target_checks(found.container, privileged)
+        error = found.error
     if as_json:
         json.dump([check.as_json() for check in checks], out, indent=2)
         out.write("\n")
     else:
         out.write("".join(check.line() + "\n" for check in checks))
+    if error is not None:
+        out.flush()
+        print(error_line(error), file=sys.stderr)
     return 1 if failed(checks) else 0

@@ -5,19 +5,18 @@ from __future__ import annotations
 import contextlib
 import os
 
-from cntr_tui.attach.cgroups import cgroup_procs_files
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.lookup import PAUSED_STATUSES
-from cntr_tui.errors import UserError
-from cntr_tui.linux.cgroups import frozen_v2
+from cntr_tui.linux.cgroups import cgroup_directories, frozen_v1, frozen_v2
 from cntr_tui.linux.idmaps import id_maps
 from cntr_tui.linux.namespaces import namespaces_differing
-from cntr_tui.linux.proc_status import tracer_pid
 from cntr_tui.linux.process_status import SECCOMP_MODES, status
-from cntr_tui.linux.procfs import command_line, gone
+from cntr_tui.linux.procfs import command_line, read_text
 from cntr_tui.preflight import Check, TargetCheck
+from cntr_tui.preflight.threads import by_tracer, threads_traced
 
 MAX_TRACER_COMMAND = 80
+MAX_THREADS_SHOWN = 8
 PROCESS_STATES = {
     "R": "running",
     "S": "sleeping",
@@ -30,8 +29,9 @@ PROCESS_STATES = {
 }
 
 
-def unpause_fix(container: Container, cgroup: str | None = None) -> str:
-    """The runtime's own way to thaw a container (or the write that thaws `cgroup`)."""
+def unpause_fix(container: Container, cgroup: str | None = None, file: str = "") -> str:
+    """The runtime's own way to thaw a container (or the write that thaws `cgroup`,
+    frozen by its `file`: v1's freezer.state or v2's cgroup.freeze)."""
     match container.runtime:
         case "docker" | "podman":
             return f"{container.runtime} unpause {container.name}"
@@ -40,9 +40,10 @@ def unpause_fix(container: Container, cgroup: str | None = None) -> str:
             return f"ctr -n {namespace} task resume {container.id}"
         case "lxc":
             return f"lxc-unfreeze -n {container.name}"
-    if cgroup is not None:
-        return f"echo 0 > {cgroup}/cgroup.freeze"
-    return "thaw its cgroup (echo THAWED > freezer.state, or echo 0 > cgroup.freeze)"
+    if cgroup is None:
+        return f"thaw the cgroup that froze it (see the freezer line for {container.pid})"
+    value = "THAWED" if file == "freezer.state" else "0"
+    return f"echo {value} > {cgroup}/{file}"
 
 
 def state(container: Container) -> Check:
@@ -57,6 +58,16 @@ def state(container: Container) -> Check:
         )
     code = status(container.pid).state
     described = PROCESS_STATES.get(code, code)
+    frozen = frozen_cgroup(container.pid) if code not in ("Z", "X") else None
+    if frozen is not None:  # frozen by v1 the process shows as D, by v2 as S
+        directory, file = frozen
+        return Check(
+            "state",
+            "fail",
+            f"{where} is frozen (cgroup {directory}, {file}): it cannot run, gdb would "
+            "wait for it forever",
+            unpause_fix(container, directory, file),
+        )
     if code in ("Z", "X"):
         return Check("state", "fail", f"{where} is {described}", "restart the container")
     if code == "T":
@@ -74,12 +85,23 @@ def user_namespace(container: Container) -> Check:
         return Check("user-namespace", "ok", "shares the host's user namespace (its root is root)")
     root = id_maps(container.pid).host_uid(0)
     root_text = "unmapped" if root is None else f"host uid {root}"
+    # "deny": setgroups(2) fails in the namespace (an unprivileged runtime, or
+    # unshare --map-root-user, wrote it before the gid map); the attach leaves the
+    # groups as they are rather than set them
+    setgroups = read_text(container.pid, "setgroups").strip()
+    if setgroups == "deny":
+        groups = (
+            f"setgroups is denied in it (/proc/{container.pid}/setgroups: deny): the attach "
+            "cannot set the session's groups, so the session keeps the namespace's groups"
+        )
+    else:
+        groups = "setgroups is allowed in it: the session gets its user's groups"
     return Check(
         "user-namespace",
         "warn",
-        f"in its own user namespace (its root is {root_text}): the session joins it, so "
-        "host files show there as owned by nobody, setuid host tools do not work, and a "
-        "write as the container's root to a host file fails",
+        f"in its own user namespace (its root is {root_text}; {groups}): the session joins "
+        "it, so host files show there as owned by nobody, setuid host tools do not work, "
+        "and a write as the container's root to a host file fails",
         "nothing to fix for debugging; expect host files owned by nobody inside the session",
     )
 
@@ -105,41 +127,71 @@ def seccomp(container: Container) -> Check:
     )
 
 
-def tracer(container: Container) -> Check:
-    pid = tracer_pid(container.pid)
-    if pid is None:
-        raise gone(container.pid)
-    if pid == 0:
-        return Check("tracer", "ok", "not traced")
+def tracer_command(pid: int) -> str:
     command = "?"
     with contextlib.suppress(OSError):
         command = command_line(pid)
     if len(command) > MAX_TRACER_COMMAND:
         command = command[: MAX_TRACER_COMMAND - 1] + "…"
+    return command
+
+
+def held_threads(pid: int, tids: list[int]) -> str:
+    """`the main thread and thread 1235` / `threads 1235, 1236`: which of `pid`'s."""
+    workers = [tid for tid in tids if tid != pid]
+    shown = ", ".join(str(tid) for tid in workers[:MAX_THREADS_SHOWN])
+    if len(workers) > MAX_THREADS_SHOWN:
+        shown += f" and {len(workers) - MAX_THREADS_SHOWN} more"
+    named = f"thread{'s' if len(workers) > 1 else ''} {shown}" if workers else ""
+    if pid in tids:
+        return "the main thread" + (f" and {named}" if named else "")
+    return named
+
+
+def tracer(container: Container) -> Check:
+    """Every thread's tracer: a ptrace attach is per thread, and one held by another
+    tracer (strace -p TID) makes gdb's attach to the process wait on it."""
+    held = by_tracer(threads_traced(container.pid))
+    if not held:
+        return Check("tracer", "ok", "not traced (no thread has a tracer)")
+    found = "; by ".join(
+        f"PID {pid} ({tracer_command(pid)}), holding {held_threads(container.pid, tids)}"
+        for pid, tids in held.items()
+    )
+    pids = " ".join(str(pid) for pid in held)
     return Check(
         "tracer",
         "fail",
-        f"already traced by PID {pid} ({command}): a process has one tracer at a time",
-        f"detach that debugger, or end it (kill {pid})",
+        f"already traced by {found}: a thread has one tracer at a time, and gdb must "
+        "attach to every thread",
+        f"detach that debugger, or end it (kill {pids})",
     )
+
+
+def frozen_cgroup(pid: int) -> tuple[str, str] | None:
+    """The first cgroup of `pid` that is frozen or freezing, and the file saying so
+    (`freezer.state`, cgroup v1, or `cgroup.freeze`, v2); None when none is."""
+    for entry, directory in cgroup_directories(pid):
+        if "freezer" in entry.controllers and frozen_v1(directory):
+            return directory, "freezer.state"
+        if entry.is_v2 and frozen_v2(directory):
+            return directory, "cgroup.freeze"
+    return None
 
 
 def freezer(container: Container) -> Check:
     """cgroup v1's freezer.state (what attach itself checks) and v2's cgroup.freeze and
     cgroup.events, in every cgroup of the main process."""
-    try:
-        directories = [os.path.dirname(path) for path in cgroup_procs_files(container.pid)]
-    except UserError as error:  # the v1 freezer says FROZEN or FREEZING
-        return Check("freezer", "fail", str(error), unpause_fix(container))
-    for directory in directories:
-        if frozen_v2(directory):
-            return Check(
-                "freezer",
-                "fail",
-                f"cgroup {directory} is frozen (cgroup.freeze): the program cannot run",
-                unpause_fix(container, directory),
-            )
-    return Check("freezer", "ok", "no cgroup of it is frozen")
+    frozen = frozen_cgroup(container.pid)
+    if frozen is None:
+        return Check("freezer", "ok", "no cgroup of it is frozen")
+    directory, file = frozen
+    return Check(
+        "freezer",
+        "fail",
+        f"cgroup {directory} is frozen ({file}): the program cannot run",
+        unpause_fix(container, directory, file),
+    )
 
 
 def symbols(container: Container) -> Check:
@@ -148,6 +200,7 @@ def symbols(container: Container) -> Check:
     from cntr_tui.gdb.placement import Placement
     from cntr_tui.gdb.symbols import describe_object, executable_in_container
 
+    os.readlink(f"/proc/{container.pid}/exe")  # without ptrace rights: EACCES, said as such
     executable = executable_in_container(container.pid)
     if executable is None:
         return Check(
@@ -158,14 +211,30 @@ def symbols(container: Container) -> Check:
         )
     root = f"/proc/{container.pid}/root"
     placement = Placement(container_root=root, container_root_on_host=root)
-    report = describe_object(placement.container_path(executable), placement)
+    gdb_path = placement.container_path(executable)
+    report = describe_object(gdb_path, placement)
     if report.status == "debug-info":
         source = report.source or "?"
         where = placement.in_container(source)
         if source != "embedded":
             where += " in the container" if where != source else " on the host"
         return Check("symbols", "ok", f"{executable}: debug info ({where})")
-    return Check("symbols", "warn", f"{executable}: {report.problem}", report.fix)
+    problem = report.problem
+    if report.status == "dynamic" and is_static(placement.to_host(gdb_path)):
+        # "only dynamic symbols" is the report's word for a stripped dynamic binary; a
+        # static one has none at all
+        looked = (problem or "").partition("; ")[2]
+        problem = "stripped static binary: no symbol table, and no dynamic symbols either"
+        problem += f"; {looked}" if looked else ""
+    return Check("symbols", "warn", f"{executable}: {problem}", report.fix)
+
+
+def is_static(path: str) -> bool:
+    """An ELF file without a dynamic symbol table (statically linked)."""
+    from cntr_tui.gdb.elf import read_elf
+
+    info = read_elf(path)
+    return info is not None and ".dynsym" not in info.sections
 
 
 CHECKS: tuple[TargetCheck, ...] = (
