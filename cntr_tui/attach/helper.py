@@ -14,11 +14,15 @@ in this order:
    plan, while Python started here: a cgroup v1 move waits for an RCU grace period);
 3. joins the mount namespace: the merged root's holder (attach: host tools at /, the
    container at /var/lib/cntr) or the container's own (exec, then chroot to its root);
-   if the `/dev` the command will see lacks the standard device nodes, takes a private
-   copy of that namespace and covers that `/dev` there (`mountapi.private_dev`), so that
-   no `>/dev/null` creates a file in the container;
+   if the `/dev` the command will see (a symlinked one resolved inside its root) lacks
+   the standard device nodes, or the command's terminal is on a devpts of its own
+   (`plan["devpts_fd"]`) that it would not see, takes a private copy of that namespace
+   and covers that `/dev` there (`mountapi.private_dev`: the container's entries shown
+   through, the missing ones added), so that no `>/dev/null` creates a file in the
+   container;
 4. joins uts, ipc, net, cgroup, pid namespaces, the user namespace last;
-5. limits the capability bounding set, sets groups, gid, uid;
+5. limits the capability bounding set, sets groups, gid, uid (a user namespace that
+   denies setgroups: the groups are set by their host numbers before joining it);
 6. forks the reaper (`reaper.py`: inside the PID namespace, a child subreaper), which
    forks and execs the command in a new session, stdio and `plan["pass_fds"]`
    inherited (this process closes its copies then); reports

@@ -93,6 +93,9 @@ def relay(
     env = {"TERM": os.environ.get("TERM", "xterm")}
     try:
         command = spawn(slave, env)
+    except BaseException:
+        os.close(master)
+        raise
     finally:
         os.close(slave)
     saved = termios.tcgetattr(stdin) if os.isatty(stdin) else None

@@ -42,11 +42,13 @@ Public API (stable; the gdb and TUI code use it):
   forwarded to the command).
 - `run(argv) -> int`: spawn with this process's stdio, wait, return the status.
 - `run_interactive(argv=None, *, in_container_root=False) -> int`: a fresh PTY (on the
-  container's devpts, so `tty` names it inside) relayed to this process's terminal
+  devpts the command sees, so `tty` names it inside) relayed to this process's terminal
   (raw mode; window resize when called from the main thread); default argv: the host
   user's login shell. A TUI wanting its own terminal widget opens a pair with
-  `cntr_tui.attach.pty.open_pty(f"/proc/{session.pid}/root")` and passes the slave
-  to `spawn(..., stdin=slave, stdout=slave, stderr=slave, terminal=True)`.
+  `master, slave, devpts = session.open_terminal()` and passes the slave to
+  `spawn(..., stdin=slave, stdout=slave, stderr=slave, terminal=True, devpts=devpts)`
+  (then closes `devpts` when not None): the pair is on the devpts the command's
+  `/dev/pts` is (the container's own, or a new instance that its private /dev mounts).
 - `spawn` blocks until the command is started (~0.1-0.3 s): from asyncio, call it
   through `asyncio.to_thread`.
 - `mounts() -> list[Mount]`: the session's mount table with provenance

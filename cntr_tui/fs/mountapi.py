@@ -8,7 +8,10 @@ written into the container's root.
 
 A container whose `/dev` lacks the standard device nodes (plain namespaces, some slim
 images) would get a regular file `dev/null` from the first `>/dev/null`: each attach
-helper covers such a `/dev`, in a mount namespace of its own, with `private_dev`.
+helper covers such a `/dev`, in a mount namespace of its own, with `private_dev`
+(everything the container's `/dev` holds stays visible at its path). A container with
+no `/dev` (or one that leads nowhere) gets an empty tmpfs over the fat root's, never
+the host's devices.
 
 Run only in a single-threaded process (the holder forked by `cntr_tui.fs.server`, the
 attach helper).
