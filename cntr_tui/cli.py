@@ -253,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(words)
         command = args.command
         code = run(args)
+        sys.stdout.flush()  # a reader that left shows here, not at the interpreter's exit
     except UserError as error:
         print(error_line(str(error)), file=sys.stderr)
         code = error.exit_code
