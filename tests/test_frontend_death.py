@@ -317,7 +317,7 @@ def run_case(
     end_frontend(ending, frontend)
     program.assert_runs_on(breakpoints, since)
     assert all(guard.values()), guard
-    assert wait_until(lambda: not left_over(started), 15), left_over(started)
+    assert wait_until(lambda: not left_over(started), 30), left_over(started)
     if ending == "SIGTERM":
         terminal.wait_for(lambda shown: "cntr-tui exited" in shown, "the front end's end", 15)
         shown = terminal.screen()

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from cntr_tui.attach.container import Container
 from cntr_tui.errors import UserError
 
 DARK_THEME = "textual-dark"
+HANGUP_EXIT_AFTER = 15.0  # s: DebugConnection's detach and close take 10 at most each
 LIGHT_THEME = "textual-light"
 
 
@@ -85,12 +87,20 @@ class CntrApp(App[None]):
             # SIGHUP: our terminal went away (an SSH connection, a tmux pane): detach as
             # for SIGTERM; gdb and gdbserver are out of its reach (own sessions)
             loop = asyncio.get_running_loop()
-            for number in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(number, self.on_sigterm)
+            loop.add_signal_handler(signal.SIGTERM, self.on_sigterm)
+            loop.add_signal_handler(signal.SIGHUP, self.on_sighup)
 
     def on_sigterm(self) -> None:
         if self.quitting is None:
             self.quitting = asyncio.create_task(self.action_quit())
+
+    def on_sighup(self) -> None:
+        """As SIGTERM; but with no terminal left, the driver may hang on its way out
+        (seen once in ~10 tmux kills): past the detach's own time limits, we end."""
+        timer = threading.Timer(HANGUP_EXIT_AFTER, os._exit, (128 + signal.SIGHUP,))
+        timer.daemon = True
+        timer.start()
+        self.on_sigterm()
 
     async def action_quit(self) -> None:
         """Detach every open debugger (the processes keep running), then exit."""
