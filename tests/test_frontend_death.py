@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import psutil
 import pytest
 
 from cntr_tui.gdb.guard import traps_in
@@ -309,6 +310,7 @@ def run_case(
         assert wait_until(lambda: program.counter_values() != before and traced(program))
     frontend_pid = frontend.pid()
     started = ours(frontend_pid)
+    itself = {frontend_pid: " ".join(psutil.Process(frontend_pid).cmdline())}
     guard_pid = guard_of(started, container.pid)
     # it ignores SIGHUP once its Python runs (its own session keeps the terminal's away)
     assert wait_until(lambda: guard_outlives_terminal(guard_pid, frontend_pid)["ignores SIGHUP"])
@@ -318,6 +320,8 @@ def run_case(
     program.assert_runs_on(breakpoints, since)
     assert all(guard.values()), guard
     assert wait_until(lambda: not left_over(started), 30), left_over(started)
+    # the front end itself ends too: a TUI whose terminal closed once lived on, orphaned
+    assert wait_until(lambda: not left_over(itself), 30), left_over(itself)
     if ending == "SIGTERM":
         terminal.wait_for(lambda shown: "cntr-tui exited" in shown, "the front end's end", 15)
         shown = terminal.screen()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -89,18 +90,41 @@ class CntrApp(App[None]):
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, self.on_sigterm)
             loop.add_signal_handler(signal.SIGHUP, self.on_sighup)
+            if os.isatty(0):
+                threading.Thread(
+                    target=self.watch_terminal, args=(loop,), name="hangup", daemon=True
+                ).start()
 
     def on_sigterm(self) -> None:
         if self.quitting is None:
             self.quitting = asyncio.create_task(self.action_quit())
 
     def on_sighup(self) -> None:
-        """As SIGTERM; but with no terminal left, the driver may hang on its way out
-        (seen once in ~10 tmux kills): past the detach's own time limits, we end."""
-        timer = threading.Timer(HANGUP_EXIT_AFTER, os._exit, (128 + signal.SIGHUP,))
-        timer.daemon = True
-        timer.start()
+        end_after_hangup()
         self.on_sigterm()
+
+    def watch_terminal(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for our terminal to hang up (POLLHUP: its other end closed). A SIGHUP
+        need not come with it (a pane whose `sh -c` does not pass it on), and the loop
+        that would run our SIGHUP handler was seen stuck with the terminal gone: this
+        thread starts the deadline itself."""
+        poller = select.poll()
+        poller.register(0, 0)  # no events asked: hang-ups and errors are always reported
+        events = [revents for _, revents in poller.poll()]
+        if any(revents & (select.POLLHUP | select.POLLERR) for revents in events):
+            end_after_hangup()
+            loop.call_soon_threadsafe(self.on_sigterm)
+
+
+def end_after_hangup() -> None:
+    """With no terminal left, the driver may hang on its way out: past the detach's own
+    time limits, the process ends (a second hang-up signal starts no second timer)."""
+    if any(thread.name == "hangup-exit" for thread in threading.enumerate()):
+        return
+    timer = threading.Timer(HANGUP_EXIT_AFTER, os._exit, (128 + signal.SIGHUP,))
+    timer.name = "hangup-exit"
+    timer.daemon = True
+    timer.start()
 
     async def action_quit(self) -> None:
         """Detach every open debugger (the processes keep running), then exit."""
