@@ -7,7 +7,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
 PACKAGES=(
     docker.io containerd podman lxc systemd-container uidmap
-    busybox-static gdb gdbserver fuse3 libfuse3-dev pkg-config gcc g++ tar tmux
+    busybox-static gdb gdbserver strace fuse3 libfuse3-dev pkg-config gcc g++ tar tmux
     python3 python3-venv python3-dev
 )
 

@@ -54,6 +54,17 @@ def shell_command(container: Container) -> list[str]:
     ]
 
 
+def end_after_hangup() -> None:
+    """With no terminal left, the driver may hang on its way out: past the detach's own
+    time limits, the process ends (a second hang-up signal starts no second timer)."""
+    if any(thread.name == "hangup-exit" for thread in threading.enumerate()):
+        return
+    timer = threading.Timer(HANGUP_EXIT_AFTER, os._exit, (128 + signal.SIGHUP,))
+    timer.name = "hangup-exit"
+    timer.daemon = True
+    timer.start()
+
+
 class CntrApp(App[None]):
     TITLE = "cntr-tui"
     SUB_TITLE = "containers"
@@ -114,17 +125,6 @@ class CntrApp(App[None]):
         if any(revents & (select.POLLHUP | select.POLLERR) for revents in events):
             end_after_hangup()
             loop.call_soon_threadsafe(self.on_sigterm)
-
-
-def end_after_hangup() -> None:
-    """With no terminal left, the driver may hang on its way out: past the detach's own
-    time limits, the process ends (a second hang-up signal starts no second timer)."""
-    if any(thread.name == "hangup-exit" for thread in threading.enumerate()):
-        return
-    timer = threading.Timer(HANGUP_EXIT_AFTER, os._exit, (128 + signal.SIGHUP,))
-    timer.name = "hangup-exit"
-    timer.daemon = True
-    timer.start()
 
     async def action_quit(self) -> None:
         """Detach every open debugger (the processes keep running), then exit."""

@@ -83,8 +83,22 @@ class DebugConnection:
         self.placement: Any = None
         self.closing: asyncio.Future[None] | None = None
 
+    def refuse_if_traced(self) -> None:
+        """Another debugger on any thread would make gdb's attach wait on it and leave
+        the program stopped: refuse, naming it (the doctor's tracer check)."""
+        from cntr_tui.linux.procfs import ProcessGone
+        from cntr_tui.preflight.target import process_tracer
+
+        try:
+            check = process_tracer(self.host_pid)
+        except ProcessGone:
+            return  # the attach below says so, with its fix
+        if check.status == "fail":
+            raise DebugUnavailable(f"process {self.host_pid} is {check.detail}", check.fix)
+
     async def open(self, progress: Callable[[str], None]) -> None:
         """Start the attach session and gdb, attach; raise DebugUnavailable with a fix."""
+        self.refuse_if_traced()
         try:
             from cntr_tui.gdb import session as gdb_session
         except ImportError as error:

@@ -89,9 +89,24 @@ def find_target(word: str, types: Sequence[str] | None, pid: int | None) -> Targ
 
     container = resolve(word, types)
     host_pid = host_pid_of(container.pid, pid) if pid is not None else container.pid
+    refuse_if_traced(host_pid)
     return Target(
         host_pid, namespace_pid(host_pid), container, f"{container.runtime} {container.name}"
     )
+
+
+def refuse_if_traced(host_pid: int) -> None:
+    """Another debugger on any thread: gdb's attach would wait on that thread for
+    ever and leave the program stopped; say who it is instead."""
+    from cntr_tui.linux.procfs import ProcessGone
+    from cntr_tui.preflight.target import process_tracer
+
+    try:
+        check = process_tracer(host_pid)
+    except ProcessGone:
+        return  # the attach says so
+    if check.status == "fail":
+        raise UserError(f"process {host_pid} is {check.detail} ({check.fix})")
 
 
 def begin_in_session(target: Target, spares: Sequence[SpareHelper] = ()) -> SessionStarts | None:

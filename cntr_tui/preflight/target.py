@@ -149,14 +149,19 @@ def held_threads(pid: int, tids: list[int]) -> str:
 
 
 def tracer(container: Container) -> Check:
+    return process_tracer(container.pid)
+
+
+def process_tracer(pid: int) -> Check:
     """Every thread's tracer: a ptrace attach is per thread, and one held by another
-    tracer (strace -p TID) makes gdb's attach to the process wait on it."""
-    held = by_tracer(threads_traced(container.pid))
+    tracer (strace -p TID) makes gdb's attach to the process wait on it (and left the
+    program stopped). The gdb front ends refuse such a process with this check."""
+    held = by_tracer(threads_traced(pid))
     if not held:
         return Check("tracer", "ok", "not traced (no thread has a tracer)")
     found = "; by ".join(
-        f"PID {pid} ({tracer_command(pid)}), holding {held_threads(container.pid, tids)}"
-        for pid, tids in held.items()
+        f"PID {tracer_pid} ({tracer_command(tracer_pid)}), holding {held_threads(pid, tids)}"
+        for tracer_pid, tids in held.items()
     )
     pids = " ".join(str(pid) for pid in held)
     return Check(
