@@ -87,7 +87,7 @@ class DebugConnection:
         """Another debugger on any thread would make gdb's attach wait on it and leave
         the program stopped: refuse, naming it (the doctor's tracer check)."""
         from cntr_tui.linux.procfs import ProcessGone
-        from cntr_tui.preflight.target import process_tracer
+        from cntr_tui.preflight.tracer import process_tracer
 
         try:
             check = process_tracer(self.host_pid)

@@ -99,7 +99,7 @@ def refuse_if_traced(host_pid: int) -> None:
     """Another debugger on any thread: gdb's attach would wait on that thread for
     ever and leave the program stopped; say who it is instead."""
     from cntr_tui.linux.procfs import ProcessGone
-    from cntr_tui.preflight.target import process_tracer
+    from cntr_tui.preflight.tracer import process_tracer
 
     try:
         check = process_tracer(host_pid)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from cntr_tui.attach.container import Container
@@ -11,12 +10,10 @@ from cntr_tui.linux.cgroups import cgroup_directories, frozen_v1, frozen_v2
 from cntr_tui.linux.idmaps import id_maps
 from cntr_tui.linux.namespaces import namespaces_differing
 from cntr_tui.linux.process_status import SECCOMP_MODES, status
-from cntr_tui.linux.procfs import command_line, read_text
+from cntr_tui.linux.procfs import read_text
 from cntr_tui.preflight import Check, TargetCheck
-from cntr_tui.preflight.threads import by_tracer, threads_traced
+from cntr_tui.preflight.tracer import process_tracer
 
-MAX_TRACER_COMMAND = 80
-MAX_THREADS_SHOWN = 8
 PROCESS_STATES = {
     "R": "running",
     "S": "sleeping",
@@ -127,50 +124,8 @@ def seccomp(container: Container) -> Check:
     )
 
 
-def tracer_command(pid: int) -> str:
-    command = "?"
-    with contextlib.suppress(OSError):
-        command = command_line(pid)
-    if len(command) > MAX_TRACER_COMMAND:
-        command = command[: MAX_TRACER_COMMAND - 1] + "…"
-    return command
-
-
-def held_threads(pid: int, tids: list[int]) -> str:
-    """`the main thread and thread 1235` / `threads 1235, 1236`: which of `pid`'s."""
-    workers = [tid for tid in tids if tid != pid]
-    shown = ", ".join(str(tid) for tid in workers[:MAX_THREADS_SHOWN])
-    if len(workers) > MAX_THREADS_SHOWN:
-        shown += f" and {len(workers) - MAX_THREADS_SHOWN} more"
-    named = f"thread{'s' if len(workers) > 1 else ''} {shown}" if workers else ""
-    if pid in tids:
-        return "the main thread" + (f" and {named}" if named else "")
-    return named
-
-
 def tracer(container: Container) -> Check:
     return process_tracer(container.pid)
-
-
-def process_tracer(pid: int) -> Check:
-    """Every thread's tracer: a ptrace attach is per thread, and one held by another
-    tracer (strace -p TID) makes gdb's attach to the process wait on it (and left the
-    program stopped). The gdb front ends refuse such a process with this check."""
-    held = by_tracer(threads_traced(pid))
-    if not held:
-        return Check("tracer", "ok", "not traced (no thread has a tracer)")
-    found = "; by ".join(
-        f"PID {tracer_pid} ({tracer_command(tracer_pid)}), holding {held_threads(pid, tids)}"
-        for tracer_pid, tids in held.items()
-    )
-    pids = " ".join(str(pid) for pid in held)
-    return Check(
-        "tracer",
-        "fail",
-        f"already traced by {found}: a thread has one tracer at a time, and gdb must "
-        "attach to every thread",
-        f"detach that debugger, or end it (kill {pids})",
-    )
 
 
 def frozen_cgroup(pid: int) -> tuple[str, str] | None:
