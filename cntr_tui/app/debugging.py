@@ -84,16 +84,9 @@ class DebugConnection:
         self.closing: asyncio.Future[None] | None = None
 
     def refuse_if_traced(self) -> None:
-        """Another debugger on any thread would make gdb's attach wait on it and leave
-        the program stopped: refuse, naming it (the doctor's tracer check)."""
-        from cntr_tui.linux.procfs import ProcessGone
-        from cntr_tui.preflight.tracer import process_tracer
+        from cntr_tui.preflight.tracer import tracer_refusal
 
-        try:
-            check = process_tracer(self.host_pid)
-        except ProcessGone:
-            return  # the attach below says so, with its fix
-        if check.status == "fail":
+        if (check := tracer_refusal(self.host_pid)) is not None:
             raise DebugUnavailable(f"process {self.host_pid} is {check.detail}", check.fix)
 
     async def open(self, progress: Callable[[str], None]) -> None:

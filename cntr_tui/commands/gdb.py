@@ -96,16 +96,9 @@ def find_target(word: str, types: Sequence[str] | None, pid: int | None) -> Targ
 
 
 def refuse_if_traced(host_pid: int) -> None:
-    """Another debugger on any thread: gdb's attach would wait on that thread for
-    ever and leave the program stopped; say who it is instead."""
-    from cntr_tui.linux.procfs import ProcessGone
-    from cntr_tui.preflight.tracer import process_tracer
+    from cntr_tui.preflight.tracer import tracer_refusal
 
-    try:
-        check = process_tracer(host_pid)
-    except ProcessGone:
-        return  # the attach says so
-    if check.status == "fail":
+    if (check := tracer_refusal(host_pid)) is not None:
         raise UserError(f"process {host_pid} is {check.detail} ({check.fix})")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from cntr_tui.linux.procfs import command_line
+from cntr_tui.linux.procfs import ProcessGone, command_line
 from cntr_tui.preflight import Check
 from cntr_tui.preflight.threads import by_tracer, threads_traced
 
@@ -56,3 +56,14 @@ def process_tracer(pid: int) -> Check:
         "attach to every thread",
         f"detach that debugger, or end it (kill {pids})",
     )
+
+
+def tracer_refusal(pid: int) -> Check | None:
+    """The failed tracer check that makes the gdb front ends refuse `pid` (gdb's attach
+    would wait on a thread another debugger holds and leave the program stopped);
+    None when no thread is traced, or when the process is gone (the attach says so)."""
+    try:
+        check = process_tracer(pid)
+    except ProcessGone:
+        return None
+    return check if check.status == "fail" else None
