@@ -561,6 +561,12 @@ def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str,
             outcome = {**rescue(target_pid), "continued": True}
         else:
             outcome = settle(target_pid)
+            if takeover.get("stopped_by_guard") and outcome == NOTHING_DONE:
+                # a takeover that failed after our SIGSTOP: settle saw the program
+                # running with nothing pending, but that stop may still be under way (a
+                # group stop not yet at every thread shows in no /proc field)
+                send_signal(target_pid, SIGCONT)
+                outcome["continued"] = True
         return {**outcome, **takeover}
 
 
