@@ -1,0 +1,132 @@
+"""The seam between the front ends and the engine: exactly what the TUI asks of a live
+debug session, with typed results.
+
+`gdb.session.GdbSession` satisfies `DebugEngine`; `service.LiveDebugSession` satisfies
+`DebugSession`; the test suite's fake engine satisfies both, so every screen can be
+driven without root, containers or gdb. A method the UI needs is added here first, then
+on both sides; the type checker and the fake's tests see a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from cntr_tui.debug.target import DebugTarget
+from cntr_tui.fs.mounts import Mount
+from cntr_tui.gdb.events import Event, Stopped
+from cntr_tui.gdb.records import Breakpoint, Frame, Result, Thread, Variable
+from cntr_tui.gdb.symbols import ObjectSymbols
+
+Progress = Callable[[str], None]
+
+
+class DebugUnavailable(Exception):
+    """A debug session cannot be opened; `fix` says what the user can do about it."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source file's text as gdb names it (None: not found) and where it was looked for."""
+
+    text: str | None
+    looked: tuple[str, ...]
+
+
+class DebugEngine(Protocol):
+    """The gdb operations the front ends use. Every call returns a `Result`, never raises
+    for gdb's errors."""
+
+    def events(self) -> AsyncIterator[Event]:
+        """Every event from now on; ends after `SessionEnded`."""
+        ...
+
+    async def continue_(self, thread_id: int | None = None) -> Result[None]: ...
+
+    async def next(self, thread_id: int | None = None) -> Result[None]: ...
+
+    async def step(self, thread_id: int | None = None) -> Result[None]: ...
+
+    async def finish(self, thread_id: int | None = None) -> Result[None]: ...
+
+    async def interrupt(self, thread_id: int | None = None) -> Result[Stopped]: ...
+
+    async def threads(self) -> Result[list[Thread]]: ...
+
+    async def select_thread(self, thread_id: int) -> Result[Frame | None]: ...
+
+    async def backtrace(self, thread_id: int | None = None) -> Result[list[Frame]]: ...
+
+    async def variables(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]: ...
+
+    async def evaluate(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[str]: ...
+
+    async def breakpoints(self) -> Result[list[Breakpoint]]: ...
+
+    async def break_insert(self, location: str) -> Result[Breakpoint]: ...
+
+    async def break_delete(self, number: str) -> Result[None]: ...
+
+    async def cli(self, command: str) -> Result[str]:
+        """A console command; its output also arrives as ConsoleOutput events."""
+        ...
+
+    async def symbol_report(self) -> Result[list[ObjectSymbols]]: ...
+
+    def source_path_on_host(self, fullname: str) -> str:
+        """A source path as gdb names it -> a path this process can open."""
+        ...
+
+
+class DebugSession(Protocol):
+    """A gdb engine attached to one process, and the attach session around it."""
+
+    @property
+    def target(self) -> DebugTarget: ...
+
+    @property
+    def engine(self) -> DebugEngine: ...
+
+    @property
+    def mode(self) -> str:
+        """Where gdb runs, for the status line ("attach session (…)", "host gdb")."""
+        ...
+
+    @property
+    def closing(self) -> bool:
+        """True once `close` was called: a session end that follows is ours."""
+        ...
+
+    def mounts(self) -> Result[list[Mount]]:
+        """The mount table gdb sees, each mount with its provenance."""
+        ...
+
+    def read_source(self, path: str) -> SourceText:
+        """Blocking (it may read through FUSE): the text of a source file gdb names."""
+        ...
+
+    def location_in_container(self, path: str) -> str:
+        """A path this process opens -> the same file as gdb names it."""
+        ...
+
+    def alive(self) -> bool:
+        """False once the process is gone or a zombie."""
+        ...
+
+    async def close(self) -> None:
+        """Detach (the process runs on), stop gdb, end the attach session. Every caller
+        awaits one and the same close."""
+        ...
+
+
+DebugOpener = Callable[[DebugTarget, Progress], Awaitable[DebugSession]]
+"""Opens a session on a target, reporting its steps; raises DebugUnavailable."""

@@ -1,0 +1,69 @@
+"""Every setting cntr-tui reads from its environment, with its name and default, in one
+record read once where a process starts (the CLI, the TUI, each helper process) and
+passed down from there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+GDB_INDEX_CACHE_DEFAULT = "/var/cache/cntr-tui/gdb-index"
+DOCKER_HOST_DEFAULT = "unix:///var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable we read: its name, its default and what it does."""
+
+    name: str
+    default: str
+    meaning: str
+
+
+VARIABLES = (
+    Variable("CNTR_TUI_THEME", DARK_THEME, "the TUI's theme (ctrl+t switches dark/light)"),
+    Variable(
+        "XDG_CONFIG_HOME",
+        "~/.config",
+        "holds cntr-tui/keymap.toml: a [keymap] table of binding id -> keys",
+    ),
+    Variable("DOCKER_HOST", DOCKER_HOST_DEFAULT, "the docker daemon to list containers from"),
+    Variable(
+        "CNTR_TUI_GDB_INDEX_CACHE",
+        GDB_INDEX_CACHE_DEFAULT,
+        "gdb's index cache folder, or `off`",
+    ),
+    Variable("CNTR_TUI_GDB_TRACE", "", "a file every byte to and from gdb is appended to"),
+    Variable("CNTR_TUI_FS_PROFILE", "", "a file the file server writes a cProfile to"),
+    Variable("CNTR_TUI_FS_COUNTS", "", "a file the file server writes its request counts to"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    theme: str = DARK_THEME
+    keymap_file: Path = Path("~/.config/cntr-tui/keymap.toml")
+    docker_host: str | None = None  # None: docker's default socket
+    gdb_index_cache: str = GDB_INDEX_CACHE_DEFAULT  # a folder, or "off"
+    gdb_trace: str | None = None
+    fs_profile: str | None = None
+    fs_counts: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        config = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return cls(
+            theme=env.get("CNTR_TUI_THEME") or DARK_THEME,
+            keymap_file=Path(config) / "cntr-tui" / "keymap.toml",
+            docker_host=env.get("DOCKER_HOST") or None,
+            gdb_index_cache=env.get("CNTR_TUI_GDB_INDEX_CACHE") or GDB_INDEX_CACHE_DEFAULT,
+            gdb_trace=env.get("CNTR_TUI_GDB_TRACE") or None,
+            fs_profile=env.get("CNTR_TUI_FS_PROFILE") or None,
+            fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,
+        )
