@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import psutil
 
-from cntr_tui.gdb.guard import status_fields, traps_in
+from cntr_tui.gdb.trap_rescue import traps_in
+from cntr_tui.linux.proc_status import status_fields
 from tests.proc_support import read_u64, running, tracer_of, wait_until
 
 WORKERS = 3

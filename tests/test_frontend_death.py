@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import psutil
 import pytest
 
-from cntr_tui.gdb.guard import traps_in
+from cntr_tui.gdb.trap_rescue import traps_in
 from tests.frontend_support import (
     Program,
     guard_of,

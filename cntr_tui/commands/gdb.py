@@ -346,8 +346,8 @@ def run_guarded_console(
     program to the guard, which detaches gdbserver cleanly."""
     from cntr_tui.attach.pty import relay
     from cntr_tui.commands.gdb_interrupt import InterruptRelay
-    from cntr_tui.gdb.guard import tracer_of
     from cntr_tui.gdb.trap_guard import TrapGuard
+    from cntr_tui.linux.proc_status import tracer_pid as tracer_of
 
     if server.console_input is None or server.console_input_fd is None:
         raise ValueError("the console needs a console gdbserver (start_console_gdbserver)")

@@ -20,7 +20,7 @@ detached or closed, when the process exits or is killed, when gdb dies, or when 
 merged root's file server goes away.
 
 The tracer is gdbserver when the launcher offers one (`tracer` says which): gdb
-connects to it (`target extended-remote`) before attaching. A trap guard (see guard.py)
+connects to it (`target extended-remote`) before attaching. A trap guard (see guard_process.py)
 holds gdbserver's connection too: if gdb dies, the guard detaches gdbserver cleanly,
 traps removed first; if the tracer dies anyway, it takes the traps out itself. The
 guard is armed before `-target-attach` (its start overlaps gdb's attach and symbol
@@ -49,7 +49,6 @@ from cntr_tui.gdb.events import (
     event_from_record,
 )
 from cntr_tui.gdb.gdbserver import bridge_target
-from cntr_tui.gdb.guard import alive, tracer_of
 from cntr_tui.gdb.launch import GdbProcess, GdbserverProcess, Launcher, Placement
 from cntr_tui.gdb.records import (
     Breakpoint,
@@ -66,6 +65,8 @@ from cntr_tui.gdb.records import (
 )
 from cntr_tui.gdb.transport import MiRecord, MiResult, MiTransport, mi_quote
 from cntr_tui.gdb.trap_guard import TrapGuard
+from cntr_tui.linux.proc_stat import alive
+from cntr_tui.linux.proc_status import tracer_pid
 
 State = Literal["starting", "detached", "stopped", "running", "ended"]
 STOP_TIMEOUT = 30.0
@@ -522,7 +523,7 @@ class GdbSession:
         ours = {getattr(self._process, "pid", None)}
         if server is not None:
             ours.add(server.host_pid)
-        return tracer_of(host_pid) in ours
+        return tracer_pid(host_pid) in ours
 
     async def detach(self) -> Result[None]:
         """Detach (gdb removes its breakpoints; the process runs on) and end gdb."""

@@ -1,4 +1,4 @@
-"""The session's asyncio handle on a trap guard process (the process is guard.py).
+"""The session's asyncio handle on a trap guard process (the process is guard_process.py).
 
     guard = await TrapGuard.start(gdb_pid, target_host_pid, gdbserver_link)
     ...                                  # gdb attaches, debugs
@@ -19,7 +19,7 @@ import subprocess
 from cntr_tui.gdb.pidfd import child_exit
 from cntr_tui.python_command import module_main_command
 
-GUARD_MODULE = "cntr_tui.gdb.guard"
+GUARD_MODULE = "cntr_tui.gdb.guard_process"
 
 
 class TrapGuard:

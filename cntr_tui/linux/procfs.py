@@ -1,5 +1,5 @@
 """Files of /proc/PID: reading one, the error for a process that is gone, argv, comm,
-environment, children, the LSM label.
+environment, threads, children, the LSM label.
 
 Every reader takes a host PID (or "self") and raises `ProcessGone` (a
 `ProcessLookupError`) when the process does not exist or exits while it is read;
@@ -74,6 +74,14 @@ def read_environ(pid: int) -> dict[str, str]:
         if sep and key:
             environ[key.decode(errors="replace")] = value.decode(errors="replace")
     return environ
+
+
+def thread_ids(pid: int) -> list[int]:
+    """The thread IDs of `pid` (its tasks); empty when it is gone."""
+    try:
+        return [int(task) for task in os.listdir(f"{PROC}/{pid}/task")]
+    except OSError:
+        return []
 
 
 def children(pid: int) -> list[int]:

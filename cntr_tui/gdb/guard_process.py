@@ -1,0 +1,335 @@
+"""The trap guard process: the debugged program never pays for its debugger's death.
+
+Who starts it: the gdb session, through its parent-side handle `trap_guard.TrapGuard`
+(`TrapGuard.start`), with every attach, armed before `-target-attach`; `cntr-tui gdb`'s
+console does the same. Where it runs: on the host, in the host's namespaces (host
+files and host PIDs only), in its own session (no terminal's SIGHUP or SIGINT reaches
+it; SIGHUP ignored), so that it outlives the front end that started it.
+
+    python -I -S -c "import sys; sys.path.insert(0, PARENT); \
+        from cntr_tui.gdb.guard_process import main; main()" ARGUMENTS
+    ARGUMENTS: GDB_PID TARGET_PID                                   # native
+               GDB_PID TARGET_PID --gdbserver SERVER_PID \
+                   TARGET_PID_IN_ITS_NAMESPACE TO_SERVER_FD FROM_SERVER_FD   # host PIDs
+
+What it must never import: it starts while gdb attaches and reads symbols on the same
+cores, so it runs in `python -I -S` and imports only cheap modules: the standard
+library's os, errno, select, sys, time and _signal, `trap_rescue` and the Linux layer's
+cheap modules (procfs, proc_stat, proc_status, pidfd, memory, fds). Never asyncio,
+json, signal, contextlib, dataclasses, enum, re, typing, nor any other module of ours
+(`python -X importtime` shows each: the whole start is ~15 ms of CPU).
+
+A tracer plants `int3` (0xCC) bytes in the program's code for breakpoints and removes
+them when it detaches. If it dies while the program runs, the kernel detaches the
+program with the traps still in place, and the next thread to reach one dies of
+SIGTRAP.
+
+With gdbserver as the tracer (the default, see gdbserver.py) the guard holds our ends
+of gdbserver's stdin and stdout. gdbserver then never sees its connection end when gdb
+dies (killed, a SIGBUS because the merged root's file server went away), and gdbserver
+13 would detach without taking its traps out, or leave the program stopped. Instead,
+when gdb is gone, the guard speaks the remote protocol itself: stop the program
+(SIGSTOP), remove every trap it finds in the code (`z0`), detach (`D`), close the
+connection; then, the program still stopped by that SIGSTOP, seize it once to disable
+any hardware watchpoint gdb left enabled (debug register 7: gdbserver's detach keeps
+them, and no memory scan shows them), and continue it. It is stopped all along: no
+thread can meet a trap untraced.
+
+After the tracer is gone the guard checks the program, and touches it only if needed
+(`trap_rescue.settle`): a trap left in file-backed code (memory reads 0xCC where the
+mapped file does not) -> stop it (SIGSTOP), seize its threads, put the bytes back,
+move back the PC of a thread that executed one, detach and continue; a program left
+stopped with no tracer -> SIGCONT; otherwise nothing (no signal at all). With gdb as
+the tracer (`native`), gdb's death leaves only this rescue, which a thread executing a
+trap in the instant before the SIGSTOP does not survive. Likewise when gdbserver
+itself is killed. x86-64 only.
+
+stdin: a line `release` ends the guard without touching anything; `detached` (a clean
+detach) ends it after the check above; a line `freeze` stops the program now (SIGSTOP,
+native only), before the session kills a gdb it no longer trusts; the rescue that
+follows always continues the program. The end of stdin without either word means our
+front end died (SIGKILL, a crash): the guard SIGKILLs gdb (its state is unknown) and
+does what it does after gdb's death. So that gdbserver lives until then, the guard
+inherits a copy of our channel to gdbserver's attach helper (pipes.GdbserverProcess.hold),
+which ends gdbserver once every copy is closed; it is closed when the guard exits.
+
+stdout (skipped when no one reads it any more): `ready` once armed; at the end one
+JSON line {"restored": N, "threads": M, "error": ..., "detached_by_guard": bool,
+"continued": bool} ({"gone": true} if the program is gone; "server_attached": false if
+gdb died before gdbserver attached).
+"""
+
+from __future__ import annotations
+
+import _signal  # the C module: `signal` would import enum (see above)
+import os
+import select
+import sys
+import time
+
+from cntr_tui.gdb.trap_rescue import (
+    NOTHING_DONE,
+    SIGCONT,
+    SIGKILL,
+    SIGSTOP,
+    rescue,
+    send_signal,
+    settle,
+    traps_in,
+)
+from cntr_tui.linux.fds import pipe_readers
+from cntr_tui.linux.pidfd import open_pidfd, wait_exit
+from cntr_tui.linux.proc_stat import alive
+from cntr_tui.linux.proc_status import tracer_pid
+
+TAKEOVER_TIMEOUT = 10.0
+RESTOP_INTERVAL = 0.3
+
+
+def close_quietly(fd: int) -> None:
+    try:  # noqa: SIM105  contextlib.suppress: its import costs a tenth of our start
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class ServerLink:
+    """The guard's hold on gdbserver: its PID (ours), the target's PID as gdbserver sees
+    it, and our ends of its stdin and stdout."""
+
+    def __init__(self, pid: int, target_pid: int, to_server: int, from_server: int):
+        self.pid = pid
+        self.target_pid = target_pid
+        self.to_server = to_server
+        self.from_server = from_server
+
+    def close(self) -> None:
+        close_quietly(self.to_server)
+        close_quietly(self.from_server)
+
+
+def packet(data: bytes) -> bytes:
+    return b"$" + data + b"#%02x" % (sum(data) & 0xFF)
+
+
+class PacketReader:
+    """Remote protocol packets from gdbserver, in order (no-ack mode: `$data#cs`;
+    `%...#cs` notifications and bytes between packets are skipped)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buffer = b""
+
+    def take(self) -> bytes | None:
+        """The next complete packet in the buffer, if any."""
+        while True:
+            starts = [i for i in (self.buffer.find(b"$"), self.buffer.find(b"%")) if i >= 0]
+            if not starts:
+                self.buffer = b""
+                return None
+            start = min(starts)
+            end = self.buffer.find(b"#", start + 1)
+            if end < 0 or len(self.buffer) < end + 3:
+                self.buffer = self.buffer[start:]
+                return None
+            data, kind = self.buffer[start + 1 : end], self.buffer[start : start + 1]
+            self.buffer = self.buffer[end + 3 :]
+            if kind == b"$":
+                return data
+
+    def next(self, deadline: float) -> bytes | None:
+        while (data := self.take()) is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, _, _ = select.select([self.fd], [], [], left)
+            chunk = os.read(self.fd, 65536) if readable else b""
+            if not chunk:
+                return None
+            self.buffer += chunk
+        return data
+
+
+def end_other_readers(fd: int, keep: set[int]) -> None:
+    """SIGKILL every other process that reads the pipe `fd` reads (gdb's bridge, orphaned
+    by gdb's death: it would take gdbserver's answers meant for us). Writers are left
+    alone: gdbserver's own session helper holds its stdout too."""
+    for reader in pipe_readers(fd, keep):
+        pidfd = open_pidfd(reader)
+        send_signal(reader, SIGKILL)
+        if pidfd is not None:
+            wait_exit(pidfd, 2.0)
+            os.close(pidfd)
+
+
+def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, object]:
+    """Take over gdb's connection: interrupt, remove the traps, detach. Nothing to do
+    when gdb died before gdbserver attached (the guard is armed before the attach)."""
+    if not alive(host_pid):
+        return {}
+    end_other_readers(server.from_server, {os.getpid(), server.pid})
+    reader = PacketReader(server.from_server)
+    deadline = time.monotonic() + TAKEOVER_TIMEOUT
+    stopped = False
+    try:
+        # Not gdbserver's interrupt (^C): it signals the target's process group, for a
+        # container's PID 1 that is kill(-1). SIGSTOP stops a running program under
+        # gdbserver; if it stopped already, the signal waits and the program stops
+        # after the detach: `settle` continues it either way. A program gdbserver does
+        # not trace (yet: an attach in flight leaves it stopped) gets no signal.
+        stopped = tracer_pid(host_pid) == server.pid
+        if stopped:
+            os.kill(host_pid, SIGSTOP)
+        # `#00` ends a packet gdb may have left half written; then a marker question
+        os.write(server.to_server, b"#00" + packet(b"qAttached:%x" % server.target_pid))
+        while (reply := reader.next(min(deadline, time.monotonic() + RESTOP_INTERVAL))) not in (
+            b"1",
+            b"0",
+        ):
+            traced = tracer_pid(host_pid) == server.pid
+            if reply is None and time.monotonic() < deadline:
+                # gdbserver took it for one of the stops it asks for itself (it stops
+                # every thread to step one over a breakpoint): stop again
+                if traced:
+                    os.kill(host_pid, SIGSTOP)
+                    stopped = True
+            elif reply is None:
+                return {"takeover_error": "gdbserver did not answer"}
+            elif reply.startswith(b"E") and not alive(host_pid):
+                return {"takeover_error": "the program is gone"}
+            elif reply.startswith(b"E") and not traced:
+                # gdbserver answers in order: it never attached, and no one is left
+                # to ask it to
+                return {"detached_by_guard": False, "server_attached": False}
+        removed = 0
+        for address in sorted(traps_in(host_pid)):
+            os.write(server.to_server, packet(b"z0,%x,1" % address))
+            if reader.next(deadline) == b"OK":
+                removed += 1
+        os.write(server.to_server, packet(b"D;%x" % server.target_pid))
+        detached = reader.next(deadline)
+    except ProcessLookupError:
+        return {"takeover_error": "the program is gone"}
+    except OSError as error:
+        return {"takeover_error": str(error), "stopped_by_guard": stopped}
+    return {
+        "removed_by_gdbserver": removed,
+        "detached_by_guard": detached == b"OK",
+        "stopped_by_guard": stopped,
+    }
+
+
+def ended_within(pidfd: int | None, timeout: float) -> bool:
+    """Whether the process of `pidfd` ended within `timeout` (None: gone already)."""
+    return pidfd is None or wait_exit(pidfd, timeout)
+
+
+def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str, object] | None:
+    """Wait for gdb's end (or gdbserver's); make the target safe unless released first.
+    A `release` already waiting on stdin wins over gdb's end (gdb exits right after a
+    clean detach)."""
+    gdb_fd = open_pidfd(gdb_pid)
+    tracer_fd = open_pidfd(server.pid) if server is not None else gdb_fd
+    report("ready")
+    watching_stdin = True
+    while True:
+        watched = [fd for fd in {gdb_fd, tracer_fd} if fd is not None]
+        watched += [sys.stdin] if watching_stdin else []
+        timeout = 0 if gdb_fd is None or tracer_fd is None else None
+        readable, _, _ = select.select(watched, [], [], timeout)
+        if sys.stdin in readable:
+            line = sys.stdin.readline()
+            if line.strip() == "release":
+                if server is not None:
+                    server.close()
+                return None
+            if line.strip() == "detached":  # the tracer detached: check, touch if needed
+                if server is not None:
+                    server.close()
+                return settle(target_pid)
+            if line.strip() == "freeze" and server is None:
+                send_signal(target_pid, SIGSTOP)
+            if line.strip() == "freeze":
+                report("frozen")
+            if not line:
+                # our front end is gone without a word: gdb (in a state no one knows) is
+                # ended, and the program made safe as after gdb's death
+                watching_stdin = False
+                if server is None:
+                    send_signal(target_pid, SIGSTOP)  # no trap reached while gdb dies
+                send_signal(gdb_pid, SIGKILL)
+            continue
+        if server is None:
+            if gdb_fd is None or gdb_fd in readable:
+                return rescue(target_pid)
+            continue
+        takeover: dict[str, object] = {}
+        if tracer_fd is not None and tracer_fd not in readable:
+            # gdb is gone, gdbserver still holds the program: detach it cleanly
+            takeover = detach_through_gdbserver(server, target_pid)
+        server.close()  # gdbserver sees its connection end and exits
+        if not ended_within(tracer_fd, TAKEOVER_TIMEOUT):
+            send_signal(server.pid, SIGKILL)  # stuck: the rescue below follows
+            ended_within(tracer_fd, TAKEOVER_TIMEOUT)
+        if takeover.get("detached_by_guard") and alive(target_pid):
+            # gdb died between commands: watchpoints it had inserted are still enabled
+            # in the debug registers (only ptrace reaches them), a stop we asked for
+            # may still be on its way: the rescue clears them, and ends with SIGCONT
+            outcome = {**rescue(target_pid), "continued": True}
+        else:
+            outcome = settle(target_pid)
+            if takeover.get("stopped_by_guard") and outcome == NOTHING_DONE:
+                # a takeover that failed after our SIGSTOP: settle saw the program
+                # running with nothing pending, but that stop may still be under way (a
+                # group stop not yet at every thread shows in no /proc field)
+                send_signal(target_pid, SIGCONT)
+                outcome["continued"] = True
+        return {**outcome, **takeover}
+
+
+JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def json_value(value: object) -> str:
+    """JSON for the outcome's values (None, bool, int, str): the json module would import
+    re and enum, a quarter of our start."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    escaped = (JSON_ESCAPES.get(c) or (f"\\u{ord(c):04x}" if c < " " else c) for c in text)
+    return '"' + "".join(escaped) + '"'
+
+
+def outcome_line(outcome: dict[str, object]) -> str:
+    return "{" + ", ".join(f"{json_value(k)}: {json_value(v)}" for k, v in outcome.items()) + "}"
+
+
+def report(line: str) -> None:
+    """A line on stdout, unless no one reads it any more (our front end died)."""
+    try:  # noqa: SIM105  (see close_quietly)
+        os.write(1, line.encode() + b"\n")
+    except OSError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point; `argv` defaults to the command line (after `-c CODE` or the module)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    gdb_pid, target_pid = int(arguments[0]), int(arguments[1])
+    server = None
+    if len(arguments) == 7 and arguments[2] == "--gdbserver":
+        pid, target_in_namespace, to_server, from_server = (int(v) for v in arguments[3:7])
+        server = ServerLink(pid, target_in_namespace, to_server, from_server)
+    _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
+    outcome = guard(gdb_pid, target_pid, server)
+    if outcome is not None:
+        report(outcome_line(outcome))
+    # The session waits for our exit after a detach: skip the interpreter's teardown
+    # (nothing to flush or release that the kernel does not), a few ms.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
