@@ -169,20 +169,23 @@ t0 = time.perf_counter()
 from cntr_tui.attach.spare import spare_helpers
 spare_context = spare_helpers(2)  # as cntr-tui gdb --batch: right after parsing
 spares = spare_context.__enter__()
-from cntr_tui.commands import gdb as command
+from cntr_tui.debug.target import find_target
+from cntr_tui.debug.launchers import begin_in_session
 t1 = time.perf_counter()
-target = command.find_target(sys.argv[1], None, None)
+target = find_target(sys.argv[1], None, None)
 t2 = time.perf_counter()
-starts = command.begin_in_session(target, spares)
+starts = begin_in_session(target, spares)
 t3 = time.perf_counter()
 import asyncio
+from cntr_tui.debug.launchers import choose_launch
 from cntr_tui.gdb.session import GdbSession
 t4 = time.perf_counter()
 for label, where in PARTS.items():
     if where[0] != SESSION:
         wrap(label, *where)
 async def steps():
-    launcher, pid, _ = await command.make_launcher(target, starts)
+    launch = await choose_launch(target, starts)
+    launcher, pid = launch.launcher, launch.gdb_pid
     session = await GdbSession.start(launcher)
     t5 = time.perf_counter()
     await session.attach(pid, host_pid=target.host_pid)

@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from cntr_tui.commands.gdb_interrupt import InterruptFilter
+from cntr_tui.debug.interrupt_relay import InterruptFilter
 from tests.proc_support import (
     assert_runs_on_untouched,
     command_lines,
