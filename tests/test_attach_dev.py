@@ -583,7 +583,7 @@ def test_a_user_namespace_that_denies_setgroups_can_be_attached(user_namespace_c
 
 
 def test_a_failed_step_is_named_once():
-    from cntr_tui.attach.helper import failure
+    from cntr_tui.attach.helper_process import failure
     from cntr_tui.linux import syscalls
 
     with pytest.raises(OSError) as raised:

@@ -12,7 +12,7 @@ import os
 from cntr_tui.errors import UserError
 from cntr_tui.linux.cgroups import cgroup_directories, frozen_v1
 
-SETUP_FAILED = 125  # the status of a session command that could not start (reaper.py)
+SETUP_FAILED = 125  # the status of a session command that could not start (reaper_process.py)
 
 
 def cgroup_procs_files(pid: int) -> list[str]:

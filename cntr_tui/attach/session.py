@@ -60,7 +60,7 @@ Public API (stable; the gdb and TUI code use it):
   the same way, and the server, once the last holder (helpers hold a copy of the
   session's hold) is gone, tears down.
 - No process a command leaves behind outlives it: each runs under a reaper in the
-  container's PID namespace (`reaper.py`), so nothing is handed to the container's init.
+  container's PID namespace (`reaper_process.py`), so nothing is handed to the container's init.
 - Attributes: `container` (Container), `pid` (host PID of its main process), `root`
   (`RootInfo`: holder, server, connection, mode) or None with fs="none".
 """
@@ -244,7 +244,7 @@ def start_server(pid: int, ticks: int, mode: str, path: str) -> None:
         [
             sys.executable,
             "-m",
-            "cntr_tui.fs.server",
+            "cntr_tui.fs.server_process",
             f"--pid={pid}",
             f"--start-time={ticks}",
             f"--mode={mode}",

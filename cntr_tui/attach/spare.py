@@ -6,7 +6,7 @@ the caller is busy importing on the same cores). A spare is that helper started 
 plan; `AttachSession.spawn(..., spare=spare)` uses it: joins it to the container's
 cgroups, then sends the plan with the command's stdio, the merged root's hold and the
 `pass_fds` as SCM_RIGHTS descriptors, which the helper installs at the numbers the plan
-names before it enters the container (see helper.py).
+names before it enters the container (see helper_process.py).
 
     with spare_helpers(2) as spares:        # empty without root or /dev/fuse
         ...                                 # look-ups, imports
@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from cntr_tui.python_command import module_main_command
 
-HELPER_COMMAND = module_main_command("cntr_tui.attach.helper")
+HELPER_COMMAND = module_main_command("cntr_tui.attach.helper_process")
 
 StdioArg = int | IO[Any] | None
 

@@ -13,7 +13,7 @@ helper covers such a `/dev`, in a mount namespace of its own, with `private_dev`
 no `/dev` (or one that leads nowhere) gets an empty tmpfs over the fat root's, never
 the host's devices.
 
-Run only in a single-threaded process (the holder forked by `cntr_tui.fs.server`, the
+Run only in a single-threaded process (the holder forked by `cntr_tui.fs.server_process`, the
 attach helper).
 """
 

@@ -23,7 +23,7 @@ in this order:
 4. joins uts, ipc, net, cgroup, pid namespaces, the user namespace last;
 5. limits the capability bounding set, sets groups, gid, uid (a user namespace that
    denies setgroups: the groups are set by their host numbers before joining it);
-6. forks the reaper (`reaper.py`: inside the PID namespace, a child subreaper), which
+6. forks the reaper (`reaper_process.py`: inside the PID namespace, a child subreaper), which
    forks and execs the command in a new session, stdio and `plan["pass_fds"]`
    inherited (this process closes its copies then); reports
    `{"started": host_pid_of_the_command}` or `{"error": message, "code": status}`;
@@ -35,7 +35,7 @@ in this order:
 
 from __future__ import annotations
 
-import _signal as signal  # not the wrappers: see reaper.py
+import _signal as signal  # not the wrappers: see reaper_process.py
 import _socket as socket
 import fcntl
 import marshal
@@ -43,8 +43,8 @@ import os
 import select
 import sys
 
-from cntr_tui.attach import reaper
-from cntr_tui.attach.reaper import suppress
+from cntr_tui.attach import reaper_process
+from cntr_tui.attach.reaper_process import suppress
 from cntr_tui.fs import mountapi
 from cntr_tui.linux import syscalls as ns
 from cntr_tui.linux.namespaces import open_namespace, same_as_ours
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 JOIN_ORDER = ("cgroup", "ipc", "uts", "net", "pid")  # then user, last
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 PROCESS_ROOT = "process-root"  # plan["chroot"]: the container process's own root
-SETUP_FAILED = reaper.SETUP_FAILED
+SETUP_FAILED = reaper_process.SETUP_FAILED
 MAX_RECEIVED_FDS = 64
 
 
@@ -202,7 +202,7 @@ def forward_signals(command_pidfd: int) -> None:
         signal.signal(signal_number, forward)
 
 
-def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
+def supervise(started: reaper_process.StartedCommand, channel: socket.socket) -> int:
     """Wait for the reaper (it exits with the command's status); if the caller goes
     away, close the link: the reaper ends everything."""
     reaper_pidfd = os.pidfd_open(started.reaper)
@@ -217,8 +217,8 @@ def supervise(started: reaper.StartedCommand, channel: socket.socket) -> int:
             if os.WIFSIGNALED(status):
                 # the reaper was killed: its command died with it (parent-death
                 # signal); end the command's process group too
-                reaper.kill_group(started.command)
-            return reaper.exit_code(status)
+                reaper_process.kill_group(started.command)
+            return reaper_process.exit_code(status)
         with suppress(OSError):  # the caller is gone, as when the channel is closed
             if channel.recv(64):
                 continue
@@ -280,7 +280,7 @@ def main() -> None:
             os.close(fd)
     # Popen's pass_fds made these inheritable: the reaper inherits them by fork, and
     # keeps the hold until everything it ends is gone; only the command's exec keeps
-    # pass_fds (reaper.py)
+    # pass_fds (reaper_process.py)
     os.set_inheritable(channel.fileno(), False)
     if plan["hold_fd"] is not None:
         os.set_inheritable(plan["hold_fd"], False)
@@ -292,8 +292,8 @@ def main() -> None:
         finally:
             if plan.get("devpts_fd") is not None:  # mounted now, or not to be
                 os.close(plan["devpts_fd"])
-        started = reaper.start(plan, close_in_reaper=[channel.fileno()])
-    except (SetupError, reaper.StartError) as error:
+        started = reaper_process.start(plan, close_in_reaper=[channel.fileno()])
+    except (SetupError, reaper_process.StartError) as error:
         channel.send(marshal.dumps({"error": str(error), "code": error.code}))
         sys.exit(error.code)
     except OSError as error:
@@ -301,7 +301,7 @@ def main() -> None:
         channel.send(marshal.dumps({"error": message}))
         sys.exit(SETUP_FAILED)
     for fd in plan["pass_fds"]:
-        reaper.close_quietly(fd)
+        reaper_process.close_quietly(fd)
     forward_signals(started.command_pidfd)  # before the caller may send any
     with suppress(OSError):  # the caller is gone: supervise ends it all
         channel.send(marshal.dumps({"started": started.command}))

@@ -1,6 +1,6 @@
 """The merged-root server: one process per (container, fs mode), shared by sessions.
 
-`python -m cntr_tui.fs.server --pid PID --start-time T --mode fuse|mount --socket PATH`
+`python -m cntr_tui.fs.server_process --pid PID --start-time T --mode fuse|mount --socket PATH`
 
 Process tree, all forked before any thread exists:
 - the server (host namespaces): serves FUSE requests for the host's `/` (pyfuse3;
@@ -51,7 +51,7 @@ from cntr_tui.linux.proc_stat import start_ticks
 if TYPE_CHECKING:
     from cntr_tui.fs.merged import MergedRoot
 
-log = logging.getLogger("cntr_tui.fs.server")
+log = logging.getLogger("cntr_tui.fs.server_process")
 
 PROBE_INTERVAL = 1.0
 DEFAULT_PROBE_DEADLINE = 3.0  # generous: a false abort breaks a healthy session
@@ -498,7 +498,7 @@ def detach_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="cntr_tui.fs.server")
+    parser = argparse.ArgumentParser(prog="cntr_tui.fs.server_process")
     parser.add_argument("--pid", type=int, required=True)
     parser.add_argument("--start-time", type=int, required=True)
     parser.add_argument("--mode", choices=("fuse", "mount"), default="fuse")
