@@ -17,7 +17,8 @@ import trio
 
 from cntr_tui.attach.session import AttachSession
 from cntr_tui.fs.fastloop import COUNTS_ENV
-from cntr_tui.fs.merged import ROOT_INODE, MergedRoot
+from cntr_tui.fs.inode_paths import ROOT_INODE
+from cntr_tui.fs.merged import MergedOperations
 
 # Run inside the session: probe a missing name twice, create it through the merged
 # root, look again; the same for a name the container's side creates meanwhile.
@@ -40,7 +41,7 @@ SCRIPT = f"PROBES = {PROBES}\n" + SCRIPT_BODY
 
 
 def test_a_missing_name_is_a_cacheable_negative_entry() -> None:
-    root = MergedRoot(timeout=60.0)
+    root = MergedOperations(timeout=60.0)
     missing = f"cntr-test-missing-{uuid.uuid4().hex}".encode()
 
     async def look_up() -> pyfuse3.EntryAttributes:
@@ -49,8 +50,8 @@ def test_a_missing_name_is_a_cacheable_negative_entry() -> None:
     entry = trio.run(look_up)
     assert entry.st_ino == 0  # "no such name", with a timeout the kernel honours
     assert entry.entry_timeout == root.negative_timeout == 60.0
-    assert len(root.nodes) == 1  # nothing registered for it
-    assert MergedRoot(timeout=60.0, negative_timeout=5.0).negative_timeout == 5.0
+    assert len(root.inodes.nodes) == 1  # nothing registered for it
+    assert MergedOperations(timeout=60.0, negative_timeout=5.0).negative_timeout == 5.0
 
 
 def lookups_counted(path: Path, since: float) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-from cntr_tui.fs.server_process import abort_connection
+from cntr_tui.fs.fuse_connection import abort_connection
 from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.session import GdbSession
 from tests.gdb_support import session_end

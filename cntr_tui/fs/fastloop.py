@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cntr_tui.settings import Settings
+
 log = logging.getLogger(__name__)
 
 FUSE_READ, FUSE_WRITE = 15, 16
@@ -50,8 +52,9 @@ LOWLEVEL_OPS_SIZE = 44 * 8  # struct fuse_lowlevel_ops of libfuse 3.14: 44 funct
 SESSION_SCAN = 1024  # bytes of struct fuse_session searched for op.init
 SHT_SYMTAB = 2
 FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for growth
-# A developer's switch, like CNTR_TUI_FS_PROFILE: count requests by opcode and keep the
-# counts (JSON, opcode name -> count) in this file, rewritten at most every 0.2 s.
+# A developer's switch, like CNTR_TUI_FS_PROFILE, read through `Settings.fs_counts`:
+# count requests by opcode and keep the counts (JSON, opcode name -> count) in this
+# file, rewritten at most every 0.2 s.
 COUNTS_ENV = "CNTR_TUI_FS_COUNTS"
 COUNTS_INTERVAL = 0.2
 OPCODE_NAMES = {
@@ -112,14 +115,18 @@ class FastLoop:
     free: ctypes._CFuncPtr
     init_function: int  # pyfuse3's fuse_init, the first entry of the session's ops table
     lock: threading.Lock = field(default_factory=threading.Lock)
-    counts_path: str | None = field(default_factory=lambda: os.environ.get(COUNTS_ENV))
+    counts_path: str | None = None
     counts: dict[int, int] = field(default_factory=dict)
     counts_written: float = 0.0
 
     @classmethod
-    def locate(cls) -> FastLoop | None:
-        """Find pyfuse3's session (after `pyfuse3.init`); None if that is not possible."""
+    def locate(cls, settings: Settings | None = None) -> FastLoop | None:
+        """Find pyfuse3's session (after `pyfuse3.init`); None if that is not possible.
+        `settings` (default: this process's environment) say where to keep counts."""
         import pyfuse3
+
+        if settings is None:
+            settings = Settings.from_environment()
 
         try:
             symbols = elf_symbols(pyfuse3.__file__, SYMBOLS)
@@ -161,6 +168,7 @@ class FastLoop:
             exited,
             free,
             base + symbols["__pyx_f_7pyfuse3_fuse_init"],
+            counts_path=settings.fs_counts,
         )
 
     def want_capabilities(self, wanted: int) -> int:

@@ -1,9 +1,8 @@
-"""The merged root: a pyfuse3 file system serving the host's `/` into a container.
+"""The merged root's FUSE operations: a pyfuse3 file system serving the host's `/`
+into a container (run by the file server, `server_process`).
 
-Inodes are kept as (parent inode, name) pairs, not as open file descriptors: a path is
-rebuilt on demand by walking up to the root, so the server holds an fd only for files
-that are open (the machine's open-file limit is 20,000). Inodes are keyed by the host's
-(st_dev, st_ino), so hard links and repeated lookups share one FUSE node.
+Which host path each inode stands for is `inode_paths.InodePaths`; directory listings
+kept between OPENDIRs are `listings.ListingCache`.
 
 `/var/lib/cntr` is presented as an empty directory when the host has none: the attach
 moves the container's own root onto it, so the host needs no such folder.
@@ -21,20 +20,18 @@ import logging
 import os
 import stat
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import pyfuse3
 
+from cntr_tui.fs.inode_paths import InodePaths
+from cntr_tui.fs.listings import DirectorySnapshot, ListingCache
 from cntr_tui.linux import syscalls
 
 log = logging.getLogger(__name__)
 
-ROOT_INODE: int = pyfuse3.ROOT_INODE
 DEFAULT_TIMEOUT = 60.0
-LISTING_CACHE_ENTRIES = 500_000  # names kept over all cached directory listings
 SYNTHETIC_DIRS = (b"/var/lib/cntr",)
 SYNTHETIC_MODE = stat.S_IFDIR | 0o755
 
@@ -65,35 +62,7 @@ def fuse_errors(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
-@dataclass
-class Node:
-    """One FUSE inode: where it was last seen, and how often the kernel looked it up."""
-
-    parent: int
-    name: bytes
-    key: tuple[Any, ...]
-    lookups: int = 0
-
-
-@dataclass
-class DirectorySnapshot:
-    """A directory's names, listed once, and their lstat results, filled in as read.
-
-    Kept after releasedir and reused by later opendirs while the directory's mtime and
-    ctime are unchanged and it is younger than the cache timeout: the kernel cannot be
-    told to cache directory listings through pyfuse3, so a warm `find` would otherwise
-    list and stat every entry again.
-    """
-
-    inode: int
-    path: bytes
-    names: list[bytes]
-    version: tuple[int, int]
-    taken: float
-    stats: list[os.stat_result | None] = field(default_factory=list)
-
-
-class MergedRoot(pyfuse3.Operations):
+class MergedOperations(pyfuse3.Operations):
     """Serve the host's root directory tree, by path, with generous kernel caching."""
 
     supports_dot_lookup = True
@@ -110,13 +79,9 @@ class MergedRoot(pyfuse3.Operations):
         self.negative_timeout = timeout if negative_timeout is None else negative_timeout
         self.synthetic = self.with_ancestors(synthetic_dirs)
         root_stat = os.lstat(b"/")
-        root_key = (root_stat.st_dev, root_stat.st_ino)
-        self.nodes: dict[int, Node] = {ROOT_INODE: Node(ROOT_INODE, b"", root_key, 1)}
-        self.inode_of: dict[tuple[Any, ...], int] = {root_key: ROOT_INODE}
-        self.next_inode = ROOT_INODE + 1
+        self.inodes = InodePaths((root_stat.st_dev, root_stat.st_ino))
         self.directories: dict[int, DirectorySnapshot] = {}
-        self.listings: OrderedDict[int, DirectorySnapshot] = OrderedDict()
-        self.listed_names = 0
+        self.listings = ListingCache(timeout)
         self.next_directory_handle = 1
         self.requests = 0
         # Set by a request loop that tells us each request's inode (`fastloop`): then
@@ -140,37 +105,7 @@ class MergedRoot(pyfuse3.Operations):
                 path = os.path.dirname(path)
         return frozenset(result)
 
-    # ---- inode bookkeeping -------------------------------------------------------
-
-    def path_of(self, inode: int) -> bytes:
-        parts: list[bytes] = []
-        while inode != ROOT_INODE:
-            node = self.nodes[inode]
-            parts.append(node.name)
-            inode = node.parent
-        return b"/" + b"/".join(reversed(parts))
-
-    def child_path(self, parent: int, name: bytes) -> bytes:
-        base = self.path_of(parent)
-        return base + name if base == b"/" else base + b"/" + name
-
-    def register(self, parent: int, name: bytes, key: tuple[Any, ...]) -> int:
-        inode = self.inode_of.get(key)
-        if inode is None:
-            inode = self.next_inode
-            self.next_inode += 1
-            self.inode_of[key] = inode
-            self.nodes[inode] = Node(parent, name, key)
-        elif inode != ROOT_INODE:
-            node = self.nodes[inode]
-            node.parent, node.name = parent, name
-        return inode
-
-    def drop_if_unused(self, inode: int) -> None:
-        node = self.nodes.get(inode)
-        if node is not None and node.lookups <= 0 and inode != ROOT_INODE:
-            del self.nodes[inode]
-            self.inode_of.pop(node.key, None)
+    # ---- attributes ----------------------------------------------------------------
 
     def attributes(self, inode: int, st: os.stat_result) -> pyfuse3.EntryAttributes:
         entry = pyfuse3.EntryAttributes()
@@ -211,17 +146,17 @@ class MergedRoot(pyfuse3.Operations):
             raise
 
     def entry_for(self, parent: int, name: bytes) -> tuple[int, pyfuse3.EntryAttributes]:
-        path = self.child_path(parent, name)
+        path = self.inodes.child_path(parent, name)
         st = self.stat_path(path)
         if st is None:
-            inode = self.register(parent, name, ("synthetic", path))
+            inode = self.inodes.register(parent, name, ("synthetic", path))
             return inode, self.synthetic_attributes(inode)
-        inode = self.register(parent, name, (st.st_dev, st.st_ino))
+        inode = self.inodes.register(parent, name, (st.st_dev, st.st_ino))
         return inode, self.attributes(inode, st)
 
     def looked_up(self, parent: int, name: bytes) -> pyfuse3.EntryAttributes:
         inode, entry = self.entry_for(parent, name)
-        self.nodes[inode].lookups += 1
+        self.inodes.looked_up(inode)
         return entry
 
     # ---- lookups and attributes --------------------------------------------------
@@ -234,9 +169,7 @@ class MergedRoot(pyfuse3.Operations):
         if name == b".":
             return await self.getattr(parent_inode, ctx)
         if name == b"..":
-            node = self.nodes[parent_inode]
-            grandparent = ROOT_INODE if parent_inode == ROOT_INODE else node.parent
-            return await self.getattr(grandparent, ctx)
+            return await self.getattr(self.inodes.parent_of(parent_inode), ctx)
         try:
             return self.looked_up(parent_inode, name)
         except FileNotFoundError:
@@ -259,17 +192,14 @@ class MergedRoot(pyfuse3.Operations):
 
     async def forget(self, inode_list: Sequence[tuple[int, int]]) -> None:
         for inode, count in inode_list:
-            node = self.nodes.get(inode)
-            if node is not None:
-                node.lookups -= count
-                self.drop_if_unused(inode)
+            self.inodes.forget(inode, count)
 
     @fuse_errors
     async def getattr(
         self, inode: int, ctx: pyfuse3.RequestContext | None = None
     ) -> pyfuse3.EntryAttributes:
         self.requests += 1
-        st = self.stat_path(self.path_of(inode))
+        st = self.stat_path(self.inodes.path_of(inode))
         return self.synthetic_attributes(inode) if st is None else self.attributes(inode, st)
 
     @fuse_errors
@@ -281,7 +211,7 @@ class MergedRoot(pyfuse3.Operations):
         fh: int | None,
         ctx: pyfuse3.RequestContext,
     ) -> pyfuse3.EntryAttributes:
-        path = self.path_of(inode)
+        path = self.inodes.path_of(inode)
         if fields.update_size:
             if fh is not None:
                 os.ftruncate(fh, attr.st_size)
@@ -303,35 +233,35 @@ class MergedRoot(pyfuse3.Operations):
     @fuse_errors
     async def readlink(self, inode: int, ctx: pyfuse3.RequestContext) -> bytes:
         self.requests += 1
-        return os.readlink(self.path_of(inode))
+        return os.readlink(self.inodes.path_of(inode))
 
     # ---- creating and removing names ---------------------------------------------
 
     def created(
         self, parent: int, name: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.chown(self.child_path(parent, name), ctx.uid, ctx.gid, follow_symlinks=False)
+        os.chown(self.inodes.child_path(parent, name), ctx.uid, ctx.gid, follow_symlinks=False)
         return self.looked_up(parent, name)
 
     @fuse_errors
     async def mknod(
         self, parent_inode: int, name: bytes, mode: int, rdev: int, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.mknod(self.child_path(parent_inode, name), mode, rdev)
+        os.mknod(self.inodes.child_path(parent_inode, name), mode, rdev)
         return self.created(parent_inode, name, ctx)
 
     @fuse_errors
     async def mkdir(
         self, parent_inode: int, name: bytes, mode: int, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.mkdir(self.child_path(parent_inode, name), mode)
+        os.mkdir(self.inodes.child_path(parent_inode, name), mode)
         return self.created(parent_inode, name, ctx)
 
     @fuse_errors
     async def symlink(
         self, parent_inode: int, name: bytes, target: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.symlink(target, self.child_path(parent_inode, name))
+        os.symlink(target, self.inodes.child_path(parent_inode, name))
         return self.created(parent_inode, name, ctx)
 
     @fuse_errors
@@ -339,19 +269,19 @@ class MergedRoot(pyfuse3.Operations):
         self, inode: int, new_parent_inode: int, new_name: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
         os.link(
-            self.path_of(inode),
-            self.child_path(new_parent_inode, new_name),
+            self.inodes.path_of(inode),
+            self.inodes.child_path(new_parent_inode, new_name),
             follow_symlinks=False,
         )
         return self.looked_up(new_parent_inode, new_name)
 
     @fuse_errors
     async def unlink(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
-        os.unlink(self.child_path(parent_inode, name))
+        os.unlink(self.inodes.child_path(parent_inode, name))
 
     @fuse_errors
     async def rmdir(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
-        os.rmdir(self.child_path(parent_inode, name))
+        os.rmdir(self.inodes.child_path(parent_inode, name))
 
     @fuse_errors
     async def rename(
@@ -363,8 +293,8 @@ class MergedRoot(pyfuse3.Operations):
         flags: int,
         ctx: pyfuse3.RequestContext,
     ) -> None:
-        old = self.child_path(parent_inode_old, name_old)
-        new = self.child_path(parent_inode_new, name_new)
+        old = self.inodes.child_path(parent_inode_old, name_old)
+        new = self.inodes.child_path(parent_inode_new, name_new)
         if flags:
             syscalls.renameat2(old, new, flags)
         else:
@@ -377,16 +307,14 @@ class MergedRoot(pyfuse3.Operations):
                 st = os.lstat(path)
             except FileNotFoundError:
                 continue
-            inode = self.inode_of.get((st.st_dev, st.st_ino))
-            if inode is not None and inode != ROOT_INODE:
-                self.nodes[inode].parent, self.nodes[inode].name = parent, name
+            self.inodes.moved((st.st_dev, st.st_ino), parent, name)
 
     # ---- files ---------------------------------------------------------------------
 
     @fuse_errors
     async def open(self, inode: int, flags: int, ctx: pyfuse3.RequestContext) -> pyfuse3.FileInfo:
         self.requests += 1
-        fd = os.open(self.path_of(inode), (flags & ~os.O_NOCTTY) | os.O_CLOEXEC)
+        fd = os.open(self.inodes.path_of(inode), (flags & ~os.O_NOCTTY) | os.O_CLOEXEC)
         return pyfuse3.FileInfo(fh=fd, keep_cache=True)
 
     @fuse_errors
@@ -398,7 +326,7 @@ class MergedRoot(pyfuse3.Operations):
         flags: int,
         ctx: pyfuse3.RequestContext,
     ) -> tuple[pyfuse3.FileInfo, pyfuse3.EntryAttributes]:
-        path = self.child_path(parent_inode, name)
+        path = self.inodes.child_path(parent_inode, name)
         fd = os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, mode)
         try:
             os.fchown(fd, ctx.uid, ctx.gid)
@@ -447,18 +375,12 @@ class MergedRoot(pyfuse3.Operations):
         return handle
 
     def listing(self, inode: int) -> DirectorySnapshot:
-        path = self.path_of(inode)
+        path = self.inodes.path_of(inode)
         st = self.stat_path(path)
         version = (st.st_mtime_ns, st.st_ctime_ns) if st is not None else (0, 0)
         now = time.monotonic()
-        cached = self.listings.get(inode)
-        if (
-            cached is not None
-            and cached.path == path
-            and cached.version == version
-            and now - cached.taken < self.timeout
-        ):
-            self.listings.move_to_end(inode)
+        cached = self.listings.fresh(inode, path, version, now)
+        if cached is not None:
             return cached
         names = [] if st is None else os.listdir(path)
         prefix = path.rstrip(b"/") + b"/"
@@ -467,18 +389,8 @@ class MergedRoot(pyfuse3.Operations):
             if synthetic.startswith(prefix) and b"/" not in name and name not in names:
                 names.append(name)
         snapshot = DirectorySnapshot(inode, path, names, version, now, [None] * len(names))
-        self.remember(snapshot)
+        self.listings.remember(snapshot)
         return snapshot
-
-    def remember(self, snapshot: DirectorySnapshot) -> None:
-        previous = self.listings.pop(snapshot.inode, None)
-        if previous is not None:
-            self.listed_names -= len(previous.names)
-        self.listings[snapshot.inode] = snapshot
-        self.listed_names += len(snapshot.names)
-        while self.listed_names > LISTING_CACHE_ENTRIES and len(self.listings) > 1:
-            _, evicted = self.listings.popitem(last=False)
-            self.listed_names -= len(evicted.names)
 
     @fuse_errors
     async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
@@ -495,15 +407,15 @@ class MergedRoot(pyfuse3.Operations):
                     if prefix + name not in self.synthetic:
                         continue  # gone since the listing
             if st is None:
-                inode = self.register(snapshot.inode, name, ("synthetic", prefix + name))
+                inode = self.inodes.register(snapshot.inode, name, ("synthetic", prefix + name))
                 entry = self.synthetic_attributes(inode)
             else:
-                inode = self.register(snapshot.inode, name, (st.st_dev, st.st_ino))
+                inode = self.inodes.register(snapshot.inode, name, (st.st_dev, st.st_ino))
                 entry = self.attributes(inode, st)
             if not pyfuse3.readdir_reply(token, name, entry, index + 1):
-                self.drop_if_unused(inode)
+                self.inodes.drop_if_unused(inode)
                 break
-            self.nodes[inode].lookups += 1
+            self.inodes.looked_up(inode)
 
     async def releasedir(self, fh: int) -> None:
         self.directories.pop(fh, None)
@@ -511,7 +423,7 @@ class MergedRoot(pyfuse3.Operations):
     @fuse_errors
     async def fsyncdir(self, fh: int, datasync: bool) -> None:
         inode = self.directories[fh].inode if fh else self.request_inode
-        fd = os.open(self.path_of(inode), os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(self.inodes.path_of(inode), os.O_RDONLY | os.O_CLOEXEC)
         try:
             os.fsync(fd)
         finally:
@@ -542,19 +454,19 @@ class MergedRoot(pyfuse3.Operations):
 
     @fuse_errors
     async def getxattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> bytes:
-        return os.getxattr(self.path_of(inode), name, follow_symlinks=False)
+        return os.getxattr(self.inodes.path_of(inode), name, follow_symlinks=False)
 
     @fuse_errors
     async def setxattr(
         self, inode: int, name: bytes, value: bytes, ctx: pyfuse3.RequestContext
     ) -> None:
-        os.setxattr(self.path_of(inode), name, value, follow_symlinks=False)
+        os.setxattr(self.inodes.path_of(inode), name, value, follow_symlinks=False)
 
     @fuse_errors
     async def listxattr(self, inode: int, ctx: pyfuse3.RequestContext) -> list[bytes]:
-        names = os.listxattr(self.path_of(inode), follow_symlinks=False)
+        names = os.listxattr(self.inodes.path_of(inode), follow_symlinks=False)
         return [os.fsencode(name) for name in names]
 
     @fuse_errors
     async def removexattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
-        os.removexattr(self.path_of(inode), name, follow_symlinks=False)
+        os.removexattr(self.inodes.path_of(inode), name, follow_symlinks=False)

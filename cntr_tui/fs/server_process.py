@@ -1,25 +1,24 @@
-"""The merged-root server: one process per (container, fs mode), shared by sessions.
+"""The file server: serves the host's `/` over FUSE for one container's merged root.
 
-`python -m cntr_tui.fs.server_process --pid PID --start-time T --mode fuse|mount --socket PATH`
-
-Process tree, all forked before any thread exists:
-- the server (host namespaces): serves FUSE requests for the host's `/` (pyfuse3;
-  requests are read by two threads running `fastloop.FastLoop`, or by `pyfuse3.main`
-  where pyfuse3's internals cannot be found) and counts sessions in trio: each session
-  holds a connection to the unix socket `PATH`; when the last one closes, the server
-  tears everything down and exits;
-- the holder (forked child): joins the container's mount namespace, takes a private
-  copy, builds the layout (see `mountapi`) and then just stays alive: sessions join its
-  mount namespace, so the merged root and its page cache outlive any one session;
-- the watchdog (forked child, host namespaces): probes the FUSE connection every
-  second through `/proc/HOLDER/root`; if a probe is not answered within the deadline,
-  or the server goes away, it aborts the connection through fusectl (mounted in a
-  throwaway mount namespace) so callers get ENOTCONN instead of hanging in D state,
-  and kills a stopped server.
+Started by: `attach.session` (its merged-root client, `start_server`), as
+`python -m cntr_tui.fs.server_process --pid PID --start-time T --mode fuse|mount
+--socket PATH`, in a new session; one per (container, fs mode), shared by sessions.
+Runs in: the host's namespaces. It forks, before any thread exists, the holder
+(`holder_process`: the container's mount namespace, where the merged root is) and in
+fuse mode the watchdog (`watchdog_process`), then serves FUSE requests for the host's
+`/` (pyfuse3; read by two threads running `fastloop.FastLoop`, or by `pyfuse3.main`
+where pyfuse3's internals cannot be found) and counts sessions in trio: each session
+holds a connection to the unix socket `PATH`; when the last one closes, the server
+tears everything down (what is left in the holder's mount namespace is SIGKILLed, the
+mount goes, the connection is aborted if the loop does not end) and exits.
+Never: import the UI (textual, cntr_tui.app/widgets) or gdb; enter a namespace itself
+(the holder does, the server stays on the host); open the mount point before the
+serving loop runs (a request nobody serves hangs in D state).
 
 stdout gets one JSON line: `{"holder": PID, "connection": N|null, "mnt_ns": INODE}` once
 the layout is ready, or `{"error": "..."}`. Each client connecting to the socket gets the
 same line; its connection is its hold on the merged root.
+Its settings (`CNTR_TUI_FS_PROFILE`, `CNTR_TUI_FS_COUNTS`) are read once, in `main`.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ import functools
 import json
 import logging
 import os
-import select
 import signal
 import socket
 import sys
@@ -42,67 +40,29 @@ from typing import TYPE_CHECKING
 import trio
 
 from cntr_tui.fs import mountapi
-from cntr_tui.linux import syscalls as ns
-from cntr_tui.linux.mountinfo import read_mountinfo
+from cntr_tui.fs.channel import channel, receive, send
+from cntr_tui.fs.fuse_connection import abort_connection, connection_of, set_read_ahead
+from cntr_tui.fs.holder_process import HolderPlan, holder_main
+from cntr_tui.fs.watchdog_process import watchdog_main
 from cntr_tui.linux.namespaces import members, namespace_inode_or_none, open_namespace
-from cntr_tui.linux.pidfd import wait_exit
 from cntr_tui.linux.proc_stat import start_ticks
+from cntr_tui.linux.procfs import open_root
+from cntr_tui.settings import Settings
 
 if TYPE_CHECKING:
-    from cntr_tui.fs.merged import MergedRoot
+    from cntr_tui.fs.merged import MergedOperations
 
-log = logging.getLogger("cntr_tui.fs.server_process")
+log = logging.getLogger("cntr_tui.fs.server_process")  # also when run as __main__
 
-PROBE_INTERVAL = 1.0
 DEFAULT_PROBE_DEADLINE = 3.0  # generous: a false abort breaks a healthy session
 STARTUP_GRACE = 10.0
 UNMOUNT_GRACE = 3.0
 READ_AHEAD_KB = 4096
 FUSE_THREADS = 2  # a second thread reads ahead while the first waits for the disk
-FUSECTL_DIR = "/sys/fs/fuse/connections"
 CONNECTION_GONE = frozenset({errno.ENODEV, errno.ECONNABORTED, errno.ENOTCONN})
 
 
-# ---- messages over SOCK_SEQPACKET socketpairs -----------------------------------------
-
-
-def send(sock: socket.socket, **message: object) -> None:
-    sock.send(json.dumps(message).encode())
-
-
-def receive(sock: socket.socket) -> dict[str, object] | None:
-    data = sock.recv(65536)
-    return json.loads(data) if data else None
-
-
-def channel() -> tuple[socket.socket, socket.socket]:
-    return socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
-
-
-# ---- fusectl abort and process sweep (used by the server and the watchdog) -------------
-
-
-def abort_connection(connection: int) -> bool:
-    """Abort FUSE connection `connection`; True if the abort file was written.
-
-    fusectl is not mounted on the host: mount it in a throwaway mount namespace of a
-    forked child, so the host's mount table is never touched.
-    """
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            ns.unshare(ns.CLONE_NEWNS)
-            ns.mount(None, "/", None, ns.MS_REC | ns.MS_PRIVATE)
-            ns.mount("fusectl", FUSECTL_DIR, "fusectl", 0)
-            with open(f"{FUSECTL_DIR}/{connection}/abort", "w") as file:
-                file.write("1")
-            code = 0
-        except OSError:
-            pass
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+# ---- teardown --------------------------------------------------------------------------
 
 
 def kill_namespace_processes(inode: int, spare: int | None = None) -> None:
@@ -110,127 +70,6 @@ def kill_namespace_processes(inode: int, spare: int | None = None) -> None:
         if pid != spare and pid != os.getpid():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-
-# ---- holder ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HolderPlan:
-    mode: str
-    mnt_namespace_fd: int
-    root_fd: int
-    dev_fuse_fd: int | None
-    host_tree_fd: int | None
-
-
-def holder_main(plan: HolderPlan, server: socket.socket) -> None:
-    """Build the layout, report, then hold it until the server closes the channel."""
-    try:
-        container_tree = mountapi.clone_container_tree(plan.mnt_namespace_fd, plan.root_fd)
-        os.close(plan.mnt_namespace_fd)
-        os.close(plan.root_fd)
-        if plan.mode == "fuse":
-            assert plan.dev_fuse_fd is not None
-            fat_root = mountapi.fuse_mount(plan.dev_fuse_fd)
-            os.close(plan.dev_fuse_fd)  # only the server may hold /dev/fuse
-            send(server, step="mounted")
-            if receive(server) != {"step": "serve"}:
-                os._exit(1)
-        else:
-            assert plan.host_tree_fd is not None
-            fat_root = plan.host_tree_fd
-        mountapi.install_root(fat_root, container_tree)
-        os.close(fat_root)
-        os.close(container_tree)
-        bound = mountapi.bind_container_files()
-        send(server, step="ready", bound=bound)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            send(server, step="error", error=f"building the merged root: {error.strerror or error}")
-        os._exit(1)
-    while True:
-        try:
-            if not server.recv(16):
-                break
-        except InterruptedError:
-            continue
-        except OSError:
-            break
-    os._exit(0)
-
-
-# ---- watchdog ---------------------------------------------------------------------------
-
-
-def probe(holder: int, deadline: float, serial: int) -> bool:
-    """Ask the file server one LOOKUP through the holder's root; True if answered in time."""
-    pid = os.fork()
-    if pid == 0:
-        with contextlib.suppress(OSError):
-            os.stat(f"/proc/{holder}/root/.cntr-tui-watchdog-{serial}")
-        os._exit(0)
-    pidfd = os.pidfd_open(pid)
-    try:
-        ready = wait_exit(pidfd, deadline)
-    finally:
-        os.close(pidfd)
-    if ready:
-        os.waitpid(pid, 0)
-        return True
-    return False  # the probe child is reaped after the abort frees it
-
-
-def remove_dead_socket(path: str) -> None:
-    """Unlink `path` if no server listens on it (a killed server cannot clean up)."""
-    probe_socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    try:
-        probe_socket.connect(path)
-    except ConnectionRefusedError:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-    except OSError:
-        pass
-    finally:
-        probe_socket.close()
-
-
-def watchdog_main(
-    server_pid: int, server: socket.socket, deadline: float, socket_path: str
-) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    info = None
-    with contextlib.suppress(OSError):
-        info = receive(server)
-    if not info or info.get("connection") is None:
-        os._exit(0)
-    holder = int(info["holder"])  # type: ignore[arg-type]
-    connection = int(info["connection"])  # type: ignore[arg-type]
-    serial = 0
-    while True:
-        ready, _, _ = select.select([server], [], [], PROBE_INTERVAL)
-        if ready:
-            with contextlib.suppress(OSError):
-                if server.recv(16):
-                    continue
-            # The server closed its end: it is done or dead. A dead server's connection
-            # is aborted by the kernel already; aborting twice is harmless.
-            abort_connection(connection)
-            remove_dead_socket(socket_path)
-            break
-        serial += 1
-        if not probe(holder, deadline, serial):
-            log.warning("FUSE server %d did not answer in %.1fs: aborting", server_pid, deadline)
-            abort_connection(connection)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(server_pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.unlink(socket_path)  # nobody answers on it any more
-            break
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, 0):
-            pass
-    os._exit(0)
 
 
 # ---- server -----------------------------------------------------------------------------
@@ -246,33 +85,13 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def set_read_ahead(connection: int, kib: int) -> None:
-    """Raise the FUSE connection's read-ahead window (the kernel's default is 128 KiB).
-
-    A sequential read then goes out as 1 MiB requests (libfuse's max_pages), several
-    in flight, instead of one 128 KiB request per round trip.
-    """
-    try:
-        with open(f"/sys/class/bdi/0:{connection}/read_ahead_kb", "w") as file:
-            file.write(str(kib))
-    except OSError as error:
-        log.warning("cannot set the read-ahead of FUSE connection %d: %s", connection, error)
-
-
-def connection_of(holder: int) -> int | None:
-    for mount in read_mountinfo(holder):
-        if mount.mount_point == "/" and mount.is_fuse:
-            return mount.minor
-    return None
-
-
 def start_holder(
     args: argparse.Namespace, keep_out: socket.socket
 ) -> tuple[int, socket.socket, int | None]:
     """Fork the holder; returns its pid, its channel and our /dev/fuse fd (fuse mode)."""
     try:
         mnt_fd = open_namespace(args.pid, "mnt")
-        root_fd = os.open(f"/proc/{args.pid}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        root_fd = open_root(args.pid, os.O_PATH)
     except OSError as error:
         fail(f"cannot open the mount namespace of PID {args.pid}: {error.strerror}")
     if start_ticks(args.pid) != args.start_time:
@@ -311,6 +130,7 @@ class Server:
     """The trio side: serve FUSE, hand out holds on the merged root, tear down."""
 
     args: argparse.Namespace
+    settings: Settings
     holder: int
     holder_channel: socket.socket
     dev_fuse_fd: int | None
@@ -328,9 +148,9 @@ class Server:
             if self.dev_fuse_fd is not None:
                 import pyfuse3
 
-                from cntr_tui.fs.merged import MergedRoot
+                from cntr_tui.fs.merged import MergedOperations
 
-                operations = MergedRoot(timeout=self.args.timeout)
+                operations = MergedOperations(timeout=self.args.timeout)
                 pyfuse3.init(operations, f"/dev/fd/{self.dev_fuse_fd}", set())
                 nursery.start_soon(self.serve_fuse, operations)
                 send(self.holder_channel, step="serve")
@@ -425,12 +245,12 @@ class Server:
             await self.holder_message()  # EOF: the holder died
         self.idle.set()
 
-    async def serve_fuse(self, operations: MergedRoot) -> None:
+    async def serve_fuse(self, operations: MergedOperations) -> None:
         import pyfuse3
 
         from cntr_tui.fs import fastloop
 
-        loop = fastloop.FastLoop.locate()
+        loop = fastloop.FastLoop.locate(self.settings)
         try:
             if loop is None:
                 await pyfuse3.main(min_tasks=1, max_tasks=1)
@@ -477,7 +297,9 @@ class Server:
         nursery.cancel_scope.cancel()
 
 
-async def run_in_thread(function: Callable[[MergedRoot], None], operations: MergedRoot) -> None:
+async def run_in_thread(
+    function: Callable[[MergedOperations], None], operations: MergedOperations
+) -> None:
     await trio.to_thread.run_sync(function, operations, abandon_on_cancel=True)
 
 
@@ -507,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="kernel cache timeout")
     parser.add_argument("--log", help="log file, created only when there is something to log")
     args = parser.parse_args(argv)
+    settings = Settings.from_environment()
     handler = logging.FileHandler(args.log, delay=True) if args.log else logging.StreamHandler()
     logging.basicConfig(
         level=logging.WARNING,
@@ -528,12 +351,11 @@ def main(argv: list[str] | None = None) -> None:
     holder, holder_channel, dev_fuse_fd = start_holder(args, watchdog_ours)
     if args.mode == "fuse":
         expect(holder_channel, "mounted")
-    server = Server(args, holder, holder_channel, dev_fuse_fd, watchdog_ours)
-    profile_path = os.environ.get("CNTR_TUI_FS_PROFILE")  # a developer's switch
-    if profile_path:
+    server = Server(args, settings, holder, holder_channel, dev_fuse_fd, watchdog_ours)
+    if settings.fs_profile:  # a developer's switch
         import cProfile
 
-        cProfile.runctx("trio.run(server.run)", globals(), {"server": server}, profile_path)
+        cProfile.runctx("trio.run(server.run)", globals(), {"server": server}, settings.fs_profile)
     else:
         trio.run(server.run)
     if watchdog is not None:

@@ -3,7 +3,7 @@
 (host, container, volume, virtual), size and owner.
 
 The file browser's data (widgets/file_tree.py draws it); blocking, so the screen calls
-it from a thread. Not the FUSE server's `fs.merged.MergedRoot`, which serves the same
+it from a thread. Not the FUSE server's `fs.merged.MergedOperations`, which serves the same
 layout to the kernel.
 """
 

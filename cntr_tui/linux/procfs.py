@@ -1,5 +1,5 @@
 """Files of /proc/PID: reading one, the error for a process that is gone, argv, comm,
-environment, threads, children, the LSM label.
+environment, the executable and root links, threads, children, the LSM label.
 
 Every reader takes a host PID (or "self") and raises `ProcessGone` (a
 `ProcessLookupError`) when the process does not exist or exits while it is read;
@@ -74,6 +74,44 @@ def read_environ(pid: int) -> dict[str, str]:
         if sep and key:
             environ[key.decode(errors="replace")] = value.decode(errors="replace")
     return environ
+
+
+def executable_link(pid: int) -> str:
+    """Where /proc/PID/exe points, as this process sees it (a host path; ` (deleted)`
+    appended for a deleted file). Raises OSError."""
+    return os.readlink(f"{PROC}/{pid}/exe")
+
+
+def root_link(pid: int) -> str:
+    """Where /proc/PID/root points, as this process sees it ("/" for our own root).
+    Raises OSError."""
+    return os.readlink(f"{PROC}/{pid}/root")
+
+
+def root_path(pid: int | str) -> str:
+    """The path of `pid`'s root directory through /proc (a magic link: paths below it
+    resolve in that process's root and mount namespace)."""
+    return f"{PROC}/{pid}/root"
+
+
+def open_root(pid: int | str, flags: int = os.O_RDONLY) -> int:
+    """A descriptor (close-on-exec) on `pid`'s root directory; `flags` add to
+    O_DIRECTORY (O_PATH for one only to pass on). Raises OSError."""
+    return os.open(root_path(pid), flags | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+def shares_our_root(pid: int) -> bool:
+    """`pid`'s root directory is ours (same device and inode); False if it is gone."""
+    try:
+        theirs, ours = os.stat(f"{PROC}/{pid}/root"), os.stat("/")
+    except OSError:
+        return False
+    return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
+
+
+def exists_in_root(pid: int, path: str) -> bool:
+    """Whether `path` (absolute, as `pid` names it) exists under `pid`'s root."""
+    return os.path.exists(f"{PROC}/{pid}/root{path}")
 
 
 def thread_ids(pid: int) -> list[int]:
