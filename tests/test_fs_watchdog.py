@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cntr_tui.attach.session import RUN_DIR, AttachSession
+from cntr_tui.attach.merged_root import RUN_DIR
+from cntr_tui.attach.session import AttachSession
 from tests.test_attach_support import assert_nothing_left, wait_until
 
 # The reader runs the container's busybox (not on the FUSE root): a host binary paged in

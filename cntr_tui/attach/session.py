@@ -63,54 +63,61 @@ Public API (stable; the gdb and TUI code use it):
   container's PID namespace (`reaper_process.py`), so nothing is handed to the container's init.
 - Attributes: `container` (Container), `pid` (host PID of its main process), `root`
   (`RootInfo`: holder, server, connection, mode) or None with fs="none".
+
+Beside this module: `identity` (who the commands run as), `merged_root` (the hold on
+the file server), `spawn` (one command's helper and its plan's descriptors),
+`helper_process` and `reaper_process` (the processes that enter the container).
 """
 
 from __future__ import annotations
 
-import array
 import contextlib
-import fcntl
-import json
 import marshal
 import os
-import select
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cntr_tui.attach.cgroups import SETUP_FAILED, cgroup_procs_files, join_cgroups
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.spare import (
-    SessionProcess,
-    SpareHelper,
-    StdioArg,
-    seqpacket_pair,
-    start_helper,
+from cntr_tui.attach.identity import (
+    Identity,
+    apparmor_profile,
+    container_identity,
+    effective_identity,
+    host_login_shell,
+    outside_id,
+)
+from cntr_tui.attach.merged_root import (
+    RootInfo,
+    acquire_root,
+    existing_start_ticks,
+    release_root,
+)
+from cntr_tui.attach.spare import SessionProcess, SpareHelper, StdioArg
+from cntr_tui.attach.spawn import (
+    PendingSpawn,
+    SessionProcesses,
+    abandon,
+    send_with_descriptors,
+    start_own_helper,
 )
 from cntr_tui.errors import UserError
 from cntr_tui.fs.mountapi import is_devpts, new_devpts, resolve_in
 from cntr_tui.fs.mounts import CONTAINER_ROOT, Mount, classify
-from cntr_tui.linux import users
 from cntr_tui.linux.capabilities import CAP_SYS_CHROOT, CAP_SYS_PTRACE
-from cntr_tui.linux.idmaps import IdMapRange, id_maps, to_inside, to_outside
+from cntr_tui.linux.idmaps import id_maps
 from cntr_tui.linux.mountinfo import read_mountinfo
 from cntr_tui.linux.namespaces import namespaces_differing
-from cntr_tui.linux.pidfd import wait_gone
-from cntr_tui.linux.proc_stat import start_ticks
 from cntr_tui.linux.process_status import status
-from cntr_tui.linux.procfs import exists, read_environ, security_label
+from cntr_tui.linux.procfs import exists, read_environ, root_path
 
-RUN_DIR = "/run/cntr-tui"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-SERVER_START_TIMEOUT = 20.0
-HELPER_TIMEOUT = 30.0
-TEARDOWN_TIMEOUT = 8.0
 FS_MODES = ("fuse", "mount", "none")
 
 
@@ -121,33 +128,6 @@ class AttachOptions:
     fs: str = "fuse"
     join_cgroup: bool = True
     effective_user: str | None = None
-
-
-@dataclass(frozen=True)
-class RootInfo:
-    """The merged root a session holds: its processes and FUSE connection id."""
-
-    holder: int
-    server: int
-    connection: int | None
-    mode: str
-
-
-@dataclass
-class Identity:
-    uid: int
-    gid: int
-    groups: list[int] = field(default_factory=list)
-
-
-# ---- reading the container's process ---------------------------------------------
-
-
-def existing_start_ticks(pid: int) -> int:
-    ticks = start_ticks(pid)
-    if ticks is None:
-        raise UserError(f"process {pid} does not exist")
-    return ticks
 
 
 def to_container(target: Container | int) -> Container:
@@ -161,218 +141,6 @@ def to_container(target: Container | int) -> Container:
     except ProcessLookupError:
         raise UserError(f"process {pid} does not exist") from None
     return Container("process", str(pid), str(pid), pid, namespaces=kinds)
-
-
-def inside_id(ranges: Sequence[IdMapRange], host_id: int) -> int:
-    """The id inside a user namespace that maps to `host_id` outside (identity if none)."""
-    inside = to_inside(ranges, host_id)
-    return host_id if inside is None else inside
-
-
-def outside_id(ranges: Sequence[IdMapRange], inside: int) -> int:
-    """The host id that `inside` (an id in a user namespace) maps to (identity if none)."""
-    outside = to_outside(ranges, inside)
-    return inside if outside is None else outside
-
-
-def container_identity(pid: int) -> Identity:
-    found = status(pid)
-    maps = id_maps(pid)
-    uid = inside_id(maps.uid, found.uids[1])
-    gid = inside_id(maps.gid, found.gids[1])
-    return Identity(uid, gid, [inside_id(maps.gid, group) for group in found.groups])
-
-
-def effective_identity(pid: int, user: str) -> Identity:
-    """`--effective-user`: a name from the container's /etc/passwd, or UID[:GID]."""
-    name, _, group = user.partition(":")
-    if name.isdigit():
-        uid = int(name)
-        gid = int(group) if group.isdigit() else uid
-        return Identity(uid, gid, [gid])
-    root = f"/proc/{pid}/root"
-    entry = users.find_user(root, name)
-    if entry is not None:
-        gid = int(group) if group.isdigit() else entry.gid
-        return Identity(entry.uid, gid, [entry.gid, *users.supplementary_groups(root, name)])
-    raise UserError(f"no user {name!r} in the container's /etc/passwd (give UID[:GID])")
-
-
-def apparmor_profile(pid: int) -> str | None:
-    if not os.path.exists("/sys/kernel/security/apparmor"):
-        return None
-    label = security_label(pid)
-    if not label or label.startswith("unconfined"):
-        return None
-    return label.rsplit(" (", 1)[0]
-
-
-def host_login_shell() -> list[str]:
-    return [users.login_shell(), "-l"]
-
-
-# ---- the merged root -------------------------------------------------------------
-
-
-def receive_line(sock: socket.socket, timeout: float) -> bytes:
-    sock.settimeout(timeout)
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    sock.settimeout(None)
-    return data
-
-
-def connect_root(path: str) -> tuple[socket.socket, dict[str, Any]] | None:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    try:
-        sock.connect(path)
-        line = receive_line(sock, 5.0)
-        if line:
-            return sock, json.loads(line)
-    except (OSError, ValueError):
-        pass
-    sock.close()
-    return None
-
-
-def start_server(pid: int, ticks: int, mode: str, path: str) -> None:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cntr_tui.fs.server_process",
-            f"--pid={pid}",
-            f"--start-time={ticks}",
-            f"--mode={mode}",
-            f"--socket={path}",
-            f"--log={path.removesuffix('.sock')}.log",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    assert server.stdout is not None
-    ready, _, _ = select.select([server.stdout], [], [], SERVER_START_TIMEOUT)
-    line = server.stdout.readline() if ready else b""
-    server.stdout.close()
-    try:
-        message = json.loads(line) if line else {"error": "the file server did not start"}
-    except ValueError:
-        message = {"error": f"the file server said {line[:80]!r}"}
-    if "error" in message:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(5)
-        raise UserError(str(message["error"]))
-
-
-def acquire_root(pid: int, mode: str) -> tuple[socket.socket, RootInfo]:
-    """Join the container's merged root, starting its server if none runs."""
-    os.makedirs(RUN_DIR, mode=0o700, exist_ok=True)
-    ticks = existing_start_ticks(pid)
-    key = f"{pid}-{ticks}-{mode}"
-    path = os.path.join(RUN_DIR, f"{key}.sock")
-    for _attempt in range(3):
-        connected = connect_root(path)
-        if connected is None:
-            # one lock file for every start: per-container lock files would pile up
-            lock_path = os.path.join(RUN_DIR, "start.lock")
-            lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                connected = connect_root(path)
-                if connected is None:
-                    start_server(pid, ticks, mode, path)
-                    connected = connect_root(path)
-            finally:
-                os.close(lock)
-        if connected is not None:
-            sock, info = connected
-            return sock, RootInfo(
-                holder=int(info["holder"]),
-                server=int(info["server"]),
-                connection=info.get("connection"),
-                mode=str(info["mode"]),
-            )
-    raise UserError(f"could not reach the file server for process {pid}")
-
-
-def abandon(helper: SessionProcess, channel: socket.socket) -> None:
-    """A helper whose command did not start: wait for its end, close our ends."""
-    channel.close()
-    helper.wait()
-    for stream in (helper.stdin, helper.stdout, helper.stderr):
-        if stream is not None:
-            stream.close()
-
-
-class PendingSpawn:
-    """A command whose helper has its plan (`AttachSession.begin_spawn`)."""
-
-    def __init__(self, session: AttachSession, helper: SessionProcess, channel: socket.socket):
-        self._session = session
-        self._helper = helper
-        self._channel = channel
-
-    def result(self) -> SessionProcess:
-        """Blocking: the helper once the command has started (`command_pid` set). Raises
-        UserError, with the helper's one-line reason, when it did not start."""
-        helper, ours = self._helper, self._channel
-        ours.settimeout(HELPER_TIMEOUT)
-        try:
-            answer = ours.recv(65536)
-            reply = marshal.loads(answer) if answer else {"error": "the attach helper died"}
-        except (OSError, ValueError, EOFError, TypeError):
-            reply = {"error": "the attach helper did not answer"}
-        ours.settimeout(None)
-        if "error" in reply:
-            abandon(helper, ours)
-            raise UserError(str(reply["error"]), int(reply.get("code", 1)))
-        helper.command_pid = int(reply["started"])
-        self._session.processes.append((helper, ours))
-        return helper
-
-
-def send_with_descriptors(
-    channel: socket.socket, plan: dict[str, Any], stdio: tuple[StdioArg, StdioArg, StdioArg]
-) -> None:
-    """Send a spare its plan with the descriptors Popen would have given it: the
-    command's stdio, the hold and pass_fds; `plan["install"]` says where each goes."""
-    with contextlib.ExitStack() as opened:
-        descriptors = [stdio_descriptor(stdio[0], 0, opened)]
-        descriptors.append(stdio_descriptor(stdio[1], 1, opened))
-        if stdio[2] == subprocess.STDOUT:
-            descriptors.append(descriptors[1])
-        else:
-            descriptors.append(stdio_descriptor(stdio[2], 2, opened))
-        targets = [0, 1, 2]
-        for helper_only in (plan["hold_fd"], plan["devpts_fd"]):
-            if helper_only is not None:
-                targets.append(helper_only)
-        targets += plan["pass_fds"]
-        descriptors += targets[3:]  # ours, at the numbers the command gets
-        plan["install"] = targets
-        rights = array.array("i", descriptors).tobytes()
-        channel.sendmsg([marshal.dumps(plan)], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
-
-
-def stdio_descriptor(arg: StdioArg, ours: int, opened: contextlib.ExitStack) -> int:
-    """The descriptor a Popen stdio argument stands for (None: our own `ours`)."""
-    if arg is None:
-        return ours
-    if arg == subprocess.DEVNULL:
-        null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
-        opened.callback(os.close, null)
-        return null
-    if isinstance(arg, int):
-        if arg < 0:
-            raise ValueError(f"stdio argument {arg} cannot go to a spare helper")
-        return arg
-    return arg.fileno()
 
 
 # ---- the session -----------------------------------------------------------------
@@ -390,7 +158,7 @@ class AttachSession:
         self.container = to_container(target)
         self.pid = self.container.pid
         self.ticks = existing_start_ticks(self.pid)
-        self.processes: list[tuple[SessionProcess, socket.socket]] = []
+        self.processes: SessionProcesses = []
         self.root: RootInfo | None = None
         self.hold: socket.socket | None = None
         self.closed = False
@@ -522,7 +290,7 @@ class AttachSession:
         if taken is not None:
             helper, ours = taken
         else:
-            helper, ours = self.start_helper(plan, stdin, stdout, stderr, own_session)
+            helper, ours = start_own_helper(plan, stdin, stdout, stderr, own_session)
         try:
             # here, while Python starts in the helper (a spare may be in already)
             if taken is None or spare.joined != tuple(self.cgroup_files):  # type: ignore[union-attr]
@@ -541,31 +309,7 @@ class AttachSession:
             helper.kill()
             abandon(helper, ours)
             raise UserError("the attach helper died", SETUP_FAILED) from None
-        return PendingSpawn(self, helper, ours)
-
-    def start_helper(
-        self,
-        plan: dict[str, Any],
-        stdin: StdioArg,
-        stdout: StdioArg,
-        stderr: StdioArg,
-        own_session: bool = False,
-    ) -> tuple[SessionProcess, socket.socket]:
-        """A helper of its own for this command: Popen gives it the stdio, the hold and
-        pass_fds at their numbers."""
-        ours, theirs = seqpacket_pair()
-        passed = list(plan["pass_fds"])
-        for helper_only in (plan["hold_fd"], plan["devpts_fd"]):
-            if helper_only is not None:
-                passed.append(helper_only)
-        try:
-            helper = start_helper(theirs, stdin, stdout, stderr, passed, own_session)
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        return helper, ours
+        return PendingSpawn(self.processes, helper, ours)
 
     def run(self, argv: Sequence[str], *, in_container_root: bool = False) -> int:
         """Run argv with this process's stdio; SIGINT goes to the command, not to us."""
@@ -610,7 +354,7 @@ class AttachSession:
         command's /dev/pts will be, so that `tty` names the terminal inside."""
         from cntr_tui.attach.pty import open_pty, open_pty_on
 
-        root = f"/proc/{self.pid}/root"
+        root = root_path(self.pid)
         dev = resolve_in(root, "/dev")
         if dev is not None and is_devpts(f"{dev}/pts"):
             master, slave = open_pty(root)
@@ -641,13 +385,7 @@ class AttachSession:
                 helper.wait()
         self.processes.clear()
         if self.hold is not None and self.root is not None:
-            last = False
-            with contextlib.suppress(OSError):
-                self.hold.sendall(b"release\n")
-                last = receive_line(self.hold, 5.0).strip() == b"last"
-            self.hold.close()
-            if last:
-                wait_gone(self.root.server, TEARDOWN_TIMEOUT)
+            release_root(self.hold, self.root)
 
 
 def measure_attach(target: Container | int, options: AttachOptions | None = None) -> float:
