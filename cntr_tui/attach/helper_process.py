@@ -1,9 +1,21 @@
-"""The single-threaded helper process that enters a container and runs one command.
+"""The attach helper: the single-threaded process that enters a container and runs one
+command.
 
-Started as `python -S -c "...helper import main; main()" CHANNEL_FD` by `session.py`
-(never forked from the caller, which may have threads). It receives the plan (a dict,
-`marshal`led: both sides are the same interpreter) on the SOCK_SEQPACKET channel, then,
-in this order:
+Started by: `attach.spawn` (a helper for one command) or `attach.spare` (started early,
+plan to come), as `python -S -c "...helper_process import main; main()" CHANNEL_FD`,
+never forked from the caller, which may have threads.
+Runs in: the host's namespaces until step 3, then the merged root's mount namespace
+(attach) or the container's (exec), and the container's uts, ipc, net, cgroup and user
+namespaces; its child, the reaper (`reaper_process`), is in the container's PID
+namespace.
+Never: start a thread, or import what does (threading, asyncio, trio, textual,
+cntr_tui.app, widgets or gdb): setns into a mount or user namespace fails with EINVAL
+in a multi-threaded process. Imports stay C modules, ctypes, `fs.mountapi` and the
+cheap `cntr_tui.linux` modules: each import costs every session command's start, and
+after the chroot the host's standard library may be out of reach.
+
+It receives the plan (a dict, `marshal`led: both sides are the same interpreter) on the
+SOCK_SEQPACKET channel, then, in this order:
 0. (a spare, started before its plan was known: `spare.py`) installs the descriptors
    that came with the plan (SCM_RIGHTS) at the numbers `plan["install"]` names: the
    command's stdio at 0-2, the merged root's hold and the `pass_fds` at the caller's
@@ -49,6 +61,7 @@ from cntr_tui.fs import mountapi
 from cntr_tui.linux import syscalls as ns
 from cntr_tui.linux.namespaces import open_namespace, same_as_ours
 from cntr_tui.linux.proc_stat import start_ticks
+from cntr_tui.linux.procfs import ProcessGone, open_root, read_sysctl, read_text, root_link
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -105,9 +118,8 @@ def setgroups_denied(pid: int) -> bool:
     """Whether the process's user namespace forbids setgroups (unshare
     --map-root-user, a map written without privilege)."""
     try:
-        with open(f"/proc/{pid}/setgroups") as file:
-            return file.read().strip() == "deny"
-    except FileNotFoundError:
+        return read_text(pid, "setgroups").strip() == "deny"
+    except ProcessGone:  # no such file (a kernel before 3.19), or no such process
         return False
 
 
@@ -149,21 +161,20 @@ def enter(plan: dict[str, Any]) -> None:
     """Steps 1-5, in this process (which becomes the command's parent)."""
     pid = int(plan["pid"])
     namespace_fds = open_namespaces(pid, [*JOIN_ORDER, "user"])
-    if plan["mnt_namespace"]:
-        mnt_fd = os.open(plan["mnt_namespace"], os.O_RDONLY | os.O_CLOEXEC)
+    if plan["mnt_holder"]:
+        mnt_fd = open_namespace(plan["mnt_holder"], "mnt")
     else:
         mnt_fd = open_namespace(pid, "mnt")
     root_fd = root_path = None
     if plan["chroot"] == PROCESS_ROOT:
-        root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        root_path = os.readlink(f"/proc/{pid}/root")  # as its own mount namespace has it
+        root_fd = open_root(pid)
+        root_path = root_link(pid)  # as its own mount namespace has it
     groups: list[int] | None = [int(g) for g in plan["groups"]]
     if "user" in namespace_fds and setgroups_denied(pid):  # host /proc: before setns
         groups = None
     if start_ticks(pid) != plan["start_time"]:
         raise SetupError(f"process {pid} exited")
-    with open("/proc/sys/kernel/cap_last_cap") as file:
-        last_cap = int(file.read())
+    last_cap = int(read_sysctl("kernel/cap_last_cap"))
     ns.setns(mnt_fd, ns.CLONE_NEWNS)
     os.close(mnt_fd)
     # here: mounting needs our capabilities, before the container's user namespace

@@ -1,5 +1,14 @@
 """The reaper: the helper's child inside the container's PID namespace (as tini is).
 
+Started by: the attach helper (`helper_process`, through `start`), forked after it has
+joined every namespace of the container (no exec: a fork of a single-threaded
+`python -S`); it forks the command in turn.
+Runs in: all the container's namespaces, the PID namespace included (the helper's
+setns(CLONE_NEWPID) applies to its children only), chrooted as the command will be.
+Never: start a thread or import a module after the fork (the host's standard library
+may be out of reach in the chroot; see the last paragraph); nothing beyond
+what the helper has imported already.
+
 A command run in a container leaves orphans there (gdb forks a child that outlives
 it; `sh -c 'sleep 100 &'` leaves the sleep). The kernel hands orphans to the nearest
 child subreaper in their own PID namespace, else to the namespace's init, which in
@@ -51,6 +60,7 @@ import termios
 import warnings  # noqa: F401  os.execvpe imports it, once chrooted away from the stdlib
 
 from cntr_tui.linux import syscalls as ns
+from cntr_tui.linux.procfs import names_our_pids, own_children, set_exec_label
 
 TYPE_CHECKING = False  # typing itself costs a helper start ~5 ms
 if TYPE_CHECKING:
@@ -203,7 +213,7 @@ class Reaper:
         self.command_starter = command_starter
         self.command = 0  # PID in the container's namespace
         self.command_status: int | None = None
-        self.procfs_is_ours = procfs_is_ours()
+        self.procfs_is_ours = names_our_pids()
 
     def run(self) -> NoReturn:
         if _libc.prctl(PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(1), 0, 0, 0) != 0:
@@ -287,18 +297,9 @@ class Reaper:
         if not self.procfs_is_ours:
             return []
         try:
-            with open("/proc/thread-self/children") as file:
-                return [int(pid) for pid in file.read().split()]
+            return own_children()
         except (OSError, ValueError):
             return []
-
-
-def procfs_is_ours() -> bool:
-    """Whether /proc names processes by our PID namespace's numbers."""
-    try:
-        return os.readlink("/proc/self") == str(os.getpid())
-    except OSError:
-        return False
 
 
 def kill_group(pgid: int) -> None:
@@ -334,8 +335,8 @@ def become_command(plan: dict[str, Any], starter: socket.socket, reaper_pid: int
             signal.signal(signal_number, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         if plan["apparmor"]:
-            with suppress(OSError), open("/proc/self/attr/exec", "w") as file:
-                file.write(f"exec {plan['apparmor']}")
+            with suppress(OSError):
+                set_exec_label(f"exec {plan['apparmor']}")
         try:
             os.chdir(plan["cwd"])
         except OSError:

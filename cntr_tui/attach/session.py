@@ -216,7 +216,8 @@ class AttachSession:
         return {
             "pid": self.pid,
             "start_time": self.ticks,
-            "mnt_namespace": f"/proc/{self.root.holder}/ns/mnt" if self.root else None,
+            # the merged root's mount namespace is its holder's
+            "mnt_holder": self.root.holder if self.root else None,
             "chroot": self.chroot_target(chroot_container),
             "keep_capabilities": keep,
             "uid": self.identity.uid,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from cntr_tui.fs.mounts import CONTAINER_ROOT, VIRTUAL_FSTYPES
 from cntr_tui.linux.mountinfo import MountEntry, is_under, read_mountinfo
+from cntr_tui.linux.procfs import root_path
 from cntr_tui.linux.users import user_name
 
 LISTING_LIMIT = 2000
@@ -89,7 +90,7 @@ class MergedView:
     def for_pid(cls, pid: int) -> MergedView:
         """The merged view rebuilt from the host's side (no attach session needed)."""
         return cls(
-            f"/proc/{pid}/root",
+            root_path(pid),
             mount_table(pid),
             "/",
             mount_table("self"),
@@ -99,7 +100,7 @@ class MergedView:
     @classmethod
     def for_session(cls, holder_pid: int, mounts: Sequence[tuple[str, str]]) -> MergedView:
         """The merged root an attach session holds, seen through /proc/HOLDER/root."""
-        root = f"/proc/{holder_pid}/root"
+        root = root_path(holder_pid)
         return cls(
             root + CONTAINER_ROOT,
             host_root_on_host=root,

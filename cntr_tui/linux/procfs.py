@@ -138,6 +138,33 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def names_our_pids() -> bool:
+    """Whether this /proc numbers processes as our PID namespace does (its `self` link
+    names our own PID): after a chroot, /proc may be another namespace's."""
+    try:
+        return os.readlink(f"{PROC}/self") == str(os.getpid())
+    except OSError:
+        return False
+
+
+def own_children() -> list[int]:
+    """This thread's children (/proc/thread-self/children). Raises OSError, ValueError."""
+    return [int(pid) for pid in read_text("thread-self", "children").split()]
+
+
+def read_sysctl(name: str) -> str:
+    """/proc/sys/NAME (e.g. "kernel/cap_last_cap"), whole. Raises OSError."""
+    with open(f"{PROC}/sys/{name}") as file:
+        return file.read()
+
+
+def set_exec_label(label: str) -> None:
+    """The LSM label this process's next execve takes (AppArmor: `exec PROFILE`).
+    Raises OSError."""
+    with open(f"{PROC}/self/attr/exec", "w") as file:
+        file.write(label)
+
+
 def security_label(pid: int) -> str | None:
     """The LSM label (AppArmor profile, SELinux context) of `pid`, None without an LSM."""
     try:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.lookup import PAUSED_STATUSES
 from cntr_tui.linux.cgroups import cgroup_directories, frozen_v1, frozen_v2
 from cntr_tui.linux.idmaps import id_maps
 from cntr_tui.linux.namespaces import namespaces_differing
 from cntr_tui.linux.process_status import SECCOMP_MODES, status
-from cntr_tui.linux.procfs import read_text
+from cntr_tui.linux.procfs import executable_link, read_text, root_path
 from cntr_tui.preflight import Check, TargetCheck
 from cntr_tui.preflight.tracer import process_tracer
 
@@ -160,7 +158,7 @@ def symbols(container: Container) -> Check:
     from cntr_tui.gdb.placement import Placement
     from cntr_tui.gdb.symbols import describe_object, executable_in_container
 
-    os.readlink(f"/proc/{container.pid}/exe")  # without ptrace rights: EACCES, said as such
+    executable_link(container.pid)  # without ptrace rights: EACCES, said as such
     executable = executable_in_container(container.pid)
     if executable is None:
         return Check(
@@ -169,7 +167,7 @@ def symbols(container: Container) -> Check:
             "cannot name the main binary (deleted, or outside the container's root)",
             "gdb still attaches; symbols come only from a file you load (`file PATH`)",
         )
-    root = f"/proc/{container.pid}/root"
+    root = root_path(container.pid)
     placement = Placement(container_root=root, container_root_on_host=root)
     gdb_path = placement.container_path(executable)
     report = describe_object(gdb_path, placement)
