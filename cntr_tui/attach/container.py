@@ -1,4 +1,7 @@
-"""The record every part of cntr-tui passes around for one running container."""
+"""Records of one running container: `Container`, which every part of cntr-tui passes
+around, and `ContainerFacts`/`ProcessNode`, what the details panel shows of it (read
+by `attach.facts`). Records only: nothing here reads /proc, so the UI imports them.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +44,29 @@ class Container:
     def key(self) -> tuple[str, str]:
         """Identity across listings: the same container keeps the same key."""
         return (self.runtime, self.id)
+
+
+@dataclass
+class ProcessNode:
+    """A process in the container's PID namespace (`pid` the host's, `container_pid`
+    the container's number) with its children there."""
+
+    pid: int
+    container_pid: int
+    name: str
+    threads: int = 1
+    children: list[ProcessNode] = field(default_factory=list)
+
+
+@dataclass
+class ContainerFacts:
+    """What the details panel shows of a container; "?" where it could not be read."""
+
+    user: str = "?"
+    capabilities: str = "?"
+    seccomp: str = "?"
+    processes: list[ProcessNode] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [("user", self.user), ("caps", self.capabilities), ("seccomp", self.seccomp)]

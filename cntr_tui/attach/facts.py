@@ -2,43 +2,22 @@
 
 The fields come from `cntr_tui.linux`; the tree is every process in the main
 process's PID namespace (so `docker exec`'d processes, children of the runtime's shim
-rather than of the container's PID 1, are in it too), arranged by parent. Records
-only for the UI: it imports these and never reads /proc itself.
+rather than of the container's PID 1, are in it too), arranged by parent. The records
+(`ContainerFacts`, `ProcessNode`) are in `attach.container`: the UI imports those and
+never this reader's /proc code.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 
-from cntr_tui.attach.container import Container
+from cntr_tui.attach.container import Container, ContainerFacts, ProcessNode
 from cntr_tui.linux.capabilities import CAPABILITY_NAMES, Capabilities
 from cntr_tui.linux.namespaces import namespace_inode_or_none
 from cntr_tui.linux.process_status import SECCOMP_MODES, status
 from cntr_tui.linux.procfs import pids
 
 ALL_CAPABILITIES = len(CAPABILITY_NAMES)  # CAP_CHOWN .. CAP_CHECKPOINT_RESTORE
-
-
-@dataclass
-class ProcessNode:
-    pid: int
-    container_pid: int
-    name: str
-    threads: int = 1
-    children: list[ProcessNode] = field(default_factory=list)
-
-
-@dataclass
-class ContainerFacts:
-    user: str = "?"
-    capabilities: str = "?"
-    seccomp: str = "?"
-    processes: list[ProcessNode] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def rows(self) -> list[tuple[str, str]]:
-        return [("user", self.user), ("caps", self.capabilities), ("seccomp", self.seccomp)]
 
 
 def capability_summary(capabilities: Capabilities) -> str:
@@ -48,7 +27,7 @@ def capability_summary(capabilities: Capabilities) -> str:
     return " ".join(name.removeprefix("cap_").lower() for name in names) or "none"
 
 
-def process_tree(main_pid: int) -> list[ProcessNode]:
+def pid_namespace_tree(main_pid: int) -> list[ProcessNode]:
     """Every process in the main process's PID namespace, as a tree by parent."""
     namespace = namespace_inode_or_none(main_pid, "pid")
     nodes: dict[int, ProcessNode] = {}
@@ -81,5 +60,5 @@ def read_facts(container: Container) -> ContainerFacts:
     facts.seccomp = SECCOMP_MODES.get(found.seccomp, str(found.seccomp))
     if found.no_new_privs:
         facts.seccomp += ", no_new_privs"
-    facts.processes = process_tree(container.pid)
+    facts.processes = pid_namespace_tree(container.pid)
     return facts

@@ -2,7 +2,9 @@
 
 - `scan_processes()`: one cheap pass over /proc giving a `ProcessInfo` per process
   (parent, comm, start time, PID and mount namespace), the base of discovery.
-- `process_tree(pid)`: a process and its descendants with their command lines.
+- `process_tree(pid)`: a process and its descendants with their command lines, as a
+  `ProcessTree` (not the details panel's `container.ProcessNode`, which is a PID
+  namespace's processes by parent).
 
 The readers of single facts (status, namespaces, argv, cgroups...) are in
 `cntr_tui.linux`; `status` stays importable from here for gdb/starts.py, whose owner
@@ -22,30 +24,30 @@ from cntr_tui.linux.procfs import ProcessGone, children, command_line, gone, pid
 
 
 @dataclass(frozen=True)
-class ProcessNode:
+class ProcessTree:
     """A process and its descendants; `command` is `command_line(pid)`."""
 
     pid: int
     command: str
-    children: tuple[ProcessNode, ...] = ()
+    children: tuple[ProcessTree, ...] = ()
 
-    def walk(self) -> Iterator[tuple[int, ProcessNode]]:
+    def walk(self) -> Iterator[tuple[int, ProcessTree]]:
         """(depth, node) for this node and every descendant, depth first."""
-        stack: list[tuple[int, ProcessNode]] = [(0, self)]
+        stack: list[tuple[int, ProcessTree]] = [(0, self)]
         while stack:
             depth, node = stack.pop()
             yield depth, node
             stack.extend((depth + 1, child) for child in reversed(node.children))
 
 
-def process_tree(pid: int) -> ProcessNode:
+def process_tree(pid: int) -> ProcessTree:
     """`pid` with all its descendants; processes that exit meanwhile are left out."""
     command = command_line(pid)
-    nodes: list[ProcessNode] = []
+    nodes: list[ProcessTree] = []
     for child in children(pid):
         with contextlib.suppress(ProcessGone):
             nodes.append(process_tree(child))
-    return ProcessNode(pid, command, tuple(nodes))
+    return ProcessTree(pid, command, tuple(nodes))
 
 
 @dataclass(frozen=True)

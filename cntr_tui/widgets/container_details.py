@@ -8,8 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from cntr_tui.attach.container import Container
-from cntr_tui.attach.facts import ContainerFacts, ProcessNode
+from cntr_tui.attach.container import Container, ContainerFacts, ProcessNode
 
 
 def process_label(node: ProcessNode) -> Text:
