@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from textual.message import Message
 from textual.pilot import Pilot
 
 from cntr_tui.app.app import CntrApp
+from cntr_tui.app.bindings import binding_groups
 from cntr_tui.app.listing import ListingResult
 from cntr_tui.app.screens.containers import EMPTY_MESSAGE, ContainersScreen
 from cntr_tui.app.screens.debugger import DebuggerScreen
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.app.screens.files import FilesScreen
-from cntr_tui.app.screens.help import HelpScreen, binding_groups
+from cntr_tui.app.screens.help import HelpScreen
 from cntr_tui.attach.container import Container
 from cntr_tui.demo.containers import StartedContainer
 from cntr_tui.widgets.breakpoints import BreakpointsTable
@@ -33,23 +33,11 @@ from cntr_tui.widgets.file_tree import FileTree
 from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.source_view import SourceView
 from cntr_tui.widgets.threads import ThreadsTree
+from tests.fake_debug import Recorder
 
 SIZE = (160, 48)
 LIST_DEADLINE = 20.0
 ATTACH_DEADLINE = 60.0
-
-
-class Recorder:
-    """message_hook that keeps every message's class name, Harlequin-style."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    def __call__(self, message: Message) -> None:
-        self.messages.append(message)
-
-    def count(self, kind: type[Message]) -> int:
-        return sum(isinstance(message, kind) for message in self.messages)
 
 
 async def wait_for(
@@ -166,8 +154,9 @@ async def test_details_show_process_tree_with_container_pids(start_container) ->
         tree.move_cursor(main)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DebuggerScreen), "debugger", 5)
-        assert app.screen.connection.host_pid == started.pid
+        assert app.screen.host_pid == started.pid
         await wait_for(pilot, lambda: app.screen.attached, "attach", ATTACH_DEADLINE)
+        assert app.screen.link.session.target.host_pid == started.pid
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 20)
 

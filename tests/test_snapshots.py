@@ -18,7 +18,6 @@ from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
 from cntr_tui.app.app import DARK_THEME, CntrApp
-from cntr_tui.app.debugging import fix_for
 from cntr_tui.app.listing import ListingResult
 from cntr_tui.app.screens import containers as containers_screen
 from cntr_tui.app.screens import debugger as debugger_screen
@@ -28,8 +27,7 @@ from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.app.screens.help import HelpScreen
 from cntr_tui.attach.container import Container, KubernetesInfo
 from cntr_tui.attach.facts import ContainerFacts, ProcessNode
-from cntr_tui.fs.mounts import Mount
-from cntr_tui.gdb.records import Breakpoint, Frame, Thread, Variable
+from cntr_tui.debug.service import fix_for
 from cntr_tui.widgets import container_table
 from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.container_details import ContainerDetails
@@ -38,13 +36,21 @@ from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.mount_view import MountTable
 from cntr_tui.widgets.source_view import SourceFile
 from cntr_tui.widgets.threads import ThreadsTree
+from tests.fake_debug import (
+    BREAKPOINTS,
+    LOCALS,
+    MOUNTS,
+    SOURCE_PATH,
+    THREADS,
+    THREADS_C,
+    TICK,
+    WORKER_STACK,
+)
 
 SIZE = (160, 40)
 SETTLE_DEADLINE = 10.0
 NOW = 1_800_000_000.0  # the uptime column's clock in these tests
 NAMESPACES = frozenset({"mnt", "pid", "uts", "ipc", "net", "cgroup"})
-THREADS_C = Path(__file__).parent.parent / "cntr_tui" / "demo" / "programs" / "threads.c"
-SOURCE_PATH = "/app/src/threads.c"
 
 CONTAINERS = (
     Container(
@@ -214,63 +220,6 @@ class FixedDebuggerScreen(DebuggerScreen):
 
     def check_alive(self) -> None:
         pass
-
-
-def line_of(needle: str) -> int:
-    lines = THREADS_C.read_text().splitlines()
-    return next(number for number, line in enumerate(lines, start=1) if needle in line)
-
-
-def frame(level: int, function: str, needle: str | None, address: int) -> Frame:
-    if needle is None:
-        return Frame(level, address, function, library="/lib/x86_64-linux-gnu/libc.so.6")
-    return Frame(level, address, function, "threads.c", SOURCE_PATH, line_of(needle))
-
-
-TICK = frame(0, "tick", "w->iterations++", 0x401236)
-WORKER_STACK = (
-    TICK,
-    frame(1, "worker_main", "tick(w);", 0x4012A0),
-    frame(2, "start_thread", None, 0x7F3A1C094AC3),
-    frame(3, "clone3", None, 0x7F3A1C126850),
-)
-THREADS = (
-    Thread(1, "LWP 1", 1, "threads", "stopped", frame(0, "clock_nanosleep", None, 0x7F3A10E7)),
-    Thread(2, "LWP 7", 7, "worker-0", "stopped", frame(0, "compute_step", "value +=", 0x4011C9)),
-    Thread(3, "LWP 8", 8, "worker-1", "stopped", TICK),
-    Thread(4, "LWP 9", 9, "worker-2", "stopped", frame(0, "clock_nanosleep", None, 0x7F3A10E7)),
-)
-LOCALS = (
-    Variable("w", "0x404060 <workers+32>", "struct worker *", is_argument=True),
-    Variable(
-        "copy",
-        '{id = 1, name = "worker-1\\000\\000\\000\\000\\000\\000\\000", '
-        "iterations = 4211, total = 7.4850661}",
-        "struct worker",
-    ),
-    Variable("step", "40", "int"),
-)
-MOUNTS = (
-    Mount(1, 0, "0:52", "/", "/", "fuse.cntr", "cntr", "rw", provenance="host"),
-    Mount(2, 1, "0:61", "/", "/var/lib/cntr", "overlay", "overlay", "rw", provenance="container"),
-    Mount(3, 2, "0:62", "/", "/var/lib/cntr/proc", "proc", "proc", "rw", provenance="virtual"),
-    Mount(
-        4,
-        2,
-        "8:1",
-        "/srv/data",
-        "/var/lib/cntr/data",
-        "ext4",
-        "/dev/sda1",
-        "rw",
-        provenance="volume",
-    ),
-    Mount(5, 1, "0:5", "/", "/dev", "devtmpfs", "udev", "rw", provenance="virtual"),
-)
-BREAKPOINTS = (
-    Breakpoint("1", "breakpoint", True, "tick", 0x401236, "tick", "threads.c", SOURCE_PATH, 38),
-    Breakpoint("2", "breakpoint", False, location="threads.c:65", pending=True),
-)
 
 
 def fed_debugger(tab: str) -> Callable[[Pilot[None]], object]:

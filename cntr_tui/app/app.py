@@ -6,52 +6,39 @@ import asyncio
 import os
 import select
 import signal
-import subprocess
-import sys
 import threading
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import App
-from textual.binding import Binding
 
-from cntr_tui.app.commands import CntrCommands
+from cntr_tui.app import bindings
 from cntr_tui.app.listing import PendingBreakpoints
+from cntr_tui.app.messages import BreakpointWanted, DebugWanted, FilesWanted, ShellWanted
+from cntr_tui.app.palette import CntrCommands
 from cntr_tui.app.screens.containers import ContainersScreen, Lister
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.attach.container import Container
 from cntr_tui.errors import UserError
+from cntr_tui.settings import DARK_THEME, LIGHT_THEME, Settings
 
-DARK_THEME = "textual-dark"
-HANGUP_EXIT_AFTER = 15.0  # s: DebugConnection's detach and close take 10 at most each
-LIGHT_THEME = "textual-light"
+if TYPE_CHECKING:
+    from cntr_tui.app.screens.debugger import DebuggerScreen
+    from cntr_tui.debug.protocol import DebugOpener
 
-
-def keymap_path() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "cntr-tui" / "keymap.toml"
+HANGUP_EXIT_AFTER = 15.0  # s: a debug session's detach and close take 10 at most each
 
 
 def load_keymap(path: Path) -> dict[str, str]:
     """`[keymap]` table of binding id -> keys ("debugger.next" = "n,f8"); {} if absent."""
     try:
-        with path.open("rb") as file:
+        with path.expanduser().open("rb") as file:
             table = tomllib.load(file).get("keymap", {})
     except (OSError, tomllib.TOMLDecodeError):
         return {}
     return {str(key): str(value) for key, value in table.items()}
-
-
-def shell_command(container: Container) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "cntr_tui.cli",
-        "attach",
-        "-t",
-        container.runtime,
-        container.id,
-    ]
 
 
 def end_after_hangup() -> None:
@@ -70,29 +57,30 @@ class CntrApp(App[None]):
     SUB_TITLE = "containers"
     COMMANDS = App.COMMANDS | {CntrCommands}
 
-    BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+t", "toggle_theme", "Dark/light", show=False, id="app.theme"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette"),
-    ]
+    BINDINGS = bindings.APP
 
     def __init__(
         self,
         focus: Container | None = None,
         theme: str | None = None,
         lister: Lister | None = None,
+        opener: DebugOpener | None = None,
+        settings: Settings | None = None,
     ) -> None:
+        """`lister`: fixed listings instead of the live runtimes; `opener`: debug
+        sessions from elsewhere than the debug service (a fake engine in tests)."""
         super().__init__()
+        self.settings = settings or Settings.from_environment()
         self.focus_container = focus
         self.lister = lister
+        self.opener = opener
         self.pending_breakpoints = PendingBreakpoints()
-        self.theme = theme or os.environ.get("CNTR_TUI_THEME", DARK_THEME)
+        self.theme = theme or self.settings.theme
         self.quitting: asyncio.Task[None] | None = None
         self.user_keymap: dict[str, str] = {}
 
     def on_mount(self) -> None:
-        self.user_keymap = load_keymap(keymap_path())
+        self.user_keymap = load_keymap(self.settings.keymap_file)
         self.set_keymap(self.user_keymap)
         self.push_screen(ContainersScreen(focus=self.focus_container, lister=self.lister))
         if not self.is_headless:
@@ -128,17 +116,57 @@ class CntrApp(App[None]):
 
     async def action_quit(self) -> None:
         """Detach every open debugger (the processes keep running), then exit."""
-        for screen in reversed(self.screen_stack):
-            close = getattr(screen, "close_session", None)
-            if close is not None:
-                await close()
+        for screen in reversed(self.debuggers()):
+            await screen.close_session()
         self.exit()
+
+    def debuggers(self) -> list[DebuggerScreen]:
+        from cntr_tui.app.screens.debugger import DebuggerScreen
+
+        return [screen for screen in self.screen_stack if isinstance(screen, DebuggerScreen)]
 
     def action_help(self) -> None:
         from cntr_tui.app.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+            self.push_screen(HelpScreen(type(self.screen).__name__, self.user_keymap))
+
+    # --- what the screens ask for ------------------------------------------------
+
+    @on(DebugWanted)
+    def open_debugger(self, wanted: DebugWanted) -> None:
+        from cntr_tui.app.opener import service_opener
+        from cntr_tui.app.screens.debugger import DebuggerScreen
+
+        opener = self.opener or service_opener(self.settings)
+        self.push_screen(
+            DebuggerScreen(wanted.container, wanted.host_pid, opener, self.pending_breakpoints)
+        )
+
+    @on(FilesWanted)
+    def open_files(self, wanted: FilesWanted) -> None:
+        from cntr_tui.app.screens.files import FilesScreen
+
+        self.push_screen(FilesScreen(wanted.container))
+
+    @on(BreakpointWanted)
+    def breakpoint_wanted(self, wanted: BreakpointWanted) -> None:
+        """To the container's attached debugger, else noted for when it attaches."""
+        key = wanted.container.key
+        for debugger in self.debuggers():
+            if debugger.container.key == key and debugger.attached:
+                debugger.add_breakpoint(wanted.location)
+                self.notify(f"breakpoint at {wanted.location}", title="Debugger")
+                return
+        self.pending_breakpoints.add(wanted.container, wanted.location)
+        self.notify(
+            f"{wanted.location} is set when the debugger attaches (g on the container).",
+            title="Breakpoint noted",
+        )
+
+    @on(ShellWanted)
+    def shell_wanted(self, wanted: ShellWanted) -> None:
+        self.open_shell(wanted.container)
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
@@ -170,9 +198,7 @@ class CntrApp(App[None]):
 
 def run_shell(container: Container) -> int:
     """Blocking, on the real terminal: the attach session's interactive shell."""
-    try:
-        from cntr_tui.attach.session import AttachSession
-    except ImportError:
-        return subprocess.run(shell_command(container), check=False).returncode
+    from cntr_tui.attach.session import AttachSession
+
     with AttachSession(container) as session:
         return session.run_interactive()

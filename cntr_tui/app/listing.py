@@ -1,4 +1,4 @@
-"""The container list as the app needs it, from the discovery module when it is there."""
+"""The container list as the app needs it, from the runtimes' discovery."""
 
 from __future__ import annotations
 
@@ -16,17 +16,15 @@ class ListingResult:
 
 def fetch_listing() -> ListingResult:
     """Blocking (runtimes answer over sockets and CLIs): call from a thread worker."""
-    try:
-        from cntr_tui.attach.discovery import list_containers
-    except ImportError as error:
-        return ListingResult(error=f"container discovery is not available ({error})")
+    from cntr_tui.attach.discovery import list_containers
+
     try:
         listing = list_containers()
     except Exception as error:  # a runtime's failure must not take the UI down
         return ListingResult(error=f"listing containers failed: {error}")
     return ListingResult(
         containers=tuple(listing.containers),
-        warnings=tuple(str(warning) for warning in getattr(listing, "warnings", ())),
+        warnings=tuple(listing.warnings),
     )
 
 

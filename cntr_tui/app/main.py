@@ -14,8 +14,9 @@ def run_app(focus: Container | None = None) -> int:
     driver does it on exceptions; SIGTERM is turned into an orderly exit).
     """
     from cntr_tui.app.app import CntrApp
+    from cntr_tui.settings import Settings
 
-    app = CntrApp(focus=focus)
+    app = CntrApp(focus=focus, settings=Settings.from_environment())
     # The app handles SIGTERM through its event loop, and asyncio resets the handler to
     # the default when the loop closes: put the caller's back (the demo's cleanup).
     previous = signal.getsignal(signal.SIGTERM)

@@ -6,23 +6,19 @@ from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 from textual.worker import get_current_worker
 
+from cntr_tui.app import bindings
 from cntr_tui.app.listing import ListingResult, fetch_listing
+from cntr_tui.app.messages import DebugWanted, FilesWanted, ShellWanted
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.facts import ContainerFacts, ProcessNode, read_facts
-
-try:
-    from cntr_tui.attach.watcher import ContainerWatcher, watch_containers
-except ImportError:  # an older build without live updates: poll instead
-    ContainerWatcher = None  # type: ignore[assignment,misc]
-    watch_containers = None  # type: ignore[assignment]
+from cntr_tui.attach.watcher import ContainerWatcher, watch_containers
 from cntr_tui.widgets.container_details import ContainerDetails
 from cntr_tui.widgets.container_table import ContainerTable
 from cntr_tui.widgets.status_line import StatusLine
@@ -42,17 +38,7 @@ EMPTY_MESSAGE = (
 class ContainersScreen(Screen[None]):
     CSS_PATH = "containers.tcss"
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="containers.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="containers.up"),
-        Binding("g,enter", "debug", "Debug", id="containers.debug"),
-        Binding("s", "shell", "Shell", id="containers.shell"),
-        Binding("f", "files", "Files", id="containers.files"),
-        Binding("slash", "filter", "Filter", key_display="/", id="containers.filter"),
-        Binding("o", "sort", "Sort", id="containers.sort"),
-        Binding("r", "refresh", "Refresh", id="containers.refresh"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="containers.clear"),
-    ]
+    BINDINGS = bindings.CONTAINERS
 
     class ListingUpdated(Message):
         """A listing finished; tests and the palette follow the list through this."""
@@ -94,7 +80,7 @@ class ContainersScreen(Screen[None]):
         self.query_one("#empty").display = False
         self.table.focus()
         self.status.busy = "listing containers…"
-        if self.lister is None and watch_containers is not None:
+        if self.lister is None:
             self.follow_containers()
             self.set_interval(UPTIME_SECONDS, self.refresh_uptimes)
         else:
@@ -112,7 +98,6 @@ class ContainersScreen(Screen[None]):
     @work(group="watcher", exit_on_error=False)
     async def follow_containers(self) -> None:
         """Changes from the watcher (docker events, /proc namespaces), applied in batches."""
-        assert watch_containers is not None
         try:
             async with watch_containers() as watcher:
                 async for _change in watcher:
@@ -210,12 +195,10 @@ class ContainersScreen(Screen[None]):
         container = self.chosen()
         if container is None:
             return
-        from cntr_tui.app.screens.debugger import DebuggerScreen
-
         processes: Tree[ProcessNode] = self.query_one("#details-processes", Tree)
         node = processes.cursor_node if processes.has_focus else None
         host_pid = node.data.pid if node is not None and node.data is not None else None
-        self.app.push_screen(DebuggerScreen(container, host_pid=host_pid))
+        self.post_message(DebugWanted(container, host_pid))
 
     @on(Tree.NodeSelected, "#details-processes")
     def process_chosen(self, event: Tree.NodeSelected[ProcessNode]) -> None:
@@ -225,14 +208,12 @@ class ContainersScreen(Screen[None]):
     def action_files(self) -> None:
         container = self.chosen()
         if container is not None:
-            from cntr_tui.app.screens.files import FilesScreen
-
-            self.app.push_screen(FilesScreen(container))
+            self.post_message(FilesWanted(container))
 
     def action_shell(self) -> None:
         container = self.chosen()
         if container is not None:
-            self.app.open_shell(container)  # type: ignore[attr-defined]
+            self.post_message(ShellWanted(container))
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)

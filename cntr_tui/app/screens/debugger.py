@@ -1,24 +1,36 @@
-"""The debugger: source, threads and stacks, locals, mounts, gdb console, status."""
+"""The debugger: source, threads and stacks, locals, mounts, gdb console, status.
+
+It works on a `DebugSession` from a `DebugOpener` (the debug service unless one is
+passed in): every gdb operation is a typed call on `session.engine`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
-from cntr_tui.app.debugging import DebugConnection, DebugUnavailable, Outcome
+from cntr_tui.app import bindings
+from cntr_tui.app.debug_link import DebugLink, EngineCall
+from cntr_tui.app.listing import PendingBreakpoints
+from cntr_tui.app.messages import FilesWanted
+from cntr_tui.app.opener import service_opener, target_of
+from cntr_tui.app.screens.error import ErrorDialog
+from cntr_tui.app.screens.stop_text import breakpoint_lines, stop_text
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
-from cntr_tui.gdb.records import Breakpoint, Frame, Thread
+from cntr_tui.debug.protocol import DebugOpener, DebugUnavailable
+from cntr_tui.fs.mounts import Mount
+from cntr_tui.gdb import events as gdb_events
+from cntr_tui.gdb.records import Breakpoint, Frame, Result, Thread
 from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.gdb_console import GdbConsole
 from cntr_tui.widgets.locals import LocalsTree
@@ -29,34 +41,15 @@ from cntr_tui.widgets.symbols import SymbolsTable
 from cntr_tui.widgets.threads import ThreadsTree
 
 ALIVE_CHECK_SECONDS = 1.0
-PANES = ("source", "threads", "locals", "console", "mounts", "breakpoints")
 TABBED = {"console": "tab-console", "mounts": "tab-mounts", "breakpoints": "tab-breakpoints"}
+T = TypeVar("T")
 
 
 class DebuggerScreen(Screen[None]):
     CSS_PATH = "debugger.tcss"
     SUB_TITLE = "debugger"
 
-    BINDINGS = [
-        Binding("c,f5", "continue", "Continue", id="debugger.continue"),
-        Binding("n,f10", "next", "Next", id="debugger.next"),
-        Binding("s,f11", "step", "Step", id="debugger.step"),
-        Binding("f,shift+f11", "finish", "Finish", id="debugger.finish"),
-        Binding("b,f9", "toggle_breakpoint", "Breakpoint", id="debugger.breakpoint"),
-        Binding("i,ctrl+c", "interrupt", "Interrupt", id="debugger.interrupt"),
-        Binding("u", "frame(1)", "Up", id="debugger.up"),
-        Binding("d", "frame(-1)", "Down", id="debugger.down"),
-        Binding("colon", "console", "Console", key_display=":", id="debugger.console"),
-        Binding("o", "files", "Files", id="debugger.files"),
-        Binding("y", "symbols", "Symbols", show=False, id="debugger.symbols"),
-        Binding("1", "pane('source')", "Source", show=False, id="debugger.pane1"),
-        Binding("2", "pane('threads')", "Threads", show=False, id="debugger.pane2"),
-        Binding("3", "pane('locals')", "Locals", show=False, id="debugger.pane3"),
-        Binding("4", "pane('console')", "Console pane", show=False, id="debugger.pane4"),
-        Binding("5", "pane('mounts')", "Mounts", show=False, id="debugger.pane5"),
-        Binding("6", "pane('breakpoints')", "Breakpoints", show=False, id="debugger.pane6"),
-        Binding("escape", "back", "Detach", id="debugger.back"),
-    ]
+    BINDINGS = bindings.DEBUGGER
 
     class Attached(Message):
         """gdb is attached and the panes show its first stop."""
@@ -67,10 +60,19 @@ class DebuggerScreen(Screen[None]):
     class Detached(Message):
         pass
 
-    def __init__(self, container: Container, host_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        container: Container,
+        host_pid: int | None = None,
+        opener: DebugOpener | None = None,
+        pending: PendingBreakpoints | None = None,
+    ) -> None:
+        """`pending`: breakpoints noted before the debugger attached (set at attach)."""
         super().__init__()
         self.container = container
-        self.connection = DebugConnection(container, host_pid or container.pid)
+        self.host_pid = host_pid or container.pid
+        self.link = DebugLink(opener or service_opener())
+        self.pending = pending or PendingBreakpoints()
         self.threads: list[Thread] = []
         self.frames: dict[int, list[Frame]] = {}
         self.thread_id: int | None = None
@@ -79,7 +81,6 @@ class DebuggerScreen(Screen[None]):
         self.attached = False
         self.breakpoints: list[Breakpoint] = []
         self.leaving = False
-        self.sources: dict[str, tuple[str | None, tuple[str, ...]]] = {}
         self.following_events = False
 
     def compose(self) -> ComposeResult:
@@ -135,7 +136,8 @@ class DebuggerScreen(Screen[None]):
     @work(exclusive=True, group="attach")
     async def connect(self) -> None:
         try:
-            await self.connection.open(self.progress)
+            target = await asyncio.to_thread(target_of, self.container, self.host_pid)
+            session = await self.link.open(target, self.progress)
         except DebugUnavailable as error:
             from cntr_tui.preflight import explain
 
@@ -143,19 +145,22 @@ class DebuggerScreen(Screen[None]):
             findings = await asyncio.to_thread(explain, self.container)  # before leave()
             self.status.busy = ""
             await self.leave()
-            self.app.show_error(  # type: ignore[attr-defined]
-                f"Cannot debug {self.container.name}", str(error) + findings, error.fix
+            self.app.push_screen(
+                ErrorDialog(f"Cannot debug {self.container.name}", str(error) + findings, error.fix)
             )
+            return
+        if self.leaving:  # left while attaching: the process must not stay attached
+            await self.close_session()
             return
         self.attached = True
         self.status.busy = ""
         self.status.context = (
             f"{self.container.runtime} {self.container.name} · PID "
-            f"{self.connection.container_pid()} · {self.connection.mode}"
+            f"{session.target.namespace_pid} · {session.mode}"
         )
         self.follow_events()
         self.load_mounts()
-        for location in self.app.pending_breakpoints.take(self.container):  # type: ignore[attr-defined]
+        for location in self.pending.take(self.container):
             await self.insert_breakpoint(location)
         await self.refresh_state(None)
         self.load_symbols()
@@ -163,9 +168,9 @@ class DebuggerScreen(Screen[None]):
 
     async def close_session(self) -> None:
         """Detach from the process (it keeps running) and end gdb and the session."""
-        if self.connection.gdb is not None or self.connection.attach_session is not None:
+        if self.link.session is not None:
             self.progress("detaching…")
-            await self.connection.close()
+            await self.link.close()
             self.progress("")
         self.attached = False
 
@@ -182,14 +187,14 @@ class DebuggerScreen(Screen[None]):
                 self.dismiss()
 
     def on_unmount(self) -> None:
-        if self.connection.gdb is not None:
-            self.app.run_worker(self.connection.close(), exit_on_error=False)
+        if self.link.session is not None and self.link.closing is None:
+            self.app.run_worker(self.close_session(), exit_on_error=False)
 
     async def action_back(self) -> None:
         await self.leave()
 
     def check_alive(self) -> None:
-        if not self.leaving and not self.connection.alive():
+        if not self.leaving and not self.link.alive():
             self.notify(
                 f"{self.container.name} stopped; back to the container list.",
                 title="Container stopped",
@@ -202,14 +207,10 @@ class DebuggerScreen(Screen[None]):
 
     @work(group="events")
     async def follow_events(self) -> None:
-        from cntr_tui.gdb import events as gdb_events
-
-        stream = self.connection.events()
-        if stream is None:
-            self.console.write_output("(the gdb engine sends no events; press r to refresh)")
+        if self.link.session is None:
             return
         self.following_events = True
-        async for event in stream:
+        async for event in self.link.session.engine.events():
             match event:
                 case gdb_events.Stopped():
                     self.running = False
@@ -235,7 +236,7 @@ class DebuggerScreen(Screen[None]):
                     return
 
     def on_session_ended(self, kind: str, reason: str) -> None:
-        if self.leaving or self.connection.closing is not None:
+        if self.leaving or self.link.ending_is_ours:
             return  # we are the ones detaching
         severity = "information" if kind == "detached" else "warning"
         self.notify(reason, title=f"{self.container.name}: {kind}", severity=severity, timeout=8)
@@ -248,7 +249,7 @@ class DebuggerScreen(Screen[None]):
         await self.refresh_state(thread_id)
 
     async def refresh_state(self, thread_id: int | None) -> None:
-        threads = await self.connection.call(("threads", "thread_info", "list_threads"))
+        threads = await self.link.ask(lambda engine: engine.threads())
         self.query_one("#threads").loading = False
         if not threads.ok:
             self.console.write_output(f"threads: {threads.error}", style="italic")
@@ -257,7 +258,7 @@ class DebuggerScreen(Screen[None]):
         if not self.threads:
             return
         known = {thread.id for thread in self.threads}
-        if thread_id not in known:
+        if thread_id is None or thread_id not in known:
             thread_id = self.thread_id if self.thread_id in known else self.threads[0].id
         self.thread_id = thread_id
         self.running = all(thread.state == "running" for thread in self.threads)
@@ -272,7 +273,7 @@ class DebuggerScreen(Screen[None]):
         self.post_message(self.Refreshed())
 
     async def load_backtrace(self, thread_id: int) -> None:
-        frames = await self.connection.call(("backtrace", "stack_frames", "frames"), thread_id)
+        frames = await self.link.ask(lambda engine: engine.backtrace(thread_id))
         if frames.ok:
             self.frames[thread_id] = list(frames.value or [])
             self.query_one(ThreadsTree).show_backtrace(thread_id, self.frames[thread_id])
@@ -281,15 +282,10 @@ class DebuggerScreen(Screen[None]):
         """Like cgdb and IDEs: show the innermost frame whose source we can open."""
         for frame in frames:
             name = frame.fullname or frame.file
-            if name and frame.line is not None and (await self.source_text(name))[0] is not None:
+            found = await self.link.source_text(name) if frame.line is not None and name else None
+            if found is not None and found.text is not None:
                 return frame.level
         return frames[0].level if frames else 0
-
-    async def source_text(self, name: str) -> tuple[str | None, tuple[str, ...]]:
-        """A source file's text (read in a thread: it may come through FUSE), cached."""
-        if name not in self.sources:
-            self.sources[name] = await asyncio.to_thread(self.connection.read_source, name)
-        return self.sources[name]
 
     def current_frame(self) -> Frame | None:
         frames = self.frames.get(self.thread_id or -1, [])
@@ -301,9 +297,8 @@ class DebuggerScreen(Screen[None]):
             self.source.show_message("No frame selected (the process is running?).")
             return
         await self.show_source_of(frame)
-        variables = await self.connection.call(
-            ("variables", "frame_variables"), self.thread_id, frame.level
-        )
+        thread_id, level = self.thread_id, frame.level
+        variables = await self.link.ask(lambda engine: engine.variables(thread_id, level))
         locals_tree = self.query_one(LocalsTree)
         if variables.ok:
             locals_tree.show_variables(list(variables.value or []))
@@ -322,29 +317,18 @@ class DebuggerScreen(Screen[None]):
         if self.source.source is not None and self.source.source.path == name:
             self.source.show_file(self.source.source, frame.line)
         else:
-            text, looked = await self.source_text(name)
-            self.source.show_file(SourceFile(name, text, looked), frame.line)
-        self.source.set_breakpoints(self.breakpoint_lines(name, frame.file))
-
-    def breakpoint_lines(self, fullname: str | None, file: str | None) -> set[int]:
-        names = {name for name in (fullname, file) if name}
-        return {
-            bp.line
-            for bp in self.breakpoints
-            if bp.line is not None and (bp.fullname in names or bp.file in names)
-        }
+            found = await self.link.source_text(name)
+            self.source.show_file(SourceFile(name, found.text, found.looked), frame.line)
+        self.source.set_breakpoints(breakpoint_lines(self.breakpoints, name, frame.file))
 
     @on(LocalsTree.TargetWanted)
     async def pointer_expanded(self, event: LocalsTree.TargetWanted) -> None:
         value = event.node.data
         if value is None:
             return
-        outcome = await self.connection.call(
-            ("evaluate",), f"*({value.expression})", self.thread_id, self.frame_level
-        )
-        event.node.tree.show_target(  # type: ignore[attr-defined]
-            event.node, outcome.value if outcome.ok else None, outcome.error
-        )
+        expression, thread_id, level = f"*({value.expression})", self.thread_id, self.frame_level
+        target = await self.link.ask(lambda engine: engine.evaluate(expression, thread_id, level))
+        self.query_one(LocalsTree).show_target(event.node, target.value, target.error)
 
     @on(ThreadsTree.BacktraceWanted)
     async def backtrace_wanted(self, event: ThreadsTree.BacktraceWanted) -> None:
@@ -354,7 +338,7 @@ class DebuggerScreen(Screen[None]):
     @on(ThreadsTree.FrameChosen)
     async def frame_chosen(self, event: ThreadsTree.FrameChosen) -> None:
         if event.thread_id != self.thread_id:
-            await self.connection.call(("select_thread",), event.thread_id)
+            await self.link.ask(lambda engine: engine.select_thread(event.thread_id))
             self.thread_id = event.thread_id
             if event.thread_id not in self.frames:
                 await self.load_backtrace(event.thread_id)
@@ -368,7 +352,7 @@ class DebuggerScreen(Screen[None]):
         await self.load_breakpoints()
 
     async def load_breakpoints(self) -> None:
-        listed = await self.connection.call(("breakpoints", "list_breakpoints"))
+        listed = await self.link.ask(lambda engine: engine.breakpoints())
         if listed.ok:
             self.breakpoints = list(listed.value or [])
             self.query_one(BreakpointsTable).show_breakpoints(self.breakpoints)
@@ -376,19 +360,17 @@ class DebuggerScreen(Screen[None]):
             if source is not None:
                 frame = self.current_frame()
                 self.source.set_breakpoints(
-                    self.breakpoint_lines(source.path, frame.file if frame else None)
+                    breakpoint_lines(self.breakpoints, source.path, frame.file if frame else None)
                 )
 
-    async def insert_breakpoint(self, location: str) -> Outcome:
-        outcome = await self.connection.call(
-            ("insert_breakpoint", "break_insert", "add_breakpoint"), location
-        )
-        if outcome.ok:
+    async def insert_breakpoint(self, location: str) -> Result[Breakpoint]:
+        inserted = await self.link.ask(lambda engine: engine.break_insert(location))
+        if inserted.ok:
             self.console.write_output(f"breakpoint at {location}", style="italic")
         else:
-            self.notify(f"{location}: {outcome.error}", title="Breakpoint", severity="error")
+            self.notify(f"{location}: {inserted.error}", title="Breakpoint", severity="error")
         await self.load_breakpoints()
-        return outcome
+        return inserted
 
     async def action_toggle_breakpoint(self) -> None:
         source = self.source.source
@@ -403,7 +385,7 @@ class DebuggerScreen(Screen[None]):
         ]
         if existing:
             for bp in existing:
-                await self.connection.call(("delete_breakpoint", "break_delete"), bp.number)
+                await self.link.ask(lambda engine, number=bp.number: engine.break_delete(number))
             await self.load_breakpoints()
         else:
             await self.insert_breakpoint(self.break_location(source.path, line))
@@ -413,39 +395,41 @@ class DebuggerScreen(Screen[None]):
         frame = self.current_frame()
         if frame is not None and frame.fullname == path and frame.file:
             return f"{frame.file}:{line}"
-        in_container = getattr(self.connection.placement, "in_container", None)
-        return f"{in_container(path) if callable(in_container) else path}:{line}"
+        if self.link.session is not None:
+            path = self.link.session.location_in_container(path)
+        return f"{path}:{line}"
 
-    def add_breakpoint_from_files(self, container_path: str, line: int) -> None:
-        self.run_worker(self.insert_breakpoint(f"{container_path}:{line}"), group="bp")
+    def add_breakpoint(self, location: str) -> None:
+        """A breakpoint wanted from elsewhere (the file browser), while attached."""
+        self.run_worker(self.insert_breakpoint(location), group="bp")
 
     # --- execution ---------------------------------------------------------------
 
-    async def execute(self, names: tuple[str, ...], what: str) -> None:
+    async def execute(self, call: EngineCall[T], what: str) -> None:
         if not self.attached:
             self.notify("Not attached yet.", severity="warning")
             return
         if self.running and what != "interrupt":
             self.notify("The process is running: interrupt it first (i).", severity="warning")
             return
-        outcome = await self.connection.call(names)
-        if not outcome.ok:
-            self.notify(str(outcome.error), title=what, severity="error")
+        done = await self.link.ask(call)
+        if not done.ok:
+            self.notify(str(done.error), title=what, severity="error")
 
     async def action_continue(self) -> None:
-        await self.execute(("continue_", "cont", "resume", "continue"), "continue")
+        await self.execute(lambda engine: engine.continue_(), "continue")
 
     async def action_next(self) -> None:
-        await self.execute(("next", "step_over"), "next")
+        await self.execute(lambda engine: engine.next(), "next")
 
     async def action_step(self) -> None:
-        await self.execute(("step", "step_into"), "step")
+        await self.execute(lambda engine: engine.step(), "step")
 
     async def action_finish(self) -> None:
-        await self.execute(("finish", "step_out"), "finish")
+        await self.execute(lambda engine: engine.finish(), "finish")
 
     async def action_interrupt(self) -> None:
-        await self.execute(("interrupt", "pause"), "interrupt")
+        await self.execute(lambda engine: engine.interrupt(), "interrupt")
 
     async def action_frame(self, delta: int) -> None:
         frames = self.frames.get(self.thread_id or -1, [])
@@ -476,9 +460,7 @@ class DebuggerScreen(Screen[None]):
         self.set_focus(self.query_one(SymbolsTable))
 
     def action_files(self) -> None:
-        from cntr_tui.app.screens.files import FilesScreen
-
-        self.app.push_screen(FilesScreen(self.container, debugger=self))
+        self.post_message(FilesWanted(self.container))
 
     @on(GdbConsole.Left)
     def console_left(self) -> None:
@@ -486,23 +468,23 @@ class DebuggerScreen(Screen[None]):
 
     @on(GdbConsole.CommandEntered)
     async def console_command(self, event: GdbConsole.CommandEntered) -> None:
-        outcome = await self.connection.call(("cli", "console", "execute"), event.command)
-        if outcome.ok:
+        output = await self.link.ask(lambda engine: engine.cli(event.command))
+        if output.ok:
             # gdb's output also arrives as ConsoleOutput events, which are shown as they
             # come; the returned copy is only needed when there are no events.
-            if not self.following_events and isinstance(outcome.value, str) and outcome.value:
-                self.console.write_output(outcome.value)
+            if not self.following_events and output.value:
+                self.console.write_output(output.value)
         else:
-            self.console.write_output(str(outcome.error), style="bold red")
+            self.console.write_output(str(output.error), style="bold red")
 
     @work(thread=True, group="mounts")
     def load_mounts(self) -> None:
-        mounts = self.connection.mounts()
-        deliver(self.app, self.show_mounts, mounts)
+        if self.link.session is not None:
+            deliver(self.app, self.show_mounts, self.link.session.mounts())
 
-    def show_mounts(self, mounts: Outcome) -> None:
+    def show_mounts(self, mounts: Result[list[Mount]]) -> None:
         if mounts.ok:
-            self.query_one(MountTable).show_mounts(mounts.value)
+            self.query_one(MountTable).show_mounts(mounts.value or [])
         else:
             self.console.write_output(f"mounts: {mounts.error}", style="italic")
 
@@ -510,21 +492,7 @@ class DebuggerScreen(Screen[None]):
     async def load_symbols(self) -> None:
         table = self.query_one(SymbolsTable)
         table.loading = True
-        report = await self.connection.call(("symbol_report", "symbols"))
+        report = await self.link.ask(lambda engine: engine.symbol_report())
         table.loading = False
         if report.ok:
-            entries: Any = report.value
-            table.show_report(list(getattr(entries, "entries", entries) or []))
-
-
-def stop_text(event: Any) -> str:
-    reason = str(getattr(event, "reason", "stopped")).replace("-", " ")
-    text = f"■ stopped: {reason}"
-    if getattr(event, "signal_name", None):
-        text += f" ({event.signal_name})"
-    if getattr(event, "breakpoint_number", None):
-        text += f" #{event.breakpoint_number}"
-    frame = getattr(event, "frame", None)
-    if frame is not None:
-        text += f" in {frame.function or '??'} at {frame.location}"
-    return text
+            table.show_report(report.value or [])

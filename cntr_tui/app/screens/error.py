@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from cntr_tui.app import bindings
 
 
 class ErrorDialog(ModalScreen[None]):
@@ -20,9 +21,7 @@ class ErrorDialog(ModalScreen[None]):
     ErrorDialog #error-fix { margin-top: 1; color: $success; }
     ErrorDialog Button { margin-top: 1; }
     """
-    BINDINGS = [
-        Binding("escape,enter", "dismiss", "Close", id="error.close"),
-    ]
+    BINDINGS = bindings.ERROR
 
     def __init__(self, title: str, message: str, fix: str | None = None) -> None:
         super().__init__()

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.widgets.tree import TreeNode
 
+from cntr_tui.app import bindings
+from cntr_tui.app.messages import BreakpointWanted
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 from cntr_tui.fs.mounts import CONTAINER_ROOT
@@ -23,13 +24,13 @@ from cntr_tui.widgets.source_view import SourceFile, SourceView
 from cntr_tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from cntr_tui.app.screens.debugger import DebuggerScreen
+    from cntr_tui.attach.session import AttachSession
 
 PREVIEW_LIMIT = 2 * 1024 * 1024
 ALIVE_CHECK_SECONDS = 1.0
 
 
-def open_session(container: Container) -> Any:
+def open_session(container: Container) -> AttachSession:
     """Blocking: an attach session holding the merged root (FUSE)."""
     from cntr_tui.attach.session import AttachSession
 
@@ -51,11 +52,7 @@ def read_text(path: str) -> str | None:
 class FilesScreen(Screen[None]):
     CSS_PATH = "files.tcss"
 
-    BINDINGS = [
-        Binding("b,f9", "breakpoint", "Breakpoint at cursor", id="files.breakpoint"),
-        Binding("tab", "switch_pane", "Tree/file", show=False, id="files.switch"),
-        Binding("escape", "back", "Back", id="files.back"),
-    ]
+    BINDINGS = bindings.FILES
 
     class Listed(Message):
         """A folder's entries are shown (tests wait on this)."""
@@ -64,14 +61,13 @@ class FilesScreen(Screen[None]):
             super().__init__()
             self.view_path = view_path
 
-    def __init__(self, container: Container, debugger: DebuggerScreen | None = None) -> None:
+    def __init__(self, container: Container) -> None:
         super().__init__()
         self.container = container
-        self.debugger = debugger
         self.merged = MergedView(f"/proc/{container.pid}/root")
         self.reveal_path: str | None = CONTAINER_ROOT
         self.opened: FileEntry | None = None
-        self.session: Any = None
+        self.session: AttachSession | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -219,16 +215,7 @@ class FilesScreen(Screen[None]):
             self.notify("Open a source file first.", severity="warning")
             return
         path = entry.container_path or entry.view_path
-        line = view.cursor_line
-        if self.debugger is not None and self.debugger.attached:
-            self.debugger.add_breakpoint_from_files(path, line)
-            self.notify(f"breakpoint at {path}:{line}", title="Debugger")
-        else:
-            self.app.pending_breakpoints.add(self.container, f"{path}:{line}")  # type: ignore[attr-defined]
-            self.notify(
-                f"{path}:{line} is set when the debugger attaches (g on the container).",
-                title="Breakpoint noted",
-            )
+        self.post_message(BreakpointWanted(self.container, f"{path}:{view.cursor_line}"))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -1,39 +1,19 @@
-"""`?`: every binding of the app and of each screen, with the id to remap it by."""
+"""`?`: every binding of the app and of each screen (from app/bindings.py), with the id
+to remap it by."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from cntr_tui.app import bindings
 
 REMAP_HINT = (
     "Remap any key by its id in ~/.config/cntr-tui/keymap.toml, e.g.\n"
     '[keymap]\n"debugger.next" = "n,f8"'
 )
-
-
-def bindings_of(owner: type) -> list[Binding]:
-    found: list[Binding] = []
-    for item in getattr(owner, "BINDINGS", []):
-        if isinstance(item, Binding):
-            found.append(item)
-    return found
-
-
-def binding_groups() -> list[tuple[str, list[Binding]]]:
-    from cntr_tui.app.app import CntrApp
-    from cntr_tui.app.screens.containers import ContainersScreen
-    from cntr_tui.app.screens.debugger import DebuggerScreen
-    from cntr_tui.app.screens.files import FilesScreen
-
-    return [
-        ("everywhere", bindings_of(CntrApp)),
-        ("containers", bindings_of(ContainersScreen)),
-        ("debugger", bindings_of(DebuggerScreen)),
-        ("files", bindings_of(FilesScreen)),
-    ]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,27 +25,26 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen DataTable { height: 1fr; }
     HelpScreen #help-hint { height: auto; color: $text-muted; padding: 0 1; }
     """
-    BINDINGS: list[BindingType] = [
-        Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close"),
-    ]
+    BINDINGS = bindings.HELP
 
-    def __init__(self, under: Screen[object]) -> None:
+    def __init__(self, under: str, keymap: dict[str, str]) -> None:
+        """`under`: the name of the screen help was asked on; `keymap`: the user's."""
         super().__init__()
         self.under = under
+        self.keymap = keymap
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Keys ({type(self.under).__name__})", id="help-title")
+            yield Static(f"Keys ({self.under})", id="help-title")
             yield DataTable(id="help-table", cursor_type="row")
             yield Static(REMAP_HINT, id="help-hint", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("where", "keys", "what", "id")
-        keymap: dict[str, str] = getattr(self.app, "user_keymap", {})
-        for group, bindings in binding_groups():
-            for binding in bindings:
-                keys = keymap.get(binding.id or "", binding.key)
+        for group, listed in bindings.binding_groups():
+            for binding in listed:
+                keys = self.keymap.get(binding.id or "", binding.key)
                 shown = binding.key_display or keys
                 table.add_row(group, shown, binding.description or binding.action, binding.id)
         table.focus()

@@ -1,0 +1,73 @@
+"""Every key binding of the app and its screens, each with the id a keymap remaps it by.
+
+The screens take their BINDINGS from here and the help screen lists them from here, so
+the help needs no screen's import (and a binding shown in help is the one in force).
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP = [
+    Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+    Binding("q", "quit", "Quit", id="app.quit"),
+    Binding("ctrl+t", "toggle_theme", "Dark/light", show=False, id="app.theme"),
+    Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette"),
+]
+
+CONTAINERS = [
+    Binding("j", "cursor_down", "Down", show=False, id="containers.down"),
+    Binding("k", "cursor_up", "Up", show=False, id="containers.up"),
+    Binding("g,enter", "debug", "Debug", id="containers.debug"),
+    Binding("s", "shell", "Shell", id="containers.shell"),
+    Binding("f", "files", "Files", id="containers.files"),
+    Binding("slash", "filter", "Filter", key_display="/", id="containers.filter"),
+    Binding("o", "sort", "Sort", id="containers.sort"),
+    Binding("r", "refresh", "Refresh", id="containers.refresh"),
+    Binding("escape", "clear_filter", "Clear filter", show=False, id="containers.clear"),
+]
+
+DEBUGGER = [
+    Binding("c,f5", "continue", "Continue", id="debugger.continue"),
+    Binding("n,f10", "next", "Next", id="debugger.next"),
+    Binding("s,f11", "step", "Step", id="debugger.step"),
+    Binding("f,shift+f11", "finish", "Finish", id="debugger.finish"),
+    Binding("b,f9", "toggle_breakpoint", "Breakpoint", id="debugger.breakpoint"),
+    Binding("i,ctrl+c", "interrupt", "Interrupt", id="debugger.interrupt"),
+    Binding("u", "frame(1)", "Up", id="debugger.up"),
+    Binding("d", "frame(-1)", "Down", id="debugger.down"),
+    Binding("colon", "console", "Console", key_display=":", id="debugger.console"),
+    Binding("o", "files", "Files", id="debugger.files"),
+    Binding("y", "symbols", "Symbols", show=False, id="debugger.symbols"),
+    Binding("1", "pane('source')", "Source", show=False, id="debugger.pane1"),
+    Binding("2", "pane('threads')", "Threads", show=False, id="debugger.pane2"),
+    Binding("3", "pane('locals')", "Locals", show=False, id="debugger.pane3"),
+    Binding("4", "pane('console')", "Console pane", show=False, id="debugger.pane4"),
+    Binding("5", "pane('mounts')", "Mounts", show=False, id="debugger.pane5"),
+    Binding("6", "pane('breakpoints')", "Breakpoints", show=False, id="debugger.pane6"),
+    Binding("escape", "back", "Detach", id="debugger.back"),
+]
+
+FILES = [
+    Binding("b,f9", "breakpoint", "Breakpoint at cursor", id="files.breakpoint"),
+    Binding("tab", "switch_pane", "Tree/file", show=False, id="files.switch"),
+    Binding("escape", "back", "Back", id="files.back"),
+]
+
+HELP = [
+    Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close"),
+]
+
+ERROR = [
+    Binding("escape,enter", "dismiss", "Close", id="error.close"),
+]
+
+
+def binding_groups() -> list[tuple[str, list[Binding]]]:
+    """What the help screen lists: where a binding works, and the bindings."""
+    return [
+        ("everywhere", APP),
+        ("containers", CONTAINERS),
+        ("debugger", DEBUGGER),
+        ("files", FILES),
+    ]
