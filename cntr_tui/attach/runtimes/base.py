@@ -8,7 +8,6 @@ the runtime answered with an error (discovery turns it into one warning line).
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +19,12 @@ from cntr_tui.attach.process import ProcessInfo
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from cntr_tui.settings import Settings
+
 DEFAULT_CONTAINERD_SOCKETS = (
     "/run/containerd/containerd.sock",
     "/var/run/docker/containerd/containerd.sock",
 )
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 POD_NAME_LABEL = "io.kubernetes.pod.name"
 POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
@@ -44,8 +44,8 @@ class RuntimeFailed(Exception):
 class DiscoveryConfig:
     """Where to find each runtime; tests point these at fakes.
 
-    `docker_host` None means the DOCKER_HOST environment variable, else docker's
-    default socket. Commands are looked up on PATH.
+    `docker_host` None means the settings' (DOCKER_HOST), else docker's default
+    socket. Commands are looked up on PATH.
     """
 
     docker_host: str | None = None
@@ -56,8 +56,17 @@ class DiscoveryConfig:
     machinectl_command: str = "machinectl"
     timeout: float = 5.0
 
-    def resolved_docker_host(self) -> str:
-        return self.docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    def resolved_docker_host(self, settings: Settings | None = None) -> str:
+        """The docker daemon's address; `settings` None: this process's environment."""
+        if self.docker_host:
+            return self.docker_host
+        # here, not at the top: settings imports pathlib (~5 ms), paid only where a
+        # docker host is resolved, not by every importer of the runtimes
+        from cntr_tui.settings import DOCKER_HOST_DEFAULT, Settings
+
+        if settings is None:
+            settings = Settings.from_environment()
+        return settings.docker_host or DOCKER_HOST_DEFAULT
 
 
 @dataclass
