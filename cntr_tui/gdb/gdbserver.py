@@ -21,6 +21,8 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 
+from cntr_tui.linux.procfs import exists_in_root
+
 LIST_LINE = re.compile(r"^\s*(\S+) => (/\S+) \(0x[0-9a-f]+\)$")
 THREAD_DB = "libthread_db.so.1"
 
@@ -140,6 +142,6 @@ def bridge_target(gdbserver_pid: int, container_pid: int | None, input_fd: int =
     # waits for its child when it closes the connection). dash gives a background job
     # /dev/null as stdin before its own redirection: without one, `setsid -f` forks the
     # first cat instead (an exec more, ~10 ms of a warm `gdb --batch`).
-    if container_pid is None or os.path.exists(f"/proc/{container_pid}/root/dev/null"):
+    if container_pid is None or exists_in_root(container_pid, "/dev/null"):
         return f"| cat <{from_server} & exec cat >{to_server}"
     return f"| setsid -f cat <{from_server}; exec cat >{to_server}"

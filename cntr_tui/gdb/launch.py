@@ -28,6 +28,7 @@ from typing import Protocol
 from cntr_tui.gdb.pidfd import child_exit
 from cntr_tui.gdb.pipes import GdbserverProcess, child_pipes
 from cntr_tui.gdb.placement import Placement
+from cntr_tui.linux.procfs import root_path, shares_our_root
 
 
 class GdbProcess(Protocol):
@@ -103,8 +104,8 @@ class HostLauncher:
         self.gdb = gdb
         self.tracer = tracer
         self._gdbservers: list[subprocess.Popen[bytes]] = []
-        if root is None and target_host_pid is not None and not _same_root(target_host_pid):
-            root = f"/proc/{target_host_pid}/root"
+        if root is None and target_host_pid is not None and not shares_our_root(target_host_pid):
+            root = root_path(target_host_pid)
         self.placement = Placement(
             container_root=root or "",
             container_root_on_host=root or "",
@@ -148,13 +149,3 @@ class HostLauncher:
             except TimeoutError:
                 process.kill()
                 await asyncio.to_thread(process.wait)
-
-
-def _same_root(pid: int) -> bool:
-    try:
-        return (
-            os.stat(f"/proc/{pid}/root").st_ino == os.stat("/").st_ino
-            and os.stat(f"/proc/{pid}/root").st_dev == os.stat("/").st_dev
-        )
-    except OSError:
-        return False

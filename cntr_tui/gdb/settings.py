@@ -9,6 +9,7 @@ import os
 from collections.abc import Sequence
 
 from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
+from cntr_tui.settings import GDB_INDEX_CACHE_DEFAULT, Settings
 
 
 def debug_directories(placement: Placement) -> list[str]:
@@ -22,14 +23,13 @@ def debug_directories(placement: Placement) -> list[str]:
 # gdb's index cache: the symbol index of each object (by build-id), written the first
 # time gdb reads it and reused afterwards, saves about a third of a warm attach. A host
 # folder (gdb inside a session sees the host at `/`): never the container's root.
-INDEX_CACHE_DIR = "/var/cache/cntr-tui/gdb-index"
-INDEX_CACHE_VARIABLE = "CNTR_TUI_GDB_INDEX_CACHE"  # a folder instead, or "off"
+INDEX_CACHE_DIR = GDB_INDEX_CACHE_DEFAULT
+INDEX_CACHE_VARIABLE = "CNTR_TUI_GDB_INDEX_CACHE"  # Settings.gdb_index_cache: a folder, or "off"
 
 
-def index_cache_directory(placement: Placement) -> str | None:
-    """The index cache folder as gdb names it, created (0700) if missing; None when it is
-    turned off or cannot be created."""
-    folder = os.environ.get(INDEX_CACHE_VARIABLE, INDEX_CACHE_DIR)
+def index_cache_directory(placement: Placement, folder: str = INDEX_CACHE_DIR) -> str | None:
+    """The index cache folder `folder` (Settings.gdb_index_cache) as gdb names it, created
+    (0700) if missing; None when it is turned off ("off") or cannot be created."""
     if folder == "off" or not folder.startswith("/"):
         return None
     try:
@@ -39,9 +39,13 @@ def index_cache_directory(placement: Placement) -> str | None:
     return placement.host_root.rstrip("/") + folder
 
 
-def gdb_settings(placement: Placement, non_stop: bool = False) -> list[tuple[str, str]]:
-    """(variable, value) pairs for `set` (CLI) or `-gdb-set` (MI), before attaching."""
-    settings = [
+def gdb_settings(
+    placement: Placement, non_stop: bool = False, settings: Settings | None = None
+) -> list[tuple[str, str]]:
+    """(variable, value) pairs for `set` (CLI) or `-gdb-set` (MI), before attaching.
+    `settings`: those read where this process started (None: the environment's now)."""
+    settings = settings or Settings.from_environment()
+    pairs = [
         ("pagination", "off"),
         ("confirm", "off"),
         ("width", "0"),
@@ -53,13 +57,13 @@ def gdb_settings(placement: Placement, non_stop: bool = False) -> list[tuple[str
         ("debug-file-directory", ":".join(debug_directories(placement))),
     ]
     if placement.container_root:
-        settings.append(("sysroot", placement.container_root))
-    index_cache = index_cache_directory(placement)
+        pairs.append(("sysroot", placement.container_root))
+    index_cache = index_cache_directory(placement, settings.gdb_index_cache)
     if index_cache is not None:
-        settings += [("index-cache directory", index_cache), ("index-cache enabled", "on")]
+        pairs += [("index-cache directory", index_cache), ("index-cache enabled", "on")]
     if non_stop:
-        settings.append(("non-stop", "on"))
-    return settings
+        pairs.append(("non-stop", "on"))
+    return pairs
 
 
 GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
@@ -70,10 +74,13 @@ GDB_ENVIRONMENT = {"SHELL": "/bin/sh"}
 
 
 def gdb_command_line(
-    placement: Placement, non_stop: bool = False, gdb_args: Sequence[str] = ()
+    placement: Placement,
+    non_stop: bool = False,
+    gdb_args: Sequence[str] = (),
+    settings: Settings | None = None,
 ) -> list[str]:
     """gdb's MI command line with the symbol setup as `-iex` commands: they run before
     anything else, with no round trips, and are in force before our first command."""
-    settings = [("mi-async", "on"), *gdb_settings(placement, non_stop)]
-    setup = [arg for name, value in settings for arg in ("-iex", f"set {name} {value}")]
+    pairs = [("mi-async", "on"), *gdb_settings(placement, non_stop, settings)]
+    setup = [arg for name, value in pairs for arg in ("-iex", f"set {name} {value}")]
     return [*GDB_ARGS, *setup, *gdb_args]

@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.process import status as process_status
 from cntr_tui.attach.session import AttachOptions, AttachSession, SessionProcess
 from cntr_tui.attach.spare import SpareHelper
 from cntr_tui.attach.spare import attach_available as attach_available
@@ -37,6 +36,8 @@ from cntr_tui.gdb.gdbserver import GdbserverFiles, find_gdbserver
 from cntr_tui.gdb.pipes import GdbserverProcess, child_pipes
 from cntr_tui.gdb.placement import Placement
 from cntr_tui.gdb.settings import GDB_ENVIRONMENT
+from cntr_tui.linux.proc_status import pid_in_namespace
+from cntr_tui.linux.procfs import root_path
 
 # the container's environment must not steer the host's loader
 LOADER_ENVIRONMENT = {"LC_ALL": "C", "LD_PRELOAD": "", "LD_LIBRARY_PATH": "", "LD_AUDIT": ""}
@@ -93,7 +94,7 @@ class SessionStarts:
         self.tracer = tracer  # "gdbserver", or "native": gdb traces the process itself
         self.placement = Placement(
             container_root=CONTAINER_ROOT,
-            container_root_on_host=f"/proc/{session.pid}/root",
+            container_root_on_host=root_path(session.pid),
             host_root="",
             container_host_pid=session.pid,
             inside_session=True,
@@ -184,7 +185,7 @@ class SessionStarts:
                 os.close(console_input)
             return None
         return GdbserverProcess(
-            process_status(process.command_pid).nspids[-1],  # its PID as gdb sees it
+            pid_in_namespace(process.command_pid),  # its PID as gdb sees it
             process.command_pid,
             to_server,
             from_server,

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from cntr_tui.gdb.elf import ElfInfo, compile_unit_paths, read_elf
 from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
 from cntr_tui.gdb.settings import debug_directories
+from cntr_tui.linux.procfs import executable_link, root_link
 
 
 def executable_in_container(host_pid: int) -> str | None:
@@ -24,8 +25,8 @@ def executable_in_container(host_pid: int) -> str | None:
     host path minus the process's root.
     """
     try:
-        executable = os.readlink(f"/proc/{host_pid}/exe")
-        root = os.readlink(f"/proc/{host_pid}/root")
+        executable = executable_link(host_pid)
+        root = root_link(host_pid)
     except OSError:
         return None
     if executable.endswith(" (deleted)"):

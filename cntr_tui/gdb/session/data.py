@@ -1,0 +1,149 @@
+"""GdbSession's data commands: a frame's variables, expressions, a var-object's children,
+registers, disassembly and memory.
+"""
+
+from __future__ import annotations
+
+from cntr_tui.gdb.records import (
+    Instruction,
+    MemoryBlock,
+    Register,
+    Result,
+    Variable,
+    as_list,
+    to_int,
+)
+from cntr_tui.gdb.session.core import SessionCore
+from cntr_tui.gdb.transport import mi_quote
+
+
+class SessionData(SessionCore):
+    """Variables, expressions, registers, disassembly, memory."""
+
+    def _context(self, thread_id: int | None, level: int | None) -> str:
+        thread = thread_id if thread_id is not None else self.selected_thread
+        options = f"--thread {thread} " if thread is not None else ""
+        frame = level if level is not None else self.selected_frame
+        return options + f"--frame {frame} "
+
+    async def variables(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        """Arguments and locals of a frame, with values (structs as gdb prints them)."""
+        context = self._context(thread_id, level)
+        result = await self._call(f"-stack-list-variables {context}--all-values")
+        if not result.ok:
+            return Result(error=result.error)
+        return Result(
+            [Variable.from_mi(item) for item in as_list((result.value or {}).get("variables"))]
+        )
+
+    async def locals(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        found = await self.variables(thread_id, level)
+        return Result([v for v in found.value or [] if not v.is_argument], found.error)
+
+    async def arguments(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        found = await self.variables(thread_id, level)
+        return Result([v for v in found.value or [] if v.is_argument], found.error)
+
+    async def children(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        """The members of a struct/class/array expression (one level), via a var-object."""
+        context = self._context(thread_id, level)
+        created = await self._call(f"-var-create {context}- * {mi_quote(expression)}")
+        if not created.ok:
+            return Result(error=created.error)
+        name = str((created.value or {}).get("name"))
+        try:
+            listed = await self._call(f"-var-list-children --all-values {name}")
+            if not listed.ok:
+                return Result(error=listed.error)
+            children = []
+            for item in as_list((listed.value or {}).get("children")):
+                child = item.get("child", item) if isinstance(item, dict) else {}
+                children.append(
+                    Variable(
+                        name=str(child.get("exp", "?")),
+                        value=child.get("value"),
+                        type=child.get("type"),
+                        child_count=to_int(child.get("numchild")) or 0,
+                    )
+                )
+            return Result(children)
+        finally:
+            await self.command(f"-var-delete {name}")
+
+    async def evaluate(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[str]:
+        context = self._context(thread_id, level) if self.state == "stopped" else ""
+        result = await self._call(f"-data-evaluate-expression {context}{mi_quote(expression)}")
+        if not result.ok:
+            return Result(error=result.error)
+        return Result(str((result.value or {}).get("value", "")))
+
+    async def registers(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Register]]:
+        if self._register_names is None:
+            names = await self._call("-data-list-register-names")
+            if not names.ok:
+                return Result(error=names.error)
+            self._register_names = [
+                str(n) for n in as_list((names.value or {}).get("register-names"))
+            ]
+        context = self._context(thread_id, level)
+        values = await self._call(f"-data-list-register-values {context}x")
+        if not values.ok:
+            return Result(error=values.error)
+        registers = []
+        for item in as_list((values.value or {}).get("register-values")):
+            number = to_int(item.get("number"))
+            if number is None or number >= len(self._register_names):
+                continue
+            name = self._register_names[number]
+            if name:
+                registers.append(Register(number, name, str(item.get("value", ""))))
+        return Result(registers)
+
+    async def disassemble(
+        self,
+        thread_id: int | None = None,
+        level: int | None = None,
+        before: int = 8,
+        after: int = 16,
+    ) -> Result[tuple[list[Instruction], int | None]]:
+        """Instructions around the frame's PC, and the PC. Whole function when known."""
+        pc_text = await self.evaluate("$pc", thread_id, level)
+        if not pc_text.ok:
+            return Result(error=pc_text.error)
+        pc = to_int(str(pc_text.value).split()[0], 16) if pc_text.value else None
+        if pc is None:
+            return Result(error=f"no PC: {pc_text.value}")
+        result = await self._call(f"-data-disassemble -a {pc:#x} -- 0")
+        if not result.ok:
+            result = await self._call(f"-data-disassemble -s {pc:#x} -e {pc + 64:#x} -- 0")
+        if not result.ok:
+            return Result(error=result.error)
+        lines = [
+            Instruction.from_mi(item) for item in as_list((result.value or {}).get("asm_insns"))
+        ]
+        index = next((i for i, line in enumerate(lines) if line.address == pc), 0)
+        return Result((lines[max(0, index - before) : index + after], pc))
+
+    async def read_memory(self, address: int | str, length: int) -> Result[MemoryBlock]:
+        where = f"{address:#x}" if isinstance(address, int) else mi_quote(address)
+        result = await self._call(f"-data-read-memory-bytes {where} {length}")
+        if not result.ok:
+            return Result(error=result.error)
+        blocks = as_list((result.value or {}).get("memory"))
+        if not blocks:
+            return Result(error="no memory returned")
+        start = to_int(blocks[0].get("begin"), 16) or 0
+        data = b"".join(bytes.fromhex(block.get("contents", "")) for block in blocks)
+        return Result(MemoryBlock(start, data))

@@ -1,0 +1,112 @@
+"""GdbSession's execution control: continue, next, step, finish, until, stepi, nexti and
+interrupt (each returns once the process runs, or for interrupt, once it stopped), and
+console commands, which may resume it too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from cntr_tui.gdb.events import Stopped
+from cntr_tui.gdb.records import Result
+from cntr_tui.gdb.session.core import STOP_TIMEOUT
+from cntr_tui.gdb.session.fanout import SessionEvents
+from cntr_tui.gdb.transport import MiResult, mi_quote
+
+
+class SessionExecution(SessionEvents):
+    """Run control: resume, step, interrupt."""
+
+    async def cli(self, command: str) -> Result[str]:
+        """Run a CLI command (as typed at `(gdb)`); its console output."""
+        if command.strip() == "interrupt" and self.tracer == "gdbserver":
+            stop = await self.interrupt()  # not gdb's ^C to gdbserver (see interrupt)
+            return Result("") if stop.ok else Result(error=stop.error)
+        result = await self._resuming(f"-interpreter-exec console {mi_quote(command)}")
+        if not result.ok:
+            return Result(error=result.error)
+        return Result(result.console)
+
+    async def _resuming(self, mi_command: str) -> MiResult:
+        """Send a command that may resume the process; track the state it leaves."""
+        stops_before = self._stop_generation
+        result = await self.command(mi_command)
+        # `*running` and even the next `*stopped` may have been read in the same chunk
+        # as `^running`: only a stop that came before the command leaves us "stopped".
+        resumed = result.klass == "running" and self.state != "ended"
+        if resumed and self._stop_generation == stops_before:
+            self.state = "running"
+        return result
+
+    async def _run(self, mi_command: str, thread_id: int | None = None) -> Result[None]:
+        thread = f" --thread {thread_id}" if thread_id is not None else ""
+        result = await self._resuming(f"{mi_command}{thread}")
+        return Result(None) if result.ok else Result(error=result.error)
+
+    async def continue_(self, thread_id: int | None = None) -> Result[None]:
+        """Resume (all threads, or one in non-stop mode). Returns once running."""
+        if self.non_stop and thread_id is None:
+            return await self._run("-exec-continue --all")
+        return await self._run("-exec-continue", thread_id)
+
+    async def interrupt(
+        self, thread_id: int | None = None, timeout: float = STOP_TIMEOUT
+    ) -> Result[Stopped]:
+        """Stop the running process (in non-stop mode: one thread, or all of them when
+        `thread_id` is None) and wait for the stop."""
+        if self.state == "stopped" and self.last_stop is not None and not self.non_stop:
+            return Result(self.last_stop)
+        if self.tracer == "gdbserver" and not self.non_stop and self.target_host_pid:
+            # gdbserver's own interrupt signals the process group: kill(-1) for a
+            # container's PID 1, and nothing when the process leads no group.
+            command = ""
+        elif not self.non_stop:
+            command = "-exec-interrupt"
+        elif thread_id is None:
+            command = "-exec-interrupt --all"
+        else:
+            command = f"-exec-interrupt --thread {thread_id}"
+        stops_before = self._stop_generation
+        last_before = self.last_stop
+        if command:
+            result = await self.command(command)
+            if not result.ok:
+                return Result(error=result.error)
+        else:
+            try:
+                os.kill(self.target_host_pid, signal.SIGINT)  # type: ignore[arg-type]
+            except ProcessLookupError:
+                return Result(error=f"process {self.pid} is gone")
+
+        def wanted(stop: Stopped) -> bool:
+            return thread_id is None or stop.thread_id == thread_id
+
+        stop = self.last_stop
+        came = self._stop_generation != stops_before and stop is not last_before
+        if came and stop is not None and wanted(stop):
+            return Result(stop)
+        return await self._next_stop(wanted, timeout)
+
+    async def next(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-next", thread_id or self.selected_thread)
+
+    async def step(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-step", thread_id or self.selected_thread)
+
+    async def finish(self, thread_id: int | None = None) -> Result[None]:
+        frame = f" --frame {self.selected_frame}" if thread_id is None else ""
+        result = await self._run(f"-exec-finish{frame}", thread_id or self.selected_thread)
+        return result
+
+    async def until(
+        self, location: str | None = None, thread_id: int | None = None
+    ) -> Result[None]:
+        command = f"-exec-until {location}" if location else "-exec-until"
+        return await self._run(command, thread_id or self.selected_thread)
+
+    async def stepi(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-step-instruction", thread_id or self.selected_thread)
+
+    async def nexti(self, thread_id: int | None = None) -> Result[None]:
+        return await self._run("-exec-next-instruction", thread_id or self.selected_thread)

@@ -1,0 +1,147 @@
+"""GdbSession's event fan-out: MI records -> typed events, to listeners and `events()`
+iterators in order; the session's state as the events move it; waiting for a stop; the
+session's one end (`SessionEnded`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from cntr_tui.gdb.events import EndKind, Event, Running, SessionEnded, Stopped, event_from_record
+from cntr_tui.gdb.records import Result, to_int
+from cntr_tui.gdb.session.core import STOP_TIMEOUT
+from cntr_tui.gdb.session.sources import SessionSources
+from cntr_tui.gdb.transport import MiRecord
+
+
+class SessionEvents(SessionSources):
+    """Events to listeners and iterators; stops; the end."""
+
+    if TYPE_CHECKING:
+
+        async def close(self, detach_timeout: float = 5.0) -> None: ...  # the life cycle's
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener(event)` for each event, in order, on the event loop."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Event], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every event from now on; ends after `SessionEnded`."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        if self.ended is not None:
+            yield self.ended
+            return
+        self._queues.append(queue)
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if isinstance(event, SessionEnded):
+                    return
+        finally:
+            with contextlib.suppress(ValueError):
+                self._queues.remove(queue)
+
+    def _emit(self, event: Event) -> None:
+        if self.ended is not None and event is not self.ended:
+            return  # nothing follows the end
+        for queue in self._queues:
+            queue.put_nowait(event)
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _end(self, kind: EndKind, reason: str) -> None:
+        if self.ended is not None:
+            return
+        self.state = "ended"
+        self.ended = SessionEnded(kind, reason)
+        for _wanted, waiter in self._stop_waiters:
+            if not waiter.done():
+                waiter.set_exception(SessionEndedError(reason))
+        self._stop_waiters.clear()
+        self._emit(self.ended)
+        if kind != "closed":
+            # Nothing left to debug: gdb and the launcher (attach session) go too.
+            task = asyncio.get_running_loop().create_task(self.close())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def _on_record(self, record: MiRecord) -> None:
+        payload = record.payload if isinstance(record.payload, dict) else {}
+        if record.kind == "notify" and record.klass == "thread-group-exited":
+            if self._detaching or self._closing:
+                return  # detach() / close() end the session themselves
+            if "exit-code" in payload:
+                self._end("inferior-exited", f"process {self.pid} exited")
+            else:
+                self._end("inferior-exited", f"process {self.pid} is gone")
+            return
+        if record.kind == "notify" and record.klass == "thread-selected":
+            self.selected_thread = to_int(payload.get("id"))
+            frame = payload.get("frame")
+            self.selected_frame = to_int(frame.get("level")) or 0 if isinstance(frame, dict) else 0
+        event = event_from_record(record)
+        if event is None:
+            return
+        if isinstance(event, Stopped):
+            self._on_stopped(event)
+        elif isinstance(event, Running) and self.state not in ("ended", "detached"):
+            self.state = "running"
+        self._emit(event)
+        if isinstance(event, Stopped) and event.reason in ("exited", "exited-signalled"):
+            how = f"signal {event.signal_name}" if event.signal_name else f"code {event.exit_code}"
+            self._end("inferior-exited", f"process {self.pid} exited with {how}")
+
+    def _on_stopped(self, stop: Stopped) -> None:
+        if self.state == "ended":
+            return
+        self._stop_generation += 1
+        self.state = "stopped"
+        self.last_stop = stop
+        if stop.thread_id is not None:
+            self.selected_thread = stop.thread_id
+        self.selected_frame = 0
+        waiting = []
+        for wanted, waiter in self._stop_waiters:
+            if waiter.done():
+                continue
+            if wanted(stop):
+                waiter.set_result(stop)
+            else:
+                waiting.append((wanted, waiter))
+        self._stop_waiters = waiting
+        if stop.frame is not None:
+            self._learn_source(stop.frame)
+
+    async def wait_stopped(self, timeout: float = STOP_TIMEOUT) -> Result[Stopped]:
+        """The current stop, or the next one; an error on timeout or session end."""
+        if self.state == "stopped" and self.last_stop is not None:
+            return Result(self.last_stop)
+        if self.state == "ended":
+            return Result(error=self.ended.reason if self.ended else "session ended")
+        return await self._next_stop(lambda _stop: True, timeout)
+
+    async def _next_stop(
+        self, wanted: Callable[[Stopped], bool], timeout: float
+    ) -> Result[Stopped]:
+        if self.ended is not None:
+            return Result(error=self.ended.reason)
+        waiter: asyncio.Future[Stopped] = asyncio.get_running_loop().create_future()
+        self._stop_waiters.append((wanted, waiter))
+        try:
+            return Result(await asyncio.wait_for(waiter, timeout))
+        except TimeoutError:
+            return Result(error=f"no stop within {timeout:g} s")
+        except SessionEndedError as error:
+            return Result(error=str(error))
+
+
+class SessionEndedError(Exception):
+    """Internal: wakes stop waiters when the session ends."""
