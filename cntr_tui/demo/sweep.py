@@ -3,6 +3,10 @@ fixtures' teardown): every container, of every runtime, whose name has the prefi
 the throwaway copies of the root file system they ran on.
 
     python -m cntr_tui.demo.sweep [PREFIX]      (default: cntr-test-)
+
+A command of its own (run by scripts/test.sh and by hand, in the host's namespaces),
+not a process cntr-tui starts: hence no `_process` in its name, which the scripts and
+the team's notes use as it is.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The file server: serves the host's `/` over FUSE for one container's merged root.
 
-Started by: `attach.session` (its merged-root client, `start_server`), as
+Started by: an attach session's merged-root client (`attach.merged_root.start_server`), as
 `python -m cntr_tui.fs.server_process --pid PID --start-time T --mode fuse|mount
 --socket PATH`, in a new session; one per (container, fs mode), shared by sessions.
 Runs in: the host's namespaces. It forks, before any thread exists, the holder
