@@ -39,6 +39,7 @@ from cntr_tui.widgets.gdb_console import GdbConsole
 from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.mount_view import MountTable
 from cntr_tui.widgets.source_view import SourceView
+from cntr_tui.widgets.symbols import SymbolsTable
 from cntr_tui.widgets.threads import ThreadsTree
 from tests.fake_debug import (
     MAIN_LINE,
@@ -247,10 +248,15 @@ async def test_g_opens_the_debugger_on_the_session_the_opener_gives(world: World
         assert screen.query_one(LocalsTree).names == ["stopping"]
         assert screen.status.state == "■ stopped (attached)"
         assert f"PID {target.namespace_pid} · attach session (fake)" in screen.status.context
-        await until(pilot, lambda: screen.query_one(MountTable).row_count == len(MOUNTS), "mounts")
+        mounts = screen.query_one(MountTable)
+        await until(pilot, lambda: mounts.row_count == len(MOUNTS), "mounts")
+        assert mounts.mount_points == sorted(mount.mount_point for mount in MOUNTS)
+        assert mounts.get_row_at(3) == ["/var/lib/cntr/data", "volume", "ext4", "/dev/sda1"]
         assert engine.called("backtrace") == [(1,)]
         assert engine.called("variables") == [(1, 1)]
-        await until(pilot, lambda: engine.called("symbol_report"), "the symbol report")
+        symbols = screen.query_one(SymbolsTable)
+        await until(pilot, lambda: symbols.row_count == 1, "the symbol report")
+        assert symbols.get_row_at(0) == [SOURCE_PATH, "ab12cd34ef56", "debug-info", "embedded", "-"]
 
 
 async def test_c_n_s_f_i_call_the_engine_and_the_status_follows_its_events(

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from textual.widgets import DataTable
 
-from cntr_tui.widgets.symbols import field_of
+from cntr_tui.widgets.symbols import shown
+
+
+class ShownMount(Protocol):
+    """What the table shows of a mount: fs.mounts.Mount has it (widgets import no fs)."""
+
+    @property
+    def mount_point(self) -> str: ...
+
+    @property
+    def provenance(self) -> str: ...
+
+    @property
+    def fstype(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def device(self) -> str: ...
 
 
 class MountTable(DataTable[str]):
-    """Rows from the attach session's `mounts()` (read by attribute name, tolerantly)."""
+    """Rows from the debug session's `mounts()`."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
@@ -19,16 +39,15 @@ class MountTable(DataTable[str]):
     def on_mount(self) -> None:
         self.add_columns("mount point", "provenance", "type", "source")
 
-    def show_mounts(self, mounts: Sequence[object]) -> None:
+    def show_mounts(self, mounts: Sequence[ShownMount]) -> None:
         self.clear()
         self.mount_points = []
-        ordered = sorted(mounts, key=lambda mount: field_of(mount, "mount_point", "target", "path"))
-        for mount in ordered:
-            point = field_of(mount, "mount_point", "target", "path")
+        for mount in sorted(mounts, key=lambda mount: shown(mount.mount_point)):
+            point = shown(mount.mount_point)
             self.mount_points.append(point)
             self.add_row(
                 point,
-                field_of(mount, "provenance", "origin"),
-                field_of(mount, "fstype", "fs_type", "type"),
-                field_of(mount, "source", "device"),
+                shown(mount.provenance),
+                shown(mount.fstype),
+                shown(mount.source, mount.device),
             )

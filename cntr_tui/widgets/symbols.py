@@ -6,19 +6,16 @@ from collections.abc import Sequence
 
 from textual.widgets import DataTable
 
+from cntr_tui.gdb.symbols import ObjectSymbols
 
-def field_of(item: object, *names: str) -> str:
-    for name in names:
-        value = getattr(item, name, None)
-        if value not in (None, ""):
-            if isinstance(value, bool):
-                return "yes" if value else "no"
-            return str(value)
-    return "-"
+
+def shown(*values: str | None) -> str:
+    """A cell: the first value that says something, else "-"."""
+    return next((value for value in values if value), "-")
 
 
 class SymbolsTable(DataTable[str]):
-    """Rows from the gdb engine's symbol report (read by attribute name, tolerantly)."""
+    """Rows from the gdb engine's symbol report."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
@@ -26,13 +23,13 @@ class SymbolsTable(DataTable[str]):
     def on_mount(self) -> None:
         self.add_columns("object", "build-id", "debug info", "found at", "fix")
 
-    def show_report(self, entries: Sequence[object]) -> None:
+    def show_report(self, entries: Sequence[ObjectSymbols]) -> None:
         self.clear()
         for entry in entries:
             self.add_row(
-                field_of(entry, "path", "object", "name"),
-                field_of(entry, "build_id")[:16],
-                field_of(entry, "status"),
-                field_of(entry, "source"),
-                field_of(entry, "fix", "problem"),
+                shown(entry.path),
+                shown(entry.build_id)[:16],
+                shown(entry.status),
+                shown(entry.source),
+                shown(entry.fix, entry.problem),
             )
