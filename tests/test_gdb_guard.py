@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +20,7 @@ import pytest
 from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.gdb.transport import MiResult
+from cntr_tui.python_command import module_main_command
 from tests.gdb_support import session_end
 from tests.proc_support import (
     command_line,
@@ -173,3 +175,45 @@ async def test_gdb_killed_before_the_attach_leaves_the_program_running(
     assert guards_of(pid) == []
     assert wait_until(lambda: runs_freely(pid))
     assert ticking(pid)
+
+
+# The guard process's interpreter: `python -I -S`, so that its start stays cheap while gdb
+# attaches on the same cores (see the header of cntr_tui/gdb/guard_process.py).
+GUARD_MAY_LOAD = {
+    "cntr_tui",
+    "cntr_tui.gdb",
+    "cntr_tui.gdb.guard_process",
+    "cntr_tui.gdb.trap_rescue",
+    "cntr_tui.linux",
+    "cntr_tui.linux.fds",
+    "cntr_tui.linux.memory",
+    "cntr_tui.linux.pidfd",
+    "cntr_tui.linux.proc_stat",
+    "cntr_tui.linux.proc_status",
+    "cntr_tui.linux.procfs",
+}
+GUARD_NEVER_LOADS = (
+    "asyncio",
+    "json",
+    "signal",
+    "contextlib",
+    "dataclasses",
+    "enum",
+    "re",
+    "typing",
+    "ctypes",
+    "subprocess",
+)
+
+
+def test_the_guard_process_starts_with_cheap_modules_only() -> None:
+    command = module_main_command("cntr_tui.gdb.guard_process", isolated=True)
+    code = command[-1].replace("main()", "print(*sys.modules)")
+    loaded = subprocess.run(
+        [*command[:-1], code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert command[1:3] == ("-I", "-S")
+    assert "cntr_tui.gdb.guard_process" in loaded
+    ours = {name for name in loaded if name.split(".")[0] == "cntr_tui"}
+    assert ours <= GUARD_MAY_LOAD, ours - GUARD_MAY_LOAD
+    assert not [name for name in loaded if name.split(".")[0] in GUARD_NEVER_LOADS]
