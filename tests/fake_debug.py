@@ -42,6 +42,7 @@ def frame(level: int, function: str, needle: str | None, address: int) -> Frame:
     return Frame(level, address, function, "threads.c", SOURCE_PATH, line_of(needle))
 
 
+TICK_LINE = line_of("w->iterations++")
 TICK = frame(0, "tick", "w->iterations++", 0x401236)
 WORKER_STACK = (
     TICK,
@@ -93,7 +94,12 @@ MAIN_STACK = (
     frame(0, "clock_nanosleep", None, 0x7F3A10E7),
     Frame(1, 0x401390, "main", "threads.c", SOURCE_PATH, MAIN_LINE),
 )
-STACKS = {1: MAIN_STACK, 2: (THREADS[1].frame,), 3: WORKER_STACK, 4: (THREADS[3].frame,)}
+STACKS = {
+    1: MAIN_STACK,
+    2: (frame(0, "compute_step", "value +=", 0x4011C9),),
+    3: WORKER_STACK,
+    4: (frame(0, "clock_nanosleep", None, 0x7F3A10E7),),
+}
 LOCALS_OF = {
     "tick": (LOCALS[0],),
     "worker_main": (Variable("w", "0x404060 <workers+32>", "struct worker *"),),
@@ -156,10 +162,17 @@ class FakeEngine:
         self.running = True
         self.emit(Running(thread_id))
 
-    def stop(self, thread_id: int, reason: str, **details: str | None) -> Stopped:
+    def stop(
+        self,
+        thread_id: int,
+        reason: str,
+        signal_name: str | None = None,
+        breakpoint_number: str | None = None,
+    ) -> Stopped:
         self.running = False
         self.stopped_thread = thread_id
-        stop = Stopped(reason, thread_id, self.stacks[thread_id][0], True, **details)
+        top = self.stacks[thread_id][0]
+        stop = Stopped(reason, thread_id, top, True, signal_name, breakpoint_number)
         asyncio.get_running_loop().call_soon(self.emit, stop)  # after the command's answer
         return stop
 
@@ -176,7 +189,7 @@ class FakeEngine:
         if self.running:
             return Result(error="Cannot execute this command while the target is running.")
         self.resume(thread_id)
-        hit = next((bp for bp in self.breakpoint_list if bp.enabled and bp.line == TICK.line), None)
+        hit = next((bp for bp in self.breakpoint_list if bp.enabled and bp.line == TICK_LINE), None)
         if hit is not None:
             self.stop(3, "breakpoint-hit", breakpoint_number=hit.number)
         return CALL_RESULT

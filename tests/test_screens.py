@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from cntr_tui.app.app import CntrApp
 from cntr_tui.app.bindings import binding_groups
@@ -46,7 +47,7 @@ from tests.fake_debug import (
     MOUNTS,
     SOURCE_PATH,
     THREADS_C,
-    TICK,
+    TICK_LINE,
     FakeEngine,
     FakeOpener,
     FakeSession,
@@ -165,9 +166,9 @@ async def stopped_after(
 
 async def stopped_in_tick(pilot: Pilot[None], screen: DebuggerScreen, recorder: Recorder) -> None:
     screen.source.focus()
-    screen.source.cursor_line = TICK.line
+    screen.source.cursor_line = TICK_LINE
     await pilot.press("b")
-    await until(pilot, lambda: TICK.line in screen.source.breakpoint_lines, "the marker")
+    await until(pilot, lambda: TICK_LINE in screen.source.breakpoint_lines, "the marker")
     await stopped_after(pilot, screen, recorder, "c")
 
 
@@ -185,6 +186,8 @@ def mismatches(fake: type, protocol: type) -> list[str]:
         elif isinstance(declared, property):
             if not isinstance(actual, property):
                 found.append(f"{name}: not a property")
+            elif actual.fget is None or declared.fget is None:
+                found.append(f"{name}: a property without a getter")
             elif inspect.signature(actual.fget) != inspect.signature(declared.fget):
                 found.append(f"{name}: {inspect.signature(actual.fget)}")
         elif not callable(actual):
@@ -295,13 +298,13 @@ async def test_b_toggles_a_breakpoint_at_the_cursor_and_c_stops_there(world: Wor
         screen = await debugger_on_web(pilot, app, recorder)
         await stopped_in_tick(pilot, screen, recorder)
         # the file name as the debug info records it (the frame's), not the full path
-        assert engine.called("break_insert") == [(f"threads.c:{TICK.line}",)]
-        assert [bp.line for bp in screen.query_one(BreakpointsTable).breakpoints] == [TICK.line]
+        assert engine.called("break_insert") == [(f"threads.c:{TICK_LINE}",)]
+        assert [bp.line for bp in screen.query_one(BreakpointsTable).breakpoints] == [TICK_LINE]
         assert (
-            screen.status.state == f"■ stopped: breakpoint hit #1 in tick at threads.c:{TICK.line}"
+            screen.status.state == f"■ stopped: breakpoint hit #1 in tick at threads.c:{TICK_LINE}"
         )
         assert screen.thread_id == 3
-        assert screen.source.current_line == TICK.line
+        assert screen.source.current_line == TICK_LINE
         assert screen.query_one(LocalsTree).names == ["w"]
 
         # expanding the pointer asks gdb for what it points to
@@ -312,7 +315,7 @@ async def test_b_toggles_a_breakpoint_at_the_cursor_and_c_stops_there(world: Wor
         assert engine.called("evaluate") == [("*(w)", 3, 0)]
         await until(pilot, lambda: pointer.children, "the fields of *w")
 
-        screen.source.cursor_line = TICK.line
+        screen.source.cursor_line = TICK_LINE
         await pilot.press("b")
         await until(pilot, lambda: not screen.source.breakpoint_lines, "the marker removed")
         assert engine.called("break_delete") == [("1",)]
@@ -336,7 +339,7 @@ async def test_u_and_d_move_between_frames(world: World) -> None:
             "the no-source message",
         )
         await pilot.press("d", "d")
-        await until(pilot, lambda: screen.source.current_line == TICK.line, "frame 0 again")
+        await until(pilot, lambda: screen.source.current_line == TICK_LINE, "frame 0 again")
         assert screen.frame_level == 0
 
 
@@ -432,7 +435,7 @@ async def breakpoint_from_files(pilot: Pilot[None], app: CntrApp) -> None:
     assert isinstance(files, FilesScreen)
     assert files.container == WEB
     files.open_file(THREADS_C_ENTRY)
-    files.query_one(SourceView).cursor_line = TICK.line
+    files.query_one(SourceView).cursor_line = TICK_LINE
     await pilot.press("b")
 
 
@@ -445,7 +448,7 @@ async def test_o_opens_the_files_whose_b_sets_a_breakpoint_in_the_debugger(
         screen = await debugger_on_web(pilot, app, recorder)
         await pilot.press("o")
         await breakpoint_from_files(pilot, app)
-        location = f"/app/src/threads.c:{TICK.line}"
+        location = f"/app/src/threads.c:{TICK_LINE}"
         await until(pilot, lambda: engine.called("break_insert"), "the breakpoint")
         assert engine.called("break_insert") == [(location,)]
         assert f"breakpoint at {location}" in world.notices()
@@ -453,7 +456,7 @@ async def test_o_opens_the_files_whose_b_sets_a_breakpoint_in_the_debugger(
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, "the debugger again")
         assert screen.source.path == SOURCE_PATH
-        assert TICK.line in screen.source.breakpoint_lines
+        assert TICK_LINE in screen.source.breakpoint_lines
 
 
 @pytest.mark.usefixtures("no_attach_session")
@@ -465,7 +468,7 @@ async def test_a_breakpoint_from_the_lists_files_is_set_when_the_debugger_attach
         await select_web(pilot, app)
         await pilot.press("f")
         await breakpoint_from_files(pilot, app)
-        location = f"/app/src/threads.c:{TICK.line}"
+        location = f"/app/src/threads.c:{TICK_LINE}"
         await until(pilot, lambda: app.pending_breakpoints.by_container, "the noted breakpoint")
         assert app.pending_breakpoints.by_container == {WEB.key: [location]}
         assert engine.calls == []
@@ -493,7 +496,7 @@ async def test_help_lists_the_registrys_bindings_of_the_screen_it_opens_on(
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
             help_screen = app.screen
             assert isinstance(help_screen, HelpScreen)
-            table = help_screen.query_one("#help-table")
+            table = help_screen.query_one("#help-table", DataTable)
             ids = [table.get_row_at(row)[3] for row in range(table.row_count)]
             assert ids == [b.id for _, bindings in binding_groups() for b in bindings]
             title = help_screen.query_one("#help-title")

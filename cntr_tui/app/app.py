@@ -9,10 +9,11 @@ import signal
 import threading
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import App
+from textual.binding import BindingType
 
 from cntr_tui.app import bindings
 from cntr_tui.app.listing import PendingBreakpoints
@@ -57,7 +58,7 @@ class CntrApp(App[None]):
     SUB_TITLE = "containers"
     COMMANDS = App.COMMANDS | {CntrCommands}
 
-    BINDINGS = bindings.APP
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.APP]
 
     def __init__(
         self,

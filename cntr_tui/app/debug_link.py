@@ -56,6 +56,9 @@ class DebugLink:
             self.sources[name] = await asyncio.to_thread(self.session.read_source, name)
         return self.sources[name]
 
+    def location_in_container(self, path: str) -> str:
+        return path if self.session is None else self.session.location_in_container(path)
+
     def alive(self) -> bool:
         """True until an open session's process is gone (nothing to check before)."""
         return self.session is None or self.session.alive()

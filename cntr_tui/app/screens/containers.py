@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -38,7 +40,7 @@ EMPTY_MESSAGE = (
 class ContainersScreen(Screen[None]):
     CSS_PATH = "containers.tcss"
 
-    BINDINGS = bindings.CONTAINERS
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.CONTAINERS]
 
     class ListingUpdated(Message):
         """A listing finished; tests and the palette follow the list through this."""

@@ -1,19 +1,19 @@
-"""The debugger: source, threads and stacks, locals, mounts, gdb console, status.
-
-It works on a `DebugSession` from a `DebugOpener` (the debug service unless one is
-passed in): every gdb operation is a typed call on `session.engine`.
-"""
+"""The debugger: source, threads and stacks, locals, mounts, gdb console, status; on a
+`DebugSession` from a `DebugOpener` (the debug service unless one is passed in), every
+gdb operation a typed call on `session.engine`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
@@ -49,7 +49,7 @@ class DebuggerScreen(Screen[None]):
     CSS_PATH = "debugger.tcss"
     SUB_TITLE = "debugger"
 
-    BINDINGS = bindings.DEBUGGER
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.DEBUGGER]
 
     class Attached(Message):
         """gdb is attached and the panes show its first stop."""
@@ -238,7 +238,7 @@ class DebuggerScreen(Screen[None]):
     def on_session_ended(self, kind: str, reason: str) -> None:
         if self.leaving or self.link.ending_is_ours:
             return  # we are the ones detaching
-        severity = "information" if kind == "detached" else "warning"
+        severity: SeverityLevel = "information" if kind == "detached" else "warning"
         self.notify(reason, title=f"{self.container.name}: {kind}", severity=severity, timeout=8)
         self.run_worker(self.leave(), group="leave")
 
@@ -385,19 +385,20 @@ class DebuggerScreen(Screen[None]):
         ]
         if existing:
             for bp in existing:
-                await self.link.ask(lambda engine, number=bp.number: engine.break_delete(number))
+                await self.delete_breakpoint(bp.number)
             await self.load_breakpoints()
         else:
             await self.insert_breakpoint(self.break_location(source.path, line))
+
+    async def delete_breakpoint(self, number: str) -> None:
+        await self.link.ask(lambda engine: engine.break_delete(number))
 
     def break_location(self, path: str, line: int) -> str:
         """A location gdb resolves: the file name the program's debug info records."""
         frame = self.current_frame()
         if frame is not None and frame.fullname == path and frame.file:
             return f"{frame.file}:{line}"
-        if self.link.session is not None:
-            path = self.link.session.location_in_container(path)
-        return f"{path}:{line}"
+        return f"{self.link.location_in_container(path)}:{line}"
 
     def add_breakpoint(self, location: str) -> None:
         """A breakpoint wanted from elsewhere (the file browser), while attached."""

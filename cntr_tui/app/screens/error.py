@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -21,7 +24,7 @@ class ErrorDialog(ModalScreen[None]):
     ErrorDialog #error-fix { margin-top: 1; color: $success; }
     ErrorDialog Button { margin-top: 1; }
     """
-    BINDINGS = bindings.ERROR
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.ERROR]
 
     def __init__(self, title: str, message: str, fix: str | None = None) -> None:
         super().__init__()

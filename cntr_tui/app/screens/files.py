@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -52,7 +53,7 @@ def read_text(path: str) -> str | None:
 class FilesScreen(Screen[None]):
     CSS_PATH = "files.tcss"
 
-    BINDINGS = bindings.FILES
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.FILES]
 
     class Listed(Message):
         """A folder's entries are shown (tests wait on this)."""
@@ -79,7 +80,7 @@ class FilesScreen(Screen[None]):
         yield Footer()
 
     @property
-    def tree(self) -> FileTree:
+    def file_tree(self) -> FileTree:
         return self.query_one(FileTree)
 
     def on_mount(self) -> None:
@@ -92,7 +93,7 @@ class FilesScreen(Screen[None]):
             "Select a file to open it. On a source file, b sets a breakpoint at the cursor."
         )
         self.query_one(StatusLine).context = f"{self.container.runtime} {self.container.name}"
-        self.tree.focus()
+        self.file_tree.focus()
         self.load_mounts()
         self.set_interval(ALIVE_CHECK_SECONDS, self.check_alive)
 
@@ -141,7 +142,7 @@ class FilesScreen(Screen[None]):
                 severity="warning",
                 timeout=8,
             )
-        self.show_listing(self.tree.root, entries)
+        self.show_listing(self.file_tree.root, entries)
 
     def on_unmount(self) -> None:
         session, self.session = self.session, None
@@ -149,7 +150,7 @@ class FilesScreen(Screen[None]):
             self.app.run_worker(session.close, thread=True, group="close-session")
 
     def show_listing(self, node: TreeNode[FileEntry], entries: list[FileEntry]) -> None:
-        self.tree.fill(node, entries)
+        self.file_tree.fill(node, entries)
         node.expand()
         if node.data is not None:
             self.post_message(self.Listed(node.data.view_path))
@@ -160,15 +161,15 @@ class FilesScreen(Screen[None]):
         target = self.reveal_path
         if target is None:
             return
-        node = self.tree.node_for(target)
+        node = self.file_tree.node_for(target)
         if node is not None and node.data is not None and node.data.view_path == target:
             if node.children:
                 self.reveal_path = None
-                self.tree.move_cursor(node)
+                self.file_tree.move_cursor(node)
                 return
             self.list_folder(node)
             return
-        for child in (self.tree.node_for(listed) or self.tree.root).children:
+        for child in (self.file_tree.node_for(listed) or self.file_tree.root).children:
             if child.data is not None and target.startswith(child.data.view_path + "/"):
                 self.list_folder(child)
                 return
@@ -206,7 +207,7 @@ class FilesScreen(Screen[None]):
 
     def action_switch_pane(self) -> None:
         view = self.query_one(SourceView)
-        (self.tree if view.has_focus else view).focus()
+        (self.file_tree if view.has_focus else view).focus()
 
     def action_breakpoint(self) -> None:
         entry = self.opened

@@ -3,7 +3,10 @@ to remap it by."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
@@ -25,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen DataTable { height: 1fr; }
     HelpScreen #help-hint { height: auto; color: $text-muted; padding: 0 1; }
     """
-    BINDINGS = bindings.HELP
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings.HELP]
 
     def __init__(self, under: str, keymap: dict[str, str]) -> None:
         """`under`: the name of the screen help was asked on; `keymap`: the user's."""
