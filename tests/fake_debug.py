@@ -341,11 +341,19 @@ class FakeOpener:
         self.failure = failure
         self.targets: list[DebugTarget] = []
         self.progress: list[str] = []
+        self.gate: asyncio.Event | None = None  # set: the open waits for it
+        self.cancelled = False
 
     async def __call__(self, target: DebugTarget, progress: Progress) -> FakeSession:
         self.targets.append(target)
         progress("opening the fake session…")
         self.progress.append("opening the fake session…")
+        if self.gate is not None:
+            try:
+                await self.gate.wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
         if self.failure is not None:
             raise self.failure
         self.session.opened_on = target

@@ -7,6 +7,7 @@ Waits are on widget contents and app messages with deadlines, never on fixed sle
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import time
@@ -411,6 +412,23 @@ async def test_escape_closes_the_session_exactly_once(world: World) -> None:
         assert not any("detached" in n.title for n in app._notifications)
         await pilot.press("q")
     assert opener.session.close_calls == 1
+
+
+async def test_escape_while_attaching_abandons_the_open(world: World) -> None:
+    world.opener.gate = asyncio.Event()
+    app = world.app
+    async with world.run() as pilot:
+        await select_web(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: world.opener.targets, "the open")
+        screen = app.screen
+        assert isinstance(screen, DebuggerScreen)
+        await until(pilot, lambda: screen.status.busy == "opening the fake session…", "progress")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list")
+        await until(pilot, lambda: world.opener.cancelled, "the open cancelled")
+        assert world.recorder.count(DebuggerScreen.Attached) == 0
+    assert world.opener.session.close_calls == 0
 
 
 async def test_quit_detaches_the_open_debugger(world: World) -> None:
