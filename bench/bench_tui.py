@@ -220,6 +220,7 @@ async def measure_app(host_pid: int, count: int, runs: int) -> dict:
     from cntr_tui.app.app import CntrApp
     from cntr_tui.app.screens.containers import ContainersScreen
     from cntr_tui.app.screens.debugger import DebuggerScreen
+    from cntr_tui.debug.service import LiveDebugSession
     from cntr_tui.gdb.events import Stopped
     from cntr_tui.widgets.container_table import ContainerTable
     from cntr_tui.widgets.source_view import SourceView
@@ -253,7 +254,9 @@ async def measure_app(host_pid: int, count: int, runs: int) -> dict:
         await until(pilot, lambda: attached, "attach", ATTACH_DEADLINE)
         screen = app.screen
         assert isinstance(screen, DebuggerScreen)
-        screen.connection.gdb.add_listener(
+        live = screen.link.session
+        assert isinstance(live, LiveDebugSession)  # the real engine, for its listener
+        live.gdb.add_listener(
             lambda event: isinstance(event, Stopped) and stops.append(time.perf_counter())
         )
         threads = screen.query_one(ThreadsTree)

@@ -8,6 +8,7 @@ gdb going (begin_in_session) before it imports asyncio or the engine.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -74,9 +75,19 @@ def fallback_note(launcher: HostLauncher) -> str:
 
 
 async def attach_launcher(target: DebugTarget) -> AttachLauncher:
+    """An attach session on the target. Cancelled (the user left while it opened), it
+    still waits for the session being opened in its thread, and ends it."""
+    import asyncio
+
     from cntr_tui.gdb.attached import AttachLauncher
 
-    return await AttachLauncher.start(session_target(target))  # type: ignore[arg-type]
+    opening = asyncio.ensure_future(AttachLauncher.start(session_target(target)))  # type: ignore[arg-type]
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await (await opening).close()
+        raise
 
 
 async def choose_launch(target: DebugTarget, starts: SessionStarts | None = None) -> Launch:
