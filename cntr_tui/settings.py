@@ -1,6 +1,6 @@
 """Every setting cntr-tui reads from its environment, with its name and default, in one
 record read once where a process starts (the CLI, the TUI, each helper process) and
-passed down from there.
+passed down from there. Cheap to import (os only, no pathlib): the look-up reads it.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -47,7 +46,7 @@ VARIABLES = (
 @dataclass(frozen=True)
 class Settings:
     theme: str = DARK_THEME
-    keymap_file: Path = Path("~/.config/cntr-tui/keymap.toml")
+    keymap_file: str = "~/.config/cntr-tui/keymap.toml"
     docker_host: str | None = None  # None: docker's default socket
     gdb_index_cache: str = GDB_INDEX_CACHE_DEFAULT  # a folder, or "off"
     gdb_trace: str | None = None
@@ -57,12 +56,13 @@ class Settings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        config = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        config = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
         return cls(
             theme=env.get("CNTR_TUI_THEME") or DARK_THEME,
-            keymap_file=Path(config) / "cntr-tui" / "keymap.toml",
+            keymap_file=os.path.join(config, "cntr-tui", "keymap.toml"),
             docker_host=env.get("DOCKER_HOST") or None,
-            gdb_index_cache=env.get("CNTR_TUI_GDB_INDEX_CACHE") or GDB_INDEX_CACHE_DEFAULT,
+            # set but empty is not an absolute folder: no cache, as "off"
+            gdb_index_cache=env.get("CNTR_TUI_GDB_INDEX_CACHE", GDB_INDEX_CACHE_DEFAULT),
             gdb_trace=env.get("CNTR_TUI_GDB_TRACE") or None,
             fs_profile=env.get("CNTR_TUI_FS_PROFILE") or None,
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,

@@ -77,7 +77,7 @@ CACHE = Container(
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """No user keymap: the bindings are the registry's."""
-    return Settings(keymap_file=tmp_path / "keymap.toml")
+    return Settings(keymap_file=str(tmp_path / "keymap.toml"))
 
 
 @pytest.fixture

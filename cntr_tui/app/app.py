@@ -8,7 +8,6 @@ import select
 import signal
 import threading
 import tomllib
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -32,10 +31,10 @@ if TYPE_CHECKING:
 HANGUP_EXIT_AFTER = 15.0  # s: a debug session's detach and close take 10 at most each
 
 
-def load_keymap(path: Path) -> dict[str, str]:
+def load_keymap(path: str) -> dict[str, str]:
     """`[keymap]` table of binding id -> keys ("debugger.next" = "n,f8"); {} if absent."""
     try:
-        with path.expanduser().open("rb") as file:
+        with open(os.path.expanduser(path), "rb") as file:
             table = tomllib.load(file).get("keymap", {})
     except (OSError, tomllib.TOMLDecodeError):
         return {}
