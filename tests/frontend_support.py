@@ -100,8 +100,8 @@ class Program:
         """None once the program runs free; otherwise what still holds it."""
         if not running(self.pid):
             return "the program died"
-        if tracer_of(self.pid):
-            return f"traced by {tracer_of(self.pid)}"
+        if tracer := tracer_of(self.pid):
+            return f"traced by {tracer} ({command_of(tracer)})"
         states = self.thread_states()
         if any(state in ("T", "t") for state in states):
             return f"stopped: {states}"
@@ -173,3 +173,12 @@ def guard_outlives_terminal(guard: int, frontend: int) -> dict[str, bool]:
         "own process group": os.getpgid(guard) != os.getpgid(frontend),
         "ignores SIGHUP": bool(int(status_fields(guard)["SigIgn"], 16) & SIGHUP_BIT),
     }
+
+
+def command_of(pid: int) -> str:
+    """A process's command line, for a failure message ("gone" when it ended)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().replace(b"\0", b" ").decode(errors="replace").strip()[:160]
+    except OSError:
+        return "gone"

@@ -181,13 +181,24 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
         if stopped:
             os.kill(host_pid, SIGSTOP)
         # `#00` ends a packet gdb may have left half written; then a marker question
-        os.write(server.to_server, b"#00" + packet(b"qAttached:%x" % server.target_pid))
+        marker = packet(b"qAttached:%x" % server.target_pid)
+        os.write(server.to_server, b"#00" + marker)
+        ask_again = False
         while (reply := reader.next(min(deadline, time.monotonic() + RESTOP_INTERVAL))) not in (
             b"1",
             b"0",
         ):
             traced = tracer_pid(host_pid) == server.pid
-            if reply is None and time.monotonic() < deadline:
+            if reply is not None and reply.startswith(b"qSymbol:"):
+                # gdb died in a symbol look-up gdbserver asked of it (thread_db, after a
+                # stop): gdbserver took our marker for the answer. The symbol is
+                # unknown; once gdbserver is done asking, the marker goes again.
+                os.write(server.to_server, packet(b"qSymbol::" + reply[len(b"qSymbol:") :]))
+                ask_again = True
+            elif reply is None and ask_again and time.monotonic() < deadline:
+                os.write(server.to_server, marker)
+                ask_again = False
+            elif reply is None and time.monotonic() < deadline:
                 # gdbserver took it for one of the stops it asks for itself (it stops
                 # every thread to step one over a breakpoint): stop again
                 if traced:
