@@ -6,32 +6,23 @@ fails instead, since the project's machines run all six.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cntr_tui.demo import containers
-from cntr_tui.demo.availability import unavailable_reason
 from cntr_tui.demo.rootfs import build_rootfs
-
-ALL_RUNTIMES = ("docker", "podman", "containerd", "lxc", "nspawn", "process")
-TEST_PREFIX = "cntr-test-"
-
-StartContainer = Callable[..., containers.StartedContainer]
-
-
-def require_runtime(runtime: str) -> None:
-    reason = unavailable_reason(runtime)
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{runtime} must run in CI: {reason}")
-    pytest.skip(f"{runtime}: {reason}")
+from tests.support.runtimes import (
+    ALL_RUNTIMES,
+    TEST_PREFIX,
+    StartContainer,
+    require_runtime,
+    start_program,
+)
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +60,6 @@ def host_dir() -> Iterator[Path]:
     path.mkdir()
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def start_program(rootfs: Path, name: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(["chroot", str(rootfs), f"/app/{name}"], stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    assert process.stdout.readline().startswith(b"ready")  # the program says when it is
-    return process
 
 
 @pytest.fixture

@@ -1,0 +1,373 @@
+"""The debugged program never pays for the death of our front end.
+
+Each front end (`cntr-tui gdb --batch`, gdb's console `cntr-tui gdb`, the TUI) runs in a
+real terminal (tmux) against a real container (docker, plain namespaces), brings the
+multi-threaded demo program into a state (stopped at a breakpoint a worker just hit,
+its PC one past the trap; running; ...) and is then SIGKILLed, sent SIGTERM, or loses
+its terminal (tmux killed: the kernel's SIGHUP). Within 5 s the program must run on:
+alive, untraced, no thread stopped, no trap left in its code, no SIGTRAP pending, no
+thread's PC one past a breakpoint, every worker's counter moving; and every process
+the front end started (gdb, gdbserver, the guard, helpers) must be gone.
+
+Before the fix, gdbserver's attach helper killed gdbserver the moment the front end
+died (and forwarded the terminal's SIGHUP to it): the rewound PC of the thread that
+had hit the breakpoint was only in gdbserver's register cache, so the kernel let that
+thread go one byte into an instruction: SIGSEGV, the container exits with 139.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import psutil
+import pytest
+
+from cntr_tui.gdb.trap_rescue import traps_in
+from tests.support.frontend import (
+    Program,
+    guard_of,
+    guard_outlives_terminal,
+    left_over,
+    ours,
+)
+from tests.support.proc import tracer_of, wait_until
+from tests.support.terminal import CNTR_TUI, SCREEN_DEADLINE, Terminal, open_debugger
+
+BREAKPOINT_AT = re.compile(r"Breakpoint 1 at (0x[0-9a-f]+)")
+HANGUP = "SIGHUP (terminal closed)"
+ENDINGS = ["SIGKILL", "SIGTERM", HANGUP]
+
+
+@pytest.fixture(autouse=True)
+def need_tmux() -> None:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("tmux must be installed in CI (add it to scripts/setup.sh)")
+        pytest.skip("tmux is not installed")
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    opened: list[Terminal] = []
+    yield opened
+    for each in opened:
+        each.close()
+
+
+INTERRUPT = "interrupt"  # the console's is Ctrl-C (it takes no command while running)
+
+
+def all_stopped(program: Program) -> bool:
+    return all(state == "t" for state in program.thread_states())
+
+
+def traced(program: Program) -> bool:
+    return tracer_of(program.pid) != 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """A gdb command, and (console, TUI) what to wait for before the next one."""
+
+    command: str
+    then: Callable[[Program], bool] | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    """A program state to reach by gdb commands; `reached(program, breakpoint address)`;
+    `moving`: the program runs under gdb then (its counters move while traced)."""
+
+    name: str
+    steps: tuple[Step, ...]
+    reached: Callable[[Program, int | None], bool]
+    moving: bool = False
+    # --batch cannot wait for a stop between commands (`continue` returns at once)
+    batch: bool = True
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return tuple(step.command for step in self.steps)
+
+
+def just_hit(program: Program, breakpoint_: int | None) -> bool:
+    """Every thread stopped, a worker's PC one past the breakpoint's trap."""
+    return (
+        breakpoint_ is not None
+        and all_stopped(program)
+        and bool(program.stopped_past({breakpoint_}))
+    )
+
+
+def resumed(program: Program, _breakpoint: int | None) -> bool:
+    return traced(program) and not all_stopped(program)
+
+
+def stopped(program: Program, _breakpoint: int | None) -> bool:
+    return traced(program) and all_stopped(program)
+
+
+def through_trap(program: Program, _breakpoint: int | None) -> bool:
+    return traced(program) and bool(traps_in(program.pid))
+
+
+def stopped_in_tick(*commands: str) -> tuple[Step, ...]:
+    """Stopped in tick() (a worker hit `break tick`), the breakpoint gone, then
+    `commands`: `next 1000` (over tick's lines and the loop's 0.1 s nanosleep) and
+    `step 100000` last many seconds, `finish` out of worker_main (frame 1) for ever."""
+    return (
+        Step("break tick"),
+        Step("continue", all_stopped),
+        Step("delete 1"),
+        *(Step(command) for command in commands),
+    )
+
+
+STOPPED_AT_HIT = State(
+    "stopped at a hit breakpoint", (Step("break tick"), Step("continue")), just_hit
+)
+OTHER_STATES = [
+    State("running", (Step("continue"),), resumed, moving=True),
+    State(
+        "through a hot breakpoint",
+        (Step("break threads.c:33 if i < 0"), Step("continue")),
+        through_trap,
+        moving=True,
+    ),
+    State("mid next", stopped_in_tick("next 1000"), resumed, True, batch=False),
+    State("mid step", stopped_in_tick("step 100000"), resumed, True, batch=False),
+    State("mid finish", stopped_in_tick("up", "finish"), resumed, True, batch=False),
+    State(
+        "interrupted",
+        (Step("continue", lambda program: resumed(program, None)), Step(INTERRUPT)),
+        stopped,
+    ),
+    State(
+        "stopped at a watchpoint",
+        (Step("watch -l workers[1].iterations"), Step("continue")),
+        stopped,
+    ),
+    State(
+        "through a watchpoint",  # its condition never true: gdb resumes at each write
+        (Step("watch -l workers[1].iterations if workers[1].iterations == 0"), Step("continue")),
+        resumed,
+        moving=True,
+    ),
+]
+
+
+# ---- the front ends, each in its own terminal -----------------------------------------
+
+
+class Frontend:
+    """One front end in a tmux terminal, attached to the container named `word`."""
+
+    name = ""
+    # on screen after a SIGTERM (the terminal stays): how it ended
+    after_sigterm: tuple[str, ...] = ()
+
+    def __init__(self, terminal: Terminal, listed_as: str):
+        self.terminal = terminal
+        self.listed_as = listed_as  # the TUI's filter text that shows just this one
+
+    @classmethod
+    def command(cls, word: str, state: State) -> str:
+        raise NotImplementedError
+
+    def bring(self, state: State, program: Program) -> None:
+        """Reach `state` (the batch front end got its commands on its command line)."""
+
+    def type_steps(self, state: State, program: Program) -> None:
+        for step in state.steps:
+            self.type_command(step.command)
+            if step.command.startswith(("break", "watch")):
+                self.terminal.wait_for(
+                    lambda shown: "point 1 at" in shown or "atchpoint 1:" in shown,
+                    "gdb's reply",
+                    20,
+                )
+                self.settle()
+            if step.then is not None:
+                assert wait_until(lambda then=step.then: then(program), 30), (
+                    step.command,
+                    program.thread_states(),
+                    self.terminal.screen()[-1200:],
+                )
+
+    def type_command(self, command: str) -> None:
+        self.terminal.text(command)
+        self.terminal.keys("Enter")
+
+    def settle(self) -> None:
+        """After a command's reply: ready for the next one."""
+
+    def pid(self) -> int:
+        return self.terminal.app_pid()
+
+
+class Batch(Frontend):
+    name = "--batch"
+    after_sigterm = ("cntr-tui: SIGTERM: detached", "cntr-tui exited 143")
+
+    @classmethod
+    def command(cls, word: str, state: State) -> str:
+        # `shell sleep` keeps the front end (and gdb) busy while the program is held
+        arguments = [str(CNTR_TUI), "gdb", word, "--batch"]
+        for command in (*state.commands, "shell sleep 600"):
+            arguments += ["-ex", command]
+        return shlex.join(arguments)
+
+
+class Console(Frontend):
+    name = "console"
+    after_sigterm = ("cntr-tui: SIGTERM: gdb ended", "the guard detached gdbserver", "exited 143")
+
+    @classmethod
+    def command(cls, word: str, state: State) -> str:
+        return shlex.join([str(CNTR_TUI), "gdb", word])
+
+    def bring(self, state: State, program: Program) -> None:
+        self.terminal.wait_for(
+            lambda shown: shown.rstrip().endswith("(gdb)"), "gdb's prompt", SCREEN_DEADLINE
+        )
+        self.type_steps(state, program)
+
+    def settle(self) -> None:
+        self.terminal.wait_for(lambda shown: shown.rstrip().endswith("(gdb)"), "the prompt", 10)
+
+    def type_command(self, command: str) -> None:
+        if command == INTERRUPT:
+            self.terminal.keys("C-c")  # the program runs in the foreground
+        else:
+            super().type_command(command)
+
+
+class Tui(Frontend):
+    name = "TUI"
+    after_sigterm = ("cntr-tui exited 0",)  # the quit's detach
+
+    @classmethod
+    def command(cls, word: str, state: State) -> str:
+        return shlex.quote(str(CNTR_TUI))
+
+    def bring(self, state: State, program: Program) -> None:
+        open_debugger(self.terminal, self.listed_as)
+        self.terminal.keys(":")
+        self.terminal.wait_for(lambda shown: "f5 Continue" in shown, "the console focused", 10)
+        self.type_steps(state, program)
+
+
+FRONTENDS = [Batch, Console, Tui]
+
+
+# ---- one case ------------------------------------------------------------------------
+
+
+def end_frontend(ending: str, frontend: Frontend) -> None:
+    if ending == HANGUP:
+        frontend.terminal.close()  # the terminal goes: the kernel sends SIGHUP
+    else:
+        os.kill(frontend.pid(), getattr(signal, ending))
+
+
+def run_case(
+    start_container,
+    terminals: list[Terminal],
+    runtime: str,
+    kind: type[Frontend],
+    ending: str,
+    state: State,
+) -> None:
+    container = start_container(runtime)
+    word = container.name if runtime == "docker" else str(container.pid)
+    # a plain-namespace container is listed under its command's name: by runtime and PID
+    listed_as = container.name if runtime == "docker" else f"process {container.pid}"
+    program = Program.of(container.pid)
+    terminal = Terminal(kind.command(word, state))
+    terminals.append(terminal)
+    frontend = kind(terminal, listed_as)
+    frontend.bring(state, program)
+    breakpoints: set[int] = set()
+    if state.commands[0].startswith("break"):
+        found = terminal.wait_for(BREAKPOINT_AT.search, "the breakpoint's address", 30)
+        breakpoints.add(int(BREAKPOINT_AT.search(found).group(1), 16))  # type: ignore[union-attr]
+    address = min(breakpoints, default=None)
+    assert wait_until(lambda: state.reached(program, address), 30), (
+        terminal.screen()[-1500:],
+        program.thread_states(),
+        program.program_counters(),
+        breakpoints,
+    )
+    if state.moving:  # it runs under gdb
+        before = program.counter_values()
+        assert wait_until(lambda: program.counter_values() != before and traced(program))
+    frontend_pid = frontend.pid()
+    started = ours(frontend_pid)
+    itself = {frontend_pid: " ".join(psutil.Process(frontend_pid).cmdline())}
+    guard_pid = guard_of(started, container.pid)
+    # it ignores SIGHUP once its Python runs (its own session keeps the terminal's away)
+    assert wait_until(lambda: guard_outlives_terminal(guard_pid, frontend_pid)["ignores SIGHUP"])
+    guard = guard_outlives_terminal(guard_pid, frontend_pid)
+    since = time.monotonic()
+    end_frontend(ending, frontend)
+    program.assert_runs_on(breakpoints, since)
+    assert all(guard.values()), guard
+    assert wait_until(lambda: not left_over(started), 30), left_over(started)
+    # the front end itself ends too: a TUI whose terminal closed once lived on, orphaned
+    assert wait_until(lambda: not left_over(itself), 30), left_over(itself)
+    if ending == "SIGTERM":
+        terminal.wait_for(lambda shown: "cntr-tui exited" in shown, "the front end's end", 15)
+        shown = terminal.screen()
+        assert all(text in shown for text in kind.after_sigterm), shown
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+@pytest.mark.parametrize("kind", FRONTENDS, ids=lambda kind: kind.name)
+@pytest.mark.parametrize("runtime", ["docker", "process"])
+def test_stopped_at_a_hit_breakpoint_the_program_survives_the_front_end(
+    start_container, terminals, runtime: str, kind: type[Frontend], ending: str
+) -> None:
+    run_case(start_container, terminals, runtime, kind, ending, STOPPED_AT_HIT)
+
+
+# Known gap, measured: killed while the program runs through a conditional hardware
+# watchpoint, the console dies of SIGTRAP in about half the runs (3 of 6 SIGKILL, 4 of 8
+# SIGTERM), during gdbserver's detach (the guard's rescue comes after it): the program
+# was running when the guard's SIGSTOP came, and a thread traps on the watchpoint still
+# in debug register 7 as soon as it is let go. Not fixed; batch and TUI share the path.
+THROUGH_A_WATCHPOINT = pytest.mark.xfail(
+    reason="a watchpoint still enabled during gdbserver's detach (see above)", strict=False
+)
+
+
+CASES = [
+    pytest.param(
+        state,
+        kind,
+        ending,
+        id=f"{state.name}-{kind.name}-{ending}",
+        marks=[THROUGH_A_WATCHPOINT] if state.name == "through a watchpoint" else [],
+    )
+    for state in OTHER_STATES
+    for kind in FRONTENDS
+    # --batch cannot wait for a stop between commands; the TUI's console pane does not
+    # resume the program with `next 1000` (or `step`, `finish`) typed after a stop (all
+    # threads still stopped 30 s later): both left out of the mid-command states
+    if state.batch or kind is Console
+    # SIGTERM's detach: while the program runs; a stopped one is the hit breakpoint's
+    for ending in (("SIGKILL", "SIGTERM") if state.moving else ("SIGKILL",))
+]
+
+
+@pytest.mark.parametrize(("state", "kind", "ending"), CASES)
+def test_in_any_state_the_program_survives_the_front_end(
+    start_container, terminals, state: State, kind: type[Frontend], ending: str
+) -> None:
+    run_case(start_container, terminals, "docker", kind, ending, state)

@@ -1,0 +1,380 @@
+"""A fake debug engine and session for the screens' tests: no root, containers or gdb.
+
+`FakeEngine` satisfies `cntr_tui.debug.protocol.DebugEngine` and `FakeSession`
+`DebugSession` (tests/unit/test_screens.py checks them member by member). The engine answers
+from canned records (the demo program's threads, stacks, locals), records every call,
+and emits events the way gdb does: a resume is `Running` at once, then, when the
+program gets somewhere, `Stopped`; a console command's output comes as `ConsoleOutput`;
+the end is `SessionEnded`.
+
+The canned records are also what the snapshot tests feed the debugger's panes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+from textual.message import Message
+
+from cntr_tui.debug.protocol import DebugEngine, DebugUnavailable, Progress, SourceText
+from cntr_tui.debug.target import DebugTarget
+from cntr_tui.fs.mounts import Mount
+from cntr_tui.gdb.events import ConsoleOutput, Event, Running, SessionEnded, Stopped
+from cntr_tui.gdb.records import Breakpoint, Frame, Result, Thread, Variable
+from cntr_tui.gdb.symbols import ObjectSymbols
+
+THREADS_C = Path(__file__).parents[2] / "cntr_tui" / "demo" / "programs" / "threads.c"
+SOURCE_PATH = "/app/src/threads.c"
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+
+
+def line_of(needle: str) -> int:
+    lines = THREADS_C.read_text().splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if needle in line)
+
+
+def frame(level: int, function: str, needle: str | None, address: int) -> Frame:
+    if needle is None:
+        return Frame(level, address, function, library=LIBC)
+    return Frame(level, address, function, "threads.c", SOURCE_PATH, line_of(needle))
+
+
+TICK_LINE = line_of("w->iterations++")
+TICK = frame(0, "tick", "w->iterations++", 0x401236)
+WORKER_STACK = (
+    TICK,
+    frame(1, "worker_main", "tick(w);", 0x4012A0),
+    frame(2, "start_thread", None, 0x7F3A1C094AC3),
+    frame(3, "clone3", None, 0x7F3A1C126850),
+)
+THREADS = (
+    Thread(1, "LWP 1", 1, "threads", "stopped", frame(0, "clock_nanosleep", None, 0x7F3A10E7)),
+    Thread(2, "LWP 7", 7, "worker-0", "stopped", frame(0, "compute_step", "value +=", 0x4011C9)),
+    Thread(3, "LWP 8", 8, "worker-1", "stopped", TICK),
+    Thread(4, "LWP 9", 9, "worker-2", "stopped", frame(0, "clock_nanosleep", None, 0x7F3A10E7)),
+)
+LOCALS = (
+    Variable("w", "0x404060 <workers+32>", "struct worker *", is_argument=True),
+    Variable(
+        "copy",
+        '{id = 1, name = "worker-1\\000\\000\\000\\000\\000\\000\\000", '
+        "iterations = 4211, total = 7.4850661}",
+        "struct worker",
+    ),
+    Variable("step", "40", "int"),
+)
+MOUNTS = (
+    Mount(1, 0, "0:52", "/", "/", "fuse.cntr", "cntr", "rw", provenance="host"),
+    Mount(2, 1, "0:61", "/", "/var/lib/cntr", "overlay", "overlay", "rw", provenance="container"),
+    Mount(3, 2, "0:62", "/", "/var/lib/cntr/proc", "proc", "proc", "rw", provenance="virtual"),
+    Mount(
+        4,
+        2,
+        "8:1",
+        "/srv/data",
+        "/var/lib/cntr/data",
+        "ext4",
+        "/dev/sda1",
+        "rw",
+        provenance="volume",
+    ),
+    Mount(5, 1, "0:5", "/", "/dev", "devtmpfs", "udev", "rw", provenance="virtual"),
+)
+BREAKPOINTS = (
+    Breakpoint("1", "breakpoint", True, "tick", 0x401236, "tick", "threads.c", SOURCE_PATH, 38),
+    Breakpoint("2", "breakpoint", False, location="threads.c:65", pending=True),
+)
+
+# main's loop: waiting in libc, called from main's nanosleep line
+MAIN_LINE = line_of("pause = {1, 0}") + 2
+MAIN_STACK = (
+    frame(0, "clock_nanosleep", None, 0x7F3A10E7),
+    Frame(1, 0x401390, "main", "threads.c", SOURCE_PATH, MAIN_LINE),
+)
+STACKS = {
+    1: MAIN_STACK,
+    2: (frame(0, "compute_step", "value +=", 0x4011C9),),
+    3: WORKER_STACK,
+    4: (frame(0, "clock_nanosleep", None, 0x7F3A10E7),),
+}
+LOCALS_OF = {
+    "tick": (LOCALS[0],),
+    "worker_main": (Variable("w", "0x404060 <workers+32>", "struct worker *"),),
+    "main": (Variable("stopping", "0", "sig_atomic_t"),),
+}
+VALUES = {"*(w)": '{id = 1, name = "worker-1", iterations = 4211, total = 7.4850661}'}
+SYMBOLS = (
+    ObjectSymbols(SOURCE_PATH, "/app/threads", "ab12cd34ef56", "debug-info", "embedded", True),
+)
+CALL_RESULT: Result[None] = Result()
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple[object, ...]
+
+
+class FakeEngine:
+    """The demo program stopped in main; a breakpoint on tick's line is hit by worker-1
+    (thread 3) at the next continue, any other one never."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.listeners: list[asyncio.Queue[Event]] = []
+        self.running = False
+        self.stopped_thread = 1
+        self.stacks: dict[int, tuple[Frame, ...]] = dict(STACKS)
+        self.breakpoint_list: list[Breakpoint] = []
+        self.next_number = 1
+        self.console_output = {"info threads": '* 3    Thread 0x7f3a (LWP 8) "worker-1" tick'}
+
+    # --- what the tests look at and do ---------------------------------------------
+
+    def called(self, name: str) -> list[tuple[object, ...]]:
+        return [call.args for call in self.calls if call.name == name]
+
+    def emit(self, event: Event) -> None:
+        for queue in self.listeners:
+            queue.put_nowait(event)
+
+    def record(self, name: str, *args: object) -> None:
+        self.calls.append(Call(name, args))
+
+    # --- DebugEngine ----------------------------------------------------------------
+
+    def events(self) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.listeners.append(queue)  # from now on, as gdb's listeners
+        return self.drain(queue)
+
+    async def drain(self, queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
+        while True:
+            event = await queue.get()
+            yield event
+            if isinstance(event, SessionEnded):
+                return
+
+    def resume(self, thread_id: int | None) -> None:
+        self.running = True
+        self.emit(Running(thread_id))
+
+    def stop(
+        self,
+        thread_id: int,
+        reason: str,
+        signal_name: str | None = None,
+        breakpoint_number: str | None = None,
+    ) -> Stopped:
+        self.running = False
+        self.stopped_thread = thread_id
+        top = self.stacks[thread_id][0]
+        stop = Stopped(reason, thread_id, top, True, signal_name, breakpoint_number)
+        asyncio.get_running_loop().call_soon(self.emit, stop)  # after the command's answer
+        return stop
+
+    def step_like(self, name: str, thread_id: int | None, reason: str) -> Result[None]:
+        self.record(name, thread_id)
+        if self.running:
+            return Result(error="Cannot execute this command while the target is running.")
+        self.resume(thread_id)
+        self.stop(self.stopped_thread, reason)
+        return CALL_RESULT
+
+    async def continue_(self, thread_id: int | None = None) -> Result[None]:
+        self.record("continue_", thread_id)
+        if self.running:
+            return Result(error="Cannot execute this command while the target is running.")
+        self.resume(thread_id)
+        hit = next((bp for bp in self.breakpoint_list if bp.enabled and bp.line == TICK_LINE), None)
+        if hit is not None:
+            self.stop(3, "breakpoint-hit", breakpoint_number=hit.number)
+        return CALL_RESULT
+
+    async def next(self, thread_id: int | None = None) -> Result[None]:
+        return self.step_like("next", thread_id, "end-stepping-range")
+
+    async def step(self, thread_id: int | None = None) -> Result[None]:
+        return self.step_like("step", thread_id, "end-stepping-range")
+
+    async def finish(self, thread_id: int | None = None) -> Result[None]:
+        return self.step_like("finish", thread_id, "function-finished")
+
+    async def interrupt(self, thread_id: int | None = None) -> Result[Stopped]:
+        self.record("interrupt", thread_id)
+        return Result(self.stop(1, "signal-received", signal_name="SIGINT"))
+
+    async def threads(self) -> Result[list[Thread]]:
+        self.record("threads")
+        if self.running:
+            return Result([dataclasses.replace(t, state="running", frame=None) for t in THREADS])
+        return Result([dataclasses.replace(t, frame=self.stacks[t.id][0]) for t in THREADS])
+
+    async def select_thread(self, thread_id: int) -> Result[Frame | None]:
+        self.record("select_thread", thread_id)
+        return Result(self.stacks[thread_id][0])
+
+    async def backtrace(self, thread_id: int | None = None) -> Result[list[Frame]]:
+        self.record("backtrace", thread_id)
+        if self.running:
+            return Result(error="Selected thread is running.")
+        return Result(list(self.stacks[thread_id or self.stopped_thread]))
+
+    async def variables(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        self.record("variables", thread_id, level)
+        stack = self.stacks[thread_id or self.stopped_thread]
+        function = next((f.function for f in stack if f.level == (level or 0)), None)
+        return Result(list(LOCALS_OF.get(function or "", ())))
+
+    async def evaluate(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[str]:
+        self.record("evaluate", expression, thread_id, level)
+        if expression not in VALUES:
+            return Result(error=f'No symbol "{expression}" in current context.')
+        return Result(VALUES[expression])
+
+    async def breakpoints(self) -> Result[list[Breakpoint]]:
+        self.record("breakpoints")
+        return Result(list(self.breakpoint_list))
+
+    async def break_insert(self, location: str) -> Result[Breakpoint]:
+        self.record("break_insert", location)
+        file, _, line = location.rpartition(":")
+        if not line.isdigit() or file.rpartition("/")[2] != "threads.c":
+            return Result(error=f"No source file named {file or location}.")
+        number, self.next_number = str(self.next_number), self.next_number + 1
+        inserted = Breakpoint(
+            number,
+            "breakpoint",
+            True,
+            location,
+            file="threads.c",
+            fullname=SOURCE_PATH,
+            line=int(line),
+        )
+        self.breakpoint_list.append(inserted)
+        return Result(inserted)
+
+    async def break_delete(self, number: str) -> Result[None]:
+        self.record("break_delete", number)
+        kept = [bp for bp in self.breakpoint_list if bp.number != number]
+        if len(kept) == len(self.breakpoint_list):
+            return Result(error=f"No breakpoint number {number}.")
+        self.breakpoint_list = kept
+        return CALL_RESULT
+
+    async def cli(self, command: str) -> Result[str]:
+        self.record("cli", command)
+        output = self.console_output.get(command, "")
+        if output:
+            self.emit(ConsoleOutput(output + "\n"))
+        return Result(output)
+
+    async def symbol_report(self) -> Result[list[ObjectSymbols]]:
+        self.record("symbol_report")
+        return Result(list(SYMBOLS))
+
+    def source_path_on_host(self, fullname: str) -> str:
+        return fullname
+
+
+class FakeSession:
+    """The fake engine in an attach session that sees threads.c at SOURCE_PATH."""
+
+    def __init__(self, engine: FakeEngine | None = None) -> None:
+        self.fake_engine = engine or FakeEngine()
+        self.opened_on: DebugTarget | None = None
+        self.process_alive = True
+        self.close_calls = 0
+        self.closed = False
+        self.sources = {SOURCE_PATH: THREADS_C.read_text()}
+
+    @property
+    def target(self) -> DebugTarget:
+        assert self.opened_on is not None, "the session was never opened"
+        return self.opened_on
+
+    @property
+    def engine(self) -> DebugEngine:
+        return self.fake_engine
+
+    @property
+    def mode(self) -> str:
+        return "attach session (fake)"
+
+    @property
+    def closing(self) -> bool:
+        return self.close_calls > 0
+
+    def mounts(self) -> Result[list[Mount]]:
+        return Result(list(MOUNTS))
+
+    def read_source(self, path: str) -> SourceText:
+        return SourceText(self.sources.get(path), (path,))
+
+    def location_in_container(self, path: str) -> str:
+        return path
+
+    def alive(self) -> bool:
+        return self.process_alive
+
+    async def close(self) -> None:
+        self.close_calls += 1
+        if not self.closed:
+            self.closed = True
+            self.fake_engine.emit(SessionEnded("detached", "detached; the program runs on"))
+
+
+class FakeOpener:
+    """A DebugOpener: hands out `session` (or raises `failure`), recording the targets."""
+
+    def __init__(
+        self, session: FakeSession | None = None, failure: DebugUnavailable | None = None
+    ) -> None:
+        self.session = session or FakeSession()
+        self.failure = failure
+        self.targets: list[DebugTarget] = []
+        self.progress: list[str] = []
+        self.gate: asyncio.Event | None = None  # set: the open waits for it
+        self.cancelled = False
+
+    async def __call__(self, target: DebugTarget, progress: Progress) -> FakeSession:
+        self.targets.append(target)
+        progress("opening the fake session…")
+        self.progress.append("opening the fake session…")
+        if self.gate is not None:
+            try:
+                await self.gate.wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+        if self.failure is not None:
+            raise self.failure
+        self.session.opened_on = target
+        return self.session
+
+
+class Recorder:
+    """A Pilot app's message_hook, Harlequin-style: every message, seen at each screen
+    and at the app as it bubbles."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def __call__(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def count(self, kind: type[Message]) -> int:
+        """How many messages of `kind` were sent (one that bubbled counts once)."""
+        return len({id(message) for message in self.messages if isinstance(message, kind)})
+
+
+def protocol_members(protocol: type) -> Iterable[str]:
+    """The members a Protocol class declares (not the ones every class has)."""
+    return sorted(name for name in vars(protocol) if not name.startswith("_"))

@@ -1,0 +1,184 @@
+"""The debugged demo program as the front-end death tests see it, without ptrace: its
+threads' states, pending signals and PCs from /proc, each worker's counter
+(`workers[i].iterations`, read through /proc/PID/mem at the ELF symbol's address),
+the traps left in its code (guard.traps_in), and the processes a front end started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+
+import psutil
+
+from cntr_tui.gdb.trap_rescue import traps_in
+from cntr_tui.linux.proc_status import status_fields
+from tests.support.proc import read_u64, running, tracer_of, wait_until
+
+WORKERS = 3
+WORKER_SIZE = 40  # struct worker: int id, char name[16], unsigned long iterations, double
+ITERATIONS_OFFSET = 24
+SIGTRAP_BIT = 1 << (5 - 1)
+SIGHUP_BIT = 1 << (1 - 1)
+
+
+def symbol_value(path: str, name: str) -> int:
+    """The value of symbol `name` in the ELF file at `path` (binutils' nm)."""
+    listing = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[2] == name:
+            return int(fields[0], 16)
+    raise AssertionError(f"no symbol {name} in {path}")
+
+
+def load_base(pid: int) -> int:
+    """Where the main executable (PIE) is mapped: its mapping at file offset 0."""
+    executable = os.readlink(f"/proc/{pid}/exe")
+    with open(f"/proc/{pid}/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) >= 6 and fields[5] == executable and int(fields[2], 16) == 0:
+                return int(fields[0].split("-")[0], 16)
+    raise AssertionError(f"no mapping of {executable} in {pid}")
+
+
+@dataclass(frozen=True)
+class Program:
+    """The demo program `threads` running as host PID `pid`."""
+
+    pid: int
+    counters: tuple[int, ...]  # address of each worker's iterations
+
+    @classmethod
+    def of(cls, pid: int) -> Program:
+        workers = load_base(pid) + symbol_value(f"/proc/{pid}/exe", "workers")
+        counters = tuple(
+            workers + index * WORKER_SIZE + ITERATIONS_OFFSET for index in range(WORKERS)
+        )
+        return cls(pid, counters)
+
+    def threads(self) -> list[int]:
+        return sorted(int(task) for task in os.listdir(f"/proc/{self.pid}/task"))
+
+    def thread_states(self) -> list[str]:
+        return [
+            status_fields(f"{self.pid}/task/{tid}")["State"].split()[0] for tid in self.threads()
+        ]
+
+    def program_counters(self) -> dict[int, int | None]:
+        """Each thread's PC from /proc/TID/syscall (None while it runs on a CPU)."""
+        found: dict[int, int | None] = {}
+        for tid in self.threads():
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/syscall") as syscall:
+                    fields = syscall.read().split()
+            except OSError:
+                continue
+            found[tid] = int(fields[-1], 16) if len(fields) >= 3 else None
+        return found
+
+    def pending_trap(self) -> bool:
+        """A SIGTRAP pending for the process (ShdPnd) or one of its threads (SigPnd)."""
+        for tid in self.threads():
+            fields = status_fields(f"{self.pid}/task/{tid}")
+            if (int(fields["SigPnd"], 16) | int(fields["ShdPnd"], 16)) & SIGTRAP_BIT:
+                return True
+        return False
+
+    def counter_values(self) -> list[int]:
+        return [read_u64(self.pid, address) for address in self.counters]
+
+    def stopped_past(self, addresses: set[int]) -> list[int]:
+        """Threads stopped with their PC one past one of `addresses` (a breakpoint's trap
+        just executed, not rewound in the thread's registers)."""
+        return [tid for tid, pc in self.program_counters().items() if pc and pc - 1 in addresses]
+
+    def released(self) -> str | None:
+        """None once the program runs free; otherwise what still holds it."""
+        if not running(self.pid):
+            return "the program died"
+        if tracer := tracer_of(self.pid):
+            return f"traced by {tracer} ({command_of(tracer)})"
+        states = self.thread_states()
+        if any(state in ("T", "t") for state in states):
+            return f"stopped: {states}"
+        if traps_in(self.pid):
+            return f"traps left at {sorted(hex(a) for a in traps_in(self.pid))}"
+        if self.pending_trap():
+            return "a SIGTRAP is pending"
+        return None
+
+    def assert_runs_on(self, breakpoints: set[int], since: float, within: float = 5.0) -> None:
+        """Within `within` s of `since`: released (see `released`), no thread's PC one past
+        a breakpoint's address, and every worker's counter moving."""
+        why: list[str | None] = [None]
+
+        def free() -> bool:
+            why[0] = self.released()
+            return why[0] is None
+
+        assert wait_until(free, timeout=max(0.0, since + within - time.monotonic())), why[0]
+        assert not self.stopped_past(breakpoints), self.program_counters()
+        before = self.counter_values()
+        assert wait_until(
+            lambda: all(now > then for now, then in zip(self.counter_values(), before, strict=True))
+        ), (before, self.counter_values())
+        assert self.released() is None, self.released()
+
+
+def ours(frontend: int) -> dict[int, str]:
+    """PID -> command line of the front end's descendants (gdb, gdbserver, the guard,
+    attach helpers, file server)."""
+    found = {}
+    for child in psutil.Process(frontend).children(recursive=True):
+        try:
+            found[child.pid] = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+    return found
+
+
+def left_over(processes: dict[int, str]) -> dict[int, str]:
+    """Those of `processes` still alive (not zombies): the same PID and command line."""
+    alive = {}
+    for pid, line in processes.items():
+        try:
+            process = psutil.Process(pid)
+            if process.status() != psutil.STATUS_ZOMBIE and " ".join(process.cmdline()) == line:
+                alive[pid] = line
+        except psutil.Error:
+            continue
+    return alive
+
+
+def guard_of(processes: dict[int, str], target: int) -> int:
+    """The trap guard guarding `target` among `processes`."""
+    guards = [
+        pid
+        for pid, line in processes.items()
+        if "cntr_tui.gdb.guard" in line and line.split("main()", 1)[1].split()[1:2] == [str(target)]
+    ]
+    assert len(guards) == 1, processes
+    return guards[0]
+
+
+def guard_outlives_terminal(guard: int, frontend: int) -> dict[str, bool]:
+    """Whether the guard is out of the front end's session and process group, and
+    ignores SIGHUP (all True for a guard that outlives its terminal)."""
+    return {
+        "own session": os.getsid(guard) != os.getsid(frontend),
+        "own process group": os.getpgid(guard) != os.getpgid(frontend),
+        "ignores SIGHUP": bool(int(status_fields(guard)["SigIgn"], 16) & SIGHUP_BIT),
+    }
+
+
+def command_of(pid: int) -> str:
+    """A process's command line, for a failure message ("gone" when it ended)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().replace(b"\0", b" ").decode(errors="replace").strip()[:160]
+    except OSError:
+        return "gone"
