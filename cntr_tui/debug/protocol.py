@@ -16,8 +16,7 @@ from typing import Protocol
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb.events import Event, Stopped
-from cntr_tui.gdb.records import Breakpoint, Frame, Result, Thread, Variable
-from cntr_tui.gdb.symbols import ObjectSymbols
+from cntr_tui.gdb.records import Breakpoint, Frame, ObjectSymbols, Result, Thread, Variable
 
 Progress = Callable[[str], None]
 

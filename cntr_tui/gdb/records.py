@@ -247,3 +247,23 @@ class Instruction:
 class MemoryBlock:
     address: int
     data: bytes
+
+
+@dataclass(frozen=True)
+class ObjectSymbols:
+    """The symbol report line of one loaded object.
+
+    `status`: "debug-info" (full debug info), "symbols" (a symbol table, no debug info),
+    "dynamic" (only exported symbols), "unreadable" (the file itself is missing).
+    `source`: where the debug info/symbols came from ("embedded", or a debug file path
+    as gdb names it). `problem` and `fix` are set when debug info is missing.
+    """
+
+    path: str
+    gdb_path: str
+    build_id: str | None
+    status: str
+    source: str | None
+    loaded_by_gdb: bool | None
+    problem: str | None = None
+    fix: str | None = None

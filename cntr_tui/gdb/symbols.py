@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from cntr_tui.gdb.elf import ElfInfo, compile_unit_paths, read_elf
 from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
+from cntr_tui.gdb.records import ObjectSymbols
 from cntr_tui.gdb.settings import debug_directories
 from cntr_tui.linux.procfs import executable_link, root_link
 
@@ -68,26 +68,6 @@ def compile_directories(object_path_on_host: str) -> set[str]:
             folders.add(str(PurePosixPath(comp_dir, name).parent))
             folders.add(comp_dir)
     return folders
-
-
-@dataclass(frozen=True)
-class ObjectSymbols:
-    """The symbol report line of one loaded object.
-
-    `status`: "debug-info" (full debug info), "symbols" (a symbol table, no debug info),
-    "dynamic" (only exported symbols), "unreadable" (the file itself is missing).
-    `source`: where the debug info/symbols came from ("embedded", or a debug file path
-    as gdb names it). `problem` and `fix` are set when debug info is missing.
-    """
-
-    path: str
-    gdb_path: str
-    build_id: str | None
-    status: str
-    source: str | None
-    loaded_by_gdb: bool | None
-    problem: str | None = None
-    fix: str | None = None
 
 
 def candidate_debug_files(gdb_path: str, info: ElfInfo, placement: Placement) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from textual.widgets import DataTable
 
-from cntr_tui.gdb.symbols import ObjectSymbols
+from cntr_tui.gdb.records import ObjectSymbols
 
 
 def shown(*values: str | None) -> str:

@@ -23,8 +23,7 @@ from cntr_tui.debug.protocol import DebugEngine, DebugUnavailable, Progress, Sou
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb.events import ConsoleOutput, Event, Running, SessionEnded, Stopped
-from cntr_tui.gdb.records import Breakpoint, Frame, Result, Thread, Variable
-from cntr_tui.gdb.symbols import ObjectSymbols
+from cntr_tui.gdb.records import Breakpoint, Frame, ObjectSymbols, Result, Thread, Variable
 
 THREADS_C = Path(__file__).parents[2] / "cntr_tui" / "demo" / "programs" / "threads.c"
 SOURCE_PATH = "/app/src/threads.c"

@@ -46,17 +46,24 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     shutil.copy2(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     append_line(tmp_path / "cntr_tui/linux/procfs.py", "import cntr_tui.app.app")
     append_line(tmp_path / "cntr_tui/fs/mounts.py", "from cntr_tui.gdb import session")
+    append_line(tmp_path / "cntr_tui/widgets/threads.py", "from cntr_tui.gdb.session import core")
+    append_line(tmp_path / "cntr_tui/app/screens/files.py", "import cntr_tui.app.screens.debugger")
 
     result = lint_imports(tmp_path)
 
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     for contract in (
-        "the engine never imports the UI",
+        "the headless core never imports the UI",
         "linux imports nothing else of ours",
-        "fs never imports gdb",
+        "fs never imports gdb or the debug service",
+        "widgets draw records: no engine, file system, attach or /proc module",
+        "the UI reaches the engine only through the seam",
+        "screens do not import each other (they talk through messages)",
     ):
         assert f"{contract} BROKEN" in output, output
     # the copy was analysed, not the installed package: the chains start at the added lines
     assert "cntr_tui.linux.procfs -> cntr_tui.app.app" in output, output
     assert "cntr_tui.fs.mounts -> cntr_tui.gdb.session" in output, output
+    assert "cntr_tui.widgets.threads -> cntr_tui.gdb.session.core" in output, output
+    assert "cntr_tui.app.screens.files -> cntr_tui.app.screens.debugger" in output, output

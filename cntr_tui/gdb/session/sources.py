@@ -9,7 +9,7 @@ import asyncio
 import os
 
 from cntr_tui.gdb import symbols
-from cntr_tui.gdb.records import Frame, Result, SharedLibrary, Thread, as_list
+from cntr_tui.gdb.records import Frame, ObjectSymbols, Result, SharedLibrary, Thread, as_list
 from cntr_tui.gdb.session.core import SessionCore
 from cntr_tui.gdb.transport import mi_quote
 
@@ -40,7 +40,7 @@ class SessionSources(SessionCore):
             ]
         )
 
-    async def symbol_report(self) -> Result[list[symbols.ObjectSymbols]]:
+    async def symbol_report(self) -> Result[list[ObjectSymbols]]:
         """The main executable and every shared library: build-id, symbols, why missing."""
         executable = await self.executable()
         libraries = await self.shared_libraries()
