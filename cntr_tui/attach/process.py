@@ -7,8 +7,7 @@
   namespace's processes by parent).
 
 The readers of single facts (status, namespaces, argv, cgroups...) are in
-`cntr_tui.linux`; `status` stays importable from here for gdb/starts.py, whose owner
-moves it to `cntr_tui.linux.process_status` with the rest of gdb/.
+`cntr_tui.linux`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 
 from cntr_tui.linux.namespaces import namespace_inode
 from cntr_tui.linux.proc_stat import PPID, START_TIME, read_stat, ticks_to_timestamp
-from cntr_tui.linux.process_status import status as status
 from cntr_tui.linux.procfs import ProcessGone, children, command_line, gone, pids
 
 

@@ -14,7 +14,8 @@ import os
 import sys
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.session import AttachOptions, AttachSession, host_login_shell
+from cntr_tui.attach.identity import host_login_shell
+from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.errors import UserError
 
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from cntr_tui.linux.mountinfo import MountEntry, is_under
-from cntr_tui.linux.mountinfo import read_mountinfo as read_mountinfo  # app/debugging.py's
 
 CONTAINER_ROOT = "/var/lib/cntr"
 VIRTUAL_FSTYPES = frozenset(

@@ -118,7 +118,7 @@ class AttachLauncher:
 
     async def start_console_gdbserver(self) -> GdbserverProcess | None:
         """A gdbserver for gdb's own console: with the third pipe its bridge writes to
-        (commands/gdb_interrupt.py); None as for start_gdbserver."""
+        (debug/interrupt_relay.py); None as for start_gdbserver."""
         if self.tracer != "gdbserver":
             return None
         return await asyncio.to_thread(self.starts.spawn_gdbserver, None, True)

@@ -132,7 +132,7 @@ def find_gdbserver(name: str = "gdbserver") -> GdbserverFiles | None:
 
 def bridge_target(gdbserver_pid: int, container_pid: int | None, input_fd: int = 0) -> str:
     """The `target extended-remote` argument that joins gdb to gdbserver's stdout and its
-    stdin (or its descriptor `input_fd`: the console's relay, see commands/gdb_interrupt),
+    stdin (or its descriptor `input_fd`: the console's relay, see debug/interrupt_relay.py),
     named by `/proc/PID/fd` as gdb's PID namespace sees gdbserver. `container_pid`: a
     host PID in the container whose /dev gdb sees (a merged root's); None: the host's."""
     from_server = shlex.quote(f"/proc/{gdbserver_pid}/fd/1")

@@ -48,7 +48,7 @@ class GdbserverProcess:
     (the trap guard) can still detach it cleanly after gdb died.
 
     `console_input` (ours, read end) is the console's third pipe, open in gdbserver as
-    its descriptor `console_input_fd`: see commands/gdb_interrupt.py.
+    its descriptor `console_input_fd`: see debug/interrupt_relay.py.
 
     `hold` (ours) is a copy of our end of the channel to gdbserver's attach helper:
     that helper ends gdbserver as soon as every copy is closed (we died, say). The

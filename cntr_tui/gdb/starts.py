@@ -152,7 +152,7 @@ class SessionStarts:
     ) -> GdbserverProcess | None:
         """Blocking: a gdbserver waiting on its pipes for gdb; None when the tracer is
         gdb itself, the host has no gdbserver, or it cannot start in the container.
-        `console`: with the console's third pipe (see commands/gdb_interrupt.py)."""
+        `console`: with the console's third pipe (see debug/interrupt_relay.py)."""
         if self.tracer != "gdbserver":
             return None
         console_input, console_end = os.pipe2(os.O_CLOEXEC) if console else (None, None)

@@ -30,7 +30,7 @@ from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.demo import containers, sweep
 from cntr_tui.demo.rootfs import build_rootfs
 from cntr_tui.fs import mountapi
-from cntr_tui.fs.mounts import read_mountinfo
+from cntr_tui.linux.mountinfo import read_mountinfo
 from tests.support.attach import CLI, cli, docker_diff
 from tests.support.proc import running, tracer_of, wait_until
 
