@@ -20,6 +20,7 @@ from cntr_tui.gdb.gdbserver import bridge_target
 from cntr_tui.gdb.pipes import GdbserverProcess
 from cntr_tui.gdb.placement import Placement
 from cntr_tui.gdb.settings import GDB_ENVIRONMENT, gdb_settings
+from cntr_tui.linux.procfs import root_path
 
 
 def interactive_argv(
@@ -156,7 +157,7 @@ def run_guarded_console(
 
     previous = {number: signal.signal(number, on_signal) for number in ENDING_SIGNALS}
     try:
-        status = relay(spawn, pts_root=f"/proc/{session.pid}/root")
+        status = relay(spawn, pts_root=root_path(session.pid))
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

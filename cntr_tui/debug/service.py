@@ -17,6 +17,7 @@ from cntr_tui.gdb.records import Result
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.linux.mountinfo import read_mountinfo
 from cntr_tui.linux.proc_stat import alive
+from cntr_tui.linux.procfs import root_path
 from cntr_tui.settings import Settings
 
 CLOSE_TIMEOUT = 10.0
@@ -93,7 +94,7 @@ class LiveDebugSession:
         candidates = [
             self.gdb.source_path_on_host(path),
             self.placement.to_host(path),
-            f"/proc/{self.target.host_pid}/root{path}",
+            root_path(self.target.host_pid) + path,
         ]
         looked: list[str] = []
         for candidate in dict.fromkeys(candidates):

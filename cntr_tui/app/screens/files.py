@@ -19,7 +19,7 @@ from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 from cntr_tui.fs.mounts import CONTAINER_ROOT
 from cntr_tui.fs.view import FileEntry, MergedView
-from cntr_tui.linux.procfs import exists
+from cntr_tui.linux.procfs import exists, root_path
 from cntr_tui.widgets.file_tree import FileTree
 from cntr_tui.widgets.source_view import SourceFile, SourceView
 from cntr_tui.widgets.status_line import StatusLine
@@ -65,7 +65,7 @@ class FilesScreen(Screen[None]):
     def __init__(self, container: Container) -> None:
         super().__init__()
         self.container = container
-        self.merged = MergedView(f"/proc/{container.pid}/root")
+        self.merged = MergedView(root_path(container.pid))
         self.reveal_path: str | None = CONTAINER_ROOT
         self.opened: FileEntry | None = None
         self.session: AttachSession | None = None
