@@ -59,6 +59,11 @@ class DebugEngine(Protocol):
 
     async def select_thread(self, thread_id: int) -> Result[Frame | None]: ...
 
+    async def select_frame(self, level: int, thread_id: int | None = None) -> Result[Frame]:
+        """Select a frame, as gdb's `up`/`frame N` do: `finish` and console commands then
+        work on it."""
+        ...
+
     async def backtrace(self, thread_id: int | None = None) -> Result[list[Frame]]: ...
 
     async def variables(

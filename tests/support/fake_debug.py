@@ -216,6 +216,12 @@ class FakeEngine:
         self.record("select_thread", thread_id)
         return Result(self.stacks[thread_id][0])
 
+    async def select_frame(self, level: int, thread_id: int | None = None) -> Result[Frame]:
+        self.record("select_frame", level, thread_id)
+        frames = self.stacks[thread_id or self.stopped_thread]
+        found = next((frame for frame in frames if frame.level == level), None)
+        return Result(found) if found is not None else Result(error=f"no frame {level}")
+
     async def backtrace(self, thread_id: int | None = None) -> Result[list[Frame]]:
         self.record("backtrace", thread_id)
         if self.running:

@@ -332,6 +332,7 @@ async def test_u_and_d_move_between_frames(world: World) -> None:
         await until(pilot, lambda: screen.frame_level == 1, "frame 1")
         await until(pilot, lambda: screen.source.current_line == line_of("tick(w);"), "its line")
         assert (3, 1) in engine.called("variables")
+        assert engine.called("select_frame") == [(1, 3)]  # gdb's too: `f` finishes it
         await pilot.press("u")
         await until(pilot, lambda: screen.frame_level == 2, "frame 2")
         await until(

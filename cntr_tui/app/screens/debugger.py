@@ -342,8 +342,7 @@ class DebuggerScreen(Screen[None]):
             self.thread_id = event.thread_id
             if event.thread_id not in self.frames:
                 await self.load_backtrace(event.thread_id)
-        self.frame_level = event.frame.level
-        await self.show_frame()
+        await self.select_frame(event.frame.level)
 
     # --- breakpoints -------------------------------------------------------------
 
@@ -439,8 +438,15 @@ class DebuggerScreen(Screen[None]):
             return
         wanted = min(max(self.frame_level + delta, min(levels)), max(levels))
         if wanted != self.frame_level:
-            self.frame_level = wanted
-            await self.show_frame()
+            await self.select_frame(wanted)
+
+    async def select_frame(self, level: int) -> None:
+        """Show frame `level` and select it in gdb, like gdb's `up` and `frame N`: the
+        finish key (`u` then `f`) and console commands then work on the frame shown."""
+        self.frame_level = level
+        thread_id = self.thread_id
+        await self.link.ask(lambda engine: engine.select_frame(level, thread_id))
+        await self.show_frame()
 
     # --- panes -------------------------------------------------------------------
 
