@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
@@ -34,6 +35,8 @@ from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.source_view import SourceView
 from cntr_tui.widgets.threads import ThreadsTree
 from tests.support.fake_debug import Recorder
+from tests.support.frontend import Program
+from tests.support.proc import tracer_of
 
 SIZE = (160, 48)
 LIST_DEADLINE = 20.0
@@ -80,6 +83,20 @@ async def select(pilot: Pilot[None], app: CntrApp, started: StartedContainer) ->
     await wait_for(
         pilot, lambda: table_of(app).selected == container, "the row selected", LIST_DEADLINE
     )
+
+
+async def attached_debugger(
+    pilot: Pilot[None], app: CntrApp, started: StartedContainer, recorder: Recorder
+) -> DebuggerScreen:
+    """`started` selected in the list, `g`: the debugger once attached."""
+    await select(pilot, app, started)
+    await pilot.press("g")
+    await wait_for(
+        pilot, lambda: recorder.count(DebuggerScreen.Attached), "attach", ATTACH_DEADLINE
+    )
+    screen = app.screen
+    assert isinstance(screen, DebuggerScreen)
+    return screen
 
 
 def process_state(pid: int) -> dict[str, str]:
@@ -236,13 +253,7 @@ async def test_debug_key_attaches_breakpoint_continue_and_detach(
     recorder = Recorder()
     app = CntrApp()
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        await select(pilot, app, started)
-        await pilot.press("g")
-        await wait_for(
-            pilot, lambda: recorder.count(DebuggerScreen.Attached), "attach", ATTACH_DEADLINE
-        )
-        screen = app.screen
-        assert isinstance(screen, DebuggerScreen)
+        screen = await attached_debugger(pilot, app, started, recorder)
         threads = screen.query_one(ThreadsTree)
         names = sorted(thread.name or "" for thread in screen.threads)
         assert threads.thread_count() == 4
@@ -435,3 +446,108 @@ async def test_attach_failure_is_a_dialog_with_the_fix_not_a_traceback() -> None
         assert dialog.fix and "exited" in dialog.fix
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 5)
+
+
+def all_stopped(program: Program) -> bool:
+    return all(state == "t" for state in program.thread_states())
+
+
+async def type_in_console(pilot: Pilot[None], command: str) -> None:
+    await pilot.press(*command, "enter")
+
+
+def type_at_once(app: CntrApp, *lines: str) -> None:
+    """Keys as a terminal delivers them when they come together (typed ahead, pasted line
+    by line, sent by tmux): all queued before the app handles the first."""
+    driver = app._driver
+    assert driver is not None
+    for key in (key for line in lines for key in (*line, "enter")):
+        event = events.Key("space" if key == " " else key, key if len(key) == 1 else "\r")
+        event.set_sender(app)
+        driver.send_message(event)
+
+
+def console_text(screen: DebuggerScreen) -> str:
+    return "\n".join(line.text for line in screen.console.log_view.lines)
+
+
+async def stopped_in_tick(
+    pilot: Pilot[None], app: CntrApp, started: StartedContainer, recorder: Recorder
+) -> DebuggerScreen:
+    """The debugger on `started`, its console focused, stopped where a worker hit
+    `break tick` (typed in the console, as `continue`)."""
+    screen = await attached_debugger(pilot, app, started, recorder)
+    await pilot.press("colon")
+    await wait_for(pilot, lambda: app.focused is screen.console.input, "the console", 5)
+    await type_in_console(pilot, "break tick")
+    await wait_for(pilot, lambda: screen.breakpoints, "the breakpoint", 10)
+    refreshed = recorder.count(DebuggerScreen.Refreshed)
+    program = Program.of(started.pid)
+    await type_in_console(pilot, "continue")
+    await wait_for(
+        pilot,
+        lambda: (
+            recorder.count(DebuggerScreen.Refreshed) > refreshed
+            and "hit Breakpoint 1" in console_text(screen)
+            and all_stopped(program)
+        ),
+        "the stop in tick",
+        30,
+    )
+    return screen
+
+
+async def wait_running(pilot: Pilot[None], program: Program, what: str) -> None:
+    """The program's threads run (not all stopped, the workers' counters move), traced."""
+    before = program.counter_values()
+    await wait_for(
+        pilot,
+        lambda: not all_stopped(program) and program.counter_values() != before,
+        f"the program's threads running under {what}",
+        30,
+    )
+    assert tracer_of(program.pid) != 0  # under gdb still
+
+
+# Measured: the keys arrive together, the console runs `delete 1next 1000` (gdb: an
+# error), and the program stays stopped. Typed one by one (pilot.press) they pass.
+@pytest.mark.xfail(
+    strict=True,
+    reason="the console's Enter is Input's binding, run once the key has bubbled up to the "
+    "app, after the keys behind it were inserted; fix in cntr_tui/widgets/gdb_console.py",
+)
+async def test_console_next_after_a_stop_resumes_the_program(start_container) -> None:
+    """After a breakpoint's stop, `delete 1` and `next 1000` typed into the console pane
+    together run as two commands, and the program runs (over tick's lines and the loop's
+    0.1 s nanosleep, for many seconds), as in gdb's console."""
+    started = start_container("docker")
+    recorder = Recorder()
+    app = CntrApp()
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await stopped_in_tick(pilot, app, started, recorder)
+        type_at_once(app, "delete 1", "next 1000")
+        await wait_running(pilot, Program.of(started.pid), "`next 1000`")
+        assert not screen.breakpoints
+        shown = console_text(screen)
+        assert "(gdb) delete 1\n" in shown and "(gdb) next 1000" in shown, shown
+
+
+async def test_u_then_f_finishes_the_frame_shown_and_the_program_runs(start_container) -> None:
+    """Stopped in tick, `u` shows worker_main and `f` finishes it, as `up` and `finish`
+    in gdb's console: worker_main never returns, so the program runs on (it finished
+    tick, the frame gdb had selected, and stopped at once)."""
+    started = start_container("docker")
+    recorder = Recorder()
+    app = CntrApp()
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await stopped_in_tick(pilot, app, started, recorder)
+        await type_in_console(pilot, "delete 1")
+        await wait_for(pilot, lambda: not screen.breakpoints, "the breakpoint deleted", 10)
+        await pilot.press("escape")  # the keys to the panes
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.frame_level == 1, "frame 1", 5)
+        assert screen.current_frame().function == "worker_main"
+        await pilot.press("f")
+        await wait_running(pilot, Program.of(started.pid), "the finish")
+        assert screen.running
+        assert "function finished" not in screen.status.state
