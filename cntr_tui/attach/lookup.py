@@ -9,7 +9,9 @@ first kind that matches:
 4. nspawn, 5. lxc: machine / container name;
 6. containerd: id or unique id prefix (in any containerd namespace);
 7. process: the name `ls` shows for a plain-namespace container (its main process's);
-8. kubernetes: `namespace/pod/container` from the CRI labels;
+8. kubernetes: from the CRI labels, `namespace/pod/container`, `namespace/pod
+   (container)` as the details pane shows it, or `pod/container` (in any namespace:
+   two pods of that name in two namespaces make it ambiguous);
 9. command: a substring of a container's command line (for a plain-namespace one, also
    a whole argument of its launcher's: `unshare ... NAME`, its parent outside its
    namespaces), then (with `process`) of any process's command line.
@@ -23,7 +25,10 @@ taken at its word: such a target outside a container is resolved with one warnin
 
 Two matches within one kind is an error listing them; nothing matching is an error
 saying what was tried. A stopped container is an error saying so, and so is a paused
-one unless the caller allows it. `types` (the `-t` option) restricts the runtimes.
+one, or one in a frozen cgroup, unless the caller allows it: `paused_refusal`, the one
+sentence attach, exec, gdb and doctor say, with the runtime's thaw command (a PID of a
+paused container's process is looked up in full to find that runtime). `types` (the
+`-t` option) restricts the runtimes.
 
 A running docker container found by its exact id or name is remembered, and the same
 word next time is checked against docker and /proc instead of asking every runtime
@@ -49,6 +54,7 @@ from cntr_tui.attach.discovery import (
 from cntr_tui.attach.runtimes.base import DiscoveryConfig
 from cntr_tui.errors import UserError, warn_on_stderr
 from cntr_tui.linux import namespaces, proc_stat, procfs
+from cntr_tui.linux.cgroups import cgroup_directories, frozen_v1, frozen_v2
 
 PAUSED_STATUSES = frozenset({"paused", "pausing"})
 MAX_CANDIDATES_SHOWN = 5
@@ -80,16 +86,41 @@ def _by_name(word: str, containers: list[Container]) -> list[Container]:
     return [c for c in containers if word in (c.id, c.name)]
 
 
+def kubernetes_names(word: str) -> tuple[str | None, str, str] | None:
+    """(namespace, pod, container) as `word` names them: `ns/pod/container`,
+    `ns/pod (container)` (what the details pane shows) or `pod/container` (namespace
+    None: any); None for any other word. A two-part word is never `ns/pod`: one
+    shape, one meaning."""
+    text = word.strip()
+    if text.endswith(")") and "(" in text:
+        head, _, container = text[:-1].rpartition("(")
+        parts = [*head.rstrip().split("/"), container]
+        if len(parts) != 3:
+            return None
+    else:
+        parts = text.split("/")
+    if (
+        len(parts) not in (2, 3)
+        or not all(parts)
+        or any(char.isspace() or char in "()" for char in "".join(parts))
+    ):
+        return None
+    if len(parts) == 2:
+        return None, parts[0], parts[1]
+    return parts[0], parts[1], parts[2]
+
+
 def _by_kubernetes(word: str, containers: list[Container]) -> list[Container]:
-    if word.count("/") != 2:
+    names = kubernetes_names(word)
+    if names is None:
         return []
-    namespace, pod, name = word.split("/")
+    namespace, pod, name = names
     return [
         c
         for c in containers
         if c.kubernetes
-        and (c.kubernetes.namespace, c.kubernetes.pod, c.kubernetes.container)
-        == (namespace, pod, name)
+        and (c.kubernetes.pod, c.kubernetes.container) == (pod, name)
+        and namespace in (None, c.kubernetes.namespace)
     ]
 
 
@@ -154,16 +185,84 @@ def _ambiguous(word: str, label: str, matches: list[Container]) -> UserError:
     return UserError(f"{word!r} is ambiguous: {len(matches)} containers match by {label}: {shown}")
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why no attach can take a paused or frozen target, and the command that thaws it.
+    `sentence` is the one line every front end (attach, exec, gdb, doctor) says."""
+
+    reason: str
+    fix: str
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.reason} (fix: {self.fix})"
+
+
+def frozen_cgroup(pid: int) -> tuple[str, str] | None:
+    """The first cgroup of `pid` that is frozen or freezing, and the file saying so
+    (`freezer.state`, cgroup v1, or `cgroup.freeze`, v2); None when none is."""
+    for entry, directory in cgroup_directories(pid):
+        if "freezer" in entry.controllers and frozen_v1(directory):
+            return directory, "freezer.state"
+        if entry.is_v2 and frozen_v2(directory):
+            return directory, "cgroup.freeze"
+    return None
+
+
+def unpause_fix(container: Container, cgroup: str | None = None, file: str = "") -> str:
+    """The runtime's own way to thaw a container (or the write that thaws `cgroup`,
+    frozen by its `file`: v1's freezer.state or v2's cgroup.freeze)."""
+    match container.runtime:
+        case "docker" | "podman":
+            return f"{container.runtime} unpause {container.name}"
+        case "containerd":
+            namespace = container.runtime_namespace or "default"
+            return f"ctr -n {namespace} task resume {container.id}"
+        case "lxc":
+            return f"lxc-unfreeze -n {container.name}"
+    if cgroup is None:
+        return f"thaw the cgroup that froze it (see the freezer line for {container.pid})"
+    value = "THAWED" if file == "freezer.state" else "0"
+    return f"echo {value} > {cgroup}/{file}"
+
+
+def _named(container: Container) -> str:
+    if container.runtime == PLAIN_RUNTIME:
+        return f"process {container.name} (PID {container.pid})"
+    return f"{container.runtime} container {container.name}"
+
+
+def paused_refusal(container: Container) -> Refusal | None:
+    """A target paused by its runtime, or in a frozen cgroup: it cannot run, so gdb (or
+    any session command) would wait for it forever. None when it can run."""
+    if container.status in PAUSED_STATUSES:
+        return Refusal(
+            f"{_named(container)} is paused: its processes are frozen, so nothing can "
+            "attach to them",
+            unpause_fix(container),
+        )
+    try:
+        frozen = frozen_cgroup(container.pid)
+    except (ProcessLookupError, PermissionError):
+        return None
+    if frozen is None:
+        return None
+    directory, file = frozen
+    return Refusal(
+        f"{_named(container)} is frozen (cgroup {directory}, {file}): it cannot run, "
+        "so nothing can attach to it",
+        unpause_fix(container, directory, file),
+    )
+
+
 def _checked(container: Container, allow_paused: bool) -> Container:
     if container.pid <= 0 or container.status not in LIVE_STATUSES:
         raise UserError(
             f"{container.runtime} container {container.name} is {container.status}, "
             "not running: start it first"
         )
-    if container.status in PAUSED_STATUSES and not allow_paused:
-        raise UserError(
-            f"{container.runtime} container {container.name} is paused: unpause it first"
-        )
+    if not allow_paused and (refusal := paused_refusal(container)) is not None:
+        raise UserError(refusal.sentence)
     return container
 
 
@@ -267,10 +366,11 @@ def resolve_process(
     """For a command that needs only the target's process (attach, exec): a number
     without `types` that is a live PID names that process at once, as the process id
     step of `resolve` would (listing every runtime costs ~0.5 s); anything else, and
-    a number no process has, goes through `resolve`, so both say the same."""
+    a number no process has, goes through `resolve`, so both say the same. So does a
+    frozen process: `resolve` finds the runtime that paused it, whose command thaws it."""
     if word.isdigit() and types is None:
         found = process_container(int(word))
-        if found is not None:
+        if found is not None and paused_refusal(found) is None:
             return _warned(found, warn)
     return resolve(word, types, warn=warn)
 

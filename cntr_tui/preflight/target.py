@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.lookup import PAUSED_STATUSES
-from cntr_tui.linux.cgroups import cgroup_directories, frozen_v1, frozen_v2
+from cntr_tui.attach.lookup import frozen_cgroup, paused_refusal, unpause_fix
 from cntr_tui.linux.idmaps import id_maps
 from cntr_tui.linux.namespaces import namespaces_differing
 from cntr_tui.linux.process_status import SECCOMP_MODES, status
@@ -24,45 +23,15 @@ PROCESS_STATES = {
 }
 
 
-def unpause_fix(container: Container, cgroup: str | None = None, file: str = "") -> str:
-    """The runtime's own way to thaw a container (or the write that thaws `cgroup`,
-    frozen by its `file`: v1's freezer.state or v2's cgroup.freeze)."""
-    match container.runtime:
-        case "docker" | "podman":
-            return f"{container.runtime} unpause {container.name}"
-        case "containerd":
-            namespace = container.runtime_namespace or "default"
-            return f"ctr -n {namespace} task resume {container.id}"
-        case "lxc":
-            return f"lxc-unfreeze -n {container.name}"
-    if cgroup is None:
-        return f"thaw the cgroup that froze it (see the freezer line for {container.pid})"
-    value = "THAWED" if file == "freezer.state" else "0"
-    return f"echo {value} > {cgroup}/{file}"
-
-
 def state(container: Container) -> Check:
-    """The runtime's word for it, and the main process's own state in /proc."""
+    """The runtime's word for it, and the main process's own state in /proc. Paused or
+    frozen (by v1 the process shows as D, by v2 as S), the line says what attach, exec
+    and gdb refuse it with."""
     where = f"{container.runtime} {container.name}, PID {container.pid}"
-    if container.status in PAUSED_STATUSES:
-        return Check(
-            "state",
-            "fail",
-            f"{where} is paused: its processes are frozen, gdb would wait for them forever",
-            unpause_fix(container),
-        )
     code = status(container.pid).state
     described = PROCESS_STATES.get(code, code)
-    frozen = frozen_cgroup(container.pid) if code not in ("Z", "X") else None
-    if frozen is not None:  # frozen by v1 the process shows as D, by v2 as S
-        directory, file = frozen
-        return Check(
-            "state",
-            "fail",
-            f"{where} is frozen (cgroup {directory}, {file}): it cannot run, gdb would "
-            "wait for it forever",
-            unpause_fix(container, directory, file),
-        )
+    if code not in ("Z", "X") and (refusal := paused_refusal(container)) is not None:
+        return Check("state", "fail", refusal.reason, refusal.fix)
     if code in ("Z", "X"):
         return Check("state", "fail", f"{where} is {described}", "restart the container")
     if code == "T":
@@ -124,17 +93,6 @@ def seccomp(container: Container) -> Check:
 
 def tracer(container: Container) -> Check:
     return process_tracer(container.pid)
-
-
-def frozen_cgroup(pid: int) -> tuple[str, str] | None:
-    """The first cgroup of `pid` that is frozen or freezing, and the file saying so
-    (`freezer.state`, cgroup v1, or `cgroup.freeze`, v2); None when none is."""
-    for entry, directory in cgroup_directories(pid):
-        if "freezer" in entry.controllers and frozen_v1(directory):
-            return directory, "freezer.state"
-        if entry.is_v2 and frozen_v2(directory):
-            return directory, "cgroup.freeze"
-    return None
 
 
 def freezer(container: Container) -> Check:

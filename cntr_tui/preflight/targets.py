@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.discovery import is_live, list_containers
-from cntr_tui.attach.lookup import resolve
+from cntr_tui.attach.lookup import paused_refusal, resolve
 from cntr_tui.errors import UserError
 from cntr_tui.linux.namespaces import namespace_inode
 from cntr_tui.preflight import PRIVILEGE_ERRORS, PRIVILEGES_FIX, SEE_PRIVILEGES, Check
@@ -31,18 +31,22 @@ class Target:
     container: Container | None
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    error: str | None = None  # a word that names nothing: the one stderr line
+    # the one stderr line: of a word that names nothing, or the refusal attach, exec
+    # and gdb give a paused or frozen target (the state line says it too)
+    error: str | None = None
 
 
 def look_up(word: str, types: Sequence[str] | None, privileged: bool) -> Target:
     warnings: list[str] = []
     try:
-        # paused is a finding here (the state and freezer checks), not a refusal
+        # paused is a finding here (the state and freezer checks), as well as the
+        # refusal on stderr
         container = resolve(word, types, allow_paused=True, warn=warnings.append)
     except UserError as error:
         return failed_look_up(word, types, privileged, str(error))
     if privileged:
-        return Target(container, warnings=warnings)
+        refusal = paused_refusal(container)
+        return Target(container, warnings=warnings, error=refusal and refusal.sentence)
     try:
         namespace_inode(container.pid, "pid")
     except OSError as error:

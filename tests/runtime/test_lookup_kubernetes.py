@@ -1,0 +1,168 @@
+"""Kubernetes containers by the names the UI shows: `ns/pod (container)` (the details
+pane), `ns/pod/container`, `pod/container` when only one pod has that name; a word
+that fits two containers is an error naming both, one that fits none matches nothing
+else. Real containers: containerd's `k8s.io` namespace and docker (dockershim's
+labels), both with the CRI labels a kubelet sets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cntr_tui.attach.container import Container
+from cntr_tui.attach.lookup import kubernetes_names, resolve
+from cntr_tui.demo import containers
+from cntr_tui.errors import UserError
+from cntr_tui.widgets.container_details import container_rows
+from tests.support.runtimes import TEST_PREFIX, StartContainer, require_runtime
+
+CNTR_TUI = str(Path(sys.executable).parent / "cntr-tui")
+
+
+def pod_labels(namespace: str, pod: str, container: str) -> dict[str, str]:
+    return {
+        "io.kubernetes.pod.name": pod,
+        "io.kubernetes.pod.namespace": namespace,
+        "io.kubernetes.container.name": container,
+        "io.kubernetes.pod.uid": str(uuid.uuid4()),
+    }
+
+
+def shown_in_details(container: Container) -> str:
+    """The `kubernetes` row of the TUI's details pane."""
+    [shown] = [value for name, value in container_rows(container) if name == "kubernetes"]
+    return shown
+
+
+def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CNTR_TUI, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env=os.environ,
+    )
+
+
+@pytest.fixture
+def docker_pod_container(demo_rootfs: Path) -> Iterator[tuple[str, int, str]]:
+    """A docker container labelled as dockershim labelled a pod's: (name, pid, pod)."""
+    require_runtime("docker")
+    pod = f"cart-{uuid.uuid4().hex[:6]}"
+    name = f"{TEST_PREFIX}docker-k8s-{uuid.uuid4().hex[:8]}"
+    tag = containers.ensure_image("docker", demo_rootfs)
+    labels = [
+        arg
+        for key, value in pod_labels("shop", pod, "cart").items()
+        for arg in ("--label", f"{key}={value}")
+    ]
+    subprocess.run(
+        ["docker", "run", "-d", "--name", name, "--network", "none", *labels, tag, "/app/threads"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        pid = subprocess.run(
+            ["docker", "inspect", "-f", "{{.State.Pid}}", name],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        yield name, int(pid), pod
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_the_details_pane_text_and_its_variants_resolve(start_container: StartContainer) -> None:
+    pod = f"web-{uuid.uuid4().hex[:6]}"
+    started = start_container("containerd", labels=pod_labels("shop", pod, "nginx"))
+    found = resolve(f"shop/{pod}/nginx")
+    shown = shown_in_details(found)
+    assert shown == f"shop/{pod} (nginx)"
+    for word in (shown, f"shop/{pod}/nginx", f"{pod}/nginx", f"shop/{pod}(nginx)", f" {shown} "):
+        again = resolve(word)
+        assert (again.runtime, again.id, again.pid) == ("containerd", started.name, started.pid)
+    # the command line, as a user would type what the pane shows
+    listed = cli("ls", shown)
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+    [row] = listed.stdout.splitlines()[1:]
+    assert started.name in row.split() and str(started.pid) in row.split()
+    batch = cli("gdb", f"{pod}/nginx", "--batch", "-ex", "info inferiors")
+    assert batch.returncode == 0, batch.stderr
+    attached = cli("attach", shown, "--", "cat", "/var/lib/cntr/proc/1/cmdline")
+    assert attached.returncode == 0, attached.stderr
+    assert attached.stdout == "/app/threads\0"
+
+
+def test_a_docker_pod_container_resolves_by_its_pod_names(docker_pod_container) -> None:
+    name, pid, pod = docker_pod_container
+    found = resolve(name)
+    shown = shown_in_details(found)
+    assert shown == f"shop/{pod} (cart)"
+    for word in (shown, f"shop/{pod}/cart", f"{pod}/cart"):
+        again = resolve(word)
+        assert (again.runtime, again.name, again.pid) == ("docker", name, pid), word
+    listed = cli("ls", "--json", shown)
+    assert listed.returncode == 0, listed.stderr
+    assert f'"pid": {pid},' in listed.stdout
+
+
+def test_a_pod_name_in_two_namespaces_is_ambiguous_and_nothing_else_matches(
+    start_container: StartContainer,
+) -> None:
+    pod = f"api-{uuid.uuid4().hex[:6]}"
+    shop = start_container("containerd", labels=pod_labels("shop", pod, "app"))
+    staging = start_container("containerd", labels=pod_labels("staging", pod, "app"))
+    with pytest.raises(UserError) as error:
+        resolve(f"{pod}/app")
+    message = str(error.value)
+    assert message.startswith(
+        f"'{pod}/app' is ambiguous: 2 containers match by kubernetes namespace/pod/container: "
+    )
+    assert f"shop/{pod}/app" in message and f"staging/{pod}/app" in message
+    result = cli("gdb", f"{pod}/app", "--batch", "-ex", "bt")
+    assert result.returncode == 1 and result.stderr == f"cntr-tui: {message}\n"
+    # the namespace tells them apart, in every form
+    for word, started in ((f"shop/{pod} (app)", shop), (f"staging/{pod}/app", staging)):
+        assert resolve(word).pid == started.pid
+    # nearly right is not right: no pod, container or namespace by another name
+    for word in (
+        f"shop/{pod} (other)",
+        f"prod/{pod}/app",
+        f"{pod}x/app",
+        f"{pod}/ap",
+        f"shop/{pod}",
+    ):
+        with pytest.raises(UserError, match="no container matches"):
+            resolve(word)
+
+
+@pytest.mark.parametrize(
+    ("word", "names"),
+    [
+        ("shop/web-0/nginx", ("shop", "web-0", "nginx")),
+        ("shop/web-0 (nginx)", ("shop", "web-0", "nginx")),
+        ("shop/web-0(nginx)", ("shop", "web-0", "nginx")),
+        ("  shop/web-0 (nginx) ", ("shop", "web-0", "nginx")),
+        ("web-0/nginx", (None, "web-0", "nginx")),
+        ("web-0", None),
+        ("a/b/c/d", None),
+        ("/web-0/nginx", None),
+        ("shop//nginx", None),
+        ("web-0/", None),
+        ("shop/web-0 ()", None),
+        ("shop/web-0 (ngi nx)", None),
+        ("shop/web-0/nginx (x)", None),
+        ("shop (nginx)", None),
+        ("shop/ web-0/nginx", None),
+    ],
+)
+def test_kubernetes_word_shapes(word: str, names: tuple[str | None, str, str] | None) -> None:
+    assert kubernetes_names(word) == names
