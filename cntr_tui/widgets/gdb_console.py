@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -29,6 +30,18 @@ class HistoryInput(Input):
             self.history.append(command)
             del self.history[:-HISTORY_LIMIT]
         self.position = len(self.history)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            # Here, in order with the characters: as Input's binding, the submit ran once
+            # the key had bubbled up to the app, after keys typed behind it were inserted
+            # ("delete 1" and "next 1000" typed together became "delete 1next 1000").
+            event.stop()
+            event.prevent_default()
+            value, self.value = self.value, ""
+            self.post_message(self.Submitted(self, value))
+            return
+        await super()._on_key(event)
 
     def action_leave(self) -> None:
         self.post_message(GdbConsole.Left())
@@ -77,8 +90,7 @@ class GdbConsole(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        command = event.value.strip()
-        self.input.value = ""
+        command = event.value.strip()  # the input cleared itself (HistoryInput._on_key)
         if not command:
             return
         self.input.remember(command)

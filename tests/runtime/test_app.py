@@ -509,13 +509,6 @@ async def wait_running(pilot: Pilot[None], program: Program, what: str) -> None:
     assert tracer_of(program.pid) != 0  # under gdb still
 
 
-# Measured: the keys arrive together, the console runs `delete 1next 1000` (gdb: an
-# error), and the program stays stopped. Typed one by one (pilot.press) they pass.
-@pytest.mark.xfail(
-    strict=True,
-    reason="the console's Enter is Input's binding, run once the key has bubbled up to the "
-    "app, after the keys behind it were inserted; fix in cntr_tui/widgets/gdb_console.py",
-)
 async def test_console_next_after_a_stop_resumes_the_program(start_container) -> None:
     """After a breakpoint's stop, `delete 1` and `next 1000` typed into the console pane
     together run as two commands, and the program runs (over tick's lines and the loop's
