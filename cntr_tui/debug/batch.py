@@ -41,8 +41,6 @@ async def batch(
     ending: EndingSignals,
 ) -> int:
     launch = await choose_launch(target, starts)
-    if launch.fallback:
-        say(launch.fallback)
     try:
         session = await start_debug(target, launch)
     except DebugUnavailable as error:
@@ -64,13 +62,9 @@ async def run_commands(session: LiveDebugSession, commands: Sequence[str]) -> in
         await session.attach()
     except DebugUnavailable as error:
         raise UserError(str(error)) from error
+    for note in session.notes:
+        say(note)
     gdb = session.gdb
-    if gdb.tracer != "gdbserver":
-        why = f" ({gdb.gdbserver_failure})" if gdb.gdbserver_failure else ""
-        say(
-            f"gdbserver could not be used{why}: gdb traces the process itself (if gdb "
-            "dies with breakpoints in, the process may die too)"
-        )
     status = 0
     for command in commands:
         output = await gdb.cli(command)

@@ -106,6 +106,12 @@ class DebugSession(Protocol):
         ...
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """What the user must know about this session, one line each: why gdb runs on
+        the host, why gdbserver (and with it the trap guard's clean detach) is not used."""
+        ...
+
+    @property
     def closing(self) -> bool:
         """True once `close` was called: a session end that follows is ours."""
         ...

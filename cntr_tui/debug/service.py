@@ -74,8 +74,15 @@ class LiveDebugSession:
         return self.placement.description
 
     @property
-    def fallback(self) -> str | None:
-        return self.launch.fallback
+    def notes(self) -> tuple[str, ...]:
+        notes = [self.launch.fallback] if self.launch.fallback else []
+        if self.gdb.tracer != "gdbserver":
+            why = f" ({self.gdb.gdbserver_failure})" if self.gdb.gdbserver_failure else ""
+            notes.append(
+                f"gdbserver could not be used{why}: gdb traces the process itself (if gdb "
+                "dies with breakpoints in, the process may die too)"
+            )
+        return tuple(notes)
 
     @property
     def closing(self) -> bool:

@@ -299,6 +299,7 @@ class FakeSession:
         self.close_calls = 0
         self.closed = False
         self.sources = {SOURCE_PATH: THREADS_C.read_text()}
+        self.session_notes: tuple[str, ...] = ()
 
     @property
     def target(self) -> DebugTarget:
@@ -312,6 +313,10 @@ class FakeSession:
     @property
     def mode(self) -> str:
         return "attach session (fake)"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.session_notes
 
     @property
     def closing(self) -> bool:

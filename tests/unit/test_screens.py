@@ -263,6 +263,14 @@ async def test_g_opens_the_debugger_on_the_session_the_opener_gives(world: World
         assert symbols.get_row_at(0) == [SOURCE_PATH, "ab12cd34ef56", "debug-info", "embedded", "-"]
 
 
+async def test_what_the_session_notes_is_told_after_the_attach(world: World) -> None:
+    note = "gdbserver could not be used (it exited): gdb traces the process itself"
+    world.opener.session.session_notes = (note,)
+    async with world.run() as pilot:
+        await debugger_on_web(pilot, world.app, world.recorder)
+        await until(pilot, lambda: note in world.notices(), "the note")
+
+
 async def test_c_n_s_f_i_call_the_engine_and_the_status_follows_its_events(
     world: World,
 ) -> None:

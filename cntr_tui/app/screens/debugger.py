@@ -154,6 +154,8 @@ class DebuggerScreen(Screen[None]):
             return
         self.attached = True
         self.status.busy = ""
+        for note in session.notes:
+            self.notify(note, title=self.container.name, severity="warning", timeout=12)
         self.status.context = (
             f"{self.container.runtime} {self.container.name} · PID "
             f"{session.target.namespace_pid} · {session.mode}"
