@@ -9,6 +9,14 @@ alive, untraced, no thread stopped, no trap left in its code, no SIGTRAP pending
 thread's PC one past a breakpoint, every worker's counter moving; and every process
 the front end started (gdb, gdbserver, the guard, helpers) must be gone.
 
+A SIGTERM or SIGHUP must also be a clean detach (the traps taken out, then gdbserver's
+`D`), not the guard's after-the-fact rescue. Witnesses, since after a SIGHUP the
+terminal is gone: --batch says who detached (on screen, or on its stderr sent to a file
+when its terminal is to close), and "(gdb)" is checked against gdb's MI trace
+(CNTR_TUI_GDB_TRACE: `-target-detach` answered `^done`); the TUI says nothing, its MI
+trace is the witness; the console's note says the guard detached gdbserver and how many
+traps were removed.
+
 Before the fix, gdbserver's attach helper killed gdbserver the moment the front end
 died (and forwarded the terminal's SIGHUP to it): the rewound PC of the thread that
 had hit the breakpoint was only in gdbserver's register cache, so the kernel let that
@@ -25,6 +33,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import pytest
@@ -32,6 +41,8 @@ import pytest
 from cntr_tui.gdb.trap_rescue import traps_in
 from tests.support.frontend import (
     Program,
+    gdb_detached,
+    guard_detach_removed,
     guard_of,
     guard_outlives_terminal,
     left_over,
@@ -51,6 +62,11 @@ def need_tmux() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("tmux must be installed in CI (add it to scripts/setup.sh)")
         pytest.skip("tmux is not installed")
+
+
+@pytest.fixture
+def witness(tmp_path: Path) -> Witness:
+    return Witness(tmp_path / "gdb-trace", tmp_path / "stderr")
 
 
 @pytest.fixture
@@ -166,12 +182,32 @@ OTHER_STATES = [
 # ---- the front ends, each in its own terminal -----------------------------------------
 
 
+@dataclass(frozen=True)
+class Witness:
+    """Where a front end's account of how it detached goes besides its terminal (gone
+    after a SIGHUP): `gdb_trace`, CNTR_TUI_GDB_TRACE (gdb's MI bytes: the TUI and
+    --batch); `stderr`, its stderr once its terminal is to be closed (--batch and the
+    console say there who detached; the TUI draws on stderr, so it keeps its terminal)."""
+
+    gdb_trace: Path
+    stderr: Path
+
+    def said(self, terminal: Terminal, ending: str) -> str:
+        """What the front end said at its end: on its screen, or after its terminal
+        closed in the stderr file."""
+        if ending == HANGUP:
+            return self.stderr.read_text(errors="replace") if self.stderr.exists() else ""
+        return terminal.screen()
+
+
 class Frontend:
     """One front end in a tmux terminal, attached to the container named `word`."""
 
     name = ""
     # on screen after a SIGTERM (the terminal stays): how it ended
     after_sigterm: tuple[str, ...] = ()
+    # its stderr can go to a file (its screen is not drawn there)
+    stderr_to_file = True
 
     def __init__(self, terminal: Terminal, listed_as: str):
         self.terminal = terminal
@@ -211,6 +247,12 @@ class Frontend:
     def pid(self) -> int:
         return self.terminal.app_pid()
 
+    @classmethod
+    def assert_detached_cleanly(cls, said: str, trace: bytes, planted: int, ending: str) -> None:
+        """After a SIGTERM or SIGHUP, from what the front end `said` and gdb's MI
+        `trace`: a detach (traps out, then `D`), not a rescue."""
+        raise NotImplementedError
+
 
 class Batch(Frontend):
     name = "--batch"
@@ -223,6 +265,18 @@ class Batch(Frontend):
         for command in (*state.commands, "shell sleep 600"):
             arguments += ["-ex", command]
         return shlex.join(arguments)
+
+    @classmethod
+    def assert_detached_cleanly(cls, said: str, trace: bytes, planted: int, ending: str) -> None:
+        # "(gdb)" is also what it says when the guard only rescued the program
+        # (detached_by_guard false): then gdb's MI trace must show its detach
+        signal_name = "SIGHUP" if ending == HANGUP else ending
+        found = re.search(rf"cntr-tui: {signal_name}: detached \((.*?)\)", said)
+        assert found, said[-1500:]
+        if found.group(1) == "gdb":
+            assert gdb_detached(trace), trace[-3000:]
+        else:
+            assert found.group(1) == "the guard detached gdbserver", said[-1500:]
 
 
 class Console(Frontend):
@@ -248,10 +302,28 @@ class Console(Frontend):
         else:
             super().type_command(command)
 
+    @classmethod
+    def assert_detached_cleanly(cls, said: str, trace: bytes, planted: int, ending: str) -> None:
+        # gdb's own console cannot be asked to detach: the guard detaches gdbserver
+        # (`z0` for each trap in the code, then `D` answered OK), the clean path here.
+        # `planted`: the traps in the code at the ending while it runs (gdb takes them
+        # out at each stop). The note adds the rescue's restored traps to its
+        # count: only the guard's outcome (not printed) tells them apart.
+        if ending == HANGUP and not said:
+            # the program's checks (run_case) held: only this witness is missing
+            pytest.xfail(
+                "1 of ~40 console SIGHUP runs: nothing on its stderr, the console ended "
+                "before its note (it restores the default SIGHUP action while it waits "
+                "for the guard: a second hang-up signal would kill it; not verified)"
+            )
+        removed = guard_detach_removed(said)
+        assert removed is not None and removed >= planted, said[-1500:]
+
 
 class Tui(Frontend):
     name = "TUI"
     after_sigterm = ("cntr-tui exited 0",)  # the quit's detach
+    stderr_to_file = False  # Textual draws on stderr
 
     @classmethod
     def command(cls, word: str, state: State) -> str:
@@ -262,6 +334,11 @@ class Tui(Frontend):
         self.terminal.keys(":")
         self.terminal.wait_for(lambda shown: "f5 Continue" in shown, "the console focused", 10)
         self.type_steps(state, program)
+
+    @classmethod
+    def assert_detached_cleanly(cls, said: str, trace: bytes, planted: int, ending: str) -> None:
+        # it says nothing on the way out: gdb's MI trace is the witness of its detach
+        assert gdb_detached(trace), trace[-3000:]
 
 
 FRONTENDS = [Batch, Console, Tui]
@@ -280,6 +357,7 @@ def end_frontend(ending: str, frontend: Frontend) -> None:
 def run_case(
     start_container,
     terminals: list[Terminal],
+    witness: Witness,
     runtime: str,
     kind: type[Frontend],
     ending: str,
@@ -290,7 +368,12 @@ def run_case(
     # a plain-namespace container is listed under its command's name: by runtime and PID
     listed_as = container.name if runtime == "docker" else f"process {container.pid}"
     program = Program.of(container.pid)
-    terminal = Terminal(kind.command(word, state))
+    command = (
+        f"CNTR_TUI_GDB_TRACE={shlex.quote(str(witness.gdb_trace))} {kind.command(word, state)}"
+    )
+    if ending == HANGUP and kind.stderr_to_file:
+        command += f" 2>>{shlex.quote(str(witness.stderr))}"
+    terminal = Terminal(command)
     terminals.append(terminal)
     frontend = kind(terminal, listed_as)
     frontend.bring(state, program)
@@ -315,6 +398,10 @@ def run_case(
     # it ignores SIGHUP once its Python runs (its own session keeps the terminal's away)
     assert wait_until(lambda: guard_outlives_terminal(guard_pid, frontend_pid)["ignores SIGHUP"])
     guard = guard_outlives_terminal(guard_pid, frontend_pid)
+    # the traps in the code now: while it runs under gdb (gdb takes them out at each
+    # stop, which races with a look just after the stop: seen in 1 whole-file run, in
+    # [process-stopped at a watchpoint-console-SIGHUP], a trap gone by the guard's turn)
+    planted = len(traps_in(program.pid)) if state.moving else 0
     since = time.monotonic()
     end_frontend(ending, frontend)
     program.assert_runs_on(breakpoints, since)
@@ -326,15 +413,18 @@ def run_case(
         terminal.wait_for(lambda shown: "cntr-tui exited" in shown, "the front end's end", 15)
         shown = terminal.screen()
         assert all(text in shown for text in kind.after_sigterm), shown
+    if ending in ("SIGTERM", HANGUP):
+        trace = witness.gdb_trace.read_bytes() if witness.gdb_trace.exists() else b""
+        kind.assert_detached_cleanly(witness.said(terminal, ending), trace, planted, ending)
 
 
 @pytest.mark.parametrize("ending", ENDINGS)
 @pytest.mark.parametrize("kind", FRONTENDS, ids=lambda kind: kind.name)
 @pytest.mark.parametrize("runtime", ["docker", "process"])
 def test_stopped_at_a_hit_breakpoint_the_program_survives_the_front_end(
-    start_container, terminals, runtime: str, kind: type[Frontend], ending: str
+    start_container, terminals, witness, runtime: str, kind: type[Frontend], ending: str
 ) -> None:
-    run_case(start_container, terminals, runtime, kind, ending, STOPPED_AT_HIT)
+    run_case(start_container, terminals, witness, runtime, kind, ending, STOPPED_AT_HIT)
 
 
 # Known gap, measured: killed while the program runs through a conditional hardware
@@ -347,27 +437,64 @@ THROUGH_A_WATCHPOINT = pytest.mark.xfail(
 )
 
 
-CASES = [
-    pytest.param(
-        state,
-        kind,
-        ending,
-        id=f"{state.name}-{kind.name}-{ending}",
-        marks=[THROUGH_A_WATCHPOINT] if state.name == "through a watchpoint" else [],
-    )
-    for state in OTHER_STATES
-    for kind in FRONTENDS
-    # --batch cannot wait for a stop between commands; the TUI's console pane does not
-    # resume the program with `next 1000` (or `step`, `finish`) typed after a stop (all
-    # threads still stopped 30 s later): both left out of the mid-command states
-    if state.batch or kind is Console
+def endings_of(state: State) -> tuple[str, ...]:
     # SIGTERM's detach: while the program runs; a stopped one is the hit breakpoint's
-    for ending in (("SIGKILL", "SIGTERM") if state.moving else ("SIGKILL",))
+    return ("SIGKILL", "SIGTERM", HANGUP) if state.moving else ("SIGKILL", HANGUP)
+
+
+# --batch cannot wait for a stop between commands; the TUI's console pane does not
+# resume the program with `next 1000` (or `step`, `finish`) typed after a stop (all
+# threads still stopped 30 s later): both left out of the mid-command states
+REACHABLE = [
+    (state, kind) for state in OTHER_STATES for kind in FRONTENDS if state.batch or kind is Console
 ]
 
 
-@pytest.mark.parametrize(("state", "kind", "ending"), CASES)
+def case(runtime: str, state: State, kind: type[Frontend], ending: str) -> object:
+    return pytest.param(
+        runtime,
+        state,
+        kind,
+        ending,
+        # docker's ids as before this file had plain namespaces here
+        id=f"{'' if runtime == 'docker' else 'process-'}{state.name}-{kind.name}-{ending}",
+        marks=[THROUGH_A_WATCHPOINT] if state.name == "through a watchpoint" else [],
+    )
+
+
+# Plain namespaces: each state once per front end, the endings taken in turn (the
+# whole matrix again, 48 cases, would add more than 5 minutes: this file's 48 cases of
+# before took 229 s, and each TUI SIGHUP case waits ~15 s for the TUI's hang-up exit);
+# docker has every ending.
+CASES = [
+    case("docker", state, kind, ending) for state, kind in REACHABLE for ending in endings_of(state)
+] + [
+    case("process", state, kind, endings_of(state)[index % len(endings_of(state))])
+    for index, (state, kind) in enumerate(REACHABLE)
+]
+
+
+@pytest.mark.parametrize(("runtime", "state", "kind", "ending"), CASES)
 def test_in_any_state_the_program_survives_the_front_end(
-    start_container, terminals, state: State, kind: type[Frontend], ending: str
+    start_container,
+    terminals,
+    witness,
+    runtime: str,
+    state: State,
+    kind: type[Frontend],
+    ending: str,
 ) -> None:
-    run_case(start_container, terminals, "docker", kind, ending, state)
+    run_case(start_container, terminals, witness, runtime, kind, ending, state)
+
+
+@pytest.mark.xfail(
+    reason="3 of 3 runs: after its note, a traceback: pty.relay's tcsetattr on the "
+    "closed terminal raises EIO (termios.error 5), exit status 1",
+    strict=False,
+)
+def test_the_console_ends_without_a_traceback_when_its_terminal_closes(
+    start_container, terminals, witness
+) -> None:
+    run_case(start_container, terminals, witness, "docker", Console, HANGUP, OTHER_STATES[0])
+    said = witness.stderr.read_text(errors="replace")
+    assert "Traceback" not in said, said

@@ -1,12 +1,14 @@
 """The debugged demo program as the front-end death tests see it, without ptrace: its
 threads' states, pending signals and PCs from /proc, each worker's counter
 (`workers[i].iterations`, read through /proc/PID/mem at the ELF symbol's address),
-the traps left in its code (guard.traps_in), and the processes a front end started.
+the traps left in its code (guard.traps_in), the processes a front end started, and
+what tells how it detached (gdb's MI trace, the console's closing note).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -182,3 +184,26 @@ def command_of(pid: int) -> str:
             return file.read().replace(b"\0", b" ").decode(errors="replace").strip()[:160]
     except OSError:
         return "gone"
+
+
+DETACH_SENT = re.compile(rb"> (\d+)-target-detach\b")
+
+
+def gdb_detached(trace: bytes) -> bool:
+    """Whether gdb, in a CNTR_TUI_GDB_TRACE file's bytes, was asked to detach and
+    answered `^done` (gdb takes its breakpoints out before it detaches)."""
+    tokens = DETACH_SENT.findall(trace)
+    return bool(tokens) and all(
+        re.search(rb"(?<!\d)" + token + rb"\^done", trace) for token in tokens
+    )
+
+
+GUARD_DETACHED = re.compile(r"(\d+) trap\(s\) removed, the guard detached gdbserver")
+
+
+def guard_detach_removed(said: str) -> int | None:
+    """How many traps the console's closing note says were removed when the guard
+    detached gdbserver itself (None: the note does not say the guard detached).
+    The note adds the guard's rescue's count to gdbserver's `z0` removals."""
+    found = GUARD_DETACHED.search(said)
+    return int(found.group(1)) if found else None
