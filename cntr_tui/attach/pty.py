@@ -110,7 +110,8 @@ def relay(
         return command.wait()
     finally:
         if saved is not None:
-            termios.tcsetattr(stdin, termios.TCSAFLUSH, saved)
+            with contextlib.suppress(termios.error):  # EIO: our terminal is gone (SIGHUP)
+                termios.tcsetattr(stdin, termios.TCSAFLUSH, saved)
         if previous is not None:
             signal.signal(signal.SIGWINCH, previous)
         os.close(pidfd)

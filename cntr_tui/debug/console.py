@@ -159,20 +159,24 @@ def run_guarded_console(
     try:
         status = relay(spawn, pts_root=root_path(session.pid))
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        if interrupts is not None:
-            interrupts.stop()  # gdb is gone: only the guard may write to gdbserver now
-        if not tracer_of(target.host_pid):  # 0: untraced, None: gone
-            # gdb detached (quit, detach) or never attached: the guard checks the
-            # program (a stop gdbserver left queued is continued) and lets go
-            runner.run(guard.detached())
-            end_witness(witness)
-        else:
-            end_witness(witness)  # gdb is gone, gdbserver still holds the program
-            note = guard_note(status, runner.run(guard.finished()))
-            why = f"{signal.Signals(received[0]).name}: " if received else ""
-            say(f"{why}{note}")  # after a SIGHUP, there may be no terminal to say it on
+        # our handlers stay while the guard finishes: a second hang-up (the terminal's
+        # session leader going) must not end us before the program is let go and said so
+        try:
+            if interrupts is not None:
+                interrupts.stop()  # gdb is gone: only the guard may write to gdbserver
+            if not tracer_of(target.host_pid):  # 0: untraced, None: gone
+                # gdb detached (quit, detach) or never attached: the guard checks the
+                # program (a stop gdbserver left queued is continued) and lets go
+                runner.run(guard.detached())
+                end_witness(witness)
+            else:
+                end_witness(witness)  # gdb is gone, gdbserver still holds the program
+                note = guard_note(status, runner.run(guard.finished()))
+                why = f"{signal.Signals(received[0]).name}: " if received else ""
+                say(f"{why}{note}")  # after a SIGHUP, maybe no terminal to say it on
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
     return 128 + received[0] if received else status
 
 

@@ -487,11 +487,8 @@ def test_in_any_state_the_program_survives_the_front_end(
     run_case(start_container, terminals, witness, runtime, kind, ending, state)
 
 
-@pytest.mark.xfail(
-    reason="3 of 3 runs: after its note, a traceback: pty.relay's tcsetattr on the "
-    "closed terminal raises EIO (termios.error 5), exit status 1",
-    strict=False,
-)
+# found failing 3 of 3 runs: after its note, a traceback (pty.relay's tcsetattr on the
+# closed terminal raised EIO), exit status 1
 def test_the_console_ends_without_a_traceback_when_its_terminal_closes(
     start_container, terminals, witness
 ) -> None:
