@@ -119,32 +119,39 @@ def relay(
 
 
 def pump(master: int, stdin: int, stdout: int, pidfd: int) -> None:
+    """Copy between our terminal and the command's until the command ends, or until our
+    terminal is gone (hung up: EIO on it), after which nothing is left to copy to."""
     watched = [master, stdin, pidfd]
     while True:
         try:
             ready, _, _ = select.select(watched, [], [])
         except InterruptedError:
             continue
-        if master in ready:
-            try:
-                data = os.read(master, CHUNK)
-            except OSError as error:
-                if error.errno != errno.EIO:
-                    raise
-                data = b""
-            if not data:
-                return  # every holder of the slave closed it
-            write_all(stdout, data)
-        if stdin in ready:
-            data = os.read(stdin, CHUNK)
-            if data:
-                write_all(master, data)
-            else:
-                watched.remove(stdin)
-                write_all(master, b"\x04")  # our stdin ended: end the command's input
-        if pidfd in ready:
-            drain(master, stdout)
-            return
+        try:
+            if master in ready:
+                try:
+                    data = os.read(master, CHUNK)
+                except OSError as error:
+                    if error.errno != errno.EIO:
+                        raise
+                    data = b""
+                if not data:
+                    return  # every holder of the slave closed it
+                write_all(stdout, data)
+            if stdin in ready:
+                data = os.read(stdin, CHUNK)
+                if data:
+                    write_all(master, data)
+                else:
+                    watched.remove(stdin)
+                    write_all(master, b"\x04")  # our stdin ended: end the command's input
+            if pidfd in ready:
+                drain(master, stdout)
+                return
+        except OSError as error:
+            if error.errno != errno.EIO:
+                raise
+            return  # our terminal hung up (its SIGHUP's handler ends the command)
 
 
 def drain(master: int, stdout: int) -> None:
@@ -159,4 +166,5 @@ def drain(master: int, stdout: int) -> None:
             return
         if not data:
             return
-        write_all(stdout, data)
+        with contextlib.suppress(OSError):  # EIO: our terminal is gone
+            write_all(stdout, data)

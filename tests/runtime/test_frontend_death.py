@@ -443,11 +443,12 @@ def endings_of(state: State) -> tuple[str, ...]:
     return ("SIGKILL", "SIGTERM", HANGUP) if state.moving else ("SIGKILL", HANGUP)
 
 
-# --batch cannot wait for a stop between commands; the TUI's console pane does not
-# resume the program with `next 1000` (or `step`, `finish`) typed after a stop (all
-# threads still stopped 30 s later): both left out of the mid-command states
+# --batch cannot wait for a stop between commands: left out of the mid-command states
 REACHABLE = [
-    (state, kind) for state in OTHER_STATES for kind in FRONTENDS if state.batch or kind is Console
+    (state, kind)
+    for state in OTHER_STATES
+    for kind in FRONTENDS
+    if state.batch or kind is not Batch
 ]
 
 
