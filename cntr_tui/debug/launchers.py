@@ -41,9 +41,9 @@ def begin_in_session(
     target: DebugTarget, spares: Sequence[SpareHelper] = ()
 ) -> SessionStarts | None:
     """Open the attach session on the target's container and set gdb (with the command
-    line GdbSession.start will ask for) and
-    gdbserver going, through `spares` (gdb's, gdbserver's) when given; None when no
-    attach session is available. Spares left unused remain the caller's to close."""
+    line GdbSession.start will ask for, from the environment's settings) and gdbserver
+    going, through `spares` (gdb's, gdbserver's) when given; None when no attach
+    session is available. Spares left unused remain the caller's to close."""
     from cntr_tui.attach.spare import attach_available, join_cgroups_early
     from cntr_tui.gdb.settings import gdb_command_line
 

@@ -157,9 +157,9 @@ async def start_debug(
     target: DebugTarget, launch: Launch, settings: Settings | None = None
 ) -> LiveDebugSession:
     """gdb running through the launcher, not attached yet; the launcher is closed when
-    gdb does not start."""
+    gdb does not start. `settings`: those the front end read (None: the environment's)."""
     try:
-        gdb = await GdbSession.start(launch.launcher)
+        gdb = await GdbSession.start(launch.launcher, settings=settings)
     except (OSError, RuntimeError) as error:
         await launch.launcher.close()
         raise unavailable(f"gdb did not start: {error}") from error

@@ -27,6 +27,7 @@ from cntr_tui.app.screens.files import FilesScreen
 from cntr_tui.app.screens.help import HelpScreen
 from cntr_tui.attach.container import Container
 from cntr_tui.demo.containers import StartedContainer
+from cntr_tui.settings import Settings
 from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.container_details import ContainerDetails
 from cntr_tui.widgets.container_table import ContainerTable, row_key
@@ -544,3 +545,21 @@ async def test_u_then_f_finishes_the_frame_shown_and_the_program_runs(start_cont
         await wait_running(pilot, Program.of(started.pid), "the finish")
         assert screen.running
         assert "function finished" not in screen.status.state
+
+
+async def test_the_apps_settings_reach_the_gdb_it_starts(start_container, tmp_path: Path) -> None:
+    """The settings the TUI read at its start (here: CNTR_TUI_GDB_TRACE's file) are the
+    ones its gdb session uses, not a second read of the environment."""
+    started = start_container("docker")
+    trace = tmp_path / "mi.trace"
+    recorder = Recorder()
+    app = CntrApp(settings=Settings(gdb_trace=str(trace)))
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await select(pilot, app, started)
+        await pilot.press("g")
+        await wait_for(
+            pilot, lambda: recorder.count(DebuggerScreen.Attached), "attach", ATTACH_DEADLINE
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 30)
+    assert b"-target-attach" in trace.read_bytes()
