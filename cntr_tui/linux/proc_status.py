@@ -10,6 +10,7 @@ import os
 
 from cntr_tui.linux.procfs import PROC, read_text
 
+SIGINT = 2
 SIGSTOP = 19
 
 
@@ -63,7 +64,17 @@ def pending_signals(fields: dict[str, str]) -> int:
 
 def stop_pending(pid: int) -> bool:
     """A SIGSTOP queued for the process or one of its threads."""
-    mask = 1 << (SIGSTOP - 1)
+    return signal_pending(pid, SIGSTOP)
+
+
+def interrupt_pending(pid: int) -> bool:
+    """A SIGINT queued for the process or one of its threads."""
+    return signal_pending(pid, SIGINT)
+
+
+def signal_pending(pid: int, number: int) -> bool:
+    """Signal `number` queued for the process or one of its threads."""
+    mask = 1 << (number - 1)
     try:
         for task in os.listdir(f"{PROC}/{pid}/task"):
             if pending_signals(status_fields(f"{pid}/task/{task}")) & mask:

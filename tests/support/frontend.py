@@ -91,7 +91,10 @@ class Program:
         return False
 
     def counter_values(self) -> list[int]:
-        return [read_u64(self.pid, address) for address in self.counters]
+        try:
+            return [read_u64(self.pid, address) for address in self.counters]
+        except FileNotFoundError:
+            raise AssertionError(f"the program (PID {self.pid}) died") from None
 
     def stopped_past(self, addresses: set[int]) -> list[int]:
         """Threads stopped with their PC one past one of `addresses` (a breakpoint's trap

@@ -13,6 +13,11 @@ from cntr_tui.gdb.records import Result
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.fanout import SessionEvents
 from cntr_tui.gdb.transport import MiResult, mi_quote
+from cntr_tui.linux.proc_status import interrupt_pending
+
+# resumes to let gdb take a SIGINT still queued before a detach (one is enough unless
+# a breakpoint's stop comes first each time)
+INTERRUPT_TAKES = 3
 
 
 class SessionExecution(SessionEvents):
@@ -87,6 +92,32 @@ class SessionExecution(SessionEvents):
         if came and stop is not None and wanted(stop):
             return Result(stop)
         return await self._next_stop(wanted, timeout)
+
+    async def _take_queued_interrupt(self, timeout: float = STOP_TIMEOUT) -> Result[None]:
+        """Let gdb take a SIGINT still queued for the stopped process, before a detach.
+
+        An interrupt's SIGINT can arrive just after the process stopped for something
+        else (a breakpoint, a watchpoint): it stays queued in the kernel while the
+        threads are held, and once detached the program would die of it (or run its
+        own SIGINT handler). Resumed, a thread takes it at once and gdb stops on it
+        without passing it on (`handle SIGINT nopass`, gdb's default)."""
+        pid = self.target_host_pid
+        if pid is None or self.non_stop or self.state != "stopped":
+            return Result(None)
+        for _ in range(INTERRUPT_TAKES):
+            if not interrupt_pending(pid):
+                return Result(None)
+            stops_before = self._stop_generation
+            resumed = await self._resuming("-exec-continue")
+            if not resumed.ok:
+                return Result(error=resumed.error)
+            if self._stop_generation == stops_before:
+                stop = await self._next_stop(lambda stop: True, timeout)
+                if not stop.ok:
+                    return Result(error=stop.error)
+        if interrupt_pending(pid):
+            return Result(error=f"a SIGINT is still queued for process {self.pid}")
+        return Result(None)
 
     async def next(self, thread_id: int | None = None) -> Result[None]:
         return await self._run("-exec-next", thread_id or self.selected_thread)

@@ -227,6 +227,9 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
             interrupted = await self.interrupt()
             if not interrupted.ok and self.state != "stopped":
                 return Result(error=f"cannot stop the process to detach: {interrupted.error}")
+        taken = await self._take_queued_interrupt()
+        if not taken.ok and self.state != "stopped":
+            return Result(error=f"cannot stop the process to detach: {taken.error}")
         self._detaching = True
         result = await self.command("-target-detach")
         if not result.ok:
