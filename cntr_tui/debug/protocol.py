@@ -16,7 +16,17 @@ from typing import Protocol
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb.events import Event, Stopped
-from cntr_tui.gdb.records import Breakpoint, Frame, ObjectSymbols, Result, Thread, Variable
+from cntr_tui.gdb.records import (
+    Breakpoint,
+    Frame,
+    Instruction,
+    MemoryBlock,
+    ObjectSymbols,
+    Register,
+    Result,
+    Thread,
+    Variable,
+)
 
 Progress = Callable[[str], None]
 
@@ -74,11 +84,44 @@ class DebugEngine(Protocol):
         self, expression: str, thread_id: int | None = None, level: int | None = None
     ) -> Result[str]: ...
 
+    async def children(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        """The members of a struct, class or array expression, one level down."""
+        ...
+
+    async def registers(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Register]]:
+        """A frame's registers as gdb names and numbers them, values in hex."""
+        ...
+
+    async def disassemble(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[tuple[list[Instruction], int | None]]:
+        """Instructions around a frame's PC, and the PC."""
+        ...
+
+    async def read_memory(self, address: int | str, length: int) -> Result[MemoryBlock]:
+        """`length` bytes at an address or an expression's value."""
+        ...
+
     async def breakpoints(self) -> Result[list[Breakpoint]]: ...
 
-    async def break_insert(self, location: str) -> Result[Breakpoint]: ...
+    async def break_insert(self, location: str) -> Result[Breakpoint]:
+        """Also while the program runs: the engine stops it for the change and resumes
+        it, and says for how long in a `Paused` event."""
+        ...
 
     async def break_delete(self, number: str) -> Result[None]: ...
+
+    async def break_enable(self, number: str) -> Result[None]: ...
+
+    async def break_disable(self, number: str) -> Result[None]: ...
+
+    async def break_condition(self, number: str, condition: str | None) -> Result[None]:
+        """Set (or with None, remove) a breakpoint's condition."""
+        ...
 
     async def cli(self, command: str) -> Result[str]:
         """A console command; its output also arrives as ConsoleOutput events."""

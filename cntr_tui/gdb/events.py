@@ -27,6 +27,15 @@ class Stopped:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The engine stopped the running program for a change of its own (`reason`: a
+    breakpoint set while it ran) and resumed it; `seconds` it was held."""
+
+    reason: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Running:
     """`*running`: `thread_id` None means every thread."""
 
@@ -93,6 +102,7 @@ class SessionEnded:
 
 Event = (
     Stopped
+    | Paused
     | Running
     | ThreadCreated
     | ThreadExited

@@ -22,8 +22,18 @@ from textual.message import Message
 from cntr_tui.debug.protocol import DebugEngine, DebugUnavailable, Progress, SourceText
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.fs.mounts import Mount
-from cntr_tui.gdb.events import ConsoleOutput, Event, Running, SessionEnded, Stopped
-from cntr_tui.gdb.records import Breakpoint, Frame, ObjectSymbols, Result, Thread, Variable
+from cntr_tui.gdb.events import ConsoleOutput, Event, Paused, Running, SessionEnded, Stopped
+from cntr_tui.gdb.records import (
+    Breakpoint,
+    Frame,
+    Instruction,
+    MemoryBlock,
+    ObjectSymbols,
+    Register,
+    Result,
+    Thread,
+    Variable,
+)
 
 THREADS_C = Path(__file__).parents[2] / "cntr_tui" / "demo" / "programs" / "threads.c"
 SOURCE_PATH = "/app/src/threads.c"
@@ -108,6 +118,33 @@ VALUES = {"*(w)": '{id = 1, name = "worker-1", iterations = 4211, total = 7.4850
 SYMBOLS = (
     ObjectSymbols(SOURCE_PATH, "/app/threads", "ab12cd34ef56", "debug-info", "embedded", True),
 )
+CHILDREN = {
+    "copy": (
+        Variable("id", "1", "int"),
+        Variable("name", '"worker-1"', "char [16]"),
+        Variable("iterations", "4211", "unsigned long"),
+        Variable("total", "7.4850661", "double"),
+    ),
+}
+# x86-64's general registers in gdb's numbering; rax and rip change at each stop
+REGISTER_NAMES = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9")
+RIP, EFLAGS = 16, 17
+WORKERS_ADDRESS = 0x404060  # `workers`, each 40 bytes; iterations at +24
+VALUE_ADDRESSES = {"workers": WORKERS_ADDRESS, "&workers[1].iterations": WORKERS_ADDRESS + 64}
+TICK_CODE = (
+    (0, "push   %rbp"),
+    (1, "mov    %rsp,%rbp"),
+    (4, "mov    %rdi,-0x8(%rbp)"),
+    (8, "mov    -0x8(%rbp),%rax"),
+    (12, "mov    0x18(%rax),%rax"),
+    (16, "lea    0x1(%rax),%rdx"),
+    (20, "mov    -0x8(%rbp),%rax"),
+    (24, "mov    %rdx,0x18(%rax)"),
+    (28, "nop"),
+    (29, "pop    %rbp"),
+    (30, "ret"),
+)
+TICK_START = TICK.address - 12
 CALL_RESULT: Result[None] = Result()
 
 
@@ -130,6 +167,8 @@ class FakeEngine:
         self.breakpoint_list: list[Breakpoint] = []
         self.next_number = 1
         self.console_output = {"info threads": '* 3    Thread 0x7f3a (LWP 8) "worker-1" tick'}
+        self.stops = 0  # how many stops: registers and memory change with each
+        self.memory = bytearray(range(256)) * 4  # from WORKERS_ADDRESS on
 
     # --- what the tests look at and do ---------------------------------------------
 
@@ -170,6 +209,8 @@ class FakeEngine:
     ) -> Stopped:
         self.running = False
         self.stopped_thread = thread_id
+        self.stops += 1
+        self.memory[24 + 40] = (self.memory[24 + 40] + 1) % 256  # workers[1].iterations
         top = self.stacks[thread_id][0]
         stop = Stopped(reason, thread_id, top, True, signal_name, breakpoint_number)
         asyncio.get_running_loop().call_soon(self.emit, stop)  # after the command's answer
@@ -244,6 +285,52 @@ class FakeEngine:
             return Result(error=f'No symbol "{expression}" in current context.')
         return Result(VALUES[expression])
 
+    async def children(
+        self, expression: str, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Variable]]:
+        self.record("children", expression, thread_id, level)
+        if expression not in CHILDREN:
+            return Result(error=f'No symbol "{expression}" in current context.')
+        return Result(list(CHILDREN[expression]))
+
+    async def registers(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[list[Register]]:
+        self.record("registers", thread_id, level)
+        if self.running:
+            return Result(error="Selected thread is running.")
+        pc = self.stacks[thread_id or self.stopped_thread][level or 0].address
+        found = [Register(n, name, hex(0x1000 * n + 7)) for n, name in enumerate(REGISTER_NAMES)]
+        found[0] = Register(0, "rax", hex(self.stops))
+        found += [Register(RIP, "rip", hex(pc)), Register(EFLAGS, "eflags", "[ ZF PF ]")]
+        return Result(found)
+
+    async def disassemble(
+        self, thread_id: int | None = None, level: int | None = None
+    ) -> Result[tuple[list[Instruction], int | None]]:
+        self.record("disassemble", thread_id, level)
+        if self.running:
+            return Result(error="Selected thread is running.")
+        pc = self.stacks[thread_id or self.stopped_thread][level or 0].address
+        start = TICK_START if TICK_START <= pc < TICK_START + 31 else pc - 12
+        name = "tick" if start == TICK_START else None
+        return Result(
+            (
+                [Instruction(start + offset, name, offset, text) for offset, text in TICK_CODE],
+                pc,
+            )
+        )
+
+    async def read_memory(self, address: int | str, length: int) -> Result[MemoryBlock]:
+        self.record("read_memory", address, length)
+        start = address if isinstance(address, int) else VALUE_ADDRESSES.get(address)
+        if start is None:
+            return Result(error=f'No symbol "{address}" in current context.')
+        offset = start - WORKERS_ADDRESS
+        if offset < 0 or offset + length > len(self.memory):
+            return Result(error=f"Unable to read memory at {start:#x}")
+        return Result(MemoryBlock(start, bytes(self.memory[offset : offset + length])))
+
     async def breakpoints(self) -> Result[list[Breakpoint]]:
         self.record("breakpoints")
         return Result(list(self.breakpoint_list))
@@ -264,6 +351,8 @@ class FakeEngine:
             line=int(line),
         )
         self.breakpoint_list.append(inserted)
+        if self.running:
+            self.emit(Paused("breakpoint", 0.004))
         return Result(inserted)
 
     async def break_delete(self, number: str) -> Result[None]:
@@ -273,6 +362,25 @@ class FakeEngine:
             return Result(error=f"No breakpoint number {number}.")
         self.breakpoint_list = kept
         return CALL_RESULT
+
+    def changed(self, number: str, **changes: object) -> Result[None]:
+        for index, found in enumerate(self.breakpoint_list):
+            if found.number == number:
+                self.breakpoint_list[index] = dataclasses.replace(found, **changes)  # type: ignore[arg-type]
+                return CALL_RESULT
+        return Result(error=f"No breakpoint number {number}.")
+
+    async def break_enable(self, number: str) -> Result[None]:
+        self.record("break_enable", number)
+        return self.changed(number, enabled=True)
+
+    async def break_disable(self, number: str) -> Result[None]:
+        self.record("break_disable", number)
+        return self.changed(number, enabled=False)
+
+    async def break_condition(self, number: str, condition: str | None) -> Result[None]:
+        self.record("break_condition", number, condition)
+        return self.changed(number, condition=condition)
 
     async def cli(self, command: str) -> Result[str]:
         self.record("cli", command)
