@@ -32,6 +32,7 @@ DEBUGGER = [
     Binding("n,f10", "next", "Next", id="debugger.next"),
     Binding("s,f11", "step", "Step", id="debugger.step"),
     Binding("f,shift+f11", "finish", "Finish", id="debugger.finish"),
+    # at the source line under the cursor, or at the instruction in the disassembly pane
     Binding("b,f9", "toggle_breakpoint", "Breakpoint", id="debugger.breakpoint"),
     Binding("i,ctrl+c", "interrupt", "Interrupt", id="debugger.interrupt"),
     Binding("u", "frame(1)", "Up", id="debugger.up"),
@@ -45,6 +46,8 @@ DEBUGGER = [
     Binding("4", "pane('console')", "Console pane", show=False, id="debugger.pane4"),
     Binding("5", "pane('mounts')", "Mounts", show=False, id="debugger.pane5"),
     Binding("6", "pane('breakpoints')", "Breakpoints", show=False, id="debugger.pane6"),
+    Binding("7", "pane('registers')", "Registers", show=False, id="debugger.pane7"),
+    Binding("8", "pane('disassembly')", "Disassembly", show=False, id="debugger.pane8"),
     Binding("escape", "back", "Detach", id="debugger.back"),
 ]
 

@@ -30,6 +30,17 @@ class CntrCommands(Provider):
                 continue
             seen.add(name)
             found.append(PaletteCommand(name, binding.action, key, active.node))
+        # a focused input (the gdb console's) consumes printable keys, and Textual drops
+        # their bindings (the panes' 1..8) from active_bindings: by name they still work
+        keymap: dict[str, str] = getattr(self.app, "_keymap", {})
+        for node in (self.screen, self.app):
+            for key, binding in node._bindings:
+                name = binding.description or binding.action
+                if name in seen or binding.action == "command_palette":
+                    continue
+                seen.add(name)
+                shown = keymap.get(binding.id or "", binding.key_display or key)
+                found.append(PaletteCommand(name, binding.action, shown, node))
         return found
 
     async def run(self, command: PaletteCommand) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import string
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
@@ -338,18 +339,23 @@ class FakeEngine:
     async def break_insert(self, location: str) -> Result[Breakpoint]:
         self.record("break_insert", location)
         file, _, line = location.rpartition(":")
-        if not line.isdigit() or file.rpartition("/")[2] != "threads.c":
+        digits = location.removeprefix("*0x")
+        if location.startswith("*0x") and digits and set(digits) <= set(string.hexdigits):
+            number, self.next_number = str(self.next_number), self.next_number + 1
+            inserted = Breakpoint(number, "breakpoint", True, location, int(digits, 16))
+        elif not line.isdigit() or file.rpartition("/")[2] != "threads.c":
             return Result(error=f"No source file named {file or location}.")
-        number, self.next_number = str(self.next_number), self.next_number + 1
-        inserted = Breakpoint(
-            number,
-            "breakpoint",
-            True,
-            location,
-            file="threads.c",
-            fullname=SOURCE_PATH,
-            line=int(line),
-        )
+        else:
+            number, self.next_number = str(self.next_number), self.next_number + 1
+            inserted = Breakpoint(
+                number,
+                "breakpoint",
+                True,
+                location,
+                file="threads.c",
+                fullname=SOURCE_PATH,
+                line=int(line),
+            )
         self.breakpoint_list.append(inserted)
         if self.running:
             self.emit(Paused("breakpoint", 0.004))

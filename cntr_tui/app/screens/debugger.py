@@ -1,6 +1,6 @@
-"""The debugger: source, threads and stacks, locals, mounts, gdb console, status; on a
-`DebugSession` from a `DebugOpener` (the debug service unless one is passed in), every
-gdb operation a typed call on `session.engine`."""
+"""The debugger: source, threads and stacks, locals, mounts, gdb console, registers,
+disassembly, status; on a `DebugSession` from a `DebugOpener` (the debug service unless
+one is passed in), every gdb operation a typed call on `session.engine`."""
 
 from __future__ import annotations
 
@@ -32,16 +32,24 @@ from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb import events as gdb_events
 from cntr_tui.gdb.records import Breakpoint, Frame, Result, Thread
 from cntr_tui.widgets.breakpoints import BreakpointsTable
+from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.gdb_console import GdbConsole
 from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.mount_view import MountTable
+from cntr_tui.widgets.registers import RegistersTable
 from cntr_tui.widgets.source_view import SourceFile, SourceView
 from cntr_tui.widgets.status_line import StatusLine
 from cntr_tui.widgets.symbols import SymbolsTable
 from cntr_tui.widgets.threads import ThreadsTree
 
 ALIVE_CHECK_SECONDS = 1.0
-TABBED = {"console": "tab-console", "mounts": "tab-mounts", "breakpoints": "tab-breakpoints"}
+TABBED = {
+    "console": "tab-console",
+    "mounts": "tab-mounts",
+    "breakpoints": "tab-breakpoints",
+    "registers": "tab-registers",
+    "disassembly": "tab-disassembly",
+}
 T = TypeVar("T")
 
 
@@ -82,6 +90,7 @@ class DebuggerScreen(Screen[None]):
         self.breakpoints: list[Breakpoint] = []
         self.leaving = False
         self.following_events = False
+        self.stops = 0  # stops shown: the registers pane compares with the one before
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,6 +106,10 @@ class DebuggerScreen(Screen[None]):
                 yield MountTable(id="mounts")
             with TabPane("6 breakpoints", id="tab-breakpoints"):
                 yield BreakpointsTable(id="breakpoints")
+            with TabPane("7 registers", id="tab-registers"):
+                yield RegistersTable(id="registers")
+            with TabPane("8 disassembly", id="tab-disassembly"):
+                yield DisassemblyView(id="disassembly")
             with TabPane("symbols", id="tab-symbols"):
                 yield SymbolsTable(id="symbols")
         yield StatusLine(id="debugger-status")
@@ -218,6 +231,9 @@ class DebuggerScreen(Screen[None]):
                     self.running = False
                     self.status.state = stop_text(event)
                     self.refresh_after_stop(event.thread_id)
+                case gdb_events.Paused():
+                    held = f"held {event.seconds * 1000:.0f} ms to set the {event.reason}"
+                    self.status.state = f"▶ running · {held}" if self.running else held
                 case gdb_events.Running():
                     self.running = True
                     self.status.state = "▶ running"
@@ -267,6 +283,7 @@ class DebuggerScreen(Screen[None]):
         if not self.status.state:
             self.status.state = "▶ running" if self.running else "■ stopped (attached)"
         self.frames = {}
+        self.stops += 1
         self.query_one(ThreadsTree).show_threads(self.threads, thread_id)
         await self.load_backtrace(thread_id)
         self.frame_level = await self.first_frame_with_source(self.frames.get(thread_id, []))
@@ -306,6 +323,23 @@ class DebuggerScreen(Screen[None]):
             locals_tree.show_variables(list(variables.value or []))
         else:
             locals_tree.show_message(str(variables.error))
+        await self.show_machine_state(thread_id, level)
+
+    async def show_machine_state(self, thread_id: int | None, level: int) -> None:
+        """The registers and instructions of a frame (refreshed with the locals)."""
+        registers = await self.link.ask(lambda engine: engine.registers(thread_id, level))
+        table = self.query_one(RegistersTable)
+        if registers.ok:
+            table.show_registers(registers.value or [], self.stops)
+        else:
+            table.show_message(str(registers.error))
+        code = await self.link.ask(lambda engine: engine.disassemble(thread_id, level))
+        view = self.query_one(DisassemblyView)
+        if code.ok and code.value is not None:
+            instructions, pc = code.value
+            view.show_instructions(instructions, pc)
+        else:
+            view.show_message(str(code.error))
 
     async def show_source_of(self, frame: Frame) -> None:
         name = frame.fullname or frame.file
@@ -313,8 +347,11 @@ class DebuggerScreen(Screen[None]):
             where = frame.library or (hex(frame.address) if frame.address else "?")
             self.source.show_message(
                 f"#{frame.level} {frame.function or '??'} in {where}: no line information "
-                "(no debug info for this code; see the symbols tab)."
+                "(no debug info for this code; see the symbols tab). Its instructions are "
+                "in the disassembly pane (8)."
             )
+            if not self.console.input.has_focus:
+                self.query_one(TabbedContent).active = TABBED["disassembly"]
             return
         if self.source.source is not None and self.source.source.path == name:
             self.source.show_file(self.source.source, frame.line)
@@ -357,6 +394,9 @@ class DebuggerScreen(Screen[None]):
         if listed.ok:
             self.breakpoints = list(listed.value or [])
             self.query_one(BreakpointsTable).show_breakpoints(self.breakpoints)
+            self.query_one(DisassemblyView).set_breakpoints(
+                bp.address for bp in self.breakpoints if bp.address is not None
+            )
             source = self.source.source
             if source is not None:
                 frame = self.current_frame()
@@ -374,6 +414,13 @@ class DebuggerScreen(Screen[None]):
         return inserted
 
     async def action_toggle_breakpoint(self) -> None:
+        """At the source line under the cursor, or at the instruction under the cursor
+        when the disassembly pane has the focus."""
+        code = self.query_one(DisassemblyView)
+        if code.has_focus:
+            if not code.want_breakpoint():
+                self.notify("No instruction here (select a stopped frame).", severity="warning")
+            return
         source = self.source.source
         if source is None or source.text is None:
             self.notify("Open a source file first (select a frame).", severity="warning")
@@ -390,6 +437,16 @@ class DebuggerScreen(Screen[None]):
             await self.load_breakpoints()
         else:
             await self.insert_breakpoint(self.break_location(source.path, line))
+
+    @on(DisassemblyView.BreakpointWanted)
+    async def instruction_breakpoint(self, event: DisassemblyView.BreakpointWanted) -> None:
+        existing = [bp for bp in self.breakpoints if bp.address == event.address]
+        if existing:
+            for bp in existing:
+                await self.delete_breakpoint(bp.number)
+            await self.load_breakpoints()
+        else:
+            await self.insert_breakpoint(event.location)
 
     async def delete_breakpoint(self, number: str) -> None:
         await self.link.ask(lambda engine: engine.break_delete(number))

@@ -1,0 +1,194 @@
+"""The debugger's machine-level panes (issue 14) driven by Pilot on the fake engine:
+registers, disassembly, the no-source hint, the Paused status, their keys in help and
+the palette. Waits are on widget contents and messages with deadlines, never sleeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import DataTable, TabbedContent
+
+from cntr_tui.app.screens.debugger import DebuggerScreen
+from cntr_tui.app.screens.help import HelpScreen
+from cntr_tui.settings import Settings
+from cntr_tui.widgets.disassembly import BREAKPOINT_MARK, PC_MARK, DisassemblyView
+from cntr_tui.widgets.registers import CHANGED_STYLE, RegistersTable
+from tests.support.fake_debug import TICK, TICK_LINE, WORKER_STACK, FakeOpener
+from tests.unit.test_screens import (
+    World,
+    app_on,
+    debugger_on_web,
+    stopped_in_tick,
+    until,
+)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    opener = FakeOpener()
+    return World(opener, app_on(opener, Settings(keymap_file=str(tmp_path / "keymap.toml"))))
+
+
+def active_tab(screen: DebuggerScreen) -> str:
+    return str(screen.query_one(TabbedContent).active)
+
+
+def highlighted(found: CommandList) -> str | None:
+    """The name of the command Enter would run."""
+    if found.highlighted is None:
+        return None
+    return str(found.get_option_at_index(found.highlighted).prompt).split("\n")[0]
+
+
+async def open_by_key(pilot: Pilot[None], screen: DebuggerScreen, key: str, tab: str) -> None:
+    await pilot.press(key)
+    await until(pilot, lambda: active_tab(screen) == tab, tab)
+
+
+def cell(table: DataTable[Text], row: str, column: int) -> Text:
+    return table.get_row(row)[column]
+
+
+async def test_the_registers_pane_shows_the_frames_rip_and_highlights_what_changed(
+    world: World,
+) -> None:
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await open_by_key(pilot, screen, "7", "tab-registers")
+        table = screen.query_one(RegistersTable)
+        assert app.focused is table
+        frame = screen.current_frame()
+        assert frame is not None and frame.function == "main"
+        assert table.value_of("rip") == hex(frame.address or 0)
+        assert table.value_of("eflags") == "[ ZF PF ]"  # the flags are shown too
+        assert table.changed == set()  # nothing to compare with at the first stop
+
+        await stopped_in_tick(pilot, screen, recorder)  # b on tick's line, then c
+        await until(pilot, lambda: table.value_of("rip") == hex(TICK.address), "tick's rip")
+        assert table.value_of("rax") == hex(engine.stops)
+        assert {"rax", "rip"} <= table.changed
+        assert "rbx" not in table.changed
+        assert cell(table, "rax", 1).style == CHANGED_STYLE
+        assert cell(table, "rbx", 1).style == ""
+
+        # another frame of the same stop is compared with the previous stop, not with
+        # the frame shown before it: rax stays changed, rbx unchanged
+        await pilot.press("u")
+        caller = WORKER_STACK[1].address
+        await until(pilot, lambda: table.value_of("rip") == hex(caller or 0), "frame 1's rip")
+        assert "rax" in table.changed and "rbx" not in table.changed
+        assert engine.called("registers")[-1] == (3, 1)
+
+
+async def test_the_disassembly_pane_marks_the_pc_and_b_breaks_at_the_instruction(
+    world: World,
+) -> None:
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await stopped_in_tick(pilot, screen, recorder)
+        view = screen.query_one(DisassemblyView)
+        await until(pilot, lambda: view.pc_address == TICK.address, "tick's instructions")
+        await open_by_key(pilot, screen, "8", "tab-disassembly")
+        assert app.focused is view
+        addresses = [instruction.address for instruction in view.instructions]
+        pc_row = addresses.index(TICK.address)
+        marks = [view.get_row_at(row)[0].plain for row in range(view.row_count)]
+        assert marks == [PC_MARK if row == pc_row else "" for row in range(len(addresses))]
+        assert view.cursor_row == pc_row
+
+        await pilot.press("down", "b")
+        wanted = f"*{addresses[pc_row + 1]:#x}"
+        await until(pilot, lambda: len(engine.called("break_insert")) == 2, "the breakpoint")
+        assert engine.called("break_insert") == [(f"threads.c:{TICK_LINE}",), (wanted,)]
+        await until(
+            pilot,
+            lambda: view.get_row_at(pc_row + 1)[0].plain == BREAKPOINT_MARK,
+            "the instruction's breakpoint mark",
+        )
+        assert screen.source.breakpoint_lines == {TICK_LINE}  # the source's is unchanged
+
+        await pilot.press("b")  # again: the instruction's breakpoint goes
+        await until(pilot, lambda: engine.called("break_delete"), "the delete")
+        assert engine.called("break_delete") == [("2",)]
+        await until(pilot, lambda: view.get_row_at(pc_row + 1)[0].plain == "", "the mark gone")
+
+
+async def test_a_frame_without_source_brings_the_disassembly_forward(world: World) -> None:
+    app, recorder = world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await stopped_in_tick(pilot, screen, recorder)
+        assert active_tab(screen) == "tab-console"  # tick has source: nothing moves
+        await pilot.press("u", "u")  # start_thread, in libc
+        await until(pilot, lambda: screen.frame_level == 2, "frame 2")
+        libc_frame = WORKER_STACK[2]
+        assert libc_frame.fullname is None
+        view = screen.query_one(DisassemblyView)
+        await until(pilot, lambda: view.pc_address == libc_frame.address, "its instructions")
+        assert active_tab(screen) == "tab-disassembly"
+        shown = " ".join(line.plain for line in screen.source.lines)
+        assert "no line information" in shown and "disassembly pane (8)" in shown
+        assert view.marked_rows() != []
+
+
+async def test_the_status_line_says_how_long_a_breakpoint_held_the_running_program(
+    world: World,
+) -> None:
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await pilot.press("c")
+        await until(pilot, lambda: screen.running, "running")
+        screen.source.focus()
+        screen.source.cursor_line = TICK_LINE
+        await pilot.press("b")
+        await until(pilot, lambda: engine.called("break_insert"), "the breakpoint")
+        await until(
+            pilot,
+            lambda: screen.status.state == "▶ running · held 4 ms to set the breakpoint",
+            "the held time in the status line",
+        )
+
+
+async def open_by_palette(pilot: Pilot[None], screen: DebuggerScreen, name: str, tab: str) -> None:
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), "the palette")
+    await pilot.press(*name)
+    found = pilot.app.screen.query_one(CommandList)
+    await until(pilot, lambda: highlighted(found) == name, f"{name} listed")
+    await pilot.press("enter")
+    await until(pilot, lambda: active_tab(screen) == tab, f"{tab} from the palette")
+
+
+async def test_number_keys_and_the_palette_open_the_new_panes(world: World) -> None:
+    app, recorder = world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await open_by_key(pilot, screen, "8", "tab-disassembly")
+        assert isinstance(app.focused, DisassemblyView)
+        await open_by_key(pilot, screen, "7", "tab-registers")
+        assert isinstance(app.focused, RegistersTable)
+        # from the console's input, which takes the number keys as text
+        for name, tab in (("Disassembly", "tab-disassembly"), ("Registers", "tab-registers")):
+            await open_by_key(pilot, screen, "4", "tab-console")
+            assert app.focused is screen.console.input
+            await open_by_palette(pilot, screen, name, tab)
+            assert app.screen is screen
+
+
+async def test_help_lists_the_new_panes_keys(world: World) -> None:
+    app, recorder = world.app, world.recorder
+    async with world.run() as pilot:
+        await debugger_on_web(pilot, app, recorder)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        table = app.screen.query_one("#help-table", DataTable)
+        rows = [[str(value) for value in table.get_row_at(row)] for row in range(table.row_count)]
+        assert ["debugger", "7", "Registers", "debugger.pane7"] in rows
+        assert ["debugger", "8", "Disassembly", "debugger.pane8"] in rows
