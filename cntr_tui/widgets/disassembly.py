@@ -53,8 +53,17 @@ class DisassemblyView(DataTable[Text]):
         if pc in rows:
             self.move_cursor(row=rows.index(pc), scroll=True)
 
+    def clear_pc(self) -> None:
+        """The program runs: no line is the PC's (the instructions stay)."""
+        if self.pc_address is not None:
+            self.pc_address = None
+            self.redraw_keeping_cursor()
+
     def set_breakpoints(self, addresses: Iterable[int]) -> None:
         self.breakpoint_addresses = set(addresses)
+        self.redraw_keeping_cursor()
+
+    def redraw_keeping_cursor(self) -> None:
         if self.instructions:
             row = self.cursor_row
             self.redraw()

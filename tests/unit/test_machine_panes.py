@@ -143,8 +143,11 @@ async def test_the_status_line_says_how_long_a_breakpoint_held_the_running_progr
     engine, app, recorder = world.engine, world.app, world.recorder
     async with world.run() as pilot:
         screen = await debugger_on_web(pilot, app, recorder)
+        view = screen.query_one(DisassemblyView)
+        assert view.marked_rows() != []
         await pilot.press("c")
         await until(pilot, lambda: screen.running, "running")
+        await until(pilot, lambda: view.marked_rows() == [], "no PC line while running")
         screen.source.focus()
         screen.source.cursor_line = TICK_LINE
         await pilot.press("b")

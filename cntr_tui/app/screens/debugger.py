@@ -239,6 +239,7 @@ class DebuggerScreen(Screen[None]):
                     self.status.state = "▶ running"
                     self.source.current_line = None
                     self.source.refresh()
+                    self.query_one(DisassemblyView).clear_pc()
                 case (
                     gdb_events.BreakpointCreated()
                     | gdb_events.BreakpointModified()
