@@ -1,0 +1,177 @@
+"""Expressions the user watches: each shows its value at the last stop (highlighted when
+it changed since the value shown before); a struct or array expands into its members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Tree
+from textual.widgets.tree import TreeNode
+
+from cntr_tui.gdb.records import Variable
+from cntr_tui.widgets.locals import variable_label
+
+CHANGED_STYLE = "bold reverse"
+
+WATCH = [
+    Binding("a,insert", "add", "Add watch", id="watch.add"),
+    Binding("x,delete", "remove", "Remove watch", id="watch.remove"),
+]
+
+
+@dataclass
+class WatchItem:
+    """A node: `expression` is what gdb evaluates for it (a member's is built from its
+    parent's); `top` is the watched expression it belongs to."""
+
+    expression: str
+    top: str
+    aggregate: bool = False
+
+
+def member_expression(parent: str, name: str) -> str:
+    return f"({parent})[{name}]" if name.isdigit() else f"({parent}).{name}"
+
+
+def is_aggregate(value: str | None, child_count: int = 0) -> bool:
+    return child_count > 0 or (value is not None and value.strip().startswith("{"))
+
+
+class ExpressionMessage(Message):
+    def __init__(self, expression: str) -> None:
+        super().__init__()
+        self.expression = expression
+
+
+class WatchInput(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    WatchInput { align: center middle; }
+    WatchInput > Input { width: 60; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="watch.cancel")]
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="expression to watch", id="watch-input")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class WatchTree(Tree[WatchItem]):
+    """The watched expressions, in the order added. `changed`: the expressions drawn in
+    CHANGED_STYLE."""
+
+    BINDINGS = WATCH
+
+    class Added(ExpressionMessage):
+        """The user added `expression`: the screen evaluates it and calls `show_value`."""
+
+    class Removed(ExpressionMessage):
+        """The user removed `expression`."""
+
+    class ExpandWanted(ExpressionMessage):
+        """A struct/array node was expanded: the screen fetches its members and calls
+        `show_children`."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("watch", **kwargs)  # type: ignore[arg-type]
+        self.show_root = False
+        self.values: dict[str, str | None] = {}
+        self.changed: set[str] = set()
+        self.nodes: dict[str, TreeNode[WatchItem]] = {}  # every node by its expression
+
+    @property
+    def expressions(self) -> list[str]:
+        return [child.data.expression for child in self.root.children if child.data]
+
+    def add_expression(self, expression: str) -> None:
+        if expression in self.nodes and self.nodes[expression].parent is self.root:
+            return
+        node = self.root.add_leaf(Text(f"{expression} = …"), data=WatchItem(expression, expression))
+        self.nodes[expression] = node
+        self.post_message(self.Added(expression))
+
+    def remove_expression(self, expression: str) -> None:
+        node = self.nodes.get(expression)
+        if node is None or node.parent is not self.root:
+            return
+        for key in [
+            key for key, item in self.nodes.items() if item.data and item.data.top == expression
+        ]:
+            del self.nodes[key]
+        node.remove()
+        self.values.pop(expression, None)
+        self.changed.discard(expression)
+        self.post_message(self.Removed(expression))
+
+    def action_add(self) -> None:
+        def added(expression: str | None) -> None:
+            if expression:
+                self.add_expression(expression)
+
+        self.app.push_screen(WatchInput(), added)
+
+    def action_remove(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.data is not None:
+            self.remove_expression(node.data.top)
+
+    def show_value(self, expression: str, value: str | None, error: str | None) -> None:
+        node = self.nodes.get(expression)
+        if node is None or node.data is None:
+            return
+        before = self.values.get(expression)
+        if expression in self.values and value != before:
+            self.changed.add(expression)
+        else:
+            self.changed.discard(expression)
+        self.values[expression] = value
+        label = Text(f"{expression} = ")
+        if value is None:
+            label.append(error or "cannot evaluate it", style="italic")
+        else:
+            label.append(value, style=CHANGED_STYLE if expression in self.changed else "")
+        node.set_label(label)
+        node.data.aggregate = is_aggregate(value)
+        self.drop_members(node)
+        node.allow_expand = node.data.aggregate
+        if node.is_expanded and node.data.aggregate:
+            self.post_message(self.ExpandWanted(expression))
+
+    def drop_members(self, node: TreeNode[WatchItem]) -> None:
+        for child in list(node.children):
+            self.drop_members(child)
+            if child.data is not None:
+                self.nodes.pop(child.data.expression, None)
+        node.remove_children()
+
+    def show_children(self, expression: str, children: list[Variable]) -> None:
+        node = self.nodes.get(expression)
+        if node is None or node.data is None:
+            return
+        self.drop_members(node)
+        for child in children:
+            item = WatchItem(
+                member_expression(expression, child.name),
+                node.data.top,
+                is_aggregate(child.value, child.child_count),
+            )
+            label = variable_label(child.name, child.value or "…", child.type, False)
+            member = node.add(label, data=item, allow_expand=item.aggregate)
+            self.nodes[item.expression] = member
+        node.expand()
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[WatchItem]) -> None:
+        event.stop()
+        item = event.node.data
+        if item is not None and item.aggregate and not event.node.children:
+            self.post_message(self.ExpandWanted(item.expression))
