@@ -87,27 +87,42 @@ class WatchTree(Tree[WatchItem]):
         self.show_root = False
         self.values: dict[str, str | None] = {}
         self.changed: set[str] = set()
-        self.nodes: dict[str, TreeNode[WatchItem]] = {}  # every node by its expression
 
     @property
     def expressions(self) -> list[str]:
         return [child.data.expression for child in self.root.children if child.data]
 
+    def watched(self, expression: str) -> TreeNode[WatchItem] | None:
+        for node in self.root.children:
+            if node.data is not None and node.data.expression == expression:
+                return node
+        return None
+
+    def nodes_of(self, expression: str) -> list[TreeNode[WatchItem]]:
+        """Every node gdb evaluates `expression` for: a watch, or a member of another
+        watch's struct that has the same expression."""
+        found: list[TreeNode[WatchItem]] = []
+
+        def walk(node: TreeNode[WatchItem]) -> None:
+            for child in node.children:
+                if child.data is not None and child.data.expression == expression:
+                    found.append(child)
+                walk(child)
+
+        walk(self.root)
+        return found
+
     def add_expression(self, expression: str) -> None:
-        if expression in self.nodes and self.nodes[expression].parent is self.root:
+        """Watch `expression` (once) and post Added; its value comes by `show_value`."""
+        if self.watched(expression) is not None:
             return
-        node = self.root.add_leaf(Text(f"{expression} = …"), data=WatchItem(expression, expression))
-        self.nodes[expression] = node
+        self.root.add_leaf(Text(f"{expression} = …"), data=WatchItem(expression, expression))
         self.post_message(self.Added(expression))
 
     def remove_expression(self, expression: str) -> None:
-        node = self.nodes.get(expression)
-        if node is None or node.parent is not self.root:
+        node = self.watched(expression)
+        if node is None:
             return
-        for key in [
-            key for key, item in self.nodes.items() if item.data and item.data.top == expression
-        ]:
-            del self.nodes[key]
         node.remove()
         self.values.pop(expression, None)
         self.changed.discard(expression)
@@ -126,7 +141,9 @@ class WatchTree(Tree[WatchItem]):
             self.remove_expression(node.data.top)
 
     def show_value(self, expression: str, value: str | None, error: str | None) -> None:
-        node = self.nodes.get(expression)
+        """The value of a watch (or gdb's error); a struct's members shown until now are
+        dropped, and fetched again (ExpandWanted) if its node is open."""
+        node = self.watched(expression)
         if node is None or node.data is None:
             return
         before = self.values.get(expression)
@@ -142,23 +159,20 @@ class WatchTree(Tree[WatchItem]):
             label.append(value, style=CHANGED_STYLE if expression in self.changed else "")
         node.set_label(label)
         node.data.aggregate = is_aggregate(value)
-        self.drop_members(node)
+        node.remove_children()
         node.allow_expand = node.data.aggregate
         if node.is_expanded and node.data.aggregate:
             self.post_message(self.ExpandWanted(expression))
 
-    def drop_members(self, node: TreeNode[WatchItem]) -> None:
-        for child in list(node.children):
-            self.drop_members(child)
-            if child.data is not None:
-                self.nodes.pop(child.data.expression, None)
-        node.remove_children()
-
     def show_children(self, expression: str, children: list[Variable]) -> None:
-        node = self.nodes.get(expression)
-        if node is None or node.data is None:
+        for node in self.nodes_of(expression):
+            self.show_members(node, children)
+
+    def show_members(self, node: TreeNode[WatchItem], children: list[Variable]) -> None:
+        if node.data is None:
             return
-        self.drop_members(node)
+        node.remove_children()
+        expression = node.data.expression
         for child in children:
             item = WatchItem(
                 member_expression(expression, child.name),
@@ -166,8 +180,7 @@ class WatchTree(Tree[WatchItem]):
                 is_aggregate(child.value, child.child_count),
             )
             label = variable_label(child.name, child.value or "…", child.type, False)
-            member = node.add(label, data=item, allow_expand=item.aggregate)
-            self.nodes[item.expression] = member
+            node.add(label, data=item, allow_expand=item.aggregate)
         node.expand()
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[WatchItem]) -> None:

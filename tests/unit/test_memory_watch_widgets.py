@@ -214,3 +214,64 @@ async def test_expanding_a_struct_wants_its_members_and_show_children_shows_them
         assert node.children[2].allow_expand
         assert node.children[2].data is not None
         assert node.children[2].data.expression == "(*w).pos"
+
+
+async def test_a_member_struct_expands_by_its_own_expression() -> None:
+    tree = WatchTree()
+    app = Host(tree)
+    async with app.run_test() as pilot:
+        tree.add_expression("*w")
+        tree.show_value("*w", "{id = 3, pos = {x = 1, y = 2}}", None)
+        tree.show_children("*w", [Variable("id", "3", "int"), Variable("pos", "{...}", "point")])
+        pos = tree.root.children[0].children[1]
+        pos.expand()
+        await until(
+            pilot,
+            lambda: any(isinstance(m, WatchTree.ExpandWanted) for m in app.received[1:]),
+            "ExpandWanted for the member",
+        )
+        assert [m.expression for m in app.received[1:]] == ["(*w).pos"]  # type: ignore[attr-defined]
+        tree.show_children("(*w).pos", [Variable("x", "1", "int"), Variable("y", "2", "int")])
+        assert [child.label.plain for child in pos.children] == ["x (int) = 1", "y (int) = 2"]
+        assert pos.children[0].data is not None
+        assert pos.children[0].data.expression == "((*w).pos).x"
+
+
+async def test_escape_in_the_watch_input_adds_nothing() -> None:
+    tree = WatchTree()
+    app = Host(tree)
+    async with app.run_test() as pilot:
+        tree.focus()
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, WatchInput), "the watch input")
+        await pilot.press("x", "escape")
+        await until(pilot, lambda: not isinstance(app.screen, WatchInput), "the input closed")
+        await pilot.pause()
+        assert tree.expressions == []
+        assert app.received == []
+
+
+async def test_the_memory_keys_are_remapped_by_their_ids() -> None:
+    view = MemoryView()
+    app = Host(view)
+    async with app.run_test() as pilot:
+        app.set_keymap({"memory.follow": "f"})
+        view.show(MemoryBlock(BASE, (0x1234).to_bytes(8, "little") + bytes(8)), None)
+        view.query_one(MemoryDump).focus()
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.wanted() == []  # p no longer follows
+        await pilot.press("f")
+        await until(pilot, lambda: app.wanted(), "Wanted")
+        assert app.wanted() == ["0x1234"]
+
+
+async def test_following_a_row_shorter_than_a_word_shows_an_error() -> None:
+    view = MemoryView()
+    app = Host(view)
+    async with app.run_test() as pilot:
+        view.show(MemoryBlock(BASE, b"\x01\x02\x03"), None)
+        view.query_one(MemoryDump).focus()
+        await pilot.press("p")
+        await until(pilot, lambda: view.error, "the error")
+        assert app.wanted() == []
