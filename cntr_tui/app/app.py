@@ -77,6 +77,7 @@ class CntrApp(App[None]):
         self.pending_breakpoints = PendingBreakpoints()
         self.theme = theme or self.settings.theme
         self.quitting: asyncio.Task[None] | None = None
+        self.hung_up = False  # our terminal is gone
         self.user_keymap: dict[str, str] = {}
 
     def on_mount(self) -> None:
@@ -100,6 +101,10 @@ class CntrApp(App[None]):
 
     def on_sighup(self) -> None:
         end_after_hangup()
+        self.hang_up()
+
+    def hang_up(self) -> None:
+        self.hung_up = True
         self.on_sigterm()
 
     def watch_terminal(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -112,12 +117,16 @@ class CntrApp(App[None]):
         events = [revents for _, revents in poller.poll()]
         if any(revents & (select.POLLHUP | select.POLLERR) for revents in events):
             end_after_hangup()
-            loop.call_soon_threadsafe(self.on_sigterm)
+            loop.call_soon_threadsafe(self.hang_up)
 
     async def action_quit(self) -> None:
         """Detach every open debugger (the processes keep running), then exit."""
         for screen in reversed(self.debuggers()):
             await screen.close_session()
+        if self.hung_up:
+            # every session is detached and closed; with no terminal to restore, the
+            # driver's own exit was seen to hang until end_after_hangup's deadline
+            os._exit(128 + signal.SIGHUP)
         self.exit()
 
     def debuggers(self) -> list[DebuggerScreen]:

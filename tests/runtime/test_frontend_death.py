@@ -466,7 +466,7 @@ def case(runtime: str, state: State, kind: type[Frontend], ending: str) -> objec
 
 # Plain namespaces: each state once per front end, the endings taken in turn (the
 # whole matrix again, 48 cases, would add more than 5 minutes: this file's 48 cases of
-# before took 229 s, and each TUI SIGHUP case waits ~15 s for the TUI's hang-up exit);
+# before took 229 s);
 # docker has every ending.
 CASES = [
     case("docker", state, kind, ending) for state, kind in REACHABLE for ending in endings_of(state)
