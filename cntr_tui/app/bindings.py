@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from cntr_tui.widgets.memory import MEMORY
+from cntr_tui.widgets.watch import WATCH
+
 APP = [
     Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
     Binding("q", "quit", "Quit", id="app.quit"),
@@ -48,6 +51,8 @@ DEBUGGER = [
     Binding("6", "pane('breakpoints')", "Breakpoints", show=False, id="debugger.pane6"),
     Binding("7", "pane('registers')", "Registers", show=False, id="debugger.pane7"),
     Binding("8", "pane('disassembly')", "Disassembly", show=False, id="debugger.pane8"),
+    Binding("9", "pane('memory')", "Memory", show=False, id="debugger.pane9"),
+    Binding("0", "pane('watch')", "Watch", show=False, id="debugger.pane0"),
     Binding("escape", "back", "Detach", id="debugger.back"),
 ]
 
@@ -73,4 +78,6 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
         ("containers", CONTAINERS),
         ("debugger", DEBUGGER),
         ("files", FILES),
+        ("memory pane", MEMORY),
+        ("watch pane", WATCH),
     ]

@@ -12,16 +12,26 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import DataTable, TabbedContent
 
-from cntr_tui.app.screens.debugger import DebuggerScreen
+from cntr_tui.app.screens.debugger import MEMORY_LENGTH, DebuggerScreen
 from cntr_tui.app.screens.help import HelpScreen
 from cntr_tui.settings import Settings
 from cntr_tui.widgets.disassembly import BREAKPOINT_MARK, PC_MARK, DisassemblyView
+from cntr_tui.widgets.memory import MemoryView
 from cntr_tui.widgets.registers import CHANGED_STYLE, RegistersTable
-from tests.support.fake_debug import TICK, TICK_LINE, WORKER_STACK, FakeOpener
+from cntr_tui.widgets.watch import WatchTree
+from tests.support.fake_debug import (
+    TICK,
+    TICK_LINE,
+    VALUES,
+    WORKER_STACK,
+    WORKERS_ADDRESS,
+    FakeOpener,
+)
 from tests.unit.test_screens import (
     World,
     app_on,
     debugger_on_web,
+    stopped_after,
     stopped_in_tick,
     until,
 )
@@ -195,3 +205,51 @@ async def test_help_lists_the_new_panes_keys(world: World) -> None:
         rows = [[str(value) for value in table.get_row_at(row)] for row in range(table.row_count)]
         assert ["debugger", "7", "Registers", "debugger.pane7"] in rows
         assert ["debugger", "8", "Disassembly", "debugger.pane8"] in rows
+
+
+async def test_the_memory_pane_reads_what_is_asked_and_again_at_each_stop(world: World) -> None:
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await open_by_key(pilot, screen, "9", "tab-memory")
+        memory = screen.query_one(MemoryView)
+        assert app.focused is memory.query_one("#memory-input")
+        await pilot.press(*"workers", "enter")
+        await until(pilot, lambda: memory.block is not None, "the block")
+        assert engine.called("read_memory") == [("workers", MEMORY_LENGTH)]
+        assert memory.block is not None and memory.block.address == WORKERS_ADDRESS
+        assert memory.changed == set()
+
+        await stopped_in_tick(pilot, screen, recorder)  # the fake bumps workers[1].iterations
+        await until(pilot, lambda: len(engine.called("read_memory")) == 2, "the read at the stop")
+        await until(pilot, lambda: memory.changed, "the changed byte")
+        assert memory.changed == {WORKERS_ADDRESS + 64}
+
+
+async def test_a_watch_is_evaluated_in_the_frame_when_added_and_at_each_stop(
+    world: World,
+) -> None:
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await stopped_in_tick(pilot, screen, recorder)
+        await open_by_key(pilot, screen, "0", "tab-watch")
+        watch = screen.query_one(WatchTree)
+        assert app.focused is watch
+        await pilot.press("a")
+        await until(pilot, lambda: app.focused is not watch, "the watch input")
+        await pilot.press(*"*(w)", "enter")
+        await until(pilot, lambda: watch.values.get("*(w)") == VALUES["*(w)"], "the value")
+        assert engine.called("evaluate") == [("*(w)", 3, 0)]
+        await stopped_after(pilot, screen, recorder, "c")
+        await until(pilot, lambda: len(engine.called("evaluate")) == 2, "the value at the stop")
+        assert engine.called("evaluate")[1] == ("*(w)", 3, 0)
+
+
+async def test_help_lists_the_memory_and_watch_keys(world: World) -> None:
+    async with world.run() as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(world.app.screen, HelpScreen), "help")
+        table = world.app.screen.query_one("#help-table", DataTable)
+        ids = {str(table.get_row_at(row)[3]) for row in range(table.row_count)}
+        assert {"debugger.pane9", "debugger.pane0", "memory.follow", "watch.add"} <= ids

@@ -30,17 +30,19 @@ from cntr_tui.attach.container import Container
 from cntr_tui.debug.protocol import DebugOpener, DebugUnavailable
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb import events as gdb_events
-from cntr_tui.gdb.records import Breakpoint, Frame, Result, Thread
+from cntr_tui.gdb.records import Breakpoint, Frame, MemoryBlock, Result, Thread
 from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.gdb_console import GdbConsole
 from cntr_tui.widgets.locals import LocalsTree
+from cntr_tui.widgets.memory import MemoryView
 from cntr_tui.widgets.mount_view import MountTable
 from cntr_tui.widgets.registers import RegistersTable
 from cntr_tui.widgets.source_view import SourceFile, SourceView
 from cntr_tui.widgets.status_line import StatusLine
 from cntr_tui.widgets.symbols import SymbolsTable
 from cntr_tui.widgets.threads import ThreadsTree
+from cntr_tui.widgets.watch import WatchTree
 
 ALIVE_CHECK_SECONDS = 1.0
 TABBED = {
@@ -49,7 +51,10 @@ TABBED = {
     "breakpoints": "tab-breakpoints",
     "registers": "tab-registers",
     "disassembly": "tab-disassembly",
+    "memory": "tab-memory",
+    "watch": "tab-watch",
 }
+MEMORY_LENGTH = 128  # bytes the memory pane reads
 T = TypeVar("T")
 
 
@@ -91,6 +96,8 @@ class DebuggerScreen(Screen[None]):
         self.leaving = False
         self.following_events = False
         self.stops = 0  # stops shown: the registers pane compares with the one before
+        self.memory_expression: str | None = None  # what the memory pane reads
+        self.memory_block: MemoryBlock | None = None  # and last showed
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,6 +117,10 @@ class DebuggerScreen(Screen[None]):
                 yield RegistersTable(id="registers")
             with TabPane("8 disassembly", id="tab-disassembly"):
                 yield DisassemblyView(id="disassembly")
+            with TabPane("9 memory", id="tab-memory"):
+                yield MemoryView(id="memory")
+            with TabPane("0 watch", id="tab-watch"):
+                yield WatchTree(id="watch")
             with TabPane("symbols", id="tab-symbols"):
                 yield SymbolsTable(id="symbols")
         yield StatusLine(id="debugger-status")
@@ -341,6 +352,46 @@ class DebuggerScreen(Screen[None]):
             view.show_instructions(instructions, pc)
         else:
             view.show_message(str(code.error))
+        for expression in self.query_one(WatchTree).expressions:
+            await self.evaluate_watch(expression)
+        if self.memory_expression is not None:
+            await self.read_memory(self.memory_expression)
+
+    # --- memory and watches ----------------------------------------------------------
+
+    async def read_memory(self, expression: str) -> None:
+        """Into the memory pane; the bytes that differ from the block shown before (the
+        previous stop's, or the previous read's) are highlighted."""
+        self.memory_expression = expression
+        block = await self.link.ask(lambda engine: engine.read_memory(expression, MEMORY_LENGTH))
+        memory = self.query_one(MemoryView)
+        if block.ok and block.value is not None:
+            memory.show(block.value, self.memory_block)
+            self.memory_block = block.value
+        else:
+            memory.show_error(f"{expression}: {block.error}")
+
+    @on(MemoryView.Wanted)
+    async def memory_wanted(self, event: MemoryView.Wanted) -> None:
+        await self.read_memory(event.expression)
+
+    async def evaluate_watch(self, expression: str) -> None:
+        thread_id, level = self.thread_id, self.frame_level
+        value = await self.link.ask(lambda engine: engine.evaluate(expression, thread_id, level))
+        self.query_one(WatchTree).show_value(expression, value.value, value.error)
+
+    @on(WatchTree.Added)
+    async def watch_added(self, event: WatchTree.Added) -> None:
+        await self.evaluate_watch(event.expression)
+
+    @on(WatchTree.ExpandWanted)
+    async def watch_expanded(self, event: WatchTree.ExpandWanted) -> None:
+        expression, thread_id, level = event.expression, self.thread_id, self.frame_level
+        members = await self.link.ask(lambda engine: engine.children(expression, thread_id, level))
+        if members.ok:
+            self.query_one(WatchTree).show_children(expression, list(members.value or []))
+        else:
+            self.notify(f"{expression}: {members.error}", title="Watch", severity="warning")
 
     async def show_source_of(self, frame: Frame) -> None:
         name = frame.fullname or frame.file
@@ -516,6 +567,8 @@ class DebuggerScreen(Screen[None]):
         target: Widget = self.query_one(f"#{pane}")
         if isinstance(target, GdbConsole):
             target.focus_input()
+        elif isinstance(target, MemoryView):
+            self.set_focus(target.query_one("#memory-input"))
         else:
             self.set_focus(target)
 
