@@ -52,7 +52,8 @@ def dump_row(address: int, data: bytes, changed: set[int]) -> tuple[Text, Text, 
             hex_cells.append("  " if offset == WORD else " ")
         hex_cells.append(f"{byte:02x}", style=style)
         ascii_cells.append(printable(byte), style=style)
-    return Text(f"{address:#018x}", style="dim"), hex_cells, ascii_cells
+    # 12 digits hold any user-space address of x86-64/AArch64; longer ones print whole
+    return Text(f"{address:#014x}", style="dim"), hex_cells, ascii_cells
 
 
 class MemoryDump(DataTable[Text]):
