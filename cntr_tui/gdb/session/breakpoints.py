@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from cntr_tui.gdb.records import Breakpoint, Result, as_list
 from cntr_tui.gdb.session.core import SessionCore
 from cntr_tui.gdb.transport import mi_quote
 
 
 class SessionBreakpoints(SessionCore):
-    """Breakpoints by number."""
+    """Breakpoints by number. Each change works while an all-stop program runs too:
+    the engine holds it for the change (execution's `_held`) and emits `Paused`."""
+
+    if TYPE_CHECKING:
+
+        async def _held(
+            self, mi_command: str, reason: str
+        ) -> Result[dict[str, Any]]: ...  # execution's
 
     async def break_insert(
         self,
@@ -23,7 +32,7 @@ class SessionBreakpoints(SessionCore):
             options += f" -c {mi_quote(condition)}"
         if thread_id is not None:
             options += f" -p {thread_id}"
-        result = await self._call(f"-break-insert{options} {mi_quote(location)}")
+        result = await self._held(f"-break-insert{options} {mi_quote(location)}", "breakpoint")
         if not result.ok:
             return Result(error=result.error)
         return Result(Breakpoint.from_mi((result.value or {}).get("bkpt", {})))
@@ -48,5 +57,5 @@ class SessionBreakpoints(SessionCore):
         return await self._simple(f"-break-condition {number} {condition or ''}".rstrip())
 
     async def _simple(self, mi_command: str) -> Result[None]:
-        result = await self._call(mi_command)
+        result = await self._held(mi_command, "breakpoint")
         return Result(None) if result.ok else Result(error=result.error)

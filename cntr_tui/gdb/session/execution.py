@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
+import time
+from typing import Any
 
-from cntr_tui.gdb.events import Stopped
+from cntr_tui.gdb.events import Paused, Stopped
 from cntr_tui.gdb.records import Result
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.fanout import SessionEvents
@@ -141,3 +143,38 @@ class SessionExecution(SessionEvents):
 
     async def nexti(self, thread_id: int | None = None) -> Result[None]:
         return await self._run("-exec-next-instruction", thread_id or self.selected_thread)
+
+    async def _held(self, mi_command: str, reason: str) -> Result[dict[str, Any]]:
+        """Run `mi_command`, which gdb refuses while an all-stop program runs: interrupt,
+        run it, resume, unseen by the listeners (no Stopped/Running for it), then emit
+        `Paused(reason, seconds held)`. A real stop that raced the interrupt (a
+        breakpoint hit) is the listeners' stop: the program stays stopped there, and a
+        SIGINT left queued by the interrupt is taken first."""
+        if self.state != "running" or self.non_stop:
+            return await self._call(mi_command)
+        started = time.monotonic()
+        self._holding = True
+        self._held_real_stop = None
+        try:
+            stop = await self.interrupt()
+            if not stop.ok:
+                return Result(error=stop.error)
+            result = await self._call(mi_command)
+            real = self._held_real_stop
+            if real is not None:
+                taken = await self._take_queued_interrupt()
+                if self.state == "stopped" and self._held_real_stop is real:
+                    self.last_stop = real  # the stop the listeners were told of
+                    self.selected_thread = real.thread_id or self.selected_thread
+                if not taken.ok:
+                    return Result(error=taken.error)
+                return result
+            self._running_to_swallow += 1
+            resumed = await self._resuming("-exec-continue")
+            if not resumed.ok:
+                self._running_to_swallow = 0
+                return Result(error=f"stopped for the change, not resumed: {resumed.error}")
+        finally:
+            self._holding = False
+        self._emit(Paused(reason, time.monotonic() - started))
+        return result

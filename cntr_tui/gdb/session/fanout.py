@@ -20,6 +20,12 @@ from cntr_tui.gdb.transport import MiRecord
 class SessionEvents(SessionSources):
     """Events to listeners and iterators; stops; the end."""
 
+    # While the engine holds the running program for a change of its own (see
+    # SessionExecution._held), its SIGINT stops and the resumes are not the listeners'.
+    _holding: bool = False
+    _held_real_stop: Stopped | None = None
+    _running_to_swallow: int = 0
+
     if TYPE_CHECKING:
 
         async def close(self, detach_timeout: float = 5.0) -> None: ...  # the life cycle's
@@ -94,10 +100,24 @@ class SessionEvents(SessionSources):
             self._on_stopped(event)
         elif isinstance(event, Running) and self.state not in ("ended", "detached"):
             self.state = "running"
-        self._emit(event)
+        if not self._transient(event):
+            self._emit(event)
         if isinstance(event, Stopped) and event.reason in ("exited", "exited-signalled"):
             how = f"signal {event.signal_name}" if event.signal_name else f"code {event.exit_code}"
             self._end("inferior-exited", f"process {self.pid} exited with {how}")
+
+    def _transient(self, event: Event) -> bool:
+        """Is `event` the engine's own stop or resume of a hold (not the listeners')?"""
+        if isinstance(event, Running) and (self._holding or self._running_to_swallow):
+            self._running_to_swallow = max(0, self._running_to_swallow - 1)
+            return True
+        if not isinstance(event, Stopped) or not self._holding:
+            return False
+        if event.reason == "signal-received" and event.signal_name == "SIGINT":
+            return True  # the hold's interrupt (or the queued SIGINT taken after it)
+        if event.reason not in ("exited", "exited-signalled"):
+            self._held_real_stop = event  # raced the interrupt: the listeners' stop
+        return False
 
     def _on_stopped(self, stop: Stopped) -> None:
         if self.state == "ended":
