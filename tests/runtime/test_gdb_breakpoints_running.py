@@ -1,9 +1,11 @@
 """Breakpoint changes while an all-stop program runs (issue 14): the engine interrupts,
 changes, resumes, and the listeners see a `Paused` instead of the transient stop/resume.
-Real gdb (gdbserver and native) on the threads program run on the host."""
+Real gdb (gdbserver and native) on the threads program run on the host, and through an
+attach session (gdbserver in the container) on docker and plain namespaces."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,22 +13,31 @@ import pytest
 from cntr_tui.gdb.events import Event, Paused, Running, Stopped
 from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
+from tests.runtime.test_gdb_container import open_session
 from tests.support.frontend import Program
 from tests.support.proc import wait_until
 
 
-@pytest.fixture(params=["gdbserver", "native"])
-async def running(request, threads_program) -> AsyncIterator[tuple[GdbSession, list[Event]]]:
-    """A session on the running threads program; the events its listener got after the
-    program was resumed."""
-    launcher = HostLauncher(target_host_pid=threads_program.pid, tracer=request.param)
-    gdb = await GdbSession.start(launcher)
+@pytest.fixture(params=["gdbserver", "native", "docker", "process"])
+async def running(request, demo_rootfs) -> AsyncIterator[tuple[GdbSession, list[Event], int]]:
+    """A session on the running threads program (host PID last); the events its
+    listener got after the program was resumed. gdbserver/native: the program on the
+    host; docker/process: in a container of that runtime, through an attach session."""
     events: list[Event] = []
+    if request.param in ("docker", "process"):
+        container = request.getfixturevalue("start_container")(request.param)
+        gdb, pid = await open_session(container.pid, []), container.pid
+    else:
+        pid = request.getfixturevalue("threads_program").pid
+        gdb = await GdbSession.start(HostLauncher(target_host_pid=pid, tracer=request.param))
+        assert (await gdb.attach(pid)).ok
     try:
-        assert (await gdb.attach(threads_program.pid)).ok
+        resumed = asyncio.Event()
+        gdb.add_listener(lambda event: resumed.set() if isinstance(event, Running) else None)
         assert (await gdb.continue_()).ok
+        await asyncio.wait_for(resumed.wait(), 10)  # its *running may follow ^running
         gdb.add_listener(events.append)
-        yield gdb, events
+        yield gdb, events, pid
     finally:
         await gdb.close()
 
@@ -45,7 +56,7 @@ def counters_move(program: Program) -> bool:
 
 
 async def test_a_breakpoint_inserted_while_running_pauses_then_stops_there(running):
-    session, events = running
+    session, events, _pid = running
     assert session.state == "running"
     breakpoint_ = (await session.break_insert("tick")).unwrap()
     assert breakpoint_.function == "tick"
@@ -60,9 +71,9 @@ async def test_a_breakpoint_inserted_while_running_pauses_then_stops_there(runni
     assert events.index(paused[0]) < events.index(stop)
 
 
-async def test_delete_disable_and_condition_while_running_keep_it_running(running, threads_program):
-    session, events = running
-    program = Program.of(threads_program.pid)
+async def test_delete_disable_and_condition_while_running_keep_it_running(running):
+    session, events, pid = running
+    program = Program.of(pid)
     # A breakpoint that never fires, set while running.
     never = (await session.break_insert("tick", condition="w->id == 99")).unwrap()
     assert session.state == "running" and counters_move(program)
@@ -77,9 +88,9 @@ async def test_delete_disable_and_condition_while_running_keep_it_running(runnin
     assert (await session.breakpoints()).unwrap() == []
 
 
-async def test_a_condition_changed_while_running_takes_effect(running, threads_program):
-    session, events = running
-    program = Program.of(threads_program.pid)
+async def test_a_condition_changed_while_running_takes_effect(running):
+    session, events, pid = running
+    program = Program.of(pid)
     hit = (await session.break_insert("tick", condition="w->id == 99")).unwrap()
     assert counters_move(program)
     assert (await session.break_condition(hit.number, "w->id == 1")).ok
