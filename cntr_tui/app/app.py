@@ -138,7 +138,7 @@ class CntrApp(App[None]):
         from cntr_tui.app.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(type(self.screen).__name__, self.user_keymap))
+            self.push_screen(HelpScreen(self.screen.sub_title or self.sub_title, self.user_keymap))
 
     # --- what the screens ask for ------------------------------------------------
 

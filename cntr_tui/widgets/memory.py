@@ -112,6 +112,8 @@ class MemoryView(Widget):
         expression = event.value.strip()
         if expression:
             self.post_message(self.Wanted(expression))
+            # the dump's keys (and the screen's, such as `:` for the console) from here
+            self.query_one(MemoryDump).focus()
 
     def show(self, block: MemoryBlock, previous: MemoryBlock | None) -> None:
         self.block = block

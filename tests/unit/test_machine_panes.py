@@ -253,3 +253,12 @@ async def test_help_lists_the_memory_and_watch_keys(world: World) -> None:
         table = world.app.screen.query_one("#help-table", DataTable)
         ids = {str(table.get_row_at(row)[3]) for row in range(table.row_count)}
         assert {"debugger.pane9", "debugger.pane0", "memory.follow", "watch.add"} <= ids
+
+
+async def test_help_is_titled_by_the_screen_it_opens_on(world: World) -> None:
+    app, recorder = world.app, world.recorder
+    async with world.run() as pilot:
+        await debugger_on_web(pilot, app, recorder)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        assert str(app.screen.query_one("#help-title").render()) == "Keys (debugger · web)"

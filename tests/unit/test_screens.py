@@ -516,8 +516,8 @@ async def test_help_lists_the_registrys_bindings_of_the_screen_it_opens_on(
 ) -> None:
     app, recorder = world.app, world.recorder
     async with world.run() as pilot:
-        for opened_on in ("ContainersScreen", "DebuggerScreen"):
-            if opened_on == "DebuggerScreen":
+        for opened_on in ("containers", "debugger · web"):
+            if opened_on != "containers":
                 await debugger_on_web(pilot, app, recorder)
             await pilot.press("question_mark")
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")

@@ -31,7 +31,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings.HELP]
 
     def __init__(self, under: str, keymap: dict[str, str]) -> None:
-        """`under`: the name of the screen help was asked on; `keymap`: the user's."""
+        """`under`: the title of the screen help was asked on, as its header shows it
+        ("debugger · web"); `keymap`: the user's."""
         super().__init__()
         self.under = under
         self.keymap = keymap
