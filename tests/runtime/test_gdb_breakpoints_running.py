@@ -13,6 +13,7 @@ import pytest
 from cntr_tui.gdb.events import Event, Paused, Running, Stopped
 from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
+from cntr_tui.linux.proc_status import interrupt_pending
 from tests.runtime.test_gdb_container import open_session
 from tests.support.frontend import Program
 from tests.support.proc import wait_until
@@ -98,3 +99,39 @@ async def test_a_condition_changed_while_running_takes_effect(running):
     assert stop.reason == "breakpoint-hit" and stop.breakpoint_number == hit.number
     assert (await session.evaluate("w->id")).unwrap() == "1"
     assert stops_and_runs(events) == [stop]
+
+
+async def test_a_stop_that_raced_the_hold_is_a_real_stop_and_the_program_stays(running):
+    """The race made certain, as in test_gdb_detach: the breakpoint at tick has stopped
+    every thread (seen in /proc) before the session reads gdb's *stopped, so the hold's
+    interrupt comes after it: that stop is the listeners', with no Paused, and the
+    SIGINT left queued is taken."""
+    session, events, pid = running
+    if session.tracer != "gdbserver":
+        pytest.skip("native gdb rewinds the PC itself: the race cannot be seen in /proc")
+    program = Program.of(pid)
+    tick = (await session.break_insert("tick")).unwrap()
+    assert tick.address is not None
+    if session.state != "running":
+        pytest.skip("tick was hit before the race could be set up")
+    events.clear()
+    # no await: the session reads nothing from gdb while the breakpoint stops it
+    assert wait_until(
+        lambda: (
+            all(state == "t" for state in program.thread_states())
+            and bool(program.stopped_past({tick.address}))
+        ),
+        timeout=10,
+    ), program.thread_states()
+    assert session.state == "running"
+    other = await session.break_insert("worker_main")
+    assert other.ok, other.error
+    assert session.state == "stopped"
+    assert session.last_stop is not None and session.last_stop.reason == "breakpoint-hit"
+    assert session.last_stop.breakpoint_number == tick.number
+    assert stops_and_runs(events) == [session.last_stop]
+    assert not [event for event in events if isinstance(event, Paused)]
+    assert not interrupt_pending(pid)
+    assert (await session.break_delete(tick.number)).ok
+    assert (await session.continue_()).ok
+    assert counters_move(program)
