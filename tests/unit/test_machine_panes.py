@@ -69,12 +69,16 @@ async def test_the_registers_pane_shows_the_frames_rip_and_highlights_what_chang
     engine, app, recorder = world.engine, world.app, world.recorder
     async with world.run() as pilot:
         screen = await debugger_on_web(pilot, app, recorder)
+        # a hidden machine pane costs the stop nothing: asked of gdb once it is shown
+        assert engine.called("registers") == [] and engine.called("disassemble") == []
         await open_by_key(pilot, screen, "7", "tab-registers")
         table = screen.query_one(RegistersTable)
         assert app.focused is table
         frame = screen.current_frame()
         assert frame is not None and frame.function == "main"
+        await until(pilot, lambda: table.value_of("rip"), "the registers once shown")
         assert table.value_of("rip") == hex(frame.address or 0)
+        assert engine.called("disassemble") == []
         assert table.value_of("eflags") == "[ ZF PF ]"  # the flags are shown too
         assert table.changed == set()  # nothing to compare with at the first stop
 
@@ -103,8 +107,8 @@ async def test_the_disassembly_pane_marks_the_pc_and_b_breaks_at_the_instruction
         screen = await debugger_on_web(pilot, app, recorder)
         await stopped_in_tick(pilot, screen, recorder)
         view = screen.query_one(DisassemblyView)
-        await until(pilot, lambda: view.pc_address == TICK.address, "tick's instructions")
         await open_by_key(pilot, screen, "8", "tab-disassembly")
+        await until(pilot, lambda: view.pc_address == TICK.address, "tick's instructions")
         assert app.focused is view
         addresses = [instruction.address for instruction in view.instructions]
         pc_row = addresses.index(TICK.address)
@@ -154,7 +158,8 @@ async def test_the_status_line_says_how_long_a_breakpoint_held_the_running_progr
     async with world.run() as pilot:
         screen = await debugger_on_web(pilot, app, recorder)
         view = screen.query_one(DisassemblyView)
-        assert view.marked_rows() != []
+        await open_by_key(pilot, screen, "8", "tab-disassembly")
+        await until(pilot, lambda: view.marked_rows() != [], "the PC marked")
         await pilot.press("c")
         await until(pilot, lambda: screen.running, "running")
         await until(pilot, lambda: view.marked_rows() == [], "no PC line while running")

@@ -55,6 +55,12 @@ TABBED = {
     "watch": "tab-watch",
 }
 MEMORY_LENGTH = 128  # bytes the memory pane reads
+MACHINE_PANES = {
+    "tab-registers": "registers",
+    "tab-disassembly": "disassembly",
+    "tab-memory": "memory",
+    "tab-watch": "watch",
+}
 T = TypeVar("T")
 
 
@@ -97,6 +103,7 @@ class DebuggerScreen(Screen[None]):
         self.following_events = False
         self.stops = 0  # stops shown: the registers pane compares with the one before
         self.memory_expression: str | None = None  # what the memory pane reads
+        self.machine_stale: set[str] = set()  # tabs of machine panes not shown for this frame
         self.memory_block: MemoryBlock | None = None  # and last showed
 
     def compose(self) -> ComposeResult:
@@ -338,13 +345,42 @@ class DebuggerScreen(Screen[None]):
         await self.show_machine_state(thread_id, level)
 
     async def show_machine_state(self, thread_id: int | None, level: int) -> None:
-        """The registers and instructions of a frame (refreshed with the locals)."""
+        """The machine pane whose tab is shown, for a frame (with the locals); the others
+        when their tab is next shown (`machine_tab_shown`): each is several MI commands
+        per stop, which doubled the stop-to-panes time when all four were refreshed."""
+        self.machine_stale = set(MACHINE_PANES)
+        await self.refresh_machine_pane(self.query_one(TabbedContent).active)
+
+    @on(TabbedContent.TabActivated)
+    async def machine_tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if not self.running:
+            await self.refresh_machine_pane(event.pane.id or "")
+
+    async def refresh_machine_pane(self, tab: str) -> None:
+        pane = MACHINE_PANES.get(tab)
+        if pane is None or tab not in self.machine_stale or self.current_frame() is None:
+            return
+        self.machine_stale.discard(tab)
+        thread_id, level = self.thread_id, self.frame_level
+        if pane == "registers":
+            await self.show_registers(thread_id, level)
+        elif pane == "disassembly":
+            await self.show_disassembly(thread_id, level)
+        elif pane == "watch":
+            for expression in self.query_one(WatchTree).expressions:
+                await self.evaluate_watch(expression)
+        elif self.memory_expression is not None:
+            await self.read_memory(self.memory_expression)
+
+    async def show_registers(self, thread_id: int | None, level: int) -> None:
         registers = await self.link.ask(lambda engine: engine.registers(thread_id, level))
         table = self.query_one(RegistersTable)
         if registers.ok:
             table.show_registers(registers.value or [], self.stops)
         else:
             table.show_message(str(registers.error))
+
+    async def show_disassembly(self, thread_id: int | None, level: int) -> None:
         code = await self.link.ask(lambda engine: engine.disassemble(thread_id, level))
         view = self.query_one(DisassemblyView)
         if code.ok and code.value is not None:
@@ -352,10 +388,6 @@ class DebuggerScreen(Screen[None]):
             view.show_instructions(instructions, pc)
         else:
             view.show_message(str(code.error))
-        for expression in self.query_one(WatchTree).expressions:
-            await self.evaluate_watch(expression)
-        if self.memory_expression is not None:
-            await self.read_memory(self.memory_expression)
 
     # --- memory and watches ----------------------------------------------------------
 
