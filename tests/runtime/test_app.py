@@ -450,7 +450,7 @@ async def test_attach_failure_is_a_dialog_with_the_fix_not_a_traceback() -> None
 
 
 def all_stopped(program: Program) -> bool:
-    return all(state == "t" for state in program.thread_states())
+    return program.all_stopped()
 
 
 async def type_in_console(pilot: Pilot[None], command: str) -> None:

@@ -81,7 +81,7 @@ INTERRUPT = "interrupt"  # the console's is Ctrl-C (it takes no command while ru
 
 
 def all_stopped(program: Program) -> bool:
-    return all(state == "t" for state in program.thread_states())
+    return program.all_stopped()
 
 
 def traced(program: Program) -> bool:
@@ -115,11 +115,7 @@ class State:
 
 def just_hit(program: Program, breakpoint_: int | None) -> bool:
     """Every thread stopped, a worker's PC one past the breakpoint's trap."""
-    return (
-        breakpoint_ is not None
-        and all_stopped(program)
-        and bool(program.stopped_past({breakpoint_}))
-    )
+    return breakpoint_ is not None and program.just_hit({breakpoint_})
 
 
 def resumed(program: Program, _breakpoint: int | None) -> bool:

@@ -117,10 +117,7 @@ async def test_a_stop_that_raced_the_hold_is_a_real_stop_and_the_program_stays(r
     events.clear()
     # no await: the session reads nothing from gdb while the breakpoint stops it
     assert wait_until(
-        lambda: (
-            all(state == "t" for state in program.thread_states())
-            and bool(program.stopped_past({tick.address}))
-        ),
+        lambda: program.just_hit({tick.address}),
         timeout=10,
     ), program.thread_states()
     assert session.state == "running"

@@ -36,10 +36,7 @@ async def test_a_detach_after_an_interrupt_that_raced_a_breakpoint(runtime: str,
         assert session.state == "running"
         # no await: the session reads nothing from gdb while the breakpoint stops it
         assert wait_until(
-            lambda: (
-                all(state == "t" for state in program.thread_states())
-                and bool(program.stopped_past({breakpoint_.address}))
-            ),
+            lambda: program.just_hit({breakpoint_.address}),
             timeout=10,
         ), program.thread_states()
         assert session.state == "running"

@@ -96,6 +96,15 @@ class Program:
         except FileNotFoundError:
             raise AssertionError(f"the program (PID {self.pid}) died") from None
 
+    def all_stopped(self) -> bool:
+        """Every thread in a traced stop ('t')."""
+        return all(state == "t" for state in self.thread_states())
+
+    def just_hit(self, addresses: set[int]) -> bool:
+        """Every thread stopped, one of them with its PC one past one of `addresses`'
+        traps (the breakpoint's stop has happened, whatever its tracer has read yet)."""
+        return self.all_stopped() and bool(self.stopped_past(addresses))
+
     def stopped_past(self, addresses: set[int]) -> list[int]:
         """Threads stopped with their PC one past one of `addresses` (a breakpoint's trap
         just executed, not rewound in the thread's registers)."""
