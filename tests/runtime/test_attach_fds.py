@@ -113,6 +113,16 @@ def test_descriptors_below_3_are_refused(start_container):
         assert session.run(["true"]) == 0  # the session is fine
 
 
+def waits_for_its_client(pid: int) -> bool:
+    """gdbserver on stdin/stdout is in poll(2) (syscall 7 on x86-64) once its loader
+    has mapped everything and it waits for gdb: before that its mappings are partial."""
+    try:
+        with open(f"/proc/{pid}/syscall") as file:
+            return file.read().split(" ", 1)[0] == "7"
+    except OSError:
+        return False
+
+
 def gdbserver_processes() -> list[int]:
     return [
         pid
@@ -138,6 +148,7 @@ async def test_gdbserver_runs_from_the_hosts_files(start_container):
         assert fds_naming(server.host_pid, Path(files.root)) == [fd]
         loader = os.stat(files.loader)
         assert same_file(f"/proc/{server.host_pid}/exe", loader)
+        assert wait_until(lambda: waits_for_its_client(server.host_pid))
         # every file it maps (program, libraries, libthread_db) is the host's file of
         # that path: same device and inode, nothing served by the file server
         mapped = file_mappings(server.host_pid)
