@@ -9,7 +9,7 @@ on both sides; the type checker and the fake's tests see a missing one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb.events import Event, Stopped
 from cntr_tui.gdb.records import (
     Breakpoint,
+    CatchKind,
     Frame,
     Instruction,
     MemoryBlock,
@@ -26,6 +27,7 @@ from cntr_tui.gdb.records import (
     Result,
     Thread,
     Variable,
+    WatchAccess,
 )
 
 Progress = Callable[[str], None]
@@ -47,6 +49,34 @@ class SourceText:
     looked: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a container's own log. `stream`: stdout, stderr, or the source's own
+    name (console, journal); `time`: when the source stamped it (seconds since the
+    epoch), None when it does not."""
+
+    text: str
+    stream: str
+    time: float | None = None
+
+
+class ContainerLogs(Protocol):
+    """A container's log stream, as its runtime keeps it."""
+
+    @property
+    def source(self) -> str:
+        """Where the lines come from, for the pane's title ("docker logs web",
+        "/var/log/pods/.../0.log", "journal of machine demo")."""
+        ...
+
+    def lines(self) -> AsyncIterator[LogLine]:
+        """The last lines the source keeps (up to the `tail` asked for), then each new
+        one as it comes, until `close` or the container's end."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class DebugEngine(Protocol):
     """The gdb operations the front ends use. Every call returns a `Result`, never raises
     for gdb's errors."""
@@ -64,6 +94,20 @@ class DebugEngine(Protocol):
     async def finish(self, thread_id: int | None = None) -> Result[None]: ...
 
     async def interrupt(self, thread_id: int | None = None) -> Result[Stopped]: ...
+
+    async def step_instruction(self, thread_id: int | None = None) -> Result[None]:
+        """One machine instruction, into calls (`stepi`)."""
+        ...
+
+    async def next_instruction(self, thread_id: int | None = None) -> Result[None]:
+        """One machine instruction, over calls (`nexti`)."""
+        ...
+
+    async def run_to(self, location: str, thread_id: int | None = None) -> Result[None]:
+        """Run to cursor: a temporary breakpoint at `location` (`file:line`, `*ADDR`) and
+        continue; the program stops there or wherever it stops first, and the temporary
+        breakpoint is gone either way."""
+        ...
 
     async def threads(self) -> Result[list[Thread]]: ...
 
@@ -97,9 +141,11 @@ class DebugEngine(Protocol):
         ...
 
     async def disassemble(
-        self, thread_id: int | None = None, level: int | None = None
+        self, thread_id: int | None = None, level: int | None = None, with_source: bool = False
     ) -> Result[tuple[list[Instruction], int | None]]:
-        """Instructions around a frame's PC, and the PC."""
+        """Instructions around a frame's PC, and the PC. `with_source`: the frame's whole
+        function, each instruction with its source line (Instruction.line/fullname)
+        where there is line info."""
         ...
 
     async def read_memory(self, address: int | str, length: int) -> Result[MemoryBlock]:
@@ -108,9 +154,49 @@ class DebugEngine(Protocol):
 
     async def breakpoints(self) -> Result[list[Breakpoint]]: ...
 
-    async def break_insert(self, location: str) -> Result[Breakpoint]:
+    async def break_insert(
+        self,
+        location: str,
+        *,
+        condition: str | None = None,
+        temporary: bool = False,
+        ignore_count: int = 0,
+        thread_id: int | None = None,
+    ) -> Result[Breakpoint]:
         """Also while the program runs: the engine stops it for the change and resumes
-        it, and says for how long in a `Paused` event."""
+        it, and says for how long in a `Paused` event (so do all changes below).
+        `thread_id`: stop only in that thread."""
+        ...
+
+    async def watch_insert(
+        self,
+        expression: str,
+        access: WatchAccess = "write",
+        thread_id: int | None = None,
+        level: int | None = None,
+    ) -> Result[Breakpoint]:
+        """A watchpoint on `expression`, evaluated in that frame: stops when it is
+        written (changed), read, or either."""
+        ...
+
+    async def dprintf_insert(
+        self, location: str, format: str, arguments: Sequence[str] = ()
+    ) -> Result[Breakpoint]:
+        """A logpoint: at `location` print `format` with `arguments` (C printf style) and
+        go on without a stop the user sees; the text arrives as ConsoleOutput."""
+        ...
+
+    async def catch_insert(
+        self, kind: CatchKind, argument: str | None = None
+    ) -> Result[Breakpoint]:
+        """A catchpoint: `syscall` (argument: names or numbers, space-separated; None:
+        every call), `signal` (names; None: all but SIGTRAP/SIGINT), `throw`/`catch`/
+        `rethrow` (argument: a regex of exception types), `fork`, `vfork`, `exec`,
+        `load`/`unload` (argument: a regex of library names)."""
+        ...
+
+    async def break_ignore(self, number: str, count: int) -> Result[None]:
+        """Pass over the next `count` hits (0: stop at the next one)."""
         ...
 
     async def break_delete(self, number: str) -> Result[None]: ...
@@ -173,6 +259,11 @@ class DebugSession(Protocol):
 
     def alive(self) -> bool:
         """False once the process is gone or a zombie."""
+        ...
+
+    def open_logs(self, tail: int = 200) -> Result[ContainerLogs]:
+        """The container's own log stream (no I/O until its lines are read); the error
+        says why there is none ("systemd-nspawn machine demo has no journal")."""
         ...
 
     async def close(self) -> None:

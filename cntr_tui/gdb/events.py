@@ -24,6 +24,10 @@ class Stopped:
     signal_name: str | None = None
     breakpoint_number: str | None = None
     exit_code: int | None = None
+    detail: str | None = None
+    """What else the stop says, for the status line: a watchpoint's old and new value
+    ("3 -> 4"), a syscall catchpoint's call ("write"), a fork's child PID, an exec's
+    new program."""
 
 
 @dataclass(frozen=True)

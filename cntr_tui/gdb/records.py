@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 T = TypeVar("T")
 LWP_PATTERN = re.compile(r"\bLWP (\d+)\b")
@@ -154,8 +154,31 @@ class Thread:
         )
 
 
+WatchAccess = Literal["write", "read", "access"]
+CatchKind = Literal[
+    "syscall", "signal", "throw", "catch", "rethrow", "fork", "vfork", "exec", "load", "unload"
+]
+BREAKPOINT_KINDS = {
+    "breakpoint": "breakpoint",
+    "hw breakpoint": "breakpoint",
+    "watchpoint": "watch",
+    "hw watchpoint": "watch",
+    "read watchpoint": "read watch",
+    "acc watchpoint": "access watch",
+    "dprintf": "logpoint",
+    "catchpoint": "catchpoint",
+}
+
+
 @dataclass(frozen=True)
 class Breakpoint:
+    """One breakpoint, watchpoint, logpoint (dprintf) or catchpoint, as -break-list has it.
+
+    `what`: a watchpoint's expression, a catchpoint's description ("syscall "write"",
+    "exception throw"), a dprintf's format and arguments; `ignore`: how many more hits
+    are passed over; `temporary`: deleted at its first stop (tbreak, run to cursor).
+    """
+
     number: str
     type: str
     enabled: bool
@@ -168,6 +191,15 @@ class Breakpoint:
     condition: str | None = None
     hits: int = 0
     pending: bool = False
+    what: str | None = None
+    ignore: int = 0
+    temporary: bool = False
+
+    @property
+    def kind(self) -> str:
+        """What the user set: breakpoint, watch, read watch, access watch, logpoint,
+        catchpoint (gdb's `type` with hardware and software told apart no more)."""
+        return BREAKPOINT_KINDS.get(self.type, self.type)
 
     @classmethod
     def from_mi(cls, data: dict[str, Any]) -> Breakpoint:
@@ -186,6 +218,9 @@ class Breakpoint:
             condition=data.get("cond"),
             hits=to_int(data.get("times")) or 0,
             pending="pending" in data,
+            what=data.get("what") or data.get("exp"),
+            ignore=to_int(data.get("ignore")) or 0,
+            temporary=data.get("disp") == "del",
         )
 
 
@@ -226,11 +261,17 @@ class Register:
 
 @dataclass(frozen=True)
 class Instruction:
+    """One machine instruction; with mixed source, the source line it belongs to
+    (`line` in `fullname`, as gdb names the file; None where there is no line info)."""
+
     address: int
     function: str | None
     offset: int | None
     text: str
     opcodes: str | None = None
+    line: int | None = None
+    file: str | None = None
+    fullname: str | None = None
 
     @classmethod
     def from_mi(cls, data: dict[str, Any]) -> Instruction:

@@ -15,17 +15,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import string
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 
 from textual.message import Message
 
-from cntr_tui.debug.protocol import DebugEngine, DebugUnavailable, Progress, SourceText
+from cntr_tui.debug.protocol import (
+    ContainerLogs,
+    DebugEngine,
+    DebugUnavailable,
+    LogLine,
+    Progress,
+    SourceText,
+)
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb.events import ConsoleOutput, Event, Paused, Running, SessionEnded, Stopped
 from cntr_tui.gdb.records import (
     Breakpoint,
+    CatchKind,
     Frame,
     Instruction,
     MemoryBlock,
@@ -34,11 +42,16 @@ from cntr_tui.gdb.records import (
     Result,
     Thread,
     Variable,
+    WatchAccess,
 )
 
 THREADS_C = Path(__file__).parents[2] / "cntr_tui" / "demo" / "programs" / "threads.c"
 SOURCE_PATH = "/app/src/threads.c"
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+LOG_LINES = (
+    LogLine("threads: 4 workers started", "stdout", 1764633600.0),
+    LogLine("threads: worker-2 is slow", "stderr", 1764633601.5),
+)
 
 
 def line_of(needle: str) -> int:
@@ -248,6 +261,20 @@ class FakeEngine:
         self.record("interrupt", thread_id)
         return Result(self.stop(1, "signal-received", signal_name="SIGINT"))
 
+    async def step_instruction(self, thread_id: int | None = None) -> Result[None]:
+        return self.step_like("step_instruction", thread_id, "end-stepping-range")
+
+    async def next_instruction(self, thread_id: int | None = None) -> Result[None]:
+        return self.step_like("next_instruction", thread_id, "end-stepping-range")
+
+    async def run_to(self, location: str, thread_id: int | None = None) -> Result[None]:
+        self.record("run_to", location, thread_id)
+        if self.running:
+            return Result(error="Cannot execute this command while the target is running.")
+        self.resume(thread_id)
+        self.stop(self.stopped_thread, "location-reached")
+        return CALL_RESULT
+
     async def threads(self) -> Result[list[Thread]]:
         self.record("threads")
         if self.running:
@@ -307,20 +334,26 @@ class FakeEngine:
         return Result(found)
 
     async def disassemble(
-        self, thread_id: int | None = None, level: int | None = None
+        self, thread_id: int | None = None, level: int | None = None, with_source: bool = False
     ) -> Result[tuple[list[Instruction], int | None]]:
-        self.record("disassemble", thread_id, level)
+        self.record("disassemble", thread_id, level, with_source)
         if self.running:
             return Result(error="Selected thread is running.")
         pc = self.stacks[thread_id or self.stopped_thread][level or 0].address
         start = TICK_START if TICK_START <= pc < TICK_START + 31 else pc - 12
         name = "tick" if start == TICK_START else None
-        return Result(
-            (
-                [Instruction(start + offset, name, offset, text) for offset, text in TICK_CODE],
-                pc,
-            )
-        )
+        found = [Instruction(start + offset, name, offset, text) for offset, text in TICK_CODE]
+        if with_source and name == "tick":  # the first two are the line before tick's body
+            found = [
+                dataclasses.replace(
+                    instruction,
+                    line=TICK_LINE - (index < 2),
+                    file="threads.c",
+                    fullname=SOURCE_PATH,
+                )
+                for index, instruction in enumerate(found)
+            ]
+        return Result((found, pc))
 
     async def read_memory(self, address: int | str, length: int) -> Result[MemoryBlock]:
         self.record("read_memory", address, length)
@@ -336,19 +369,27 @@ class FakeEngine:
         self.record("breakpoints")
         return Result(list(self.breakpoint_list))
 
-    async def break_insert(self, location: str) -> Result[Breakpoint]:
+    async def break_insert(
+        self,
+        location: str,
+        *,
+        condition: str | None = None,
+        temporary: bool = False,
+        ignore_count: int = 0,
+        thread_id: int | None = None,
+    ) -> Result[Breakpoint]:
         self.record("break_insert", location)
+        if (condition, temporary, ignore_count, thread_id) != (None, False, 0, None):
+            self.record("break_insert_options", condition, temporary, ignore_count, thread_id)
         file, _, line = location.rpartition(":")
         digits = location.removeprefix("*0x")
         if location.startswith("*0x") and digits and set(digits) <= set(string.hexdigits):
-            number, self.next_number = str(self.next_number), self.next_number + 1
-            inserted = Breakpoint(number, "breakpoint", True, location, int(digits, 16))
+            inserted = Breakpoint(self.numbered(), "breakpoint", True, location, int(digits, 16))
         elif not line.isdigit() or file.rpartition("/")[2] != "threads.c":
             return Result(error=f"No source file named {file or location}.")
         else:
-            number, self.next_number = str(self.next_number), self.next_number + 1
             inserted = Breakpoint(
-                number,
+                self.numbered(),
                 "breakpoint",
                 True,
                 location,
@@ -356,10 +397,57 @@ class FakeEngine:
                 fullname=SOURCE_PATH,
                 line=int(line),
             )
+        inserted = dataclasses.replace(
+            inserted, condition=condition, temporary=temporary, ignore=ignore_count
+        )
+        return self.added(inserted)
+
+    def added(self, inserted: Breakpoint) -> Result[Breakpoint]:
         self.breakpoint_list.append(inserted)
         if self.running:
             self.emit(Paused("breakpoint", 0.004))
         return Result(inserted)
+
+    def numbered(self) -> str:
+        number, self.next_number = str(self.next_number), self.next_number + 1
+        return number
+
+    async def watch_insert(
+        self,
+        expression: str,
+        access: WatchAccess = "write",
+        thread_id: int | None = None,
+        level: int | None = None,
+    ) -> Result[Breakpoint]:
+        self.record("watch_insert", expression, access, thread_id, level)
+        if expression not in VALUES:
+            return Result(error=f'No symbol "{expression}" in current context.')
+        kind = {"write": "hw watchpoint", "read": "read watchpoint", "access": "acc watchpoint"}
+        return self.added(Breakpoint(self.numbered(), kind[access], True, what=expression))
+
+    async def dprintf_insert(
+        self, location: str, format: str, arguments: Sequence[str] = ()
+    ) -> Result[Breakpoint]:
+        self.record("dprintf_insert", location, format, tuple(arguments))
+        file, _, line = location.rpartition(":")
+        if not line.isdigit() or file.rpartition("/")[2] != "threads.c":
+            return Result(error=f"No source file named {file or location}.")
+        what = ",".join([f'"{format}"', *arguments])
+        found = Breakpoint(
+            self.numbered(), "dprintf", True, location, file="threads.c", line=int(line), what=what
+        )
+        return self.added(dataclasses.replace(found, fullname=SOURCE_PATH))
+
+    async def catch_insert(
+        self, kind: CatchKind, argument: str | None = None
+    ) -> Result[Breakpoint]:
+        self.record("catch_insert", kind, argument)
+        what = f"{kind} {argument}" if argument else kind
+        return self.added(Breakpoint(self.numbered(), "catchpoint", True, what=what))
+
+    async def break_ignore(self, number: str, count: int) -> Result[None]:
+        self.record("break_ignore", number, count)
+        return self.changed(number, ignore=count)
 
     async def break_delete(self, number: str) -> Result[None]:
         self.record("break_delete", number)
@@ -403,6 +491,31 @@ class FakeEngine:
         return fullname
 
 
+class FakeLogs:
+    """ContainerLogs: two canned lines, then whatever the test `write`s, until closed."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[LogLine | None] = asyncio.Queue()
+        for line in LOG_LINES:
+            self.queue.put_nowait(line)
+        self.closed = False
+
+    @property
+    def source(self) -> str:
+        return "fake logs"
+
+    def write(self, text: str, stream: str = "stdout") -> None:
+        self.queue.put_nowait(LogLine(text, stream))
+
+    async def lines(self) -> AsyncIterator[LogLine]:
+        while (line := await self.queue.get()) is not None:
+            yield line
+
+    async def close(self) -> None:
+        self.closed = True
+        self.queue.put_nowait(None)
+
+
 class FakeSession:
     """The fake engine in an attach session that sees threads.c at SOURCE_PATH."""
 
@@ -414,6 +527,8 @@ class FakeSession:
         self.closed = False
         self.sources = {SOURCE_PATH: THREADS_C.read_text()}
         self.session_notes: tuple[str, ...] = ()
+        self.logs: FakeLogs | None = FakeLogs()
+        self.log_tails: list[int] = []
 
     @property
     def target(self) -> DebugTarget:
@@ -447,6 +562,12 @@ class FakeSession:
 
     def alive(self) -> bool:
         return self.process_alive
+
+    def open_logs(self, tail: int = 200) -> Result[ContainerLogs]:
+        self.log_tails.append(tail)
+        if self.logs is None:
+            return Result(error="the fake container keeps no logs")
+        return Result(self.logs)
 
     async def close(self) -> None:
         self.close_calls += 1

@@ -10,9 +10,9 @@
 Every command returns a `Result` (`.ok`, `.value`, `.error`, `.unwrap()`) and never
 raises for gdb's errors, so a typo in an expression does not end the session. Thread
 and frame arguments default to the selected ones (`selected_thread`, `selected_frame`).
-Run control (`continue_`, `next`, `step`, `finish`, `until`, `stepi`, `nexti`) returns
-once the process runs; `wait_stopped()` (or a `Stopped` event) gives the stop.
-`state` is "detached" | "stopped" | "running" | "ended".
+Run control (`continue_`, `next`, `step`, `finish`, `until`, `step_instruction`,
+`next_instruction`, `run_to`) returns once the process runs; `wait_stopped()` (or a
+`Stopped` event) gives the stop. `state` is "detached" | "stopped" | "running" | "ended".
 
 The session ends, with exactly one `SessionEnded` event (kind: detached,
 inferior-exited, gdb-exited, container-stopped, file-server-lost, closed), when it is
@@ -35,7 +35,7 @@ state (`core.SessionCore`); each inherits the concerns it builds on.
     sources      symbols, shared libraries, substitute-path rules learnt from frames
     fanout       records -> events, to listeners and iterators; stops; the one end
     tracer       gdbserver's connection and the trap guard
-    execution    continue, next, step, finish, until, stepi, nexti, interrupt, cli
+    execution    continue, next, step, finish, until, stepi, nexti, run to, interrupt, cli
     stack        threads, backtraces, the selected thread and frame
     data         variables, expressions, var-object children, registers, memory,
                  disassembly

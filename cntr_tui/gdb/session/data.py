@@ -4,6 +4,9 @@ registers, disassembly and memory.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from cntr_tui.gdb.records import (
     Instruction,
     MemoryBlock,
@@ -115,24 +118,27 @@ class SessionData(SessionCore):
         self,
         thread_id: int | None = None,
         level: int | None = None,
+        with_source: bool = False,
         before: int = 8,
         after: int = 16,
     ) -> Result[tuple[list[Instruction], int | None]]:
-        """Instructions around the frame's PC, and the PC. Whole function when known."""
+        """Instructions around the frame's PC, and the PC. Whole function when known.
+        `with_source`: the whole function, each instruction with its source line."""
         pc_text = await self.evaluate("$pc", thread_id, level)
         if not pc_text.ok:
             return Result(error=pc_text.error)
         pc = to_int(str(pc_text.value).split()[0], 16) if pc_text.value else None
         if pc is None:
             return Result(error=f"no PC: {pc_text.value}")
-        result = await self._call(f"-data-disassemble -a {pc:#x} -- 0")
+        mode = 4 if with_source else 0  # 4: mixed source and disassembly
+        result = await self._call(f"-data-disassemble -a {pc:#x} -- {mode}")
         if not result.ok:
-            result = await self._call(f"-data-disassemble -s {pc:#x} -e {pc + 64:#x} -- 0")
+            result = await self._call(f"-data-disassemble -s {pc:#x} -e {pc + 64:#x} -- {mode}")
         if not result.ok:
             return Result(error=result.error)
-        lines = [
-            Instruction.from_mi(item) for item in as_list((result.value or {}).get("asm_insns"))
-        ]
+        lines = instructions_of(as_list((result.value or {}).get("asm_insns")))
+        if with_source:
+            return Result((lines, pc))
         index = next((i for i, line in enumerate(lines) if line.address == pc), 0)
         return Result((lines[max(0, index - before) : index + after], pc))
 
@@ -147,3 +153,21 @@ class SessionData(SessionCore):
         start = to_int(blocks[0].get("begin"), 16) or 0
         data = b"".join(bytes.fromhex(block.get("contents", "")) for block in blocks)
         return Result(MemoryBlock(start, data))
+
+
+def instructions_of(items: list[Any]) -> list[Instruction]:
+    """-data-disassemble's asm_insns: instructions, or with mode 4 `src_and_asm_line`
+    tuples of a source line and its instructions."""
+    found: list[Instruction] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if "line_asm_insn" not in item:
+            found.append(Instruction.from_mi(item))
+            continue
+        line, file, fullname = to_int(item.get("line")), item.get("file"), item.get("fullname")
+        for code in as_list(item.get("line_asm_insn")):
+            if isinstance(code, dict):
+                instruction = Instruction.from_mi(code)
+                found.append(replace(instruction, line=line, file=file, fullname=fullname))
+    return found

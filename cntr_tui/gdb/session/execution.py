@@ -138,11 +138,20 @@ class SessionExecution(SessionEvents):
         command = f"-exec-until {location}" if location else "-exec-until"
         return await self._run(command, thread_id or self.selected_thread)
 
-    async def stepi(self, thread_id: int | None = None) -> Result[None]:
+    async def step_instruction(self, thread_id: int | None = None) -> Result[None]:
         return await self._run("-exec-step-instruction", thread_id or self.selected_thread)
 
-    async def nexti(self, thread_id: int | None = None) -> Result[None]:
+    async def next_instruction(self, thread_id: int | None = None) -> Result[None]:
         return await self._run("-exec-next-instruction", thread_id or self.selected_thread)
+
+    async def run_to(self, location: str, thread_id: int | None = None) -> Result[None]:
+        """A temporary breakpoint at `location`, then continue (see DebugEngine.run_to)."""
+        if self.state == "running":
+            return Result(error="Cannot execute this command while the target is running.")
+        inserted = await self._call(f"-break-insert -t {mi_quote(location)}")
+        if not inserted.ok:
+            return Result(error=inserted.error)
+        return await self.continue_(thread_id)
 
     async def _held(self, mi_command: str, reason: str) -> Result[dict[str, Any]]:
         """Run `mi_command`, which gdb refuses while an all-stop program runs: interrupt,
