@@ -135,9 +135,10 @@ class DebugEngine(Protocol):
         ...
 
     async def registers(
-        self, thread_id: int | None = None, level: int | None = None
+        self, thread_id: int | None = None, level: int | None = None, vector: bool = False
     ) -> Result[list[Register]]:
-        """A frame's registers as gdb names and numbers them, values in hex."""
+        """A frame's general-purpose, flags and segment registers as gdb names and
+        numbers them, values in hex; `vector`: every register (floating point, vector)."""
         ...
 
     async def disassemble(

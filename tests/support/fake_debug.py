@@ -142,7 +142,7 @@ CHILDREN = {
 }
 # x86-64's general registers in gdb's numbering; rax and rip change at each stop
 REGISTER_NAMES = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9")
-RIP, EFLAGS = 16, 17
+RIP, EFLAGS, XMM0 = 16, 17, 40
 WORKERS_ADDRESS = 0x404060  # `workers`, each 40 bytes; iterations at +24
 VALUE_ADDRESSES = {"workers": WORKERS_ADDRESS, "&workers[1].iterations": WORKERS_ADDRESS + 64}
 TICK_CODE = (
@@ -322,7 +322,7 @@ class FakeEngine:
         return Result(list(CHILDREN[expression]))
 
     async def registers(
-        self, thread_id: int | None = None, level: int | None = None
+        self, thread_id: int | None = None, level: int | None = None, vector: bool = False
     ) -> Result[list[Register]]:
         self.record("registers", thread_id, level)
         if self.running:
@@ -331,6 +331,8 @@ class FakeEngine:
         found = [Register(n, name, hex(0x1000 * n + 7)) for n, name in enumerate(REGISTER_NAMES)]
         found[0] = Register(0, "rax", hex(self.stops))
         found += [Register(RIP, "rip", hex(pc)), Register(EFLAGS, "eflags", "[ ZF PF ]")]
+        if vector:
+            found.append(Register(XMM0, "xmm0", "{v4_float = {0x0, 0x0, 0x0, 0x0}}"))
         return Result(found)
 
     async def disassemble(
