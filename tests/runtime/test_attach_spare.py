@@ -24,7 +24,7 @@ from cntr_tui.attach.spare import SpareHelper
 from cntr_tui.linux import cgroups as linux_cgroups
 from tests.support.attach import CLI, wait_until
 from tests.support.fds import fds_naming, same_file
-from tests.support.proc import parent_of
+from tests.support.proc import parent_of, processes_with_environment
 
 
 def descriptors(pid: int) -> set[int]:
@@ -168,16 +168,7 @@ def test_cli_gdb_bad_container_leaves_no_process():
     assert result.returncode != 0
     assert result.stderr.startswith("cntr-tui: ") and result.stderr.count("\n") == 1
     # the helpers inherit our environment: none carrying the marker may be left
-    left = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                environment = Path(f"/proc/{entry}/environ").read_bytes()
-            except OSError:
-                continue
-            if marker.encode() in environment.split(b"\0") and not gone(int(entry)):
-                left.append(int(entry))
-    assert left == []
+    assert processes_with_environment(marker) == []
 
 
 def cgroups_of(pid: int) -> set[tuple[int, str]]:

@@ -17,6 +17,7 @@ import pytest
 
 from cntr_tui.linux.cgroups import cgroup_mounts
 from tests.support.cli import CNTR_TUI
+from tests.support.proc import processes_with_environment
 from tests.support.runtimes import TEST_PREFIX, StartContainer
 
 MARK = "CNTR_TEST_PAUSED_RUN"
@@ -33,20 +34,6 @@ def front_ends(words: list[str]) -> list[list[str]]:
             ["doctor", word],
         )
     ]
-
-
-def marked_processes(mark: str) -> list[int]:
-    """Processes whose environment carries `mark`: whatever a run left behind."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                environ = Path(f"/proc/{entry}/environ").read_bytes()
-            except OSError:
-                continue
-            if f"{MARK}={mark}".encode() in environ.split(b"\0"):
-                found.append(int(entry))
-    return found
 
 
 def cgroup_members(pid: int) -> list[str]:
@@ -84,7 +71,7 @@ def refusals(words: list[str], pid: int) -> list[tuple[list[str], int, list[str]
             env={**os.environ, MARK: mark},
         )
         assert "Traceback" not in result.stderr, result.stderr
-        assert marked_processes(mark) == [], argv
+        assert processes_with_environment(f"{MARK}={mark}") == [], argv
         assert cgroup_members(pid) == members, argv
         assert Path(f"/proc/{pid}/mountinfo").read_text() == mounts, argv
         results.append((argv, result.returncode, result.stderr.splitlines()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def command_line(pid: int | str) -> list[str]:
@@ -20,6 +21,22 @@ def command_lines() -> dict[int, list[str]]:
             try:
                 found[int(entry)] = command_line(entry)
             except OSError:
+                continue
+    return found
+
+
+def processes_with_environment(entry: str) -> list[int]:
+    """Processes whose environment holds `entry` ("NAME=value"): a test runs a command
+    with a unique one to find whatever that command left behind (its children inherit
+    it). Zombies are left out: they hold nothing."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                environment = Path(f"/proc/{pid}/environ").read_bytes()
+                if entry.encode() in environment.split(b"\0") and process_state(pid) != "Z":
+                    found.append(int(pid))
+            except (OSError, IndexError):
                 continue
     return found
 
@@ -49,7 +66,7 @@ def parent_of(pid: int) -> int:
     return status_number(pid, "PPid")
 
 
-def process_state(pid: int) -> str:
+def process_state(pid: int | str) -> str:
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rpartition(")")[2].split()[0]
 
