@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from cntr_tui.gdb.records import Instruction
+from cntr_tui.widgets.navigation import NAVIGATION, TableNavigation
 
 PC_MARK = "▶"
 BREAKPOINT_MARK = "●"
@@ -22,8 +23,10 @@ def where(instruction: Instruction) -> str:
     return f"<{instruction.function}+{instruction.offset or 0}>"
 
 
-class DisassemblyView(DataTable[Text]):
+class DisassemblyView(TableNavigation, DataTable[Text]):
     """Rows of `show_instructions`; `pc_address` is the marked line's address."""
+
+    BINDINGS = NAVIGATION
 
     class BreakpointWanted(Message):
         """A breakpoint at the instruction at `address` (gdb's `*ADDRESS`)."""

@@ -15,6 +15,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cntr_tui.fs.view import FileEntry
+from cntr_tui.widgets.navigation import NAVIGATION, TreeNavigation
 
 PROVENANCE_STYLES = {
     "container": "bold green",
@@ -44,7 +45,9 @@ def entry_label(entry: FileEntry) -> Text:
     return label
 
 
-class FileTree(Tree[FileEntry]):
+class FileTree(TreeNavigation, Tree[FileEntry]):
+    BINDINGS = NAVIGATION
+
     class ListingWanted(Message):
         def __init__(self, node: TreeNode[FileEntry]) -> None:
             super().__init__()

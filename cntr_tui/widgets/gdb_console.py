@@ -8,7 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Input, RichLog
+
+from cntr_tui.widgets.navigation import MATCH_STYLE, NAVIGATION, ScrollbackNavigation
 
 HISTORY_LIMIT = 500
 
@@ -18,6 +21,7 @@ class HistoryInput(Input):
         Binding("up", "history(-1)", "Previous command", show=False, id="console.previous"),
         Binding("down", "history(1)", "Next command", show=False, id="console.next"),
         Binding("escape", "leave", "Leave the console", show=False, id="console.leave"),
+        Binding("pageup", "scrollback", "Scrollback", show=False, id="console.scrollback"),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -46,12 +50,33 @@ class HistoryInput(Input):
     def action_leave(self) -> None:
         self.post_message(GdbConsole.Left())
 
+    def action_scrollback(self) -> None:
+        """PageUp while typing: the keys go to the scrollback, a page up from its end."""
+        console = self.parent
+        if isinstance(console, GdbConsole):
+            log = console.log_view
+            self.screen.set_focus(log)
+            log.action_nav_page(-1)
+
     def action_history(self, step: int) -> None:
         if not self.history:
             return
         self.position = min(max(0, self.position + step), len(self.history))
         self.value = self.history[self.position] if self.position < len(self.history) else ""
         self.cursor_position = len(self.value)
+
+
+class ScrollbackLog(ScrollbackNavigation, RichLog):
+    """The console's output; NAVIGATION's keys act here (never while typing in the
+    input below, which is not inside it), a search match drawn highlighted."""
+
+    BINDINGS = NAVIGATION
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        if self.marked_line is not None and self.scroll_offset.y + y == self.marked_line:
+            return strip.apply_style(MATCH_STYLE)
+        return strip
 
 
 class GdbConsole(Vertical):
@@ -70,12 +95,12 @@ class GdbConsole(Vertical):
             self.command = command
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="console-log", wrap=True, markup=False, highlight=False)
+        yield ScrollbackLog(id="console-log", wrap=True, markup=False, highlight=False)
         yield HistoryInput(placeholder="(gdb) any command; ↑/↓ history", id="console-input")
 
     @property
-    def log_view(self) -> RichLog:
-        return self.query_one(RichLog)
+    def log_view(self) -> ScrollbackLog:
+        return self.query_one(ScrollbackLog)
 
     @property
     def input(self) -> HistoryInput:

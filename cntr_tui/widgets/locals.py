@@ -12,6 +12,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cntr_tui.gdb.records import Variable
+from cntr_tui.widgets.navigation import NAVIGATION, TreeNavigation
 
 POINTER = re.compile(r"^(\([^)]*\*\)\s*)?0x[0-9a-f]+(\s+<[^>]*>)?$")
 
@@ -96,7 +97,9 @@ def variable_label(name: str, text: str, type_: str | None, argument: bool) -> T
     return label
 
 
-class LocalsTree(Tree[ValueNode]):
+class LocalsTree(TreeNavigation, Tree[ValueNode]):
+    BINDINGS = NAVIGATION
+
     class TargetWanted(Message):
         """A pointer was expanded: the screen evaluates `*expression` and calls
         `show_target`."""

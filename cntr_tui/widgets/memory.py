@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from cntr_tui.gdb.records import MemoryBlock
+from cntr_tui.widgets.navigation import NAVIGATION_WITHOUT_PAGES, TableNavigation
 
 ROW = 16
 WORD = 8
@@ -56,9 +57,9 @@ def dump_row(address: int, data: bytes, changed: set[int]) -> tuple[Text, Text, 
     return Text(f"{address:#014x}", style="dim"), hex_cells, ascii_cells
 
 
-class MemoryDump(DataTable[Text]):
+class MemoryDump(TableNavigation, DataTable[Text]):
     # a subclass's bindings replace DataTable's own for the same keys (pageup/pagedown)
-    BINDINGS = MEMORY
+    BINDINGS = [*MEMORY, *NAVIGATION_WITHOUT_PAGES]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]

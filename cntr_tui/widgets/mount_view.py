@@ -7,6 +7,7 @@ from typing import Protocol
 
 from textual.widgets import DataTable
 
+from cntr_tui.widgets.navigation import NAVIGATION, TableNavigation
 from cntr_tui.widgets.symbols import shown
 
 
@@ -29,8 +30,10 @@ class ShownMount(Protocol):
     def device(self) -> str: ...
 
 
-class MountTable(DataTable[str]):
+class MountTable(TableNavigation, DataTable[str]):
     """Rows from the debug session's `mounts()`."""
+
+    BINDINGS = NAVIGATION
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]

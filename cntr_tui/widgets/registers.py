@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from cntr_tui.gdb.records import Register
+from cntr_tui.widgets.navigation import NAVIGATION, TableNavigation
 
 # gdb's names of the general-purpose registers and flags (x86-64, i386, AArch64); on
 # another architecture, where none of these is found, every register is shown
@@ -31,9 +32,11 @@ def general(registers: Sequence[Register]) -> list[Register]:
     return sorted(chosen or registers, key=lambda register: register.number)
 
 
-class RegistersTable(DataTable[Text]):
+class RegistersTable(TableNavigation, DataTable[Text]):
     """Rows of `show_registers`. `changed`: the names whose value differs from the one
     at the previous stop (drawn in CHANGED_STYLE)."""
+
+    BINDINGS = NAVIGATION
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]

@@ -15,6 +15,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from cntr_tui.widgets.navigation import NAVIGATION, Navigation
+
 GUTTER_MARKS = 2
 
 
@@ -45,8 +47,21 @@ def highlighted_lines(path: str, text: str, theme: str) -> list[Text]:
     return highlighted.split("\n", allow_blank=True)
 
 
-class SourceView(ScrollView, can_focus=True):
-    """Line API widget: `cursor_line` moves with keys; `current_line` is where gdb stopped."""
+# the source view's own keys, beside NAVIGATION's
+SOURCE = [
+    Binding("up", "cursor(-1)", "Up", show=False, id="source.up"),
+    Binding("down", "cursor(1)", "Down", show=False, id="source.down"),
+    Binding("home", "cursor_to(1)", "Top", show=False, id="source.top"),
+    Binding("end", "cursor_to(0)", "Bottom", show=False, id="source.bottom"),
+    Binding("ctrl+g", "goto_line", "Go to line", key_display="^g", show=False, id="source.goto"),
+]
+
+
+class SourceView(Navigation, ScrollView, can_focus=True):
+    """Line API widget: `cursor_line` moves with keys; `current_line` is where gdb stopped.
+
+    The NAVIGATION keys work on `cursor_line` (search looks in the file's text; matches
+    are highlighted); ctrl+g asks for a line number (`go_to_line`)."""
 
     COMPONENT_CLASSES = {
         "source-view--gutter",
@@ -64,14 +79,7 @@ class SourceView(ScrollView, can_focus=True):
     SourceView > .source-view--breakpoint { color: $error; text-style: bold; }
     SourceView > .source-view--missing { color: $warning; }
     """
-    BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="source.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="source.down"),
-        Binding("pageup", "cursor(-20)", "Page up", show=False, id="source.pageup"),
-        Binding("pagedown", "cursor(20)", "Page down", show=False, id="source.pagedown"),
-        Binding("home", "cursor_to(1)", "Top", show=False, id="source.top"),
-        Binding("end", "cursor_to(0)", "Bottom", show=False, id="source.bottom"),
-    ]
+    BINDINGS = [*SOURCE, *NAVIGATION]
 
     cursor_line: reactive[int] = reactive(1)
 
@@ -168,6 +176,47 @@ class SourceView(ScrollView, can_focus=True):
     def action_cursor_to(self, line: int) -> None:
         self.cursor_line = line if line > 0 else len(self.lines)
 
+    # --- navigation (0-based lines) and go to line ----------------------------------
+
+    def nav_count(self) -> int:
+        return len(self.lines)
+
+    def nav_index(self) -> int:
+        return self.cursor_line - 1
+
+    def nav_move(self, index: int) -> None:
+        self.cursor_line = index + 1
+        self.call_after_refresh(self.scroll_to_line, index + 1, True)
+
+    def nav_text(self, index: int) -> str:
+        return self.line_text(index + 1)
+
+    def go_to_line(self, line: int) -> bool:
+        """Put the cursor on `line` (1-based), in the middle of the view; False (nothing
+        moves) when the file has no such line. A screen's "file.c:42" jump calls this
+        after `show_file`."""
+        if not 0 < line <= len(self.lines):
+            return False
+        self.nav_move(line - 1)
+        return True
+
+    def action_goto_line(self) -> None:
+        """ctrl+g: a prompt for a line number; Enter goes there, Escape does not."""
+        self.search = None
+        self.open_bar(f"line (1-{len(self.lines)}): ", self.line_typed, self.line_submitted)
+
+    def line_typed(self, text: str) -> None:
+        bar = self.search_bar
+        if bar is not None:
+            valid = text.strip().isdigit() and 0 < int(text) <= len(self.lines)
+            bar.show_status("" if valid or not text.strip() else "no such line")
+
+    def line_submitted(self, text: str) -> None:
+        if text.strip().isdigit() and self.go_to_line(int(text)):
+            self.close_bar()
+        else:
+            self.line_typed(text or "?")
+
     def line_text(self, line: int) -> str:
         return self.lines[line - 1].plain if 0 < line <= len(self.lines) else ""
 
@@ -188,7 +237,7 @@ class SourceView(ScrollView, can_focus=True):
             marks.stylize(self.get_component_rich_style("source-view--breakpoint"), 0, 1)
         digits = len(str(max(len(self.lines), 1)))
         gutter = Text.assemble(marks, Text(f"{number:>{digits}}  ", style=gutter_style))
-        body = self.lines[index].copy()
+        body = self.highlighted(self.lines[index].copy())
         if self.source is None or self.source.text is None:
             body.stylize(self.get_component_rich_style("source-view--missing"))
         line = Text.assemble(gutter, body, no_wrap=True, end="")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from textual.widgets import DataTable
 
 from cntr_tui.gdb.records import ObjectSymbols
+from cntr_tui.widgets.navigation import NAVIGATION, TableNavigation
 
 
 def shown(*values: str | None) -> str:
@@ -14,8 +15,10 @@ def shown(*values: str | None) -> str:
     return next((value for value in values if value), "-")
 
 
-class SymbolsTable(DataTable[str]):
+class SymbolsTable(TableNavigation, DataTable[str]):
     """Rows from the gdb engine's symbol report."""
+
+    BINDINGS = NAVIGATION
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]

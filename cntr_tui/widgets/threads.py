@@ -10,6 +10,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cntr_tui.gdb.records import Frame, Thread
+from cntr_tui.widgets.navigation import NAVIGATION, TreeNavigation
 
 
 def frame_label(frame: Frame) -> Text:
@@ -32,8 +33,10 @@ def thread_label(thread: Thread, selected: bool) -> Text:
     return label
 
 
-class ThreadsTree(Tree[Thread | Frame]):
+class ThreadsTree(TreeNavigation, Tree[Thread | Frame]):
     """Thread nodes hold a Thread; frame nodes hold a Frame (children of their thread)."""
+
+    BINDINGS = NAVIGATION
 
     class BacktraceWanted(Message):
         def __init__(self, thread_id: int) -> None:

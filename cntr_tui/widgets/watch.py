@@ -15,6 +15,7 @@ from textual.widgets.tree import TreeNode
 
 from cntr_tui.gdb.records import Variable
 from cntr_tui.widgets.locals import variable_label
+from cntr_tui.widgets.navigation import NAVIGATION, TreeNavigation
 
 CHANGED_STYLE = "bold reverse"
 
@@ -66,11 +67,11 @@ class WatchInput(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class WatchTree(Tree[WatchItem]):
+class WatchTree(TreeNavigation, Tree[WatchItem]):
     """The watched expressions, in the order added. `changed`: the expressions drawn in
     CHANGED_STYLE."""
 
-    BINDINGS = WATCH
+    BINDINGS = [*WATCH, *NAVIGATION]
 
     class Added(ExpressionMessage):
         """The user added `expression`: the screen evaluates it and calls `show_value`."""
