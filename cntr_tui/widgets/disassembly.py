@@ -1,9 +1,13 @@
-"""The selected frame's instructions around its PC, the PC's line marked; a breakpoint
-is asked for at the instruction under the cursor (`want_breakpoint`)."""
+"""The selected frame's instructions around its PC, the PC's line marked; with mixed
+source, a dimmed source row ("threads.c:42  the line's text") before each run of
+instructions of one line. A breakpoint is asked for at the instruction under the cursor
+(`want_breakpoint`); `location_at_cursor` is what run-to-cursor runs to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
@@ -15,6 +19,57 @@ from cntr_tui.widgets.navigation import NAVIGATION, TableNavigation
 PC_MARK = "▶"
 BREAKPOINT_MARK = "●"
 PC_STYLE = "bold reverse"
+SOURCE_STYLE = "dim"
+
+# the text of line `line` of the file gdb calls `fullname` (or `file` when it has no
+# fullname), None when it cannot be read: a mapping keyed (name, line) or a function
+SourceText = Mapping[tuple[str, int], str] | Callable[[str, int], str | None]
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """The source line a run of instructions belongs to; `first` is its first
+    instruction (where `b` on this row puts the breakpoint)."""
+
+    file: str
+    fullname: str | None
+    line: int
+    text: str | None
+    first: Instruction
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+Row = Instruction | SourceRow
+
+
+def line_text(source: SourceText | None, names: Sequence[str | None], line: int) -> str | None:
+    for name in names:
+        if source is None or name is None:
+            continue
+        text = source.get((name, line)) if isinstance(source, Mapping) else source(name, line)
+        if text is not None:
+            return text
+    return None
+
+
+def with_source_rows(instructions: Sequence[Instruction], source: SourceText | None) -> list[Row]:
+    """The instructions, each run of one source line preceded by its SourceRow."""
+    rows: list[Row] = []
+    previous: tuple[str | None, int] | None = None
+    for instruction in instructions:
+        name = instruction.fullname or instruction.file
+        key = (name, instruction.line) if instruction.line is not None else None
+        if key is not None and key != previous and instruction.line is not None:
+            shown = instruction.file or os.path.basename(name or "") or "??"
+            names = (instruction.fullname, instruction.file)
+            text = line_text(source, names, instruction.line)
+            rows.append(SourceRow(shown, instruction.fullname, instruction.line, text, instruction))
+        previous = key
+        rows.append(instruction)
+    return rows
 
 
 def where(instruction: Instruction) -> str:
@@ -24,7 +79,8 @@ def where(instruction: Instruction) -> str:
 
 
 class DisassemblyView(TableNavigation, DataTable[Text]):
-    """Rows of `show_instructions`; `pc_address` is the marked line's address."""
+    """Rows of `show_instructions` (`shown_rows`: instructions and source rows, as drawn;
+    `instructions`: the instructions alone); `pc_address` is the marked line's address."""
 
     BINDINGS = NAVIGATION
 
@@ -42,19 +98,34 @@ class DisassemblyView(TableNavigation, DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self.instructions: list[Instruction] = []
+        self.shown_rows: list[Row] = []
         self.pc_address: int | None = None
         self.breakpoint_addresses: set[int] = set()
 
     def on_mount(self) -> None:
         self.add_columns(" ", "address", "where", "instruction")
 
-    def show_instructions(self, instructions: Sequence[Instruction], pc: int | None) -> None:
+    def show_instructions(
+        self,
+        instructions: Sequence[Instruction],
+        pc: int | None,
+        source: SourceText | None = None,
+    ) -> None:
+        """Show `instructions`, the one at `pc` marked and under the cursor.
+
+        Instructions that carry a line (disassemble(with_source=True)) get a source row
+        before each run of one line; `source` gives its text: a Mapping from
+        (name, line) to the line's text, or a callable (name, line) -> text or None,
+        asked with the instruction's fullname first, then its file (a screen passes the
+        source text it already has, e.g. the source pane's file). Without it, or when it
+        has no text, the row shows "file:line" alone."""
         self.instructions = list(instructions)
+        self.shown_rows = with_source_rows(self.instructions, source)
         self.pc_address = pc
         self.redraw()
-        rows = [instruction.address for instruction in self.instructions]
-        if pc in rows:
-            self.move_cursor(row=rows.index(pc), scroll=True)
+        marked = self.marked_rows()
+        if marked:
+            self.move_cursor(row=marked[0], scroll=True)
 
     def clear_pc(self) -> None:
         """The program runs: no line is the PC's (the instructions stay)."""
@@ -74,23 +145,33 @@ class DisassemblyView(TableNavigation, DataTable[Text]):
 
     def redraw(self) -> None:
         self.clear()
-        for instruction in self.instructions:
-            is_pc = instruction.address == self.pc_address
+        for index, row in enumerate(self.shown_rows):
+            if isinstance(row, SourceRow):
+                self.add_row(
+                    Text(""),
+                    Text(""),
+                    Text(row.location, style=SOURCE_STYLE),
+                    Text(row.text.strip() if row.text else "", style=f"{SOURCE_STYLE} italic"),
+                    key=f"source-{index}",
+                )
+                continue
+            is_pc = row.address == self.pc_address
             style = PC_STYLE if is_pc else ""
             mark = PC_MARK if is_pc else ""
-            if instruction.address in self.breakpoint_addresses:
+            if row.address in self.breakpoint_addresses:
                 mark = BREAKPOINT_MARK + mark
             self.add_row(
                 Text(mark, style="bold red" if not is_pc else style),
-                Text(f"{instruction.address:#x}", style=style),
-                Text(where(instruction), style=style),
-                Text(instruction.text, style=style),
-                key=str(instruction.address),
+                Text(f"{row.address:#x}", style=style),
+                Text(where(row), style=style),
+                Text(row.text, style=style),
+                key=str(row.address),
             )
 
     def show_message(self, message: str) -> None:
         """Instead of the instructions (the program runs, gdb's error)."""
         self.instructions = []
+        self.shown_rows = []
         self.pc_address = None
         self.clear()
         self.add_row(Text(""), Text(""), Text(""), Text(message, style="italic"))
@@ -98,20 +179,39 @@ class DisassemblyView(TableNavigation, DataTable[Text]):
     def marked_rows(self) -> list[int]:
         """The rows drawn as the PC's (one, or none when the PC is not among them)."""
         return [
-            row
-            for row, instruction in enumerate(self.instructions)
-            if instruction.address == self.pc_address
+            index
+            for index, row in enumerate(self.shown_rows)
+            if isinstance(row, Instruction) and row.address == self.pc_address
         ]
 
-    def instruction_at_cursor(self) -> Instruction | None:
-        if 0 <= self.cursor_row < len(self.instructions):
-            return self.instructions[self.cursor_row]
+    def instruction_at_row(self, row: int) -> Instruction | None:
+        """The instruction drawn on table row `row` (None on a source row)."""
+        if 0 <= row < len(self.shown_rows):
+            found = self.shown_rows[row]
+            return found if isinstance(found, Instruction) else None
         return None
 
+    def instruction_at_cursor(self) -> Instruction | None:
+        return self.instruction_at_row(self.cursor_row)
+
+    def location_at_cursor(self) -> str | None:
+        """What the cursor is on, as gdb takes it for run-to-cursor (`until`/`advance`,
+        `run_to`): "*0xADDR" on an instruction, "file:line" on a source row, None in
+        an empty or message-only pane."""
+        if not 0 <= self.cursor_row < len(self.shown_rows):
+            return None
+        row = self.shown_rows[self.cursor_row]
+        if isinstance(row, SourceRow):
+            return row.location
+        return f"*{row.address:#x}"
+
     def want_breakpoint(self) -> bool:
-        """Ask for a breakpoint at the cursor's instruction; False when there is none."""
-        instruction = self.instruction_at_cursor()
-        if instruction is None:
+        """Ask for a breakpoint at the cursor's instruction (on a source row: at its
+        line's first instruction); False when there is none. The screen's `b` calls this
+        while the pane has the focus, and answers the BreakpointWanted it posts."""
+        if not 0 <= self.cursor_row < len(self.shown_rows):
             return False
+        row = self.shown_rows[self.cursor_row]
+        instruction = row.first if isinstance(row, SourceRow) else row
         self.post_message(self.BreakpointWanted(instruction.address))
         return True
