@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cntr_tui.gdb.records import Breakpoint, Frame, SharedLibrary, to_int
+from cntr_tui.gdb.records import Breakpoint, Frame, SharedLibrary, first, to_int
 from cntr_tui.gdb.transport import MiRecord
 
 EndKind = Literal[
@@ -122,18 +122,42 @@ Event = (
 )
 
 
+WATCHPOINT_FIELDS = ("wpt", "hw-rwpt", "hw-awpt")
+
+
 def stopped_from_mi(payload: dict[str, Any]) -> Stopped:
-    frame = payload.get("frame")
+    """A `*stopped` record. gdb prints a read or access watchpoint's fields twice in one
+    record (pygdbmi makes each a list): the first is taken."""
+    frame = first(payload.get("frame"))
     stopped = payload.get("stopped-threads", "all")
+    watchpoint = next((first(payload[key]) for key in WATCHPOINT_FIELDS if key in payload), None)
+    number = first(payload.get("bkptno"))
+    if number is None and isinstance(watchpoint, dict):
+        number = watchpoint.get("number")
     return Stopped(
-        reason=str(payload.get("reason", "unknown")),
+        reason=str(first(payload.get("reason")) or "unknown"),
         thread_id=to_int(payload.get("thread-id")),
         frame=Frame.from_mi(frame) if isinstance(frame, dict) else None,
         all_threads=stopped == "all",
         signal_name=payload.get("signal-name"),
-        breakpoint_number=payload.get("bkptno"),
+        breakpoint_number=number,
         exit_code=to_int(payload.get("exit-code"), 8),
+        detail=stop_detail(payload),
     )
+
+
+def stop_detail(payload: dict[str, Any]) -> str | None:
+    """A watchpoint's value ("old -> new" when written), a syscall's name, a fork's
+    child PID, an exec's new program."""
+    value = first(payload.get("value"))
+    if isinstance(value, dict):
+        if "old" in value and "new" in value:
+            return f"{value['old']} -> {value['new']}"
+        return value.get("new") or value.get("value") or value.get("old")
+    for key in ("syscall-name", "syscall-number", "newpid", "new-exec"):
+        if key in payload:
+            return str(first(payload[key]))
+    return None
 
 
 def event_from_record(record: MiRecord) -> Event | None:

@@ -218,10 +218,31 @@ class Breakpoint:
             condition=data.get("cond"),
             hits=to_int(data.get("times")) or 0,
             pending="pending" in data,
-            what=data.get("what") or data.get("exp"),
+            what=description(data),
             ignore=to_int(data.get("ignore")) or 0,
             temporary=data.get("disp") == "del",
         )
+
+
+def first(value: Any) -> Any:
+    """A field gdb printed twice in one record (a watchpoint's `reason`, `value`...) is a
+    list in pygdbmi's dict: its first."""
+    return value[0] if isinstance(value, list) and value else value
+
+
+def description(data: dict[str, Any]) -> str | None:
+    """A breakpoint's `what`: a watchpoint's expression, a dprintf's format and
+    arguments (from its `printf` script), a catchpoint's kind and what gdb says of it
+    ("syscall write", "signal SIGUSR1", "fork", "exec /app/threads")."""
+    what = data.get("what") or data.get("exp")
+    if data.get("type") == "dprintf":
+        script = [line for line in as_list(data.get("script")) if isinstance(line, str)]
+        printf = next((line for line in script if line.startswith("printf ")), None)
+        return printf.removeprefix("printf ") if printf else what
+    kind = data.get("catch-type")
+    if data.get("type") == "catchpoint" and kind and kind not in str(what or ""):
+        return f"{kind} {what}" if what else str(kind)
+    return what
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,31 @@ class MiRecord:
     payload: Any = None
 
 
+def value_tuples_as_lists(text: str) -> str:
+    """gdb prints some lists as tuples of bare values (a breakpoint's
+    `script={"printf ..."}`), which pygdbmi mangles together with the fields after them:
+    such a `{"...",...}` becomes `["...",...]`."""
+    if '={"' not in text:
+        return text
+    out: list[str] = []
+    closers: list[str] = []
+    in_string = escaped = False
+    for index, char in enumerate(text):
+        if in_string:
+            in_string = escaped or char != '"'
+            escaped = not escaped and char == "\\"
+        elif char == '"':
+            in_string = True
+        elif char == "{":
+            bare = text.startswith('"', index + 1)
+            closers.append("]" if bare else "}")
+            char = "[" if bare else char
+        elif char == "}" and closers:
+            char = closers.pop()
+        out.append(char)
+    return "".join(out)
+
+
 def parse_line(line: str) -> MiRecord:
     """Parse one MI output line (without its newline)."""
     stripped = line.rstrip("\r")
@@ -61,7 +86,7 @@ def parse_line(line: str) -> MiRecord:
     if prefix in ASYNC_PREFIXES:
         # pygdbmi knows `*` and `=` but not the `+` of status records: same grammar.
         text = stripped if prefix != "+" else f"{stripped[:digits]}={stripped[digits + 1 :]}"
-        parsed = parse_response(text)
+        parsed = parse_response(value_tuples_as_lists(text))
         if parsed.get("type") in ("result", "notify"):
             token = int(stripped[:digits]) if digits else None
             payload = parsed.get("payload") or {}

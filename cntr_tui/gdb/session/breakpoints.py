@@ -3,12 +3,17 @@ list, delete, enable, disable, condition, ignore count."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cntr_tui.gdb.records import Breakpoint, CatchKind, Result, WatchAccess, as_list, to_int
+from cntr_tui.gdb.records import Breakpoint, CatchKind, Result, WatchAccess, as_list
 from cntr_tui.gdb.session.core import SessionCore
-from cntr_tui.gdb.transport import mi_quote
+from cntr_tui.gdb.transport import MiResult, mi_quote
+
+CATCHPOINT_SAID = re.compile(r"^Catchpoint (\d+) \(", re.MULTILINE)
+C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", '"': '"', "\\": "\\"}
+C_ESCAPE = re.compile(r"\\(.)")
 
 
 class SessionBreakpoints(SessionCore):
@@ -20,6 +25,10 @@ class SessionBreakpoints(SessionCore):
         async def _held(
             self, mi_command: str, reason: str
         ) -> Result[dict[str, Any]]: ...  # execution's
+
+        async def _held_result(
+            self, mi_command: str, reason: str = "breakpoint"
+        ) -> MiResult: ...  # execution's
 
     async def break_insert(
         self,
@@ -58,27 +67,29 @@ class SessionBreakpoints(SessionCore):
     async def dprintf_insert(
         self, location: str, format: str, arguments: Sequence[str] = ()
     ) -> Result[Breakpoint]:
-        quoted = " ".join(mi_quote(part) for part in (location, format, *arguments))
-        return await self._inserted(f"-dprintf-insert {quoted}", "bkpt")
+        """`format`'s C escapes (as typed: \\n, \\t, \\", \\\\) are the characters they
+        stand for: gdb's -dprintf-insert quotes the string it is given once more."""
+        parts = (location, c_unescaped(format), *arguments)
+        return await self._inserted(f"-dprintf-insert {' '.join(map(mi_quote, parts))}", "bkpt")
 
     async def catch_insert(
         self, kind: CatchKind, argument: str | None = None
     ) -> Result[Breakpoint]:
-        """MI's -catch-* where gdb has one, else the console's `catch` and the newest
-        breakpoint of -break-list."""
-        if kind in ("throw", "catch", "rethrow", "load", "unload"):
-            regex = f" -r {mi_quote(argument)}" if argument and kind in ("load", "unload") else ""
-            if kind not in ("load", "unload") and argument:
-                regex = f" -r {mi_quote(argument)}"
+        """MI's -catch-* where gdb has one, else the console's `catch` (its confirmation,
+        "Catchpoint N (...)", names the new one)."""
+        if kind in ("throw", "catch", "rethrow"):
+            regex = f" -r {mi_quote(argument)}" if argument else ""
             return await self._inserted(f"-catch-{kind}{regex}", "bkpt")
+        if kind in ("load", "unload"):
+            return await self._inserted(f"-catch-{kind} {mi_quote(argument or '.')}", "bkpt")
         command = f"catch {kind} {argument}" if argument else f"catch {kind}"
-        result = await self._held(f"-interpreter-exec console {mi_quote(command)}", "breakpoint")
+        result = await self._held_result(f"-interpreter-exec console {mi_quote(command)}")
         if not result.ok:
             return Result(error=result.error)
-        listed = await self.breakpoints()
-        if not listed.ok or not listed.value:
-            return Result(error=listed.error or f"{command}: no catchpoint listed")
-        return Result(max(listed.value, key=lambda found: to_int(found.number) or 0))
+        said = CATCHPOINT_SAID.search(result.console)
+        if said is None:
+            return Result(error=f"{command}: {result.console.strip() or 'no catchpoint'}")
+        return await self._full(said.group(1), None)
 
     async def break_ignore(self, number: str, count: int) -> Result[None]:
         return await self._simple(f"-break-after {number} {count}")
@@ -87,7 +98,22 @@ class SessionBreakpoints(SessionCore):
         result = await self._held(mi_command, "breakpoint")
         if not result.ok:
             return Result(error=result.error)
-        return Result(Breakpoint.from_mi((result.value or {}).get(answer, {})))
+        inserted = Breakpoint.from_mi((result.value or {}).get(answer, {}))
+        if answer == "bkpt":
+            return Result(inserted)
+        # -break-watch answers with the number and expression only: the kind, hits and
+        # the rest are -break-info's (which gdb answers while the program runs).
+        return await self._full(inserted.number, inserted)
+
+    async def _full(self, number: str, fallback: Breakpoint | None) -> Result[Breakpoint]:
+        """Breakpoint `number` as -break-info lists it."""
+        result = await self._call(f"-break-info {number}")
+        body = as_list(((result.value or {}).get("BreakpointTable") or {}).get("body"))
+        if result.ok and body and isinstance(body[0], dict):
+            return Result(Breakpoint.from_mi(body[0]))
+        if fallback is not None:
+            return Result(fallback)
+        return Result(error=result.error or f"breakpoint {number} is not listed")
 
     async def breakpoints(self) -> Result[list[Breakpoint]]:
         result = await self._call("-break-list")
@@ -111,3 +137,8 @@ class SessionBreakpoints(SessionCore):
     async def _simple(self, mi_command: str) -> Result[None]:
         result = await self._held(mi_command, "breakpoint")
         return Result(None) if result.ok else Result(error=result.error)
+
+
+def c_unescaped(text: str) -> str:
+    """`text` with its C escapes replaced by their characters (an unknown one is kept)."""
+    return C_ESCAPE.sub(lambda found: C_ESCAPES.get(found.group(1), found.group(0)), text)

@@ -56,6 +56,10 @@ class SessionCore:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_generation = 0  # counts *stopped records
         self._register_names: list[str] | None = None
+        # MI commands the session sends of itself at a stop (run_to's temporary
+        # breakpoint deleted): every later command waits for them, so it sees their effect
+        self._cleanups: list[asyncio.Task[MiResult]] = []
+        self._run_to_number: str | None = None
         trace = (settings or Settings.from_environment()).gdb_trace
         self._transport = MiTransport(
             process.stdout_fd, process.stdin_fd, self._on_record, trace_writer(trace)
@@ -73,6 +77,8 @@ class SessionCore:
         """Send one MI command; the raw result (also for errors)."""
         if self.ended is not None:
             return MiResult("error", {"msg": f"the session has ended: {self.ended.reason}"})
+        while self._cleanups:
+            await asyncio.shield(self._cleanups.pop(0))
         return await self._transport.send(mi_command)
 
     async def _call(self, mi_command: str) -> Result[dict[str, Any]]:

@@ -145,30 +145,43 @@ class SessionExecution(SessionEvents):
         return await self._run("-exec-next-instruction", thread_id or self.selected_thread)
 
     async def run_to(self, location: str, thread_id: int | None = None) -> Result[None]:
-        """A temporary breakpoint at `location`, then continue (see DebugEngine.run_to)."""
+        """A temporary breakpoint at `location`, then continue (see DebugEngine.run_to).
+        gdb deletes it when it is hit; a stop elsewhere first deletes it too (fanout's
+        `_run_to_done`)."""
         if self.state == "running":
             return Result(error="Cannot execute this command while the target is running.")
         inserted = await self._call(f"-break-insert -t {mi_quote(location)}")
         if not inserted.ok:
             return Result(error=inserted.error)
-        return await self.continue_(thread_id)
+        number = str(((inserted.value or {}).get("bkpt") or {}).get("number", ""))
+        self._run_to_number = number or None
+        resumed = await self.continue_(thread_id)
+        if not resumed.ok and self._run_to_number == number:
+            self._run_to_number = None
+            await self._call(f"-break-delete {number}")
+        return resumed
 
     async def _held(self, mi_command: str, reason: str) -> Result[dict[str, Any]]:
+        """`_held_result` as a Result of the payload."""
+        result = await self._held_result(mi_command, reason)
+        return Result(result.payload) if result.ok else Result(error=result.error)
+
+    async def _held_result(self, mi_command: str, reason: str = "breakpoint") -> MiResult:
         """Run `mi_command`, which gdb refuses while an all-stop program runs: interrupt,
         run it, resume, unseen by the listeners (no Stopped/Running for it), then emit
         `Paused(reason, seconds held)`. A real stop that raced the interrupt (a
         breakpoint hit) is the listeners' stop: the program stays stopped there, and a
         SIGINT left queued by the interrupt is taken first."""
         if self.state != "running" or self.non_stop:
-            return await self._call(mi_command)
+            return await self.command(mi_command)
         started = time.monotonic()
         self._holding = True
         self._held_real_stop = None
         try:
             stop = await self.interrupt()
             if not stop.ok:
-                return Result(error=stop.error)
-            result = await self._call(mi_command)
+                return MiResult("error", {"msg": stop.error})
+            result = await self.command(mi_command)
             real = self._held_real_stop
             if real is not None:
                 taken = await self._take_queued_interrupt()
@@ -176,13 +189,14 @@ class SessionExecution(SessionEvents):
                     self.last_stop = real  # the stop the listeners were told of
                     self.selected_thread = real.thread_id or self.selected_thread
                 if not taken.ok:
-                    return Result(error=taken.error)
+                    return MiResult("error", {"msg": taken.error})
                 return result
             self._running_to_swallow += 1
             resumed = await self._resuming("-exec-continue")
             if not resumed.ok:
                 self._running_to_swallow = 0
-                return Result(error=f"stopped for the change, not resumed: {resumed.error}")
+                why = f"stopped for the change, not resumed: {resumed.error}"
+                return MiResult("error", {"msg": why})
         finally:
             self._holding = False
         self._emit(Paused(reason, time.monotonic() - started))

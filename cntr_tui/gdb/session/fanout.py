@@ -7,14 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from cntr_tui.gdb.events import EndKind, Event, Running, SessionEnded, Stopped, event_from_record
+from cntr_tui.gdb.events import (
+    BreakpointDeleted,
+    ConsoleOutput,
+    EndKind,
+    Event,
+    Running,
+    SessionEnded,
+    Stopped,
+    event_from_record,
+)
 from cntr_tui.gdb.records import Result, to_int
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.sources import SessionSources
-from cntr_tui.gdb.transport import MiRecord
+from cntr_tui.gdb.transport import MiRecord, MiResult
+
+# gdb's *stopped for a signal catchpoint has no reason, number or signal (gdb 13): only
+# the console line before it says which catchpoint and signal.
+SIGNAL_CAUGHT = re.compile(r"^Catchpoint (\d+) \(signal (\w+)\)")
 
 
 class SessionEvents(SessionSources):
@@ -25,6 +40,7 @@ class SessionEvents(SessionSources):
     _holding: bool = False
     _held_real_stop: Stopped | None = None
     _running_to_swallow: int = 0
+    _signal_caught: tuple[str, str] | None = None  # (catchpoint, signal) said before a stop
 
     if TYPE_CHECKING:
 
@@ -96,15 +112,53 @@ class SessionEvents(SessionSources):
         event = event_from_record(record)
         if event is None:
             return
+        if isinstance(event, ConsoleOutput) and (caught := SIGNAL_CAUGHT.match(event.text)):
+            self._signal_caught = (caught.group(1), caught.group(2))
         if isinstance(event, Stopped):
+            event = self._caught_signal(event)
             self._on_stopped(event)
         elif isinstance(event, Running) and self.state not in ("ended", "detached"):
             self.state = "running"
         if not self._transient(event):
+            if isinstance(event, Stopped):
+                self._run_to_done(event)
             self._emit(event)
         if isinstance(event, Stopped) and event.reason in ("exited", "exited-signalled"):
             how = f"signal {event.signal_name}" if event.signal_name else f"code {event.exit_code}"
             self._end("inferior-exited", f"process {self.pid} exited with {how}")
+
+    def _run_to_done(self, stop: Stopped) -> None:
+        """At the first stop after run_to, its temporary breakpoint goes: gdb deleted it
+        if it was hit; if the program stopped elsewhere first, the session deletes it
+        (before any later command, see core's `_cleanups`)."""
+        number, self._run_to_number = self._run_to_number, None
+        if number is None or stop.breakpoint_number == number:
+            return
+        if stop.reason in ("exited", "exited-signalled"):
+            return
+
+        async def delete() -> MiResult:
+            result = await self._transport.send(f"-break-delete {number}")
+            if result.ok:
+                self._emit(BreakpointDeleted(number))
+            return result
+
+        self._cleanups.append(asyncio.get_running_loop().create_task(delete()))
+
+    def _caught_signal(self, stop: Stopped) -> Stopped:
+        """A stop at a signal catchpoint, told as "signal-caught" with the catchpoint's
+        number and the signal (from the console line gdb printed before it)."""
+        caught, self._signal_caught = self._signal_caught, None
+        if caught is None or stop.reason != "unknown" or stop.breakpoint_number is not None:
+            return stop
+        number, signal = caught
+        return replace(
+            stop,
+            reason="signal-caught",
+            signal_name=signal,
+            breakpoint_number=number,
+            detail=signal,
+        )
 
     def _transient(self, event: Event) -> bool:
         """Is `event` the engine's own stop or resume of a hold (not the listeners')?"""
@@ -113,7 +167,7 @@ class SessionEvents(SessionSources):
             return True
         if not isinstance(event, Stopped) or not self._holding:
             return False
-        if event.reason == "signal-received" and event.signal_name == "SIGINT":
+        if event.reason in ("signal-received", "signal-caught") and event.signal_name == "SIGINT":
             return True  # the hold's interrupt (or the queued SIGINT taken after it)
         if event.reason not in ("exited", "exited-signalled"):
             self._held_real_stop = event  # raced the interrupt: the listeners' stop
