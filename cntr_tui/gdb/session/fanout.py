@@ -29,7 +29,7 @@ from cntr_tui.gdb.transport import MiRecord, MiResult
 
 # gdb's *stopped for a signal catchpoint has no reason, number or signal (gdb 13): only
 # the console line before it says which catchpoint and signal.
-SIGNAL_CAUGHT = re.compile(r"^Catchpoint (\d+) \(signal (\w+)\)")
+SIGNAL_CAUGHT = re.compile(r"^Catchpoint (\d+) \(signal (\w+)\), ")  # not its "set" line
 
 
 class SessionEvents(SessionSources):
