@@ -224,6 +224,11 @@ class Breakpoint:
         )
 
 
+# catchpoints whose `what` is only their argument (a syscall's name, a child's PID...);
+# the others' says what they are ("exception throw", "load of library matching ...")
+CATCH_WHAT_IS_ARGUMENT = {"syscall", "signal", "fork", "vfork", "exec"}
+
+
 def first(value: Any) -> Any:
     """A field gdb printed twice in one record (a watchpoint's `reason`, `value`...) is a
     list in pygdbmi's dict: its first."""
@@ -240,9 +245,11 @@ def description(data: dict[str, Any]) -> str | None:
         printf = next((line for line in script if line.startswith("printf ")), None)
         return printf.removeprefix("printf ") if printf else what
     kind = data.get("catch-type")
-    if data.get("type") == "catchpoint" and kind and kind not in str(what or ""):
+    if data.get("type") != "catchpoint" or not kind:
+        return what
+    if kind in CATCH_WHAT_IS_ARGUMENT:
         return f"{kind} {what}" if what else str(kind)
-    return what
+    return f"{what} matching {data['regexp']}" if data.get("regexp") else what
 
 
 @dataclass(frozen=True)

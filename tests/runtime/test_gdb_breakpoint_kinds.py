@@ -424,3 +424,51 @@ async def test_thread_numbers_are_the_ones_info_threads_and_the_stop_line_show(d
     assert said is not None and int(said.group(1)) == stop.thread_id
     assert await thread_name(session, stop.thread_id) == "worker-2"
     assert shown[stop.thread_id or 0] == next(t.lwp for t in threads if t.id == stop.thread_id)
+
+
+CATCHPOINTS = [
+    # kind, argument, what; by MI (-catch-*) and by the console (`catch`)
+    ("throw", None, "exception throw"),
+    ("catch", "std::.*", "exception catch matching std::.*"),
+    ("rethrow", None, "exception rethrow"),
+    ("load", "libfoo", "load of library matching libfoo"),
+    ("unload", None, "unload of library matching ."),
+    ("fork", None, "fork"),
+    ("vfork", None, "vfork"),
+    ("exec", None, "exec"),
+    ("syscall", None, "syscall <any syscall>"),
+    ("syscall", "write read", "syscall write, read"),
+    ("signal", None, "signal <standard signals>"),
+]
+BY_MI = {"throw", "catch", "rethrow", "load", "unload"}
+CATCHPOINT_LINE = re.compile(r"Catchpoint (\d+) \(")
+
+
+async def test_every_catchpoint_kind_is_returned_as_gdb_lists_it_and_said_once(debugged):
+    """Set while stopped: a catchpoint of every syscall would stop the running program
+    at once (see the test above for catchpoints set while it runs)."""
+    session, events = debugged.session, debugged.events
+    events.clear()
+    inserted = []
+    for kind, argument, what in CATCHPOINTS:
+        catch = (await session.catch_insert(kind, argument)).unwrap()  # type: ignore[arg-type]
+        assert (catch.kind, catch.what, catch.enabled) == ("catchpoint", what, True)
+        inserted.append(catch)
+    assert (await session.breakpoints()).unwrap() == inserted
+    numbers = [catch.number for catch in inserted]
+    assert len(set(numbers)) == len(numbers)
+    said = [
+        text
+        for text in (e.text for e in events if isinstance(e, ConsoleOutput))
+        if text.startswith("Catchpoint ")
+    ]
+    kinds = [kind for kind, _, _ in CATCHPOINTS]
+    by_console = [c.number for c, kind in zip(inserted, kinds, strict=True) if kind not in BY_MI]
+    # gdb says each one it sets by the console, and MI's -catch-load/-catch-unload too
+    quiet = {"throw", "catch", "rethrow"}
+    loud = [c.number for c, kind in zip(inserted, kinds, strict=True) if kind not in quiet]
+    said_numbers = [CATCHPOINT_LINE.match(text).group(1) for text in said]  # type: ignore[union-attr]
+    assert said_numbers == loud
+    created = [e.breakpoint.number for e in events if isinstance(e, BreakpointCreated)]
+    assert created == by_console  # gdb tells MI of the console's only
+    assert stops_and_runs(events) == [] and session.state == "stopped"

@@ -209,3 +209,22 @@ def test_mixed_disassembly_gives_each_instruction_its_line():
 def test_a_modified_record_of_a_logpoint_is_an_event_with_its_hits():
     event = event_from_record(record("dprintf_modified"))
     assert isinstance(event, BreakpointModified) and event.breakpoint.hits == 1
+
+
+def test_a_console_catchpoint_is_the_one_gdb_announced_not_a_late_line_before_it():
+    """gdb printed -catch-unload's "Catchpoint 5 (unload)" after its ^done, where it can
+    fall into the next command's console text: the new one is named last, and by its
+    =breakpoint-created."""
+    late, own = (
+        event_from_record(record(n)) for n in ("unload_catch_said_late", "fork_catch_console")
+    )
+    assert isinstance(late, ConsoleOutput) and isinstance(own, ConsoleOutput)
+    assert CATCHPOINT_SAID.findall(late.text + own.text) == ["5", "6"]
+    created = event_from_record(record("fork_catch_created"))
+    assert isinstance(created, BreakpointCreated) and created.breakpoint.number == "6"
+    assert created.breakpoint.what == "fork"
+
+
+def test_an_exception_catchpoint_says_its_regex():
+    catch = Breakpoint.from_mi(record("catch_catch_inserted").payload["bkpt"])
+    assert (catch.kind, catch.what) == ("catchpoint", "exception catch matching std::.*")

@@ -11,7 +11,7 @@ from cntr_tui.gdb.records import Breakpoint, CatchKind, Result, WatchAccess, as_
 from cntr_tui.gdb.session.core import SessionCore
 from cntr_tui.gdb.transport import MiResult, mi_quote
 
-CATCHPOINT_SAID = re.compile(r"^Catchpoint (\d+) \(", re.MULTILINE)
+CATCHPOINT_SAID = re.compile(r"Catchpoint (\d+) \(")  # may follow a late line unbroken
 C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", '"': '"', "\\": "\\"}
 C_ESCAPE = re.compile(r"\\(.)")
 
@@ -83,13 +83,20 @@ class SessionBreakpoints(SessionCore):
         if kind in ("load", "unload"):
             return await self._inserted(f"-catch-{kind} {mi_quote(argument or '.')}", "bkpt")
         command = f"catch {kind} {argument}" if argument else f"catch {kind}"
+        created_before = self._created[0]
         result = await self._held_result(f"-interpreter-exec console {mi_quote(command)}")
         if not result.ok:
             return Result(error=result.error)
-        said = CATCHPOINT_SAID.search(result.console)
-        if said is None:
+        # The one gdb announced (=breakpoint-created) while the command ran; its console
+        # text may begin with an earlier command's late line ("Catchpoint 5 (unload)",
+        # printed after -catch-unload's ^done), so it names the new one only last.
+        count, number = self._created
+        said = CATCHPOINT_SAID.findall(result.console)
+        if count == created_before or number is None:
+            number = said[-1] if said else None
+        if number is None:
             return Result(error=f"{command}: {result.console.strip() or 'no catchpoint'}")
-        return await self._full(said.group(1), None)
+        return await self._full(number, None)
 
     async def break_ignore(self, number: str, count: int) -> Result[None]:
         return await self._simple(f"-break-after {number} {count}")

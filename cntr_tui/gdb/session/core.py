@@ -60,6 +60,7 @@ class SessionCore:
         # breakpoint deleted): every later command waits for them, so it sees their effect
         self._cleanups: list[asyncio.Task[MiResult]] = []
         self._run_to_number: str | None = None
+        self._created: tuple[int, str | None] = (0, None)  # breakpoint-created seen: count, last
         trace = (settings or Settings.from_environment()).gdb_trace
         self._transport = MiTransport(
             process.stdout_fd, process.stdin_fd, self._on_record, trace_writer(trace)

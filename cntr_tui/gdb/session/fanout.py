@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from cntr_tui.gdb.events import (
+    BreakpointCreated,
     BreakpointDeleted,
     ConsoleOutput,
     EndKind,
@@ -112,6 +113,8 @@ class SessionEvents(SessionSources):
         event = event_from_record(record)
         if event is None:
             return
+        if isinstance(event, BreakpointCreated):
+            self._created = (self._created[0] + 1, event.breakpoint.number)
         if isinstance(event, ConsoleOutput) and (caught := SIGNAL_CAUGHT.match(event.text)):
             self._signal_caught = (caught.group(1), caught.group(2))
         if isinstance(event, Stopped):
