@@ -131,7 +131,7 @@ def stopped_from_mi(payload: dict[str, Any]) -> Stopped:
     frame = first(payload.get("frame"))
     stopped = payload.get("stopped-threads", "all")
     watchpoint = next((first(payload[key]) for key in WATCHPOINT_FIELDS if key in payload), None)
-    number = first(payload.get("bkptno"))
+    number = first(payload.get("bkptno")) or payload.get("wpnum")  # wpnum: watchpoint-scope
     if number is None and isinstance(watchpoint, dict):
         number = watchpoint.get("number")
     return Stopped(

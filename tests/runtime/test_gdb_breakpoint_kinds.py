@@ -167,6 +167,20 @@ async def test_a_watch_set_in_a_frame_watches_that_frames_variable(debugged):
     assert await thread_name(session, stop.thread_id) == "worker-2"
 
 
+async def test_a_watch_on_a_local_ends_with_its_frame(debugged):
+    """`w->id` of a tick frame is never written: the stop is its end of scope, when
+    tick returns, and gdb deletes the watchpoint."""
+    session = debugged.session
+    tick = (await session.break_insert("tick")).unwrap()
+    stop = await debugged.go()
+    assert (await session.break_delete(tick.number)).ok
+    watch = (await session.watch_insert("w->id", thread_id=stop.thread_id, level=0)).unwrap()
+    stop = await debugged.go()
+    assert stop.reason == "watchpoint-scope" and stop.breakpoint_number == watch.number
+    assert stop.frame is not None and stop.frame.function == "worker_main"
+    assert (await session.breakpoints()).unwrap() == []
+
+
 # --- while the program runs --------------------------------------------------------
 
 
@@ -377,6 +391,10 @@ async def test_step_instruction_moves_one_instruction_and_next_instruction_steps
 
 async def test_disassembly_with_source_is_the_frames_function_with_its_lines(debugged):
     session = debugged.session
+    # where the attach stopped it: in libc (its line info, if any, is the debug file's)
+    attached, at = (await session.disassemble(with_source=True)).unwrap()
+    assert at in {i.address for i in attached}
+    assert {i.function for i in attached} == {"__GI___clock_nanosleep"}
     tick = (await session.break_insert("tick")).unwrap()
     stop = await debugged.go()
     assert stop.breakpoint_number == tick.number and stop.frame is not None

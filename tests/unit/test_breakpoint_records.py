@@ -228,3 +228,9 @@ def test_a_console_catchpoint_is_the_one_gdb_announced_not_a_late_line_before_it
 def test_an_exception_catchpoint_says_its_regex():
     catch = Breakpoint.from_mi(record("catch_catch_inserted").payload["bkpt"])
     assert (catch.kind, catch.what) == ("catchpoint", "exception catch matching std::.*")
+
+
+def test_the_end_of_a_watchpoints_scope_names_it():
+    stop = stopped("watch_scope_stopped")
+    assert (stop.reason, stop.breakpoint_number, stop.detail) == ("watchpoint-scope", "2", None)
+    assert stop.frame is not None and stop.frame.function == "worker_main"
