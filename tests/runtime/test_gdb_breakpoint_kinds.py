@@ -340,6 +340,20 @@ async def test_run_to_stops_there_and_leaves_no_breakpoint(debugged):
     assert (await session.breakpoints()).unwrap() == []
 
 
+async def test_run_to_while_running_pauses_once_and_stops_there(debugged):
+    session, events = debugged.session, debugged.events
+    await debugged.resume()
+    events.clear()
+    line = line_of("w->total += compute_step")
+    assert (await session.run_to(f"threads.c:{line}")).ok
+    stop = await debugged.stop()
+    assert stop.reason == "breakpoint-hit" and stop.frame is not None
+    assert stop.frame.line == line
+    assert stops_and_runs(events) == [stop]
+    assert len([e for e in events if isinstance(e, Paused)]) == 1
+    assert (await session.breakpoints()).unwrap() == []
+
+
 async def test_run_to_a_place_not_reached_leaves_no_breakpoint_at_the_other_stop(debugged):
     session, events = debugged.session, debugged.events
     other = (await session.break_insert("compute_step")).unwrap()

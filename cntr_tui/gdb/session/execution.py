@@ -145,15 +145,23 @@ class SessionExecution(SessionEvents):
         return await self._run("-exec-next-instruction", thread_id or self.selected_thread)
 
     async def run_to(self, location: str, thread_id: int | None = None) -> Result[None]:
-        """A temporary breakpoint at `location`, then continue (see DebugEngine.run_to).
-        gdb deletes it when it is hit; a stop elsewhere first deletes it too (fanout's
+        """A temporary breakpoint at `location`, then continue (see DebugEngine.run_to);
+        while the program runs, the breakpoint is set as break_insert's are. gdb deletes
+        it when it is hit; a stop elsewhere first deletes it too (fanout's
         `_run_to_done`)."""
-        if self.state == "running":
-            return Result(error="Cannot execute this command while the target is running.")
-        inserted = await self._call(f"-break-insert -t {mi_quote(location)}")
+        running = self.state == "running"
+        # while it runs: the temporary breakpoint set in a hold, and it runs on to it
+        inserted = await self._held(f"-break-insert -t {mi_quote(location)}", "breakpoint")
         if not inserted.ok:
             return Result(error=inserted.error)
         number = str(((inserted.value or {}).get("bkpt") or {}).get("number", ""))
+        if running:
+            stop = self.last_stop if self.state == "stopped" else None
+            if stop is None:
+                self._run_to_number = number or None
+            elif stop.breakpoint_number != number:  # a stop elsewhere raced the hold
+                await self._call(f"-break-delete {number}")
+            return Result(None)
         self._run_to_number = number or None
         resumed = await self.continue_(thread_id)
         if not resumed.ok and self._run_to_number == number:
