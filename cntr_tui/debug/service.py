@@ -8,7 +8,13 @@ import asyncio
 import contextlib
 
 from cntr_tui.debug.launchers import Launch, choose_launch
-from cntr_tui.debug.protocol import DebugEngine, DebugUnavailable, Progress, SourceText
+from cntr_tui.debug.protocol import (
+    ContainerLogs,
+    DebugEngine,
+    DebugUnavailable,
+    Progress,
+    SourceText,
+)
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.fs.mounts import Mount, classify
 from cntr_tui.gdb.attached import AttachLauncher
@@ -18,6 +24,7 @@ from cntr_tui.gdb.session import GdbSession
 from cntr_tui.linux.mountinfo import read_mountinfo
 from cntr_tui.linux.proc_stat import alive
 from cntr_tui.linux.procfs import root_path
+from cntr_tui.logs import NoLogs, open_container_logs
 from cntr_tui.settings import Settings
 
 CLOSE_TIMEOUT = 10.0
@@ -120,6 +127,13 @@ class LiveDebugSession:
         # a killed, traced process stays a zombie until gdb, which is not waiting while
         # it is stopped, reaps it
         return alive(self.target.host_pid)
+
+    def open_logs(self, tail: int = 200) -> Result[ContainerLogs]:
+        target = self.target
+        try:
+            return Result(open_container_logs(target.container, target.host_pid, tail))
+        except NoLogs as error:
+            return Result(error=str(error))
 
     async def attach(self) -> None:
         """gdb attaches to the target; raises DebugUnavailable."""
