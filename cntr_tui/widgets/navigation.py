@@ -95,6 +95,7 @@ class SearchBar(Horizontal):
 
     DEFAULT_CSS = """
     SearchBar { dock: bottom; height: 1; background: $panel; }
+    SearchBar.-top { dock: top; }
     SearchBar > .search-prompt { width: auto; color: $accent; }
     SearchBar > .search-status { width: auto; padding: 0 1; color: $text-muted; }
     SearchBar > .search-status.-no-match { color: $error; }
@@ -179,6 +180,23 @@ class Navigation:
     def nav_text(self, index: int) -> str:
         raise NotImplementedError
 
+    def nav_show(self, index: int) -> None:
+        """Put the cursor on a match and show it away from the edges (the search bar
+        covers the widget's last line)."""
+        self.nav_move(index)
+
+    def nav_drawn_line(self, index: int) -> int:
+        """The widget's line (0 at its top) that line `index` is drawn on."""
+        return index - self.widget.scroll_offset.y
+
+    def place_bar(self, index: int) -> None:
+        """The bar at the top while line `index` is the last one drawn (at the end of
+        the content, where no scroll can lift it above the bar)."""
+        bar = self.search_bar
+        if bar is not None:
+            last = self.widget.scrollable_content_region.height - 1
+            bar.set_class(self.nav_drawn_line(index) >= last, "-top")
+
     def nav_page_size(self) -> int:
         widget = self.widget
         return max(1, widget.scrollable_content_region.height - 1)
@@ -252,7 +270,8 @@ class Navigation:
             index = next((i for i in found if i >= start), found[0])
         else:
             index = next((i for i in reversed(found) if i <= start), found[-1])
-        self.nav_move(index)
+        self.nav_show(index)
+        self.place_bar(index)
         return f"{found.index(index) + 1}/{len(found)}"
 
     def open_bar(
@@ -368,6 +387,18 @@ class TableNavigation(Navigation):
     def nav_move(self, index: int) -> None:
         self.table.move_cursor(row=index, scroll=True)
 
+    def nav_drawn_line(self, index: int) -> int:
+        table = self.table
+        header = table.header_height if table.show_header else 0
+        return header + index - table.scroll_offset.y
+
+    def nav_show(self, index: int) -> None:
+        table = self.table
+        table.move_cursor(row=index, scroll=False)
+        header = table.header_height if table.show_header else 0
+        rows = table.scrollable_content_region.height - header
+        table.scroll_to(y=max(0, index - rows // 2), animate=False, immediate=True)
+
     def nav_text(self, index: int) -> str:
         cells = self.table.get_row_at(index)
         return "  ".join(cell.plain if isinstance(cell, Text) else str(cell) for cell in cells)
@@ -388,7 +419,13 @@ class TreeNavigation(Navigation):
 
     def nav_move(self, index: int) -> None:
         self.tree.cursor_line = index
-        self.tree.scroll_to_line(index)
+        self.tree.scroll_to_line(index, animate=False)
+
+    def nav_show(self, index: int) -> None:
+        tree = self.tree
+        tree.cursor_line = index
+        height = tree.scrollable_content_region.height
+        tree.scroll_to(y=max(0, index - height // 2), animate=False, immediate=True)
 
     def nav_text(self, index: int) -> str:
         node = self.tree.get_node_at_line(index)

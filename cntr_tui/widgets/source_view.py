@@ -188,6 +188,11 @@ class SourceView(Navigation, ScrollView, can_focus=True):
         self.cursor_line = index + 1
         self.call_after_refresh(self.scroll_to_line, index + 1, True)
 
+    def nav_show(self, index: int) -> None:
+        self.cursor_line = index + 1
+        height = self.scrollable_content_region.height or 1
+        self.scroll_to(y=max(0, index - height // 2), animate=False, immediate=True)
+
     def nav_text(self, index: int) -> str:
         return self.line_text(index + 1)
 

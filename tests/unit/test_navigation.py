@@ -322,6 +322,12 @@ def cursor(widget: Widget) -> int:
     return widget.cursor_line
 
 
+def drawn_at(widget: Widget, index: int) -> int:
+    """The widget's line (0 at its top) that row or line `index` is drawn on."""
+    header = widget.header_height if isinstance(widget, DataTable) and widget.show_header else 0
+    return header + index - widget.scroll_offset.y
+
+
 def last(widget: Widget) -> int:
     if isinstance(widget, DataTable):
         return widget.row_count - 1
@@ -361,6 +367,13 @@ async def test_panes_navigate_and_search(factory: PaneFactory, query: str, match
         await pilot.press("g")
         await search(pilot, pane, query)
         await until(pilot, lambda: cursor(pane) == match, "the match")
+        # shown, and not under the search bar: the bar goes to the top for the last line
+        bar = pane.query_one(SearchBar)
+        height = pane.scrollable_content_region.height
+        line = drawn_at(pane, match)
+        assert 0 <= line < height - 1 or (line == height - 1 and bar.has_class("-top"))
+        await pilot.pause()
+        assert bar.region.y != pane.region.y + line
         await pilot.press("enter")
         await until(pilot, lambda: not pane.query(SearchBar), "the bar closed")
         await pilot.press("j", "n")  # the only match: n wraps onto it again
