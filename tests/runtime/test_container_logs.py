@@ -1,0 +1,202 @@
+"""A container's own log stream (cntr_tui.logs) on real containers of the test bed.
+
+The containers run the demo's threads program, which prints `ready 4 workers` on its
+stdout. The other known lines go into the container's own stdout and stderr: the
+test writes them into the main process's descriptors 1 and 2 (/proc/PID/fd/N, the
+pipes the runtime reads), or the plain process's shell prints them into its files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import AsyncIterator
+
+import psutil
+import pytest
+
+from cntr_tui.attach.container import Container
+from cntr_tui.attach.lookup import resolve
+from cntr_tui.debug.protocol import LogLine
+from cntr_tui.logs import LogStream, NoLogs, open_container_logs
+from tests.support.proc import wait_until
+from tests.support.runtimes import StartContainer
+
+DEADLINE = 30.0
+READY = "ready 4 workers"
+# The plain process: its shell sends its output to files in its root, prints a line to
+# each, says ready on the test bed's pipe, and prints two more lines at each SIGUSR1.
+PRINTER = (
+    "/bin/sh -c 'exec 3>&1 >/out.log 2>/err.log; echo first-out; echo first-err >&2;"
+    " echo ready >&3; exec 3>&-;"
+    ' trap "echo live-out; echo live-err >&2" USR1; while :; do sleep 1; done\''
+)
+
+
+def print_into(pid: int, number: int, text: str) -> None:
+    """`text` as a line on the container's descriptor `number` (its stdout or stderr)."""
+    with open(f"/proc/{pid}/fd/{number}", "w") as output:
+        output.write(f"{text}\n")
+
+
+def runtime_log(started_name: str, runtime: str) -> str:
+    """What the runtime's own CLI shows of the container's log, both streams."""
+    return (
+        subprocess.run(
+            [runtime, "logs", started_name], capture_output=True, text=True, check=False
+        ).stdout
+        + subprocess.run(
+            [runtime, "logs", started_name], capture_output=True, text=True, check=False
+        ).stderr
+    )
+
+
+async def take(lines: AsyncIterator[LogLine], count: int) -> list[LogLine]:
+    async def collect() -> list[LogLine]:
+        found = []
+        async for line in lines:
+            found.append(line)
+            if len(found) == count:
+                break
+        return found
+
+    return await asyncio.wait_for(collect(), DEADLINE)
+
+
+def our_log_threads() -> list[str]:
+    return [thread.name for thread in threading.enumerate() if "logs" in thread.name]
+
+
+def our_children() -> set[int]:
+    """Our live (not zombie) descendants: the test bed's own, and any a log source left."""
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                found.add(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def container_of(name: str, runtime: str) -> Container:
+    return resolve(name, [runtime], warn=lambda message: None)
+
+
+@pytest.mark.parametrize("runtime", ["docker", "podman"])
+async def test_the_last_lines_then_live_ones_with_their_streams(
+    start_container: StartContainer, runtime: str
+) -> None:
+    started = start_container(runtime)
+    for number, text in ((2, "err-1"), (1, "out-1"), (2, "err-2"), (1, "out-2")):
+        print_into(started.pid, number, text)
+    assert wait_until(lambda: "out-2" in runtime_log(started.name, runtime))
+    children_before = our_children()
+
+    logs = open_container_logs(container_of(started.name, runtime), started.pid, tail=4)
+    assert our_children() == children_before and not our_log_threads()  # nothing before lines()
+    lines = logs.lines()
+    tail = await take(lines, 4)
+    print_into(started.pid, 1, "live-out")
+    print_into(started.pid, 2, "live-err")
+    live = await take(lines, 2)
+    await logs.close()
+    rest = await asyncio.wait_for(take(lines, 1), DEADLINE)
+
+    assert sorted((line.text, line.stream) for line in tail) == [
+        ("err-1", "stderr"),
+        ("err-2", "stderr"),
+        ("out-1", "stdout"),
+        ("out-2", "stdout"),
+    ]
+    assert all(line.time is not None for line in tail + live)
+    times = [line.time or 0.0 for line in tail]
+    assert times == sorted(times), tail  # the runtime's order, across both streams
+    assert sorted((line.text, line.stream) for line in live) == [
+        ("live-err", "stderr"),
+        ("live-out", "stdout"),
+    ]
+    assert rest == []
+    assert not our_log_threads()
+    assert our_children() <= children_before
+
+
+async def test_a_plain_process_writing_to_files(start_container: StartContainer) -> None:
+    started = start_container("process", PRINTER)
+    fds_before = open_fds()
+
+    logs = open_container_logs(container_of(started.name, "process"), started.pid, tail=10)
+    lines = logs.lines()
+    tail = await take(lines, 2)
+    os.kill(started.pid, signal.SIGUSR1)
+    live = await take(lines, 2)
+    await logs.close()
+
+    assert sorted((line.text, line.stream) for line in tail) == [
+        ("first-err", "stderr"),
+        ("first-out", "stdout"),
+    ]
+    assert sorted((line.text, line.stream) for line in live) == [
+        ("live-err", "stderr"),
+        ("live-out", "stdout"),
+    ]
+    assert await take(lines, 1) == []
+    assert open_fds() == fds_before  # the files, inotify and pidfd descriptors are closed
+    assert "/out.log" in logs.source and "/err.log" in logs.source
+
+
+async def killed_while_following(logs: LogStream, kill: object) -> list[LogLine]:
+    """Lines until the end, the container killed once the first has come."""
+    lines = logs.lines()
+    first = await take(lines, 1)
+    assert first, "no line before the kill"
+    assert callable(kill)
+    kill()
+    return first + await asyncio.wait_for(take(lines, 1000), DEADLINE)
+
+
+@pytest.mark.parametrize("runtime", ["docker", "podman", "process"])
+async def test_a_killed_container_ends_the_lines(
+    start_container: StartContainer, runtime: str
+) -> None:
+    started = start_container(runtime, PRINTER if runtime == "process" else "/app/threads")
+    if runtime == "process":
+        kill = lambda: os.kill(started.pid, signal.SIGKILL)  # noqa: E731
+    else:
+        kill = lambda: subprocess.run([runtime, "kill", started.name], check=True)  # noqa: E731
+    children_before = our_children()
+    logs = open_container_logs(container_of(started.name, runtime), started.pid, tail=5)
+
+    seen = await killed_while_following(logs, kill)
+
+    assert seen and not any(line.stream == "error" for line in seen), seen
+    assert not our_log_threads()
+    assert our_children() <= children_before
+    await logs.close()
+
+
+@pytest.mark.parametrize(
+    ("runtime", "reason"),
+    [
+        ("process", "keeps no log: its stdout is pipe:["),
+        ("containerd", "containerd keeps no log for task "),
+        ("lxc", "keeps no console log (lxc.console.logfile is not set in "),
+        ("nspawn", "is not registered with systemd-machined"),
+    ],
+)
+def test_a_container_without_a_log_says_why(
+    start_container: StartContainer, runtime: str, reason: str
+) -> None:
+    started = start_container(runtime)
+    container = container_of(started.name, runtime)
+    with pytest.raises(NoLogs) as refused:
+        open_container_logs(container, started.pid)
+    message = str(refused.value)
+    assert reason in message and "\n" not in message, message
