@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.runtimes.base import DiscoveryConfig
@@ -18,6 +19,9 @@ from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.lines import StampedLines
 from cntr_tui.logs.merge import Arrival, merge_by_time
 from cntr_tui.logs.stream import ERROR_STREAM, Emit, LogStream
+
+if TYPE_CHECKING:
+    from docker.types.daemon import CancellableStream
 
 STREAMS = ("stdout", "stderr")
 API_TIMEOUT = 10.0
@@ -43,7 +47,7 @@ class StreamReader(threading.Thread):
         self.deliver = deliver
         self.lock = threading.Lock()
         self.stopping = False
-        self.cancellable: object | None = None
+        self.cancellable: CancellableStream | None = None
 
     def run(self) -> None:
         try:
@@ -86,7 +90,7 @@ class StreamReader(threading.Thread):
             cancellable = self.cancellable
         if cancellable is not None:
             with contextlib.suppress(OSError):
-                cancellable.close()  # type: ignore[attr-defined]
+                cancellable.close()
 
 
 def docker_logs(container: Container, tail: int, base_url: str | None = None) -> LogStream:

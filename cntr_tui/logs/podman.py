@@ -12,10 +12,11 @@ import asyncio
 import shutil
 
 from cntr_tui.attach.container import Container
+from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.child import stop_child
 from cntr_tui.logs.lines import StampedLines
 from cntr_tui.logs.merge import Arrival, merge_by_time
-from cntr_tui.logs.stream import Emit, LogStream, NoLogs
+from cntr_tui.logs.stream import ERROR_STREAM, Emit, LogStream, NoLogs
 
 STREAMS = ("stdout", "stderr")
 
@@ -26,10 +27,16 @@ async def _pipe_lines(
     lines = StampedLines(stream)
     while chunk := await pipe.read(1 << 16):
         for line in lines.feed(chunk):
-            arrivals.put_nowait((index, line))
+            arrivals.put_nowait((index, _podmans_own(line)))
     for line in lines.rest():
-        arrivals.put_nowait((index, line))
+        arrivals.put_nowait((index, _podmans_own(line)))
     arrivals.put_nowait((index, None))
+
+
+def _podmans_own(line: LogLine) -> LogLine:
+    """Every line of the container's is stamped: one without a stamp is podman's own
+    message ("Error: no container with name or ID ...")."""
+    return line if line.time is not None else LogLine(line.text, ERROR_STREAM)
 
 
 def podman_logs(container: Container, tail: int, command: str = "podman") -> LogStream:

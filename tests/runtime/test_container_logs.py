@@ -1,9 +1,10 @@
 """A container's own log stream (cntr_tui.logs) on real containers of the test bed.
 
-The containers run the demo's threads program, which prints `ready 4 workers` on its
-stdout. The other known lines go into the container's own stdout and stderr: the
-test writes them into the main process's descriptors 1 and 2 (/proc/PID/fd/N, the
-pipes the runtime reads), or the plain process's shell prints them into its files.
+The containers run the demo's threads program, which prints `ready N workers` on its
+stdout at its start. The other known lines go into the container's own stdout and
+stderr: the test writes them into the main process's descriptors 1 and 2
+(/proc/PID/fd/N, the pipes the runtime reads), or the plain process's shell prints
+them into its files.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tests.support.proc import wait_until
 from tests.support.runtimes import StartContainer
 
 DEADLINE = 30.0
-READY = "ready 4 workers"
+READY = "ready "  # the threads program says `ready N workers` at its start
 # The plain process: its shell sends its output to files in its root, prints a line to
 # each, says ready on the test bed's pipe, and prints two more lines at each SIGUSR1.
 PRINTER = (
@@ -200,3 +201,28 @@ def test_a_container_without_a_log_says_why(
         open_container_logs(container, started.pid)
     message = str(refused.value)
     assert reason in message and "\n" not in message, message
+
+
+async def test_the_debug_session_opens_the_logs(start_container: StartContainer) -> None:
+    """LiveDebugSession.open_logs, with gdb attached: docker's log, and a plain process's
+    refusal as an error Result."""
+    from cntr_tui.debug.service import open_debug
+    from cntr_tui.debug.target import target_for
+
+    docker = start_container("docker")
+    plain = start_container("process")
+    for started, runtime in ((docker, "docker"), (plain, "process")):
+        session = await open_debug(target_for(container_of(started.name, runtime)))
+        try:
+            opened = session.open_logs(tail=5)
+            if runtime == "docker":
+                assert opened.ok and opened.value is not None, opened.error
+                lines = opened.value.lines()
+                first = await take(lines, 1)
+                assert first[0].text.startswith(READY) and first[0].stream == "stdout", first
+                await opened.value.close()
+                assert await take(lines, 1) == []
+            else:
+                assert not opened.ok and opened.error and "stdout is pipe:[" in opened.error
+        finally:
+            await session.close()
