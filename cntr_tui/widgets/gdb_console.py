@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Self
+
+from rich.console import RenderableType
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -71,6 +74,21 @@ class ScrollbackLog(ScrollbackNavigation, RichLog):
     input below, which is not inside it), a search match drawn highlighted."""
 
     BINDINGS = NAVIGATION
+
+    def write(
+        self,
+        content: RenderableType | object,
+        width: int | None = None,
+        expand: bool = False,
+        shrink: bool = True,
+        scroll_end: bool | None = None,
+        animate: bool = False,
+    ) -> Self:
+        """As RichLog's, but new output scrolls into view only while the view is at the
+        end: a user reading or searching higher up stays where they are."""
+        if scroll_end is None and not self.is_vertical_scroll_end:
+            scroll_end = False
+        return super().write(content, width, expand, shrink, scroll_end, animate)
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)

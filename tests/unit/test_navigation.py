@@ -415,6 +415,16 @@ async def test_console_scrollback_navigates_and_the_input_keeps_its_keys() -> No
         await pilot.press("escape")
         assert scrollback.marked_line is None and app.pane.keys == []
 
+        # scrolled up, new output does not move the view; at the end, it follows
+        await pilot.press("g")
+        console.write_output("new output")
+        await pilot.pause()
+        assert scrollback.scroll_offset.y == 0
+        await pilot.press("G")
+        console.write_output("newer output")
+        await until(pilot, lambda: scrollback.scroll_offset.y == scrollback.max_scroll_y, "the end")
+        assert scrollback.lines[-1].text.startswith("newer output")
+
 
 def test_binding_ids_are_unique_and_all_have_ids() -> None:
     from cntr_tui.widgets.navigation import NAVIGATION, SEARCH_BAR
