@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from cntr_tui.widgets.breakpoints import BREAKPOINTS
 from cntr_tui.widgets.memory import MEMORY
+from cntr_tui.widgets.navigation import NAVIGATION, SEARCH_BAR
+from cntr_tui.widgets.source_view import SOURCE
 from cntr_tui.widgets.watch import WATCH
 
 APP = [
@@ -38,6 +41,43 @@ DEBUGGER = [
     # at the source line under the cursor, or at the instruction in the disassembly pane
     Binding("b,f9", "toggle_breakpoint", "Breakpoint", id="debugger.breakpoint"),
     Binding("i,ctrl+c", "interrupt", "Interrupt", id="debugger.interrupt"),
+    Binding("alt+s", "step_instruction", "Step instruction", show=False, id="debugger.stepi"),
+    Binding("alt+n", "next_instruction", "Next instruction", show=False, id="debugger.nexti"),
+    # at the source cursor's line, or at the disassembly cursor's instruction
+    Binding("r,ctrl+f10", "run_to_cursor", "Run to cursor", show=False, id="debugger.run_to"),
+    # after a stop in another thread than the one stepped
+    Binding(
+        "t",
+        "back_to_stepped",
+        "Back to the stepped thread",
+        show=False,
+        id="debugger.back_to_stepped",
+    ),
+    Binding(
+        "B",
+        "new_breakpoint('breakpoint')",
+        "New breakpoint",
+        show=False,
+        id="debugger.new_breakpoint",
+    ),
+    # of the selected local when the locals pane has the focus
+    Binding(
+        "W",
+        "new_breakpoint('watchpoint')",
+        "New watchpoint",
+        show=False,
+        id="debugger.new_watchpoint",
+    ),
+    Binding(
+        "L", "new_breakpoint('logpoint')", "New logpoint", show=False, id="debugger.new_logpoint"
+    ),
+    Binding(
+        "K",
+        "new_breakpoint('catchpoint')",
+        "New catchpoint",
+        show=False,
+        id="debugger.new_catchpoint",
+    ),
     Binding("u", "frame(1)", "Up", id="debugger.up"),
     Binding("d", "frame(-1)", "Down", id="debugger.down"),
     Binding("colon", "console", "Console", key_display=":", id="debugger.console"),
@@ -53,6 +93,7 @@ DEBUGGER = [
     Binding("8", "pane('disassembly')", "Disassembly", show=False, id="debugger.pane8"),
     Binding("9", "pane('memory')", "Memory", show=False, id="debugger.pane9"),
     Binding("0", "pane('watch')", "Watch", show=False, id="debugger.pane0"),
+    Binding("l", "pane('logs')", "Logs", show=False, id="debugger.logs"),
     Binding("escape", "back", "Detach", id="debugger.back"),
 ]
 
@@ -64,6 +105,11 @@ FILES = [
 
 HELP = [
     Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close"),
+]
+
+FORM = [
+    Binding("ctrl+s", "submit", "Set it", id="form.submit"),
+    Binding("escape", "cancel", "Cancel", id="form.cancel"),
 ]
 
 ERROR = [
@@ -78,6 +124,11 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
         ("containers", CONTAINERS),
         ("debugger", DEBUGGER),
         ("files", FILES),
+        ("every pane", NAVIGATION),
+        ("search bar", SEARCH_BAR),
+        ("source pane", SOURCE),
+        ("breakpoints pane", BREAKPOINTS),
+        ("breakpoint form", FORM),
         ("memory pane", MEMORY),
         ("watch pane", WATCH),
     ]

@@ -289,12 +289,12 @@ async def test_c_n_s_f_i_call_the_engine_and_the_status_follows_its_events(
 
         await stopped_after(pilot, screen, recorder, "i")
         assert engine.called("interrupt") == [(None,)]
-        assert screen.status.state.startswith("■ stopped: signal received (SIGINT) in ")
+        assert screen.status.state.startswith("■ thread 1 stopped: signal received (SIGINT) in ")
 
         for key, method, said in (
-            ("n", "next", "■ stopped: end stepping range in clock_nanosleep"),
-            ("s", "step", "■ stopped: end stepping range in clock_nanosleep"),
-            ("f", "finish", "■ stopped: function finished in clock_nanosleep"),
+            ("n", "next", "■ thread 1 stopped: end stepping range in clock_nanosleep"),
+            ("s", "step", "■ thread 1 stopped: end stepping range in clock_nanosleep"),
+            ("f", "finish", "■ thread 1 stopped: function finished in clock_nanosleep"),
         ):
             await stopped_after(pilot, screen, recorder, key)
             assert engine.called(method) == [(None,)], key
@@ -310,7 +310,8 @@ async def test_b_toggles_a_breakpoint_at_the_cursor_and_c_stops_there(world: Wor
         assert engine.called("break_insert") == [(f"threads.c:{TICK_LINE}",)]
         assert [bp.line for bp in screen.query_one(BreakpointsTable).breakpoints] == [TICK_LINE]
         assert (
-            screen.status.state == f"■ stopped: breakpoint hit #1 in tick at threads.c:{TICK_LINE}"
+            screen.status.state
+            == f"■ thread 3 stopped: breakpoint hit #1 in tick at threads.c:{TICK_LINE}"
         )
         assert screen.thread_id == 3
         assert screen.source.current_line == TICK_LINE

@@ -229,7 +229,7 @@ def fed_debugger(tab: str) -> Callable[[Pilot[None]], object]:
         await pilot.app.push_screen(screen)
         await settle(pilot, lambda: pilot.app.screen is screen, "the debugger screen")
         screen.query_one("#threads").loading = False
-        screen.status.state = "■ stopped: breakpoint hit #1 in tick at threads.c:38"
+        screen.status.state = "■ thread 3 stopped: breakpoint hit #1 in tick at threads.c:38"
         screen.status.context = "docker web · PID 1 · attach session (fixed data)"
         screen.source.show_file(SourceFile(SOURCE_PATH, THREADS_C.read_text()), TICK.line)
         screen.source.set_breakpoints({38})

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar, TypeVar
 
 from textual import on, work
@@ -23,18 +25,29 @@ from cntr_tui.app.debug_link import DebugLink, EngineCall
 from cntr_tui.app.listing import PendingBreakpoints
 from cntr_tui.app.messages import FilesWanted
 from cntr_tui.app.opener import service_opener, target_of
+from cntr_tui.app.screens.breakpoint_form import (
+    BreakpointEdit,
+    BreakpointForm,
+    BreakSpec,
+    CatchSpec,
+    LogSpec,
+    NewBreakpoint,
+    WatchSpec,
+    count_of,
+)
 from cntr_tui.app.screens.error import ErrorDialog
-from cntr_tui.app.screens.stop_text import breakpoint_lines, stop_text
+from cntr_tui.app.screens.stop_text import breakpoint_lines, interrupted_step, stop_text
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
-from cntr_tui.debug.protocol import DebugOpener, DebugUnavailable
+from cntr_tui.debug.protocol import ContainerLogs, DebugEngine, DebugOpener, DebugUnavailable
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb import events as gdb_events
-from cntr_tui.gdb.records import Breakpoint, Frame, MemoryBlock, Result, Thread
+from cntr_tui.gdb.records import Breakpoint, Frame, Instruction, MemoryBlock, Result, Thread
 from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.gdb_console import GdbConsole
 from cntr_tui.widgets.locals import LocalsTree
+from cntr_tui.widgets.logs import LogsPane
 from cntr_tui.widgets.memory import MemoryView
 from cntr_tui.widgets.mount_view import MountTable
 from cntr_tui.widgets.registers import RegistersTable
@@ -53,6 +66,7 @@ TABBED = {
     "disassembly": "tab-disassembly",
     "memory": "tab-memory",
     "watch": "tab-watch",
+    "logs": "tab-logs",
 }
 MEMORY_LENGTH = 128  # bytes the memory pane reads
 MACHINE_PANES = {
@@ -105,6 +119,9 @@ class DebuggerScreen(Screen[None]):
         self.memory_expression: str | None = None  # what the memory pane reads
         self.machine_stale: set[str] = set()  # tabs of machine panes not shown for this frame
         self.memory_block: MemoryBlock | None = None  # and last showed
+        self.stepping: int | None = None  # the thread a next/step/finish/si/ni runs
+        self.stepped: int | None = None  # the one it ran, when another one's stop came
+        self.container_logs: ContainerLogs | None = None  # open from attach to close
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -130,6 +147,8 @@ class DebuggerScreen(Screen[None]):
                 yield WatchTree(id="watch")
             with TabPane("symbols", id="tab-symbols"):
                 yield SymbolsTable(id="symbols")
+            with TabPane("logs", id="tab-logs"):
+                yield LogsPane(id="logs")
         yield StatusLine(id="debugger-status")
         yield Footer()
 
@@ -192,6 +211,7 @@ class DebuggerScreen(Screen[None]):
             f"{session.target.namespace_pid} · {session.mode}"
         )
         self.follow_events()
+        self.open_logs()
         self.load_mounts()
         for location in self.pending.take(self.container):
             await self.insert_breakpoint(location)
@@ -201,6 +221,7 @@ class DebuggerScreen(Screen[None]):
 
     async def close_session(self) -> None:
         """Detach from the process (it keeps running) and end gdb and the session."""
+        await self.close_logs()
         if self.link.session is not None:
             self.progress("detaching…")
             await self.link.close()
@@ -247,7 +268,13 @@ class DebuggerScreen(Screen[None]):
             match event:
                 case gdb_events.Stopped():
                     self.running = False
-                    self.status.state = stop_text(event)
+                    self.status.state = stop_text(event, self.stepping)
+                    interrupted = interrupted_step(event, self.stepping)
+                    self.stepped = self.stepping if interrupted else None
+                    self.stepping = None
+                    self.query_one(LogsPane).mark_stop(
+                        self.status.state.removeprefix("■ "), time.time()
+                    )
                     self.refresh_after_stop(event.thread_id)
                 case gdb_events.Paused():
                     held = f"held {event.seconds * 1000:.0f} ms to set the {event.reason}"
@@ -271,6 +298,34 @@ class DebuggerScreen(Screen[None]):
                 case gdb_events.SessionEnded():
                     self.on_session_ended(event.kind, event.reason)
                     return
+
+    # --- the container's own log ---------------------------------------------------
+
+    def open_logs(self) -> None:
+        """Once per session: the container's log stream into the logs pane."""
+        pane = self.query_one(LogsPane)
+        if self.link.session is None:
+            return
+        opened = self.link.session.open_logs()
+        if not opened.ok or opened.value is None:
+            pane.unavailable(f"no log: {opened.error}")
+            return
+        self.container_logs = opened.value
+        pane.set_source(opened.value.source)
+        self.follow_logs(opened.value)
+
+    @work(group="logs")
+    async def follow_logs(self, logs: ContainerLogs) -> None:
+        pane = self.query_one(LogsPane)
+        async for line in logs.lines():
+            pane.append(line.text, line.stream, line.time)
+        if self.container_logs is logs:  # ended by the source, not by our close
+            pane.mark_stop(f"the log of {logs.source} ended")
+
+    async def close_logs(self) -> None:
+        logs, self.container_logs = self.container_logs, None
+        if logs is not None:
+            await logs.close()
 
     def on_session_ended(self, kind: str, reason: str) -> None:
         if self.leaving or self.link.ending_is_ours:
@@ -381,13 +436,32 @@ class DebuggerScreen(Screen[None]):
             table.show_message(str(registers.error))
 
     async def show_disassembly(self, thread_id: int | None, level: int) -> None:
-        code = await self.link.ask(lambda engine: engine.disassemble(thread_id, level))
+        code = await self.link.ask(
+            lambda engine: engine.disassemble(thread_id, level, with_source=True)
+        )
         view = self.query_one(DisassemblyView)
         if code.ok and code.value is not None:
             instructions, pc = code.value
-            view.show_instructions(instructions, pc)
+            view.show_instructions(instructions, pc, await self.source_lines(instructions))
         else:
             view.show_message(str(code.error))
+
+    async def source_lines(
+        self, instructions: Sequence[Instruction]
+    ) -> Callable[[str, int], str | None]:
+        """The text of the source lines the instructions carry, for the mixed source
+        rows: each file read once (through the link's cache)."""
+        lines: dict[str, list[str]] = {}
+        for name in {i.fullname or i.file for i in instructions if i.line is not None}:
+            found = await self.link.source_text(name) if name else None
+            if name and found is not None and found.text is not None:
+                lines[name] = found.text.splitlines()
+
+        def line_text(name: str, line: int) -> str | None:
+            text = lines.get(name, [])
+            return text[line - 1] if 0 < line <= len(text) else None
+
+        return line_text
 
     # --- memory and watches ----------------------------------------------------------
 
@@ -429,20 +503,29 @@ class DebuggerScreen(Screen[None]):
         name = frame.fullname or frame.file
         if not name or frame.line is None:
             where = frame.library or (hex(frame.address) if frame.address else "?")
+            # one line: the frame, and where its code is shown instead
             self.source.show_message(
                 f"#{frame.level} {frame.function or '??'} in {where}: no line information "
-                "(no debug info for this code; see the symbols tab). Its instructions are "
-                "in the disassembly pane (8)."
+                "(no debug info; see the symbols tab); its instructions are in the "
+                "disassembly pane (8)"
             )
-            if not self.console.input.has_focus:
-                self.query_one(TabbedContent).active = TABBED["disassembly"]
+            self.show_disassembly_pane()
             return
         if self.source.source is not None and self.source.source.path == name:
             self.source.show_file(self.source.source, frame.line)
         else:
             found = await self.link.source_text(name)
+            # the path as gdb has it recorded, and each place it was looked for
             self.source.show_file(SourceFile(name, found.text, found.looked), frame.line)
+            if found.text is None:
+                self.show_disassembly_pane()
         self.source.set_breakpoints(breakpoint_lines(self.breakpoints, name, frame.file))
+
+    def show_disassembly_pane(self) -> None:
+        """For a frame whose source cannot be shown (unless the user types in the
+        console, whose tab stays)."""
+        if not self.console.input.has_focus:
+            self.query_one(TabbedContent).active = TABBED["disassembly"]
 
     @on(LocalsTree.TargetWanted)
     async def pointer_expanded(self, event: LocalsTree.TargetWanted) -> None:
@@ -475,6 +558,8 @@ class DebuggerScreen(Screen[None]):
 
     async def load_breakpoints(self) -> None:
         listed = await self.link.ask(lambda engine: engine.breakpoints())
+        if not self.is_attached:  # the app exits: the panes are gone (a logpoint's hits)
+            return
         if listed.ok:
             self.breakpoints = list(listed.value or [])
             self.query_one(BreakpointsTable).show_breakpoints(self.breakpoints)
@@ -546,33 +631,154 @@ class DebuggerScreen(Screen[None]):
         """A breakpoint wanted from elsewhere (the file browser), while attached."""
         self.run_worker(self.insert_breakpoint(location), group="bp")
 
+    def action_new_breakpoint(self, kind: str) -> None:
+        """The form for a new breakpoint of `kind`: the location prefilled from the
+        cursor (source line or instruction), a watchpoint's expression from the locals
+        pane's selected value when that pane has the focus."""
+        expression = ""
+        locals_tree = self.query_one(LocalsTree)
+        if locals_tree.has_focus and locals_tree.cursor_node is not None:
+            value = locals_tree.cursor_node.data
+            expression = value.expression if value is not None else ""
+        location = self.cursor_location() or ""
+        self.app.push_screen(BreakpointForm(self.set_new, kind, location, expression))
+
+    async def set_new(self, spec: NewBreakpoint) -> str | None:
+        """The form's submit: the engine's error, None once set."""
+        if not self.attached:
+            return "not attached yet"
+        done = await self.link.ask(insert_call(spec, self.thread_id, self.frame_level))
+        await self.load_breakpoints()
+        if not done.ok or done.value is None:
+            return str(done.error)
+        added = done.value
+        self.console.write_output(
+            f"{added.kind} {added.number}: {added.what or added.location or ''}", style="italic"
+        )
+        return None
+
+    @on(BreakpointsTable.Wanted)
+    async def breakpoint_row_change(self, event: BreakpointsTable.Wanted) -> None:
+        found, number = event.breakpoint, event.breakpoint.number
+        name = f"{found.kind} {number}"
+        if event.change == "condition":
+            self.app.push_screen(
+                BreakpointEdit(
+                    f"Condition of {name} (empty: none)",
+                    found.condition or "",
+                    lambda text: self.change_breakpoint(
+                        lambda engine: engine.break_condition(number, text or None)
+                    ),
+                )
+            )
+            return
+        if event.change == "ignore":
+            self.app.push_screen(
+                BreakpointEdit(
+                    f"Ignore count of {name} (hits passed over)",
+                    str(found.ignore),
+                    lambda text: self.change_ignore(number, text),
+                )
+            )
+            return
+        if event.change == "toggle":
+            call: EngineCall[None] = (
+                (lambda engine: engine.break_disable(number))
+                if found.enabled
+                else (lambda engine: engine.break_enable(number))
+            )
+        else:
+            call = lambda engine: engine.break_delete(number)  # noqa: E731
+        failed = await self.change_breakpoint(call)
+        if failed is not None:
+            self.notify(failed, title=name, severity="error")
+
+    async def change_breakpoint(self, call: EngineCall[None]) -> str | None:
+        """One change of a breakpoint; the table is listed anew from gdb after it."""
+        done = await self.link.ask(call)
+        await self.load_breakpoints()
+        return None if done.ok else str(done.error)
+
+    async def change_ignore(self, number: str, text: str) -> str | None:
+        count = count_of(text)
+        if count is None:
+            return "the ignore count is a number (0 or more)"
+        return await self.change_breakpoint(lambda engine: engine.break_ignore(number, count))
+
     # --- execution ---------------------------------------------------------------
 
-    async def execute(self, call: EngineCall[T], what: str) -> None:
+    async def execute(self, call: EngineCall[T], what: str, stepping: bool = False) -> None:
+        """`stepping`: a next/step/finish/si/ni of the thread shown, whose stop is told
+        apart from another thread's (see stop_text)."""
         if not self.attached:
             self.notify("Not attached yet.", severity="warning")
             return
         if self.running and what != "interrupt":
             self.notify("The process is running: interrupt it first (i).", severity="warning")
             return
+        self.stepping = self.thread_id if stepping else None
+        self.stepped = None
         done = await self.link.ask(call)
         if not done.ok:
+            self.stepping = None
             self.notify(str(done.error), title=what, severity="error")
 
     async def action_continue(self) -> None:
         await self.execute(lambda engine: engine.continue_(), "continue")
 
     async def action_next(self) -> None:
-        await self.execute(lambda engine: engine.next(), "next")
+        await self.execute(lambda engine: engine.next(), "next", stepping=True)
 
     async def action_step(self) -> None:
-        await self.execute(lambda engine: engine.step(), "step")
+        await self.execute(lambda engine: engine.step(), "step", stepping=True)
 
     async def action_finish(self) -> None:
-        await self.execute(lambda engine: engine.finish(), "finish")
+        await self.execute(lambda engine: engine.finish(), "finish", stepping=True)
+
+    async def action_step_instruction(self) -> None:
+        await self.execute(lambda engine: engine.step_instruction(), "stepi", stepping=True)
+
+    async def action_next_instruction(self) -> None:
+        await self.execute(lambda engine: engine.next_instruction(), "nexti", stepping=True)
 
     async def action_interrupt(self) -> None:
         await self.execute(lambda engine: engine.interrupt(), "interrupt")
+
+    async def action_run_to_cursor(self) -> None:
+        """To the disassembly cursor's instruction when that pane has the focus, else to
+        the source cursor's line."""
+        location = self.cursor_location()
+        if location is None:
+            self.notify("Put the cursor on a source line or an instruction.", severity="warning")
+            return
+        await self.execute(lambda engine: engine.run_to(location), "run to cursor")
+
+    def cursor_location(self) -> str | None:
+        code = self.query_one(DisassemblyView)
+        if code.has_focus:
+            return code.location_at_cursor()
+        source = self.source.source
+        if source is None or source.text is None:
+            return None
+        return self.break_location(source.path, self.source.cursor_line)
+
+    async def action_back_to_stepped(self) -> None:
+        """After another thread's stop interrupted a step: show and select the thread
+        that was stepping, so the next n/s/f steps it again."""
+        thread_id = self.stepped
+        if thread_id is None or self.running:
+            self.notify("No step was interrupted by another thread.", severity="information")
+            return
+        selected = await self.link.ask(lambda engine: engine.select_thread(thread_id))
+        if not selected.ok:
+            self.notify(str(selected.error), title=f"thread {thread_id}", severity="error")
+            return
+        self.stepped = None
+        self.thread_id = thread_id
+        self.query_one(ThreadsTree).show_threads(self.threads, thread_id)
+        await self.load_backtrace(thread_id)
+        await self.select_frame(await self.first_frame_with_source(self.frames.get(thread_id, [])))
+        self.status.state = f"■ thread {thread_id} selected again: n/s/f step it"
 
     async def action_frame(self, delta: int) -> None:
         frames = self.frames.get(self.thread_id or -1, [])
@@ -648,3 +854,26 @@ class DebuggerScreen(Screen[None]):
         table.loading = False
         if report.ok:
             table.show_report(report.value or [])
+
+
+def insert_call(spec: NewBreakpoint, thread_id: int | None, level: int) -> EngineCall[Breakpoint]:
+    """The engine call that sets what a breakpoint form describes; a watchpoint's
+    expression is evaluated in the frame shown."""
+
+    def call(engine: DebugEngine) -> Awaitable[Result[Breakpoint]]:
+        match spec:
+            case BreakSpec():
+                return engine.break_insert(
+                    spec.location,
+                    condition=spec.condition,
+                    temporary=spec.temporary,
+                    ignore_count=spec.ignore_count,
+                )
+            case WatchSpec():
+                return engine.watch_insert(spec.expression, spec.access, thread_id, level)
+            case LogSpec():
+                return engine.dprintf_insert(spec.location, spec.format, spec.arguments)
+            case CatchSpec():
+                return engine.catch_insert(spec.kind, spec.argument)
+
+    return call
