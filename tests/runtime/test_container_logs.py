@@ -14,7 +14,9 @@ import os
 import signal
 import subprocess
 import threading
+import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -22,9 +24,12 @@ import pytest
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.lookup import resolve
 from cntr_tui.debug.protocol import LogLine
+from cntr_tui.demo.containers import CONTAINERD_SOCKET, K8S_NAMESPACE
 from cntr_tui.logs import LogStream, NoLogs, open_container_logs
+from cntr_tui.logs.cri import cri_logs
 from tests.support.proc import wait_until
 from tests.support.runtimes import StartContainer
+from tests.unit.test_logs_parsers import CRI_LINES
 
 DEADLINE = 30.0
 READY = "ready "  # the threads program says `ready N workers` at its start
@@ -226,3 +231,60 @@ async def test_the_debug_session_opens_the_logs(start_container: StartContainer)
                 assert not opened.ok and opened.error and "stdout is pipe:[" in opened.error
         finally:
             await session.close()
+
+
+async def test_a_kubernetes_container_s_cri_log(
+    start_container: StartContainer, tmp_path: Path
+) -> None:
+    """A containerd k8s.io container with a kubelet's labels. No kubelet or CRI plugin
+    runs here, so the test writes the file CRI would (lines recorded from conmon, which
+    writes the same format) in a pods folder of its own."""
+    pod, uid = f"web-{uuid.uuid4().hex[:6]}", str(uuid.uuid4())
+    labels = {
+        "io.kubernetes.pod.name": pod,
+        "io.kubernetes.pod.namespace": "shop",
+        "io.kubernetes.container.name": "app",
+        "io.kubernetes.pod.uid": uid,
+    }
+    started = start_container("containerd", labels=labels)
+    container = container_of(started.name, "containerd")
+    with pytest.raises(NoLogs) as absent:
+        open_container_logs(container, started.pid)
+    assert f"no CRI log of shop/{pod}/app under /var/log/pods" in str(absent.value)
+    folder = tmp_path / f"shop_{pod}_{uid}" / "app"
+    folder.mkdir(parents=True)
+    (folder / "0.log").write_text("".join(f"{line}\n" for line in CRI_LINES))
+
+    logs = cri_logs(container, 4, str(tmp_path))  # the last 4 of the file's 5 lines
+    lines = logs.lines()
+    tail = await take(lines, 3)
+    with open(folder / "0.log", "a") as log:
+        log.write("2026-12-02T19:40:00.1+00:00 stdout P live \n")
+        log.write("2026-12-02T19:40:00.2+00:00 stdout F line\n")
+    live = await take(lines, 1)
+    subprocess.run(
+        [
+            "ctr",
+            "--address",
+            CONTAINERD_SOCKET,
+            "-n",
+            K8S_NAMESPACE,
+            "task",
+            "kill",
+            "-s",
+            "SIGKILL",
+            started.name,
+        ],
+        check=True,
+    )
+    rest = await take(lines, 10)  # the container's end ends the lines
+
+    assert [(line.text, line.stream) for line in tail] == [
+        ("worker-2 is slow", "stderr"),
+        ("first part, then the rest", "stdout"),
+        ("ünïcode ✓", "stdout"),
+    ]
+    assert [(line.text, line.stream) for line in live] == [("live line", "stdout")]
+    assert rest == []
+    assert logs.source == str(folder / "0.log")
+    await logs.close()
