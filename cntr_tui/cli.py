@@ -24,7 +24,7 @@ PROG = "cntr-tui"
 # written): run as the program, they end with the exit handlers and os._exit, without
 # the interpreter's teardown of every module and object (30-80 ms, measured on
 # `cntr-tui gdb --batch`), which frees nothing the kernel does not free anyway.
-QUICK_EXIT_COMMANDS = frozenset({"ls", "attach", "exec", "gdb"})
+QUICK_EXIT_COMMANDS = frozenset({"ls", "attach", "exec", "gdb", "snapshot"})
 
 
 def terminal_columns() -> int:
@@ -123,6 +123,36 @@ def add_gdb(sub: Subparsers) -> None:
     gdb.add_argument("container", metavar="CONTAINER")
 
 
+def positive_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of milliseconds: {text!r}")
+    return value
+
+
+def add_snapshot(sub: Subparsers) -> None:
+    snapshot = sub.add_parser(
+        "snapshot",
+        help="every thread's stack of a container process, then it runs on; says the pause",
+    )
+    snapshot.add_argument("-t", "--type", dest="types", type=runtime_types)
+    snapshot.add_argument("--pid", type=int, help="PID in the container's PID namespace")
+    snapshot.add_argument("--json", action="store_true", help="every thread, as JSON (schema v1)")
+    snapshot.add_argument(
+        "--locals", action="store_true", help="the locals of each thread's innermost frames"
+    )
+    snapshot.add_argument(
+        "--max-pause",
+        type=positive_ms,
+        metavar="MS",
+        help="stop reading (and say what is missing) rather than stop the program longer",
+    )
+    snapshot.add_argument("container", metavar="CONTAINER")
+
+
 def add_demo(sub: Subparsers) -> None:
     demo = sub.add_parser(
         "demo", help="start a slim demo container and open the UI on it; stops it on quit"
@@ -155,6 +185,7 @@ SUBCOMMANDS = {
     "attach": add_attach,
     "exec": add_exec,
     "gdb": add_gdb,
+    "snapshot": add_snapshot,
     "demo": add_demo,
     "doctor": add_doctor,
 }
@@ -218,6 +249,13 @@ def run(args: argparse.Namespace) -> int:
                 from cntr_tui.commands.gdb import run_gdb
 
                 return run_gdb(args, spares)
+        case "snapshot":
+            from cntr_tui.attach.spare import spare_helpers
+
+            with spare_helpers(2) as spares:
+                from cntr_tui.commands.snapshot import run_snapshot
+
+                return run_snapshot(args, spares)
         case "demo":
             from cntr_tui.commands.demo import run_demo
 

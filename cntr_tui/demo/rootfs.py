@@ -39,6 +39,7 @@ class Program:
 PROGRAMS = (
     Program("threads", "threads.c", "gcc", ("-g", "-O0", "-pthread")),
     Program("shapes", "shapes.cpp", "g++", ("-g", "-O0", "-pthread", "-std=c++17")),
+    Program("stalls", "stalls.c", "gcc", ("-g", "-O0", "-pthread")),
 )
 
 

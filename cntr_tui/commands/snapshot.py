@@ -1,0 +1,136 @@
+"""`cntr-tui snapshot [-t TYPES] [--pid PID] CONTAINER [--json] [--locals] [--max-pause MS]`
+
+Every thread's stack (and with --locals the locals of its innermost frames with a
+source line), read while the program is stopped; the program then runs on, untraced.
+The first line says how long it was stopped. The text groups threads with identical
+stacks ("12 threads in nanosleep <- spin <- worker_main"); --json lists every thread
+in the versioned schema of cntr_tui/debug/snapshot.py. The work is the debug service's
+(debug/snapshot.py, started as `gdb --batch` is); this module maps the arguments and
+formats what came back, after the program was let go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from cntr_tui.debug.target import find_target
+
+if TYPE_CHECKING:
+    from cntr_tui.attach.spare import SpareHelper
+    from cntr_tui.debug.snapshot import Snapshot, SnapshotFrame, StackGroup
+    from cntr_tui.debug.target import DebugTarget
+    from cntr_tui.gdb.starts import SessionStarts
+
+SHOWN_MEMBERS = 8  # of a group's threads, by name; the rest counted
+
+
+def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int:
+    """`spares`: attach helpers started while we parsed (as for `gdb --batch`)."""
+    target = find_target(args.container, args.types, args.pid)
+    from cntr_tui.debug.launchers import begin_in_session
+
+    starts = begin_in_session(target, spares)  # gdb starts while asyncio is imported
+    import asyncio
+
+    try:
+        snapshot = asyncio.run(snapshot_with_signals(target, starts, args))
+    finally:
+        if starts is not None:
+            starts.close()
+    if isinstance(snapshot, int):
+        return snapshot
+    if args.json:
+        from cntr_tui.debug.snapshot import snapshot_json
+
+        json.dump(snapshot_json(snapshot), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write("".join(f"{line}\n" for line in snapshot_text(snapshot, args.locals)))
+    return 0
+
+
+async def snapshot_with_signals(
+    target: DebugTarget, starts: SessionStarts | None, args: argparse.Namespace
+) -> Snapshot | int:
+    """The snapshot, or on SIGTERM/SIGHUP the exit status of a command they ended
+    (what take_snapshot started is closed on the way out, as `gdb --batch` does)."""
+    import asyncio
+
+    from cntr_tui.debug.ending import EndingSignals, say
+    from cntr_tui.debug.snapshot import take_snapshot
+
+    with EndingSignals() as ending:
+        try:
+            return await take_snapshot(
+                target,
+                starts,
+                with_locals=args.locals,
+                budget_ms=args.max_pause,
+                notes=say,
+            )
+        except asyncio.CancelledError:
+            if ending.received is None:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            return 128 + ending.received
+
+
+def frame_text(frame: SnapshotFrame) -> str:
+    where = f" at {frame.file}:{frame.line}" if frame.file and frame.line is not None else ""
+    library = f" ({frame.library})" if frame.library else ""
+    return f"#{frame.level:<2} {frame.name}{where}{library}"
+
+
+def member_names(group: StackGroup) -> str:
+    shown = [f'{t.id} "{t.name}"' if t.name else str(t.id) for t in group.threads]
+    more = len(shown) - SHOWN_MEMBERS
+    return ", ".join(shown[:SHOWN_MEMBERS]) + (f", … {more} more" if more > 0 else "")
+
+
+def group_lines(group: StackGroup, with_locals: bool) -> Iterator[str]:
+    count = len(group.threads)
+    chain = " <- ".join(frame.name for frame in group.frames) or "no frames"
+    partial = "" if group.threads[0].complete else " (top frame only: not read)"
+    yield f"{count} thread{'s' if count != 1 else ''} in {chain}{partial}"
+    yield f"  threads: {member_names(group)}"
+    for frame in group.frames:
+        yield f"  {frame_text(frame)}"
+    if with_locals:
+        for thread in group.threads:
+            for frame in thread.frames:
+                if frame.locals is None:
+                    continue
+                values = ", ".join(f"{v.name} = {v.value}" for v in frame.locals) or "none"
+                yield f"    thread {thread.id} #{frame.level} {frame.name}: {values}"
+
+
+def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
+    from cntr_tui.debug.snapshot import group_stacks
+
+    target = snapshot.target
+    threads = len(snapshot.threads)
+    budget = f" (budget {snapshot.budget_ms:g} ms)" if snapshot.budget_ms is not None else ""
+    lines = [
+        f"{target.label}, process {target.namespace_pid} (host PID {target.host_pid}): "
+        f"{threads} thread{'s' if threads != 1 else ''}, stopped for "
+        f"{snapshot.pause_ms:.1f} ms{budget}, running again untraced"
+    ]
+    for group in group_stacks(snapshot.threads):
+        lines.append("")
+        lines.extend(group_lines(group, with_locals))
+    if snapshot.missing:
+        lines.append("")
+        lines.append(f"missing (the pause budget ran out): {missing_text(snapshot)}")
+    return lines
+
+
+def missing_text(snapshot: Snapshot) -> str:
+    stacks = sum(1 for t in snapshot.threads if not t.complete)
+    locals_ = len(snapshot.missing) - stacks
+    parts = [f"the stacks of {stacks} thread(s)"] if stacks else []
+    parts += [f"the locals of {locals_} frame(s)"] if locals_ else []
+    return ", ".join(parts)

@@ -1,0 +1,443 @@
+"""A snapshot: every thread's stack (and optionally the top frames' locals) read while
+the program is stopped, then the program let go, with the measured pause.
+
+The pause is kept small on purpose. Everything that can happen before the stop does:
+the attach session, gdb, gdbserver and the trap guard start, the executable's symbols
+are read (from gdb's index cache when warm). After the stop, the thread list and the
+shared libraries are asked at once, then every thread's `-stack-list-frames` (and the
+`-stack-list-variables` of `--locals`) are sent without waiting for the answers, so
+gdb works through them back to back; the program is detached before anything is
+formatted. The pause is measured by us: from the moment `-target-attach` is written to
+gdb (no thread is stopped before it) to the answer of `-target-detach` (every thread
+runs again by then), so it is never shorter than the program's real stop.
+
+With a budget (`max_pause_ms`), commands go in a window and no new one is sent once the
+time they would take (measured on those answered so far) and the detach would run past
+it: what was not read is listed in `missing`.
+
+JSON (`snapshot_json`): version SCHEMA_VERSION of the schema in snapshot_schema.json
+(JSON Schema draft 2020-12, shipped in the package, `schema()`):
+
+    {"schema": "cntr-tui/snapshot", "version": 1,
+     "container": {"runtime", "id", "name", "image"} | null,
+     "process": {"host_pid", "pid", "executable", "start_ticks", "tracer"},
+     "pause": {"ms": float, "budget_ms": float | null},
+     "complete": bool, "missing": [str, ...],
+     "threads": [{"id", "lwp", "name", "complete",
+                  "frames": [{"level", "function", "file", "line", "library",
+                              "address", "locals": [{"name", "type", "value",
+                                                     "argument"}] | null}]}]}
+
+`pid` is the process as its PID namespace sees it, `lwp` likewise; `address` a hex
+string; `locals` null where they were not asked for or not read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from importlib import resources
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cntr_tui.debug.ending import DETACH_TIMEOUT
+from cntr_tui.debug.protocol import DebugUnavailable
+from cntr_tui.debug.target import DebugTarget
+from cntr_tui.errors import UserError
+
+if TYPE_CHECKING:
+    from cntr_tui.gdb.records import Frame, SharedLibrary, Variable
+    from cntr_tui.gdb.session import GdbSession
+    from cntr_tui.gdb.starts import SessionStarts
+    from cntr_tui.gdb.transport import MiResult
+
+SCHEMA_NAME = "cntr-tui/snapshot"
+SCHEMA_VERSION = 1
+LOCALS_FRAMES = 2  # --locals: of each thread's innermost frames that have a source line
+BUDGET_WINDOW = 16  # commands in flight under a budget: each one is a promise to wait
+FIRST_GUESS = 0.0005  # s per command before one has been answered
+# what the detach takes, to keep within a budget (gdbserver detaches thread by thread)
+DETACH_BASE, DETACH_PER_THREAD = 0.003, 0.00003
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SnapshotVariable:
+    name: str
+    type: str | None
+    value: str | None
+    argument: bool
+
+
+@dataclass(frozen=True)
+class SnapshotFrame:
+    level: int
+    function: str | None
+    file: str | None
+    line: int | None
+    library: str | None
+    address: int | None
+    locals: tuple[SnapshotVariable, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.function or (hex(self.address) if self.address is not None else "??")
+
+
+@dataclass(frozen=True)
+class SnapshotThread:
+    """`complete`: its whole stack was read (else only the top frame gdb listed)."""
+
+    id: int
+    lwp: int | None
+    name: str | None
+    frames: tuple[SnapshotFrame, ...]
+    complete: bool
+
+    def signature(self) -> tuple[tuple[str | None, str | None, int | None], ...]:
+        """What makes two stacks the same: each frame's function, file and line."""
+        return tuple((frame.function, frame.file, frame.line) for frame in self.frames)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    target: DebugTarget
+    executable: str | None
+    start_ticks: int | None
+    tracer: str
+    threads: tuple[SnapshotThread, ...]
+    pause_ms: float
+    budget_ms: float | None
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StackGroup:
+    """Threads with identical stacks, in the order they were listed."""
+
+    threads: tuple[SnapshotThread, ...]
+
+    @property
+    def frames(self) -> tuple[SnapshotFrame, ...]:
+        return self.threads[0].frames
+
+
+def group_stacks(threads: Sequence[SnapshotThread]) -> list[StackGroup]:
+    """Threads grouped by identical stack, the largest group first (ties: first seen)."""
+    groups: dict[tuple[object, ...], list[SnapshotThread]] = {}
+    for thread in threads:
+        groups.setdefault((thread.complete, thread.signature()), []).append(thread)
+    ordered = sorted(groups.values(), key=lambda members: -len(members))
+    return [StackGroup(tuple(members)) for members in ordered]
+
+
+class PauseClock:
+    """When the program was stopped and let go, seen at gdb's MI commands: the write of
+    `-target-attach` and the answer to `-target-detach`."""
+
+    def __init__(self, gdb: GdbSession) -> None:
+        self.stopped_at: float | None = None
+        self.resumed_at: float | None = None
+        send = gdb.command
+
+        async def timed(mi_command: str) -> MiResult:
+            if mi_command.startswith("-target-attach") and self.stopped_at is None:
+                self.stopped_at = time.monotonic()
+            result = await send(mi_command)
+            if mi_command.startswith("-target-detach") and result.ok:
+                self.resumed_at = time.monotonic()
+            return result
+
+        # The engine has no hook at its attach and detach commands (see the report of
+        # this change); the session's own attach/detach call self.command, so they pass here
+        gdb.command = timed  # type: ignore[method-assign]
+
+    def elapsed(self) -> float:
+        """Seconds since the stop (0 before it)."""
+        return 0.0 if self.stopped_at is None else time.monotonic() - self.stopped_at
+
+    def pause_ms(self) -> float:
+        if self.stopped_at is None:
+            return 0.0
+        end = self.resumed_at if self.resumed_at is not None else time.monotonic()
+        return (end - self.stopped_at) * 1000.0
+
+
+class Budget:
+    """Whether one more command fits in the pause budget (None: no budget)."""
+
+    def __init__(self, clock: PauseClock, budget_ms: float | None, threads: int) -> None:
+        self._clock = clock
+        self._limit = None if budget_ms is None else budget_ms / 1000.0
+        self._reserve = DETACH_BASE + DETACH_PER_THREAD * threads
+        self._answered = 0
+        self._busy = 0.0  # seconds from the first command sent to the last answer
+        self._began: float | None = None
+
+    @property
+    def window(self) -> int | None:
+        return None if self._limit is None else BUDGET_WINDOW
+
+    def sent(self) -> None:
+        if self._began is None:
+            self._began = time.monotonic()
+
+    def answered(self) -> None:
+        self._answered += 1
+        self._busy = time.monotonic() - (self._began or time.monotonic())
+
+    def allows(self, in_flight: int) -> bool:
+        if self._limit is None:
+            return True
+        each = self._busy / self._answered if self._answered else FIRST_GUESS
+        return self._clock.elapsed() + each * (in_flight + 1) + self._reserve <= self._limit
+
+
+async def pipelined(calls: Sequence[Callable[[], Awaitable[T]]], budget: Budget) -> list[T | None]:
+    """Each call's answer (None for those the budget left unsent), all sent without
+    waiting for earlier answers (at most budget.window in flight)."""
+    results: list[T | None] = [None] * len(calls)
+    pending: dict[asyncio.Future[T], int] = {}
+    window = budget.window or len(calls)
+    index = 0
+    while index < len(calls) or pending:
+        while index < len(calls) and len(pending) < window and budget.allows(len(pending)):
+            budget.sent()
+            pending[asyncio.ensure_future(calls[index]())] = index
+            index += 1
+        if not pending:
+            break
+        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for future in done:
+            results[pending.pop(future)] = future.result()
+            budget.answered()
+    return results
+
+
+def library_of(address: int | None, libraries: Sequence[SharedLibrary]) -> str | None:
+    if address is None:
+        return None
+    for library in libraries:
+        if any(start <= address < end for start, end in library.ranges):
+            return library.path
+    return None
+
+
+def snapshot_frame(
+    frame: Frame,
+    libraries: Sequence[SharedLibrary],
+    executable: str | None,
+    variables: Sequence[Variable] | None = None,
+) -> SnapshotFrame:
+    library = library_of(frame.address, libraries) or frame.library or executable
+    listed = None
+    if variables is not None:
+        listed = tuple(SnapshotVariable(v.name, v.type, v.value, v.is_argument) for v in variables)
+    return SnapshotFrame(
+        frame.level, frame.function, frame.file, frame.line, library, frame.address, listed
+    )
+
+
+@dataclass
+class StackRead:
+    """What was read while the program was stopped (gdb's own records)."""
+
+    threads: list[Any]  # gdb.records.Thread
+    stacks: list[list[Frame] | None]
+    variables: dict[tuple[int, int], list[Variable]]
+    libraries: list[SharedLibrary]
+    missing: list[str]
+
+
+async def read_stacks(gdb: GdbSession, budget: Budget, with_locals: bool) -> StackRead:
+    """The thread list and libraries (asked at once), then every thread's stack, then
+    the locals of the innermost frames with a line, as the budget allows."""
+    listed, libraries = await asyncio.gather(gdb.threads(), gdb.shared_libraries())
+    if not listed.ok:
+        raise StackError(f"the thread list: {listed.error}")
+    threads = listed.value or []
+    stacks_read = await pipelined([partial(gdb.backtrace, t.id) for t in threads], budget)
+    stacks = [r.value if r is not None and r.ok else None for r in stacks_read]
+    missing = [
+        f"the stack of thread {t.id}" for t, s in zip(threads, stacks, strict=True) if s is None
+    ]
+    variables: dict[tuple[int, int], list[Variable]] = {}
+    if with_locals:
+        wanted = [
+            (thread.id, frame.level)
+            for thread, stack in zip(threads, stacks, strict=True)
+            for frame in [f for f in stack or [] if f.line is not None][:LOCALS_FRAMES]
+        ]
+        answers = await pipelined([partial(gdb.variables, *key) for key in wanted], budget)
+        for key, answer in zip(wanted, answers, strict=True):
+            if answer is not None and answer.ok:
+                variables[key] = answer.value or []
+            else:
+                missing.append(f"the locals of thread {key[0]} frame {key[1]}")
+    return StackRead(threads, stacks, variables, libraries.value or [], missing)
+
+
+class StackError(Exception):
+    """gdb could not list what a snapshot needs (the process went away, most often)."""
+
+
+def build_snapshot(
+    target: DebugTarget,
+    read: StackRead,
+    executable: str | None,
+    start_ticks: int | None,
+    tracer: str,
+    pause_ms: float,
+    budget_ms: float | None,
+) -> Snapshot:
+    threads = []
+    for thread, stack in zip(read.threads, read.stacks, strict=True):
+        frames = stack if stack is not None else ([thread.frame] if thread.frame else [])
+        threads.append(
+            SnapshotThread(
+                thread.id,
+                thread.lwp,
+                thread.name,
+                tuple(
+                    snapshot_frame(
+                        frame,
+                        read.libraries,
+                        executable,
+                        read.variables.get((thread.id, frame.level)),
+                    )
+                    for frame in frames
+                ),
+                stack is not None,
+            )
+        )
+    return Snapshot(
+        target,
+        executable,
+        start_ticks,
+        tracer,
+        tuple(threads),
+        pause_ms,
+        budget_ms,
+        tuple(read.missing),
+    )
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of snapshot_json's output (snapshot_schema.json)."""
+    text = resources.files("cntr_tui.debug").joinpath("snapshot_schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def frame_json(frame: SnapshotFrame) -> dict[str, Any]:
+    return {
+        "level": frame.level,
+        "function": frame.function,
+        "file": frame.file,
+        "line": frame.line,
+        "library": frame.library,
+        "address": hex(frame.address) if frame.address is not None else None,
+        "locals": None if frame.locals is None else [asdict(v) for v in frame.locals],
+    }
+
+
+def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot as the schema (version SCHEMA_VERSION) describes it."""
+    target = snapshot.target
+    container = target.container
+    return {
+        "schema": SCHEMA_NAME,
+        "version": SCHEMA_VERSION,
+        "container": None
+        if container is None
+        else {
+            "runtime": container.runtime,
+            "id": container.id,
+            "name": container.name,
+            "image": container.image,
+        },
+        "process": {
+            "host_pid": target.host_pid,
+            "pid": target.namespace_pid,
+            "executable": snapshot.executable,
+            "start_ticks": snapshot.start_ticks,
+            "tracer": snapshot.tracer,
+        },
+        "pause": {"ms": round(snapshot.pause_ms, 3), "budget_ms": snapshot.budget_ms},
+        "complete": not snapshot.missing,
+        "missing": list(snapshot.missing),
+        "threads": [
+            {
+                "id": thread.id,
+                "lwp": thread.lwp,
+                "name": thread.name,
+                "complete": thread.complete,
+                "frames": [frame_json(frame) for frame in thread.frames],
+            }
+            for thread in snapshot.threads
+        ],
+    }
+
+
+def exited_during(target: DebugTarget) -> UserError:
+    return UserError(f"process {target.host_pid} ({target.label}) exited during the snapshot")
+
+
+async def take_snapshot(
+    target: DebugTarget,
+    starts: SessionStarts | None = None,
+    *,
+    with_locals: bool = False,
+    budget_ms: float | None = None,
+    notes: Callable[[str], None] = lambda text: None,
+) -> Snapshot:
+    """Stop the target, read every stack, let it go (detached, the program runs on
+    untraced); raises UserError (one line) when it cannot, with nothing of ours left:
+    gdb, gdbserver and the attach session are closed on every way out."""
+    from cntr_tui.debug.launchers import choose_launch
+    from cntr_tui.debug.service import start_debug
+    from cntr_tui.linux.proc_stat import alive, start_ticks
+    from cntr_tui.linux.procfs import thread_ids
+
+    started = start_ticks(target.host_pid)
+    launch = await choose_launch(target, starts)
+    try:
+        session = await start_debug(target, launch)
+    except DebugUnavailable as error:
+        raise UserError(str(error)) from error
+    gdb = session.gdb
+    clock = PauseClock(gdb)
+    try:
+        try:
+            await session.attach()
+        except DebugUnavailable as error:
+            if not alive(target.host_pid):
+                raise exited_during(target) from error
+            raise UserError(str(error)) from error
+        for note in session.notes:
+            notes(note)
+        try:
+            known = len(thread_ids(target.host_pid))
+        except OSError:
+            known = 0
+        budget = Budget(clock, budget_ms, known)
+        try:
+            read = await read_stacks(gdb, budget, with_locals)
+        except StackError as error:
+            if not alive(target.host_pid):
+                raise exited_during(target) from error
+            raise UserError(str(error)) from error
+        executable = gdb.executable_path
+        tracer = gdb.tracer
+        detached = await gdb.detach()
+        if not alive(target.host_pid) or start_ticks(target.host_pid) != started:
+            raise exited_during(target)
+        if not detached.ok:
+            raise UserError(f"detaching failed: {detached.error}")
+    finally:
+        await gdb.close(detach_timeout=DETACH_TIMEOUT)
+    return build_snapshot(target, read, executable, started, tracer, clock.pause_ms(), budget_ms)
