@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from rich.text import Text
@@ -27,6 +28,7 @@ from cntr_tui.gdb.records import (
     Thread,
     Variable,
 )
+from cntr_tui.settings import Settings
 from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.file_tree import FileTree
 from cntr_tui.widgets.gdb_console import GdbConsole, ScrollbackLog
@@ -39,7 +41,8 @@ from cntr_tui.widgets.source_view import SourceFile, SourceView
 from cntr_tui.widgets.symbols import SymbolsTable
 from cntr_tui.widgets.threads import ThreadsTree
 from cntr_tui.widgets.watch import WatchTree
-from tests.unit.test_screens import until
+from tests.support.fake_debug import FakeOpener
+from tests.unit.test_screens import World, app_on, debugger_on_web, until
 
 SOURCE = "\n".join(
     ["#include <stdio.h>", *(f"int value_{n} = {n};" for n in range(1, 60)), "int main(void) {}"]
@@ -441,3 +444,38 @@ def test_highlight_is_smartcase() -> None:
     assert matching("Value_4", "value") and not matching("value_4", "Value")
     text = highlight_matches(Text("ab AB ab"), "ab")
     assert [(span.start, span.end) for span in text.spans] == [(0, 2), (3, 5), (6, 8)]
+
+
+# --- in the debugger screen itself, on the fake engine ------------------------------
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    opener = FakeOpener()
+    return World(opener, app_on(opener, Settings(keymap_file=str(tmp_path / "keymap.toml"))))
+
+
+async def test_in_the_debugger_n_is_next_unless_the_source_view_searches(world: World) -> None:
+    engine, app = world.engine, world.app
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, world.recorder)
+        source = screen.source
+        await until(pilot, lambda: source.source is not None, "the source shown")
+        source.focus()
+        await pilot.press("n")  # no search: the screen's next
+        await until(pilot, lambda: len(engine.called("next")) == 1, "next")
+        await until(pilot, lambda: not screen.running, "the step's stop")
+
+        await pilot.press("g", "slash", *"iterations", "enter")
+        await until(pilot, lambda: source.search_query == "iterations", "the search")
+        first = source.cursor_line
+        assert "iterations" in source.line_text(first)
+        await pilot.press("n")  # the next match, not a step
+        await until(pilot, lambda: source.cursor_line != first, "the next match")
+        assert "iterations" in source.line_text(source.cursor_line)
+        assert len(engine.called("next")) == 1
+
+        await pilot.press("escape")  # ends the search; the debugger stays
+        assert source.search_query is None and app.screen is screen
+        await pilot.press("n")
+        await until(pilot, lambda: len(engine.called("next")) == 2, "next again")
