@@ -16,7 +16,7 @@ so the screen's own n (next), N and Escape (detach) get them the rest of the tim
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
@@ -152,7 +152,7 @@ class SearchState:
     origin: int
     query: str | None = None
     status: str = ""
-    typed: str = field(default="")
+    typed: str = ""
 
 
 class Navigation:
@@ -160,11 +160,12 @@ class Navigation:
 
     Hooks: `nav_count`, `nav_index` (the cursor's line), `nav_move` (put the cursor on a
     line and show it), `nav_text` (what search looks in), `nav_page_size`. Mixed in
-    before a Widget class; `search`, `search_status` and `search_open` are what a screen
-    or test may look at (`search_query` is the active query, if any).
+    before a Widget class. A screen needs nothing but the widget's BINDINGS; it may
+    read `search_query` (the active search, if any) and `search_status`.
     """
 
     search: SearchState | None = None
+    last_search: str | None = None  # Enter on an empty bar repeats it
 
     # --- hooks -------------------------------------------------------------------
 
@@ -299,9 +300,7 @@ class Navigation:
 
     def action_search(self) -> None:
         """`/`: the search bar, from the cursor's line."""
-        previous = self.search_query
-        self.search = SearchState(self.nav_index(), query=None)
-        self.search.typed = previous or ""
+        self.search = SearchState(self.nav_index())
         self.open_bar("/", self.search_typed, self.search_submitted)
 
     def show_search_status(self, status: str) -> None:
@@ -326,6 +325,7 @@ class Navigation:
         """Enter: the search stays active (n/N) if it matched; else the bar stays open."""
         if self.search is None:
             return
+        query = query or self.last_search or ""
         if not query:
             self.search_cancelled()
             return
@@ -333,7 +333,7 @@ class Navigation:
         self.show_search_status(status)
         if status == NO_MATCH:
             return
-        self.search.query = query
+        self.search.query = self.last_search = query
         self.close_bar()
 
     def search_cancelled(self) -> None:

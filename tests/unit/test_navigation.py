@@ -138,6 +138,10 @@ async def test_source_view_search_moves_to_matches_and_n_falls_through_without_o
         assert view.search_query is None and app.pane.keys == ["next", "N", "escape"]
         await pilot.press("n")
         assert app.pane.keys == ["next", "N", "escape", "next"]
+        # / then Enter on an empty bar repeats the last search
+        await pilot.press("g", "slash", "enter")
+        await until(pilot, lambda: view.search_query == "value_4", "the search repeated")
+        assert view.cursor_line == 5
 
 
 async def test_source_view_search_without_a_match_says_so_and_escape_goes_back() -> None:
