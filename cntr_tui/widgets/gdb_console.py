@@ -19,13 +19,17 @@ from cntr_tui.widgets.navigation import MATCH_STYLE, NAVIGATION, ScrollbackNavig
 HISTORY_LIMIT = 500
 
 
+# the console input's keys (the scrollback's are NAVIGATION's)
+CONSOLE_INPUT = [
+    Binding("up", "history(-1)", "Previous command", show=False, id="console.previous"),
+    Binding("down", "history(1)", "Next command", show=False, id="console.next"),
+    Binding("escape", "leave", "Leave the console", show=False, id="console.leave"),
+    Binding("pageup", "scrollback", "Scrollback", show=False, id="console.scrollback"),
+]
+
+
 class HistoryInput(Input):
-    BINDINGS = [
-        Binding("up", "history(-1)", "Previous command", show=False, id="console.previous"),
-        Binding("down", "history(1)", "Next command", show=False, id="console.next"),
-        Binding("escape", "leave", "Leave the console", show=False, id="console.leave"),
-        Binding("pageup", "scrollback", "Scrollback", show=False, id="console.scrollback"),
-    ]
+    BINDINGS = CONSOLE_INPUT
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

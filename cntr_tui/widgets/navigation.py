@@ -435,7 +435,7 @@ class TreeNavigation(Navigation):
 class LogNavigation(Navigation):
     """For a log-like view with no cursor: j/k and g/G scroll; a search match becomes
     `marked_line`, drawn highlighted (`mark_strip` in the widget's render_line) and
-    brought to the middle. `log_lines` / `log_text` are the hooks."""
+    brought to the middle. `log_count` / `log_text` are the hooks."""
 
     marked_line: int | None = None
 

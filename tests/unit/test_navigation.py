@@ -434,10 +434,11 @@ async def test_console_scrollback_navigates_and_the_input_keeps_its_keys() -> No
 
 
 def test_binding_ids_are_unique_and_all_have_ids() -> None:
+    from cntr_tui.widgets.gdb_console import CONSOLE_INPUT
     from cntr_tui.widgets.navigation import NAVIGATION, SEARCH_BAR
     from cntr_tui.widgets.source_view import SOURCE
 
-    bindings = [*NAVIGATION, *SEARCH_BAR, *SOURCE]
+    bindings = [*NAVIGATION, *SEARCH_BAR, *SOURCE, *CONSOLE_INPUT]
     ids = [binding.id for binding in bindings]
     assert None not in ids and len(ids) == len(set(ids))
 
