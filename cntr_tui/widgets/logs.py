@@ -22,6 +22,17 @@ from cntr_tui.widgets.navigation import MATCH_STYLE, NAVIGATION, LogNavigation, 
 
 MAX_LINES = 5000
 STOP_RULE = "──"
+# control characters other than tab would move the terminal's cursor when drawn
+CONTROLS = {code: None for code in (*range(0x20), 0x7F) if code != 0x09}
+
+
+def printable(line: str) -> str:
+    """`line` as it can be drawn: colour escapes (programs' ANSI colours) and other
+    control characters dropped, tabs expanded (a CRLF line's CR too)."""
+    line = line.rstrip("\r")
+    if "\x1b" in line:
+        line = Text.from_ansi(line).plain
+    return line.translate(CONTROLS).expandtabs()
 
 
 def clock(time: float) -> str:
@@ -87,7 +98,7 @@ class LogsPane(LogNavigation, ScrollView, can_focus=True):
         the next refresh, so a screen may call it for every line of a burst."""
         stamp = clock(time) if time is not None else ""
         for line in text.rstrip("\n").split("\n"):
-            self.add(LogEntry(line.expandtabs(), stream, stamp))
+            self.add(LogEntry(printable(line), stream, stamp))
 
     def append_lines(self, lines: Iterable[tuple[str, str, float | None]]) -> None:
         """Several (text, stream, time) at once: the log's tail when it is opened."""

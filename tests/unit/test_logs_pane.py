@@ -37,12 +37,14 @@ async def test_times_streams_and_stop_markers() -> None:
         pane.append("warning: slow\n", "stderr", NOON + 1.5)
         pane.mark_stop("stopped: breakpoint 1 in tick, thread 3")
         pane.append("no time here", "stdout")
+        pane.append("\x1b[31mred\x1b[0m and a bell\a\r", "stdout")  # a program's colours
         await settled(pilot, pane)
         assert pane.lines == [
             "12:30:05.123 worker 1 tick 7",
             "12:30:06.623 warning: slow",
             "── stopped: breakpoint 1 in tick, thread 3 ──",
             "no time here",
+            "red and a bell",
         ]
         assert pane.border_title == "docker logs web" == pane.source_title
         stdout = colors_of(pane, 0, "worker")
