@@ -5,10 +5,12 @@ user has scrolled up; the NAVIGATION keys and `/` search work in it."""
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -23,7 +25,7 @@ from cntr_tui.widgets.navigation import MATCH_STYLE, NAVIGATION, LogNavigation, 
 MAX_LINES = 5000
 STOP_RULE = "──"
 # control characters other than tab would move the terminal's cursor when drawn
-CONTROLS = {code: None for code in (*range(0x20), 0x7F) if code != 0x09}
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def printable(line: str) -> str:
@@ -32,7 +34,9 @@ def printable(line: str) -> str:
     line = line.rstrip("\r")
     if "\x1b" in line:
         line = Text.from_ansi(line).plain
-    return line.translate(CONTROLS).expandtabs()
+    if CONTROL.search(line):
+        line = CONTROL.sub("", line)
+    return line.expandtabs() if "\t" in line else line
 
 
 def clock(time: float) -> str:
@@ -44,15 +48,21 @@ def clock(time: float) -> str:
 @dataclass(frozen=True)
 class LogEntry:
     """One drawn line: `kind` is the stream ("stdout", "stderr", the source's own
-    name) or "stop" for a stop marker; `stamp` is its HH:MM:SS.mmm or ""."""
+    name) or "stop" for a stop marker; `time` its seconds since the epoch, if known."""
 
     text: str
     kind: str
-    stamp: str = ""
+    time: float | None = None
+
+    @property
+    def stamp(self) -> str:
+        """HH:MM:SS.mmm or "" (made when drawn: most lines of a burst never are)."""
+        return clock(self.time) if self.time is not None else ""
 
     @property
     def plain(self) -> str:
-        return f"{self.stamp} {self.text}" if self.stamp else self.text
+        stamp = self.stamp
+        return f"{stamp} {self.text}" if stamp else self.text
 
 
 class LogsPane(LogNavigation, ScrollView, can_focus=True):
@@ -81,6 +91,7 @@ class LogsPane(LogNavigation, ScrollView, can_focus=True):
         self.following = True  # at the end: new lines scroll into view
         self.widest = 0
         self.dropped = 0  # lines dropped from the front since the last update
+        self.fresh = 0  # lines added since the last update
         self.update_pending = False
 
     # --- what the screen calls ---------------------------------------------------------
@@ -96,9 +107,8 @@ class LogsPane(LogNavigation, ScrollView, can_focus=True):
         """One line of the log (a LogLine's text, stream and time): stderr drawn in
         its own colour, `time` as HH:MM:SS.mmm before it. Cheap: the drawing waits for
         the next refresh, so a screen may call it for every line of a burst."""
-        stamp = clock(time) if time is not None else ""
         for line in text.rstrip("\n").split("\n"):
-            self.add(LogEntry(printable(line), stream, stamp))
+            self.add(LogEntry(printable(line), stream, time))
 
     def append_lines(self, lines: Iterable[tuple[str, str, float | None]]) -> None:
         """Several (text, stream, time) at once: the log's tail when it is opened."""
@@ -109,8 +119,7 @@ class LogsPane(LogNavigation, ScrollView, can_focus=True):
         """A marker line between the log's lines where the program stopped, e.g.
         "stopped: breakpoint 1 in tick, thread 3" (drawn "── … ──"), so the user sees
         what it printed just before; the screen calls it at each Stopped."""
-        stamp = clock(time) if time is not None else ""
-        self.add(LogEntry(f"{STOP_RULE} {text} {STOP_RULE}", "stop", stamp))
+        self.add(LogEntry(f"{STOP_RULE} {text} {STOP_RULE}", "stop", time))
 
     def unavailable(self, reason: str) -> None:
         """No log for this container (open_logs' error, the stream's end): one line
@@ -137,7 +146,7 @@ class LogsPane(LogNavigation, ScrollView, can_focus=True):
         if len(self.entries) == self.entries.maxlen:
             self.dropped += 1
         self.entries.append(entry)
-        self.widest = max(self.widest, cell_len(entry.plain))
+        self.fresh += 1
         self.schedule_update()
 
     def schedule_update(self) -> None:
@@ -150,6 +159,9 @@ class LogsPane(LogNavigation, ScrollView, can_focus=True):
         were dropped from the front) or at the end."""
         self.update_pending = False
         dropped, self.dropped = self.dropped, 0
+        fresh, self.fresh = min(self.fresh, len(self.entries)), 0
+        for entry in islice(reversed(self.entries), fresh):
+            self.widest = max(self.widest, cell_len(entry.plain))
         if self.marked_line is not None:
             self.marked_line = self.marked_line - dropped if self.marked_line >= dropped else None
         self.virtual_size = Size(self.widest, self.log_count())
@@ -188,8 +200,9 @@ class LogsPane(LogNavigation, ScrollView, can_focus=True):
             return Text(self.message, style=self.get_component_rich_style("logs-pane--message"))
         entry = self.entries[index]
         line = Text(no_wrap=True, end="")
-        if entry.stamp:
-            line.append(entry.stamp, style=self.get_component_rich_style("logs-pane--time"))
+        stamp = entry.stamp
+        if stamp:
+            line.append(stamp, style=self.get_component_rich_style("logs-pane--time"))
             line.append(" ")
         style = Style()
         if entry.kind == "stderr":
