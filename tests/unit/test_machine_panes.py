@@ -110,19 +110,27 @@ async def test_the_disassembly_pane_marks_the_pc_and_b_breaks_at_the_instruction
         await open_by_key(pilot, screen, "8", "tab-disassembly")
         await until(pilot, lambda: view.pc_address == TICK.address, "tick's instructions")
         assert app.focused is view
-        addresses = [instruction.address for instruction in view.instructions]
-        pc_row = addresses.index(TICK.address)
+        # rows are instructions and, the pane asking with source, their lines' rows
+        assert engine.called("disassemble")[-1][-1] is True
+        code_rows = [
+            row for row in range(view.row_count) if view.instruction_at_row(row) is not None
+        ]
+        assert len(code_rows) == len(view.instructions) < view.row_count
+        pc_row = next(
+            row for row in code_rows if view.instruction_at_row(row).address == TICK.address
+        )
         marks = [view.get_row_at(row)[0].plain for row in range(view.row_count)]
-        assert marks == [PC_MARK if row == pc_row else "" for row in range(len(addresses))]
-        assert view.cursor_row == pc_row
+        assert marks == [PC_MARK if row == pc_row else "" for row in range(view.row_count)]
+        assert view.cursor_row == pc_row == view.marked_rows()[0]
 
-        await pilot.press("down", "b")
-        wanted = f"*{addresses[pc_row + 1]:#x}"
+        after = code_rows[code_rows.index(pc_row) + 1]  # the next instruction's row
+        await pilot.press(*["down"] * (after - pc_row), "b")
+        wanted = f"*{view.instruction_at_row(after).address:#x}"
         await until(pilot, lambda: len(engine.called("break_insert")) == 2, "the breakpoint")
         assert engine.called("break_insert") == [(f"threads.c:{TICK_LINE}",), (wanted,)]
         await until(
             pilot,
-            lambda: view.get_row_at(pc_row + 1)[0].plain == BREAKPOINT_MARK,
+            lambda: view.get_row_at(after)[0].plain == BREAKPOINT_MARK,
             "the instruction's breakpoint mark",
         )
         assert screen.source.breakpoint_lines == {TICK_LINE}  # the source's is unchanged
@@ -130,7 +138,7 @@ async def test_the_disassembly_pane_marks_the_pc_and_b_breaks_at_the_instruction
         await pilot.press("b")  # again: the instruction's breakpoint goes
         await until(pilot, lambda: engine.called("break_delete"), "the delete")
         assert engine.called("break_delete") == [("2",)]
-        await until(pilot, lambda: view.get_row_at(pc_row + 1)[0].plain == "", "the mark gone")
+        await until(pilot, lambda: view.get_row_at(after)[0].plain == "", "the mark gone")
 
 
 async def test_a_frame_without_source_brings_the_disassembly_forward(world: World) -> None:
