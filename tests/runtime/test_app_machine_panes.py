@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.debugger import DebuggerScreen
-from cntr_tui.widgets.disassembly import DisassemblyView
+from cntr_tui.widgets.disassembly import DisassemblyView, SourceRow
 from cntr_tui.widgets.memory import MemoryView
 from cntr_tui.widgets.registers import RegistersTable
 from tests.runtime.test_app import SIZE, stopped_in_tick, type_in_console, wait_for
@@ -41,7 +41,12 @@ async def test_registers_disassembly_and_memory_show_the_stopped_program(start_c
         disassembly = screen.query_one(DisassemblyView)
         await wait_for(pilot, lambda: disassembly.marked_rows(), "the PC's instruction", 10)
         (marked,) = disassembly.marked_rows()
-        assert disassembly.instructions[marked].address == rip
+        assert disassembly.instruction_at_row(marked).address == rip
+        # with source: the PC's instruction comes under its own line, as in threads.c
+        above = [row for row in disassembly.shown_rows[:marked] if isinstance(row, SourceRow)]
+        line = screen.breakpoints[0].line
+        assert above and above[-1].line == line and above[-1].file == "threads.c", above[-1:]
+        assert above[-1].text is not None and "w->iterations++" in above[-1].text
 
         await pilot.press("9")
         await pilot.press(*"workers", "enter")
