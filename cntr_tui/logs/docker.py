@@ -3,6 +3,7 @@ timestamps=True)`, one request for stdout and one for stderr (the SDK's logs str
 drops which stream a frame came from), each read by its own thread and merged by
 docker's stamps. The daemon ends both streams when the container stops; `close`
 shuts their sockets (the SDK's CancellableStream.close) and waits for the threads.
+A container whose log driver is `none` is refused at once (docker answers 501 for it).
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.runtimes.base import DiscoveryConfig
+from cntr_tui.attach.runtimes import docker_api
+from cntr_tui.attach.runtimes.base import DiscoveryConfig, RuntimeAbsent, RuntimeFailed
 from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.lines import StampedLines
 from cntr_tui.logs.merge import Arrival, merge_by_time
-from cntr_tui.logs.stream import ERROR_STREAM, Emit, LogStream
+from cntr_tui.logs.stream import ERROR_STREAM, Emit, LogStream, NoLogs
 
 if TYPE_CHECKING:
     from docker.types.daemon import CancellableStream
 
 STREAMS = ("stdout", "stderr")
 API_TIMEOUT = 10.0
+CHECK_TIMEOUT = 1.0  # the look at the log driver, on the caller's thread
+UNREADABLE_DRIVERS = ("none",)
 
 
 class StreamReader(threading.Thread):
@@ -93,8 +97,23 @@ class StreamReader(threading.Thread):
                 cancellable.close()
 
 
+def refuse_unreadable(base_url: str, container: Container) -> None:
+    """NoLogs when the container's log driver keeps nothing to read. One inspect
+    (~2 ms); a daemon that does not answer within CHECK_TIMEOUT is left to lines()."""
+    try:
+        reply = docker_api.inspect(base_url, container.id, CHECK_TIMEOUT)
+    except (RuntimeAbsent, RuntimeFailed):
+        return
+    driver = ((reply.get("HostConfig") or {}).get("LogConfig") or {}).get("Type")
+    if driver in UNREADABLE_DRIVERS:
+        raise NoLogs(
+            f"docker container {container.name} keeps no log: its log driver is {driver!r}"
+        )
+
+
 def docker_logs(container: Container, tail: int, base_url: str | None = None) -> LogStream:
     url = base_url or DiscoveryConfig().resolved_docker_host()
+    refuse_unreadable(url, container)
 
     async def produce(emit: Emit) -> None:
         loop = asyncio.get_running_loop()

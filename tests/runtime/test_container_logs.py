@@ -24,11 +24,11 @@ import pytest
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.lookup import resolve
 from cntr_tui.debug.protocol import LogLine
-from cntr_tui.demo.containers import CONTAINERD_SOCKET, K8S_NAMESPACE
+from cntr_tui.demo.containers import CONTAINERD_SOCKET, K8S_NAMESPACE, ensure_image
 from cntr_tui.logs import LogStream, NoLogs, open_container_logs
 from cntr_tui.logs.cri import cri_logs
 from tests.support.proc import wait_until
-from tests.support.runtimes import StartContainer
+from tests.support.runtimes import TEST_PREFIX, StartContainer, require_runtime
 from tests.unit.test_logs_parsers import CRI_LINES
 
 DEADLINE = 30.0
@@ -288,3 +288,21 @@ async def test_a_kubernetes_container_s_cri_log(
     assert rest == []
     assert logs.source == str(folder / "0.log")
     await logs.close()
+
+
+def test_a_docker_container_logging_to_nothing_says_so(demo_rootfs: Path) -> None:
+    """`docker run --log-driver none` (the test bed's starter has no option for it)."""
+    require_runtime("docker")
+    name = f"{TEST_PREFIX}docker-nolog-{uuid.uuid4().hex[:8]}"
+    tag = ensure_image("docker", demo_rootfs)
+    run = ["docker", "run", "-d", "--name", name, "--network", "none", "--log-driver", "none"]
+    try:
+        subprocess.run([*run, tag, "/app/threads"], check=True, capture_output=True)
+        container = container_of(name, "docker")
+        with pytest.raises(NoLogs) as refused:
+            open_container_logs(container, 0)
+        assert (
+            str(refused.value) == f"docker container {name} keeps no log: its log driver is 'none'"
+        )
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
