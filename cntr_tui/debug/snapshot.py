@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 SCHEMA_NAME = "cntr-tui/snapshot"
 SCHEMA_VERSION = 1
-LOCALS_FRAMES = 2  # --locals: of each thread's innermost frames that have a source line
+LOCALS_FRAMES = 4  # --locals: of each thread's innermost frames that have a source line
 BUDGET_WINDOW = 16  # commands in flight under a budget: each one is a promise to wait
 FIRST_GUESS = 0.0005  # s per command before one has been answered
 # what the detach takes, to keep within a budget (gdbserver detaches thread by thread)
