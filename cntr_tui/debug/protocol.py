@@ -106,7 +106,8 @@ class DebugEngine(Protocol):
     async def run_to(self, location: str, thread_id: int | None = None) -> Result[None]:
         """Run to cursor: a temporary breakpoint at `location` (`file:line`, `*ADDR`) and
         continue; the program stops there or wherever it stops first, and the temporary
-        breakpoint is gone either way."""
+        breakpoint is gone either way. While an all-stop program runs, the breakpoint
+        is set in a hold (one `Paused`) and the program runs on to it."""
         ...
 
     async def threads(self) -> Result[list[Thread]]: ...
