@@ -2,9 +2,10 @@
 
 `open_container_logs` picks the source for the container's runtime: docker's logs
 through the SDK, podman's through `podman logs`, the CRI files of Kubernetes
-containers, LXC's console log, a registered nspawn machine's journal, and the main
-process's output where that is a regular file (plain namespaced processes; containerd
-tasks and nspawn machines that have none of the above). Every source is a `LogStream`
+containers, a plain containerd task's `file://` log, LXC's console log, a registered
+nspawn machine's journal, and the main process's output where that is a regular file
+(plain namespaced processes; containerd tasks and nspawn machines that have none of
+the above). Every source is a `LogStream`
 (debug.protocol's ContainerLogs): before its `lines()` nothing is read and no thread
 or child process runs (the checks that say whether there is a log are a stat or a
 config file); `close()` ends them all. A container without a log raises `NoLogs`,
@@ -44,7 +45,12 @@ def open_container_logs(container: Container | None, pid: int, tail: int = 200) 
 
         return cri_logs(container, tail)
     if runtime == "containerd":
-        return _output_or(container, tail, f"containerd keeps no log for task {name}")
+        from cntr_tui.logs.containerd import containerd_logs
+
+        try:
+            return containerd_logs(container, tail)
+        except NoLogs as error:
+            return _output_or(container, tail, str(error))
     if runtime == "nspawn":
         from cntr_tui.logs.journal import journal_logs
 
@@ -62,5 +68,6 @@ def _output_or(container: Container, tail: int, reason: str) -> LogStream:
     try:
         return process_logs(container.pid, tail, f"{container.runtime} {container.name}")
     except NoLogs as error:
-        why = str(error).partition(" keeps no log: ")[2] or str(error)
-        raise NoLogs(f"{reason}; its main process's {why}") from None
+        _, marker, why = str(error).partition(" keeps no log: ")
+        detail = f"the main process's {why.removeprefix('its ')}" if marker else str(error)
+        raise NoLogs(f"{reason}; {detail}") from None

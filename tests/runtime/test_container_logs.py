@@ -24,7 +24,14 @@ import pytest
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.lookup import resolve
 from cntr_tui.debug.protocol import LogLine
-from cntr_tui.demo.containers import CONTAINERD_SOCKET, K8S_NAMESPACE, ensure_image
+from cntr_tui.demo.containers import (
+    CONTAINERD_SOCKET,
+    K8S_NAMESPACE,
+    containerd_task_pid,
+    ensure_image,
+    remove_containerd,
+    throwaway_root,
+)
 from cntr_tui.logs import LogStream, NoLogs, open_container_logs
 from cntr_tui.logs.cri import cri_logs
 from tests.support.proc import wait_until
@@ -192,7 +199,7 @@ async def test_a_killed_container_ends_the_lines(
     ("runtime", "reason"),
     [
         ("process", "keeps no log: its stdout is pipe:["),
-        ("containerd", "containerd keeps no log for task "),
+        ("containerd", "containerd keeps no log for task "),  # `ctr run -d`: no log URI
         ("lxc", "keeps no console log (lxc.console.logfile is not set in "),
         ("nspawn", "is not registered with systemd-machined"),
     ],
@@ -306,3 +313,45 @@ def test_a_docker_container_logging_to_nothing_says_so(demo_rootfs: Path) -> Non
         )
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+async def test_a_containerd_task_with_a_log_file(demo_rootfs: Path, tmp_path: Path) -> None:
+    """`ctr run --log-uri file://...` (the test bed's starter gives no log URI): the
+    shim writes the task's stdout and stderr into that file, which is followed."""
+    require_runtime("containerd")
+    name = f"{TEST_PREFIX}containerd-log-{uuid.uuid4().hex[:8]}"
+    root = throwaway_root(name, demo_rootfs)
+    ctr = ("ctr", "--address", CONTAINERD_SOCKET, "-n", "default")
+    log = tmp_path / "task.log"
+    try:
+        subprocess.run(
+            [
+                *ctr,
+                "run",
+                "-d",
+                "--log-uri",
+                f"file://{log}",
+                "--rootfs",
+                str(root.path),
+                name,
+                "/app/threads",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        pid = containerd_task_pid(ctr, name)
+        logs = open_container_logs(container_of(name, "containerd"), pid, tail=5)
+        lines = logs.lines()
+        first = await take(lines, 1)
+        print_into(pid, 2, "to stderr")
+        live = await take(lines, 1)
+        subprocess.run([*ctr, "task", "kill", "-s", "SIGKILL", name], check=True)
+        rest = await take(lines, 10)
+    finally:
+        remove_containerd(ctr, name)
+        root.remove()
+
+    assert first[0].text.startswith(READY) and first[0].stream == "stdout+stderr", first
+    assert live == [LogLine("to stderr", "stdout+stderr")]
+    assert rest == []
+    assert logs.source == f"containerd task {name}: {log}"
