@@ -1,0 +1,131 @@
+"""Issue 15: how long a warm `cntr-tui snapshot` stops a program with 10, 100 and 1,000
+threads, beside host `gdb -p PID -batch -ex 'thread apply all bt'` measured the same
+way in the same run.
+
+    .venv/bin/python bench/bench_snapshot.py [--runs N] [--threads 10 100 1000] [--json OUT]
+
+The program is the demo root's /app/stalls (N workers sleeping in spin() and a ticker
+thread that ticks every millisecond and records the largest gap between two ticks),
+run as a plain-namespace container. The stall of one run is that largest gap, reset
+just before the run and read after it: what the program itself saw, whatever either
+tool believes. Runs alternate (ours, gdb, ours, gdb ... with the order swapped every
+other pair); one snapshot before them warms gdb's index cache and the page cache.
+The table gives medians with min and max; `reported` is the pause our snapshot printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import CNTR_TUI, Row, Stats, compile_bytecode, report
+
+THREAD_COUNTS = (10, 100, 1000)
+TARGET_THREADS, TARGET = 100, 0.05  # issue 15: a 100-thread program stalls < 50 ms
+RESET_OFFSET = 32  # struct stats in stalls.c: ticks, max_gap_ns, start, end, reset, seen
+RUN_TIMEOUT = 300
+
+
+def stats_path(pid: int) -> str:
+    return f"/proc/{pid}/root/tmp/stalls.stats"
+
+
+def read_stats(pid: int) -> tuple[int, ...]:
+    with open(stats_path(pid), "rb") as stats:
+        return struct.unpack("<8Q", stats.read(64))
+
+
+def reset_ticker(pid: int) -> None:
+    """A fresh largest gap from now on, once the ticker has taken the reset."""
+    wanted = read_stats(pid)[4] + 1
+    fd = os.open(stats_path(pid), os.O_RDWR)
+    try:
+        os.pwrite(fd, struct.pack("<Q", wanted), RESET_OFFSET)
+    finally:
+        os.close(fd)
+    deadline = time.monotonic() + 10
+    while read_stats(pid)[5] != wanted:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the ticker did not take the reset")
+        time.sleep(0.001)
+
+
+def stall(pid: int, command: list[str]) -> tuple[float, str]:
+    """The program's largest gap (s) while `command` ran, and its output."""
+    reset_ticker(pid)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed: {done.stderr.strip()[-300:]}")
+    return read_stats(pid)[1] / 1e9, done.stdout
+
+
+def measure(count: int, runs: int) -> Row:
+    from cntr_tui.demo import containers
+    from cntr_tui.demo.rootfs import build_rootfs
+
+    started = containers.start_process(
+        f"cntr-bench-snap-{count}", build_rootfs(), f"/app/stalls {count}"
+    )
+    try:
+        pid = started.pid
+        while not os.path.exists(stats_path(pid)) or read_stats(pid)[0] < 2:
+            time.sleep(0.01)
+        ours_command = [CNTR_TUI, "snapshot", "--json", str(pid)]
+        gdb_command = ["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"]
+        stall(pid, ours_command)  # warm
+        ours: list[float] = []
+        gdb: list[float] = []
+        reported: list[float] = []
+
+        def run_ours() -> None:
+            gap, output = stall(pid, ours_command)
+            document = json.loads(output)
+            if len(document["threads"]) != count + 2:
+                raise RuntimeError(f"{len(document['threads'])} threads listed, not {count + 2}")
+            ours.append(gap)
+            reported.append(document["pause"]["ms"] / 1000)
+
+        def run_gdb() -> None:
+            gdb.append(stall(pid, gdb_command)[0])
+
+        for index in range(runs):
+            pair: list[Callable[[], None]] = [run_ours, run_gdb]
+            for run in pair if index % 2 == 0 else reversed(pair):
+                run()
+    finally:
+        started.remove()
+    row = Row(
+        f"stall of a warm snapshot, {count} threads",
+        Stats.of(ours),
+        Stats.of(gdb),
+        "host gdb -batch thread apply all bt",
+        extra={"reported": Stats.of(reported)},
+        note=f"reported pause {Stats.of(reported).text()}",
+    )
+    if count == TARGET_THREADS:
+        row.judge("< 50 ms", "the program stalls longer than 50 ms", max_value=TARGET)
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--threads", type=int, nargs="+", default=list(THREAD_COUNTS))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    compile_bytecode()
+    rows = [measure(count, args.runs) for count in args.threads]
+    return report("Snapshot: the program's stall", rows, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
