@@ -27,9 +27,13 @@ from cntr_tui.debug.protocol import LogLine
 from cntr_tui.demo.containers import (
     CONTAINERD_SOCKET,
     K8S_NAMESPACE,
+    LXC_DIR,
     containerd_task_pid,
+    copy_rootfs,
     ensure_image,
     remove_containerd,
+    remove_lxc,
+    run,
     throwaway_root,
 )
 from cntr_tui.logs import LogStream, NoLogs, open_container_logs
@@ -355,3 +359,54 @@ async def test_a_containerd_task_with_a_log_file(demo_rootfs: Path, tmp_path: Pa
     assert live == [LogLine("to stderr", "stdout+stderr")]
     assert rest == []
     assert logs.source == f"containerd task {name}: {log}"
+
+
+def start_lxc_with_console_log(name: str, rootfs: Path) -> tuple[int, Path]:
+    """An LXC container as the test bed's, plus lxc.console.logfile (and autodev, for
+    its /dev/console); (its PID, the console log)."""
+    folder = LXC_DIR / name
+    (folder / "rootfs").mkdir(parents=True)
+    copy_rootfs(rootfs, folder / "rootfs")
+    (folder / "config").write_text(
+        f"lxc.uts.name = {name}\n"
+        f"lxc.rootfs.path = dir:{folder}/rootfs\n"
+        "lxc.net.0.type = empty\n"
+        "lxc.init.cmd = /app/threads\n"
+        "lxc.apparmor.profile = unconfined\n"
+        "lxc.mount.auto = proc sys\n"
+        "lxc.autodev = 1\n"
+        f"lxc.console.logfile = {folder}/console.log\n"
+    )
+    run("lxc-start", "-n", name, "-d")
+    run("lxc-wait", "-n", name, "-s", "RUNNING", "-t", "30")
+    return int(run("lxc-info", "--no-humanize", "--pid", "--name", name)), folder / "console.log"
+
+
+def print_on_console(pid: int, text: str) -> None:
+    with open(f"/proc/{pid}/root/dev/console", "w") as console:
+        console.write(f"{text}\n")
+
+
+async def test_an_lxc_console_log(demo_rootfs: Path) -> None:
+    """What reaches the container's /dev/console (the test writes there: the demo
+    program prints to its stdout, which `lxc-start -d` sends to /dev/null)."""
+    require_runtime("lxc")
+    name = f"{TEST_PREFIX}lxc-console-{uuid.uuid4().hex[:8]}"
+    try:
+        pid, console_log = start_lxc_with_console_log(name, demo_rootfs)
+        print_on_console(pid, "before")
+        assert wait_until(lambda: b"before" in console_log.read_bytes())
+        logs = open_container_logs(container_of(name, "lxc"), pid, tail=5)
+        lines = logs.lines()
+        tail = await take(lines, 1)
+        print_on_console(pid, "live")
+        live = await take(lines, 1)
+        run("lxc-stop", "-k", "-n", name)
+        rest = await take(lines, 10)
+    finally:
+        remove_lxc(name)
+
+    assert tail == [LogLine("before", "console")]  # the console's \r\n is one line end
+    assert live == [LogLine("live", "console")]
+    assert rest == []
+    assert logs.source == f"console log of LXC {name}: {console_log}"
