@@ -2,8 +2,9 @@
 
 gdb attaches to the container's main process (or `--pid`, a PID as the container sees
 it), inside an attach session when one can be started, so that PIDs, threads and files
-are the container's. `--batch` runs the `-ex` commands over MI, prints their console
-output and detaches (the process runs on); otherwise gdb's own console opens, with the
+are the container's. `--batch` runs the `-ex` commands over MI (waiting, as gdb's --batch
+does, for the stop of each that resumes the program), prints their console output and
+detaches (the process runs on); otherwise gdb's own console opens, with the
 same symbol setup given as `-iex` commands. The work is the debug service's
 (cntr_tui/debug/); this module only maps the arguments onto it.
 """

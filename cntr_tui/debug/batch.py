@@ -1,10 +1,16 @@
-"""`cntr-tui gdb --batch`: the -ex commands over MI, their console output printed, then
-a detach (the process runs on). SIGTERM or SIGHUP ends the run with a detach too.
+"""`cntr-tui gdb --batch`: the -ex commands over MI, their console output printed as gdb
+prints it, then a detach (the process runs on). As gdb's own --batch does, a command
+that leaves the program running (continue, next, step, finish, until, advance...) is
+waited for: the next command runs once the program stopped (gdb's lines for the stop
+are printed), and none once it exited. A SIGINT during that wait interrupts the
+program (the engine's interrupt) and the run goes on; SIGTERM or SIGHUP ends the run
+with a detach.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import Sequence
@@ -16,8 +22,11 @@ from cntr_tui.debug.protocol import DebugUnavailable
 from cntr_tui.debug.service import LiveDebugSession, start_debug
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.errors import UserError
+from cntr_tui.gdb.events import ConsoleOutput, Event, SessionEnded, Stopped
+from cntr_tui.gdb.records import Result
 
 if TYPE_CHECKING:
+    from cntr_tui.gdb.session import GdbSession
     from cntr_tui.gdb.starts import SessionStarts
 
 
@@ -57,7 +66,8 @@ async def batch(
 
 
 async def run_commands(session: LiveDebugSession, commands: Sequence[str]) -> int:
-    """Attach, run each command, detach: 1 when a command failed, else 0."""
+    """Attach, run each command (waiting for the stop of those that resume), detach:
+    1 when a command failed or some were left unrun because the program ended, else 0."""
     try:
         await session.attach()
     except DebugUnavailable as error:
@@ -66,18 +76,75 @@ async def run_commands(session: LiveDebugSession, commands: Sequence[str]) -> in
         say(note)
     gdb = session.gdb
     status = 0
-    for command in commands:
-        output = await gdb.cli(command)
-        if output.ok:
-            sys.stdout.write(output.value or "")
-        else:
-            print(f"gdb: {command}: {output.error}", file=sys.stderr)
-            status = 1
-        sys.stdout.flush()
-        if gdb.state == "ended":
-            break
+    with BatchConsole(gdb) as console:
+        for index, command in enumerate(commands):
+            output = await console.run(command)
+            if not output.ok:
+                print(f"gdb: {command}: {output.error}", file=sys.stderr)
+                status = 1
+            if gdb.state == "ended":
+                left = len(commands) - index - 1
+                reason = gdb.ended.reason if gdb.ended is not None else "the session ended"
+                unrun = f"; {left} command(s) after `{command}` not run" if left else ""
+                say(f"{reason}{unrun}")
+                return 1 if left else status
     if gdb.state != "ended":
         detached = await gdb.detach()
         if not detached.ok:
             raise UserError(f"detaching failed: {detached.error}")
     return status
+
+
+class BatchConsole:
+    """While active: gdb's console output is echoed on stdout as it comes (a stop's
+    lines included), and a SIGINT interrupts the program while a command left it
+    running (a SIGINT during a command that leaves it stopped is dropped, said so)."""
+
+    def __init__(self, gdb: GdbSession) -> None:
+        self._gdb = gdb
+        self._changed = asyncio.Event()  # a stop, or the end
+        self._interrupts = 0  # SIGINTs not yet acted on
+        self._previous_sigint: object = None
+
+    def __enter__(self) -> BatchConsole:
+        self._gdb.add_listener(self._on_event)
+        self._previous_sigint = signal.getsignal(signal.SIGINT)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._gdb.remove_listener(self._on_event)
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, self._previous_sigint)  # type: ignore[arg-type]
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, ConsoleOutput):
+            with contextlib.suppress(OSError):  # no reader, no terminal: the run goes on
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+        elif isinstance(event, Stopped | SessionEnded):
+            self._changed.set()
+
+    def _on_interrupt(self) -> None:
+        self._interrupts += 1
+        self._changed.set()
+
+    async def run(self, command: str) -> Result[str]:
+        """`command` at gdb's console, then, if it left the program running (not a
+        background `... &`), the wait for its stop or the session's end."""
+        self._interrupts = 0
+        output = await self._gdb.cli(command)
+        if command.rstrip().endswith("&"):
+            return output
+        while self._gdb.state == "running":
+            if self._interrupts:
+                self._interrupts = 0
+                stopped = await self._gdb.interrupt()
+                if not stopped.ok:
+                    say(f"SIGINT: interrupting the program failed: {stopped.error}")
+                continue
+            self._changed.clear()
+            await self._changed.wait()
+        if self._interrupts:
+            say(f"SIGINT: the program is not running (`{command}` left it stopped)")
+        return output
