@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -265,39 +266,48 @@ class DebuggerScreen(Screen[None]):
             return
         self.following_events = True
         async for event in self.link.session.engine.events():
-            match event:
-                case gdb_events.Stopped():
-                    self.running = False
-                    self.status.state = stop_text(event, self.stepping)
-                    interrupted = interrupted_step(event, self.stepping)
-                    self.stepped = self.stepping if interrupted else None
-                    self.stepping = None
-                    self.query_one(LogsPane).mark_stop(
-                        self.status.state.removeprefix("■ "), time.time()
-                    )
-                    self.refresh_after_stop(event.thread_id)
-                case gdb_events.Paused():
-                    held = f"held {event.seconds * 1000:.0f} ms to set the {event.reason}"
-                    self.status.state = f"▶ running · {held}" if self.running else held
-                case gdb_events.Running():
-                    self.running = True
-                    self.status.state = "▶ running"
-                    self.source.current_line = None
-                    self.source.refresh()
-                    self.query_one(DisassemblyView).clear_pc()
-                case (
-                    gdb_events.BreakpointCreated()
-                    | gdb_events.BreakpointModified()
-                    | gdb_events.BreakpointDeleted()
-                ):
-                    self.refresh_breakpoints()
-                case gdb_events.ConsoleOutput() | gdb_events.TargetOutput():
-                    self.console.write_output(event.text)
-                case gdb_events.LogOutput():
-                    self.console.write_output(event.text, style="italic")
-                case gdb_events.SessionEnded():
-                    self.on_session_ended(event.kind, event.reason)
+            try:
+                if not self.show_event(event):
                     return
+            except NoMatches:
+                return  # the panes went with the app's exit; gdb's events (a logpoint's) go on
+
+    def show_event(self, event: gdb_events.Event) -> bool:
+        """One of gdb's events in the panes; False at the session's end."""
+        match event:
+            case gdb_events.Stopped():
+                self.running = False
+                self.status.state = stop_text(event, self.stepping)
+                interrupted = interrupted_step(event, self.stepping)
+                self.stepped = self.stepping if interrupted else None
+                self.stepping = None
+                self.query_one(LogsPane).mark_stop(
+                    self.status.state.removeprefix("■ "), time.time()
+                )
+                self.refresh_after_stop(event.thread_id)
+            case gdb_events.Paused():
+                held = f"held {event.seconds * 1000:.0f} ms to set the {event.reason}"
+                self.status.state = f"▶ running · {held}" if self.running else held
+            case gdb_events.Running():
+                self.running = True
+                self.status.state = "▶ running"
+                self.source.current_line = None
+                self.source.refresh()
+                self.query_one(DisassemblyView).clear_pc()
+            case (
+                gdb_events.BreakpointCreated()
+                | gdb_events.BreakpointModified()
+                | gdb_events.BreakpointDeleted()
+            ):
+                self.refresh_breakpoints()
+            case gdb_events.ConsoleOutput() | gdb_events.TargetOutput():
+                self.console.write_output(event.text)
+            case gdb_events.LogOutput():
+                self.console.write_output(event.text, style="italic")
+            case gdb_events.SessionEnded():
+                self.on_session_ended(event.kind, event.reason)
+                return False
+        return True
 
     # --- the container's own log ---------------------------------------------------
 
@@ -338,7 +348,8 @@ class DebuggerScreen(Screen[None]):
 
     @work(exclusive=True, group="refresh")
     async def refresh_after_stop(self, thread_id: int | None) -> None:
-        await self.refresh_state(thread_id)
+        with contextlib.suppress(NoMatches):
+            await self.refresh_state(thread_id)
 
     async def refresh_state(self, thread_id: int | None) -> None:
         threads = await self.link.ask(lambda engine: engine.threads())
@@ -554,12 +565,11 @@ class DebuggerScreen(Screen[None]):
 
     @work(exclusive=True, group="breakpoints")
     async def refresh_breakpoints(self) -> None:
-        await self.load_breakpoints()
+        with contextlib.suppress(NoMatches):  # the panes went with the app's exit
+            await self.load_breakpoints()
 
     async def load_breakpoints(self) -> None:
         listed = await self.link.ask(lambda engine: engine.breakpoints())
-        if not self.is_attached:  # the app exits: the panes are gone (a logpoint's hits)
-            return
         if listed.ok:
             self.breakpoints = list(listed.value or [])
             self.query_one(BreakpointsTable).show_breakpoints(self.breakpoints)
