@@ -77,7 +77,9 @@ def terminals() -> Iterator[list[Terminal]]:
         each.close()
 
 
-INTERRUPT = "interrupt"  # the console's is Ctrl-C (it takes no command while running)
+# the console's is Ctrl-C (it takes no command while running); --batch's a SIGINT to it
+# while it waits for the program's stop
+INTERRUPT = "interrupt"
 
 
 def all_stopped(program: Program) -> bool:
@@ -105,8 +107,6 @@ class State:
     steps: tuple[Step, ...]
     reached: Callable[[Program, int | None], bool]
     moving: bool = False
-    # --batch cannot wait for a stop between commands (`continue` returns at once)
-    batch: bool = True
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -153,9 +153,9 @@ OTHER_STATES = [
         through_trap,
         moving=True,
     ),
-    State("mid next", stopped_in_tick("next 1000"), resumed, True, batch=False),
-    State("mid step", stopped_in_tick("step 100000"), resumed, True, batch=False),
-    State("mid finish", stopped_in_tick("up", "finish"), resumed, True, batch=False),
+    State("mid next", stopped_in_tick("next 1000"), resumed, True),
+    State("mid step", stopped_in_tick("step 100000"), resumed, True),
+    State("mid finish", stopped_in_tick("up", "finish"), resumed, True),
     State(
         "interrupted",
         (Step("continue", lambda program: resumed(program, None)), Step(INTERRUPT)),
@@ -259,8 +259,26 @@ class Batch(Frontend):
         # `shell sleep` keeps the front end (and gdb) busy while the program is held
         arguments = [str(CNTR_TUI), "gdb", word, "--batch"]
         for command in (*state.commands, "shell sleep 600"):
-            arguments += ["-ex", command]
+            if command != INTERRUPT:
+                arguments += ["-ex", command]
         return shlex.join(arguments)
+
+    def bring(self, state: State, program: Program) -> None:
+        """An interrupt is a SIGINT to it once the step before has left the program
+        running: it waits there for the stop (for ever, with no breakpoint)."""
+        for before, step in zip(state.steps, state.steps[1:], strict=False):
+            if step.command == INTERRUPT:
+                assert before.then is not None and before.command == "continue"
+                assert wait_until(
+                    lambda then=before.then: (
+                        "Continuing." in self.terminal.screen() and then(program)
+                    ),
+                    60,
+                ), (
+                    program.thread_states(),
+                    self.terminal.screen()[-1200:],
+                )
+                os.kill(self.pid(), signal.SIGINT)
 
     @classmethod
     def assert_detached_cleanly(cls, said: str, trace: bytes, planted: int, ending: str) -> None:
@@ -439,13 +457,7 @@ def endings_of(state: State) -> tuple[str, ...]:
     return ("SIGKILL", "SIGTERM", HANGUP) if state.moving else ("SIGKILL", HANGUP)
 
 
-# --batch cannot wait for a stop between commands: left out of the mid-command states
-REACHABLE = [
-    (state, kind)
-    for state in OTHER_STATES
-    for kind in FRONTENDS
-    if state.batch or kind is not Batch
-]
+REACHABLE = [(state, kind) for state in OTHER_STATES for kind in FRONTENDS]
 
 
 def case(runtime: str, state: State, kind: type[Frontend], ending: str) -> object:
