@@ -38,6 +38,13 @@ async def form_filled(pilot: Pilot[None], key: str, *keys: str) -> None:
     await wait_for(pilot, lambda: pilot.app.screen is not form, "the form closed", 10)
 
 
+async def cursor_on_tick(pilot: Pilot[None], screen: DebuggerScreen) -> None:
+    """The source pane focused, its cursor on tick's `w->iterations++`."""
+    await wait_for(pilot, lambda: screen.source.path, "main's source", 10)
+    screen.source.focus()
+    screen.source.cursor_line = TICK_LINE
+
+
 async def test_a_watchpoint_from_the_form_stops_the_writer_and_says_old_and_new(
     start_container,
 ) -> None:
@@ -87,9 +94,7 @@ async def test_a_logpoint_from_the_form_prints_without_stopping(start_container)
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
         screen = await attached_debugger(pilot, app, started, recorder)
         program = Program.of(started.pid)
-        await wait_for(pilot, lambda: screen.source.path, "main's source", 10)
-        screen.source.focus()
-        screen.source.cursor_line = TICK_LINE  # the form's location, prefilled
+        await cursor_on_tick(pilot, screen)  # the form's location, prefilled
         await form_filled(pilot, "L", *"logpoint id=%d\\n", "tab", *"w->id")
         await wait_for(pilot, lambda: screen.breakpoints, "the logpoint listed", 10)
         [logpoint] = screen.breakpoints
@@ -115,9 +120,7 @@ async def test_run_to_cursor_stops_at_the_cursors_line(start_container) -> None:
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
         screen = await attached_debugger(pilot, app, started, recorder)
         program = Program.of(started.pid)
-        await wait_for(pilot, lambda: screen.source.path, "main's source", 10)
-        screen.source.focus()
-        screen.source.cursor_line = TICK_LINE
+        await cursor_on_tick(pilot, screen)
         refreshed = recorder.count(DebuggerScreen.Refreshed)
         await pilot.press("r")
         await wait_for(
