@@ -29,6 +29,7 @@ from cntr_tui.gdb.records import (
     Variable,
     WatchAccess,
 )
+from cntr_tui.logs.records import LogLine
 
 Progress = Callable[[str], None]
 
@@ -47,17 +48,6 @@ class SourceText:
 
     text: str | None
     looked: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LogLine:
-    """One line of a container's own log. `stream`: stdout, stderr, or the source's own
-    name (console, journal); `time`: when the source stamped it (seconds since the
-    epoch), None when it does not."""
-
-    text: str
-    stream: str
-    time: float | None = None
 
 
 class ContainerLogs(Protocol):

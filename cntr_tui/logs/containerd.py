@@ -15,8 +15,8 @@ from typing import Any
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.runtimes.base import DEFAULT_CONTAINERD_SOCKETS
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.follow import follow
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import Emit, LogStream, NoLogs
 
 GET_METHOD = "/containerd.services.tasks.v1.Tasks/Get"

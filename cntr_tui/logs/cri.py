@@ -13,8 +13,8 @@ import glob
 import os
 
 from cntr_tui.attach.container import Container
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.follow import follow
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import Emit, LogStream, NoLogs
 from cntr_tui.logs.timestamps import split_stamp
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.runtimes import docker_api
 from cntr_tui.attach.runtimes.base import DiscoveryConfig, RuntimeAbsent, RuntimeFailed
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.lines import StampedLines
 from cntr_tui.logs.merge import Arrival, merge_by_time
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import ERROR_STREAM, Emit, LogStream, NoLogs
 
 if TYPE_CHECKING:

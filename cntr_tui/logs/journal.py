@@ -14,8 +14,8 @@ import os
 import shutil
 
 from cntr_tui.attach.container import Container
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.child import process_end, stop_child
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import Emit, LogStream, NoLogs
 
 MACHINES_DIR = "/run/systemd/machines"  # machined's state: one file per registered machine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cntr_tui.debug.protocol import LogLine
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.timestamps import split_stamp
 
 

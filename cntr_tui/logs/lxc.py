@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 
 from cntr_tui.attach.container import Container
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.follow import follow
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import Emit, LogStream, NoLogs
 
 LXC_PATH = "/var/lib/lxc"

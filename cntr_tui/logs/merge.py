@@ -13,7 +13,7 @@ import asyncio
 import time as clock
 from collections import deque
 
-from cntr_tui.debug.protocol import LogLine
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import Emit
 
 HOLD_SECONDS = 0.1

@@ -12,10 +12,10 @@ import asyncio
 import shutil
 
 from cntr_tui.attach.container import Container
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.child import stop_child
 from cntr_tui.logs.lines import StampedLines
 from cntr_tui.logs.merge import Arrival, merge_by_time
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import ERROR_STREAM, Emit, LogStream, NoLogs
 
 STREAMS = ("stdout", "stderr")

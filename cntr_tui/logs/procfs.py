@@ -11,8 +11,8 @@ import asyncio
 import os
 import stat
 
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.follow import follow
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import Emit, LogStream, NoLogs
 
 OUTPUTS = ((1, "stdout"), (2, "stderr"))

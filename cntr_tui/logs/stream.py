@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from cntr_tui.debug.protocol import LogLine
+from cntr_tui.logs.records import LogLine
 
 Emit = Callable[[LogLine], None]
 Producer = Callable[[Emit], Awaitable[None]]

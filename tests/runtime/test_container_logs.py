@@ -23,7 +23,6 @@ import pytest
 
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.lookup import resolve
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.demo.containers import (
     CONTAINERD_SOCKET,
     K8S_NAMESPACE,
@@ -38,6 +37,7 @@ from cntr_tui.demo.containers import (
 )
 from cntr_tui.logs import LogStream, NoLogs, open_container_logs
 from cntr_tui.logs.cri import cri_logs
+from cntr_tui.logs.records import LogLine
 from tests.support.proc import wait_until
 from tests.support.runtimes import TEST_PREFIX, StartContainer, require_runtime
 from tests.unit.test_logs_parsers import CRI_LINES

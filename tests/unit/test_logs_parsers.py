@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.cri import CriParser
 from cntr_tui.logs.follow import tail_offset
 from cntr_tui.logs.journal import parse_entry
 from cntr_tui.logs.lines import StampedLines
 from cntr_tui.logs.lxc import config_value
 from cntr_tui.logs.merge import Arrival, merge_by_time
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.timestamps import parse_rfc3339
 
 # conmon's k8s-file log (the CRI format) of a podman container that ran

@@ -9,8 +9,8 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from cntr_tui.debug.protocol import LogLine
 from cntr_tui.logs.follow import follow
+from cntr_tui.logs.records import LogLine
 from cntr_tui.logs.stream import Emit, LogStream
 
 DEADLINE = 10.0
