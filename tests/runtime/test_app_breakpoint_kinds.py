@@ -1,11 +1,14 @@
 """Breakpoints of every kind set from the app's form, on a real docker container and
 real gdb: a watchpoint stops the writing thread and the status line says what changed
 (checked against the program's memory through /proc), a logpoint prints without a stop
-(the threads keep running, seen in /proc), run to cursor stops at the cursor's line."""
+(the threads keep running, seen in /proc), a syscall catchpoint stops in the call's libc
+wrapper and says the call, run to cursor stops at the cursor's line."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -13,6 +16,7 @@ from textual.pilot import Pilot
 from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.breakpoint_form import BreakpointForm
 from cntr_tui.app.screens.debugger import DebuggerScreen
+from cntr_tui.demo.containers import StartedContainer
 from tests.runtime.test_app import (
     SIZE,
     attached_debugger,
@@ -29,6 +33,19 @@ TICK_LINE = line_of(THREADS_C, "w->iterations++")
 WATCH_DETAIL = re.compile(r"watchpoint trigger #(\d+) \((\d+) -> (\d+)\)")
 
 
+@asynccontextmanager
+async def debugging(
+    start_container: Callable[[str], StartedContainer],
+) -> AsyncIterator[tuple[Pilot[None], DebuggerScreen, Recorder, Program]]:
+    """The app's debugger attached to a new docker container running the demo."""
+    started = start_container("docker")
+    recorder = Recorder()
+    app = CntrApp()
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await attached_debugger(pilot, app, started, recorder)
+        yield pilot, screen, recorder, Program.of(started.pid)
+
+
 async def form_filled(pilot: Pilot[None], key: str, *keys: str) -> None:
     """`key` opens the form; `keys` are typed into it, then ctrl+s sets it."""
     await pilot.press(key)
@@ -36,6 +53,25 @@ async def form_filled(pilot: Pilot[None], key: str, *keys: str) -> None:
     form = pilot.app.screen
     await pilot.press(*keys, "ctrl+s")
     await wait_for(pilot, lambda: pilot.app.screen is not form, "the form closed", 10)
+
+
+async def stop_after(
+    pilot: Pilot[None], screen: DebuggerScreen, recorder: Recorder, key: str, said: str
+) -> None:
+    """`key` resumes the program; wait for the panes after its stop, whose status line
+    says `said`."""
+    refreshed = recorder.count(DebuggerScreen.Refreshed)
+    await pilot.press(key)
+    await wait_for(
+        pilot,
+        lambda: (
+            recorder.count(DebuggerScreen.Refreshed) > refreshed
+            and not screen.running
+            and said in screen.status.state
+        ),
+        f"the stop after {key} ({said})",
+        30,
+    )
 
 
 async def cursor_on_tick(pilot: Pilot[None], screen: DebuggerScreen) -> None:
@@ -48,28 +84,13 @@ async def cursor_on_tick(pilot: Pilot[None], screen: DebuggerScreen) -> None:
 async def test_a_watchpoint_from_the_form_stops_the_writer_and_says_old_and_new(
     start_container,
 ) -> None:
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await attached_debugger(pilot, app, started, recorder)
-        program = Program.of(started.pid)
+    async with debugging(start_container) as (pilot, screen, recorder, program):
         await form_filled(pilot, "W", *"workers[1].iterations")
         await wait_for(pilot, lambda: screen.breakpoints, "the watchpoint listed", 10)
         [watch] = screen.breakpoints
         assert (watch.kind, watch.what) == ("watch", "workers[1].iterations")
 
-        refreshed = recorder.count(DebuggerScreen.Refreshed)
-        await pilot.press("c")
-        await wait_for(
-            pilot,
-            lambda: (
-                recorder.count(DebuggerScreen.Refreshed) > refreshed
-                and "watchpoint" in screen.status.state
-            ),
-            "the watchpoint's stop",
-            30,
-        )
+        await stop_after(pilot, screen, recorder, "c", "watchpoint")
         state = screen.status.state
         found = WATCH_DETAIL.search(state)
         assert found, state
@@ -88,12 +109,7 @@ async def test_a_watchpoint_from_the_form_stops_the_writer_and_says_old_and_new(
 
 
 async def test_a_logpoint_from_the_form_prints_without_stopping(start_container) -> None:
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await attached_debugger(pilot, app, started, recorder)
-        program = Program.of(started.pid)
+    async with debugging(start_container) as (pilot, screen, recorder, program):
         await cursor_on_tick(pilot, screen)  # the form's location, prefilled
         await form_filled(pilot, "L", *"logpoint id=%d\\n", "tab", *"w->id")
         await wait_for(pilot, lambda: screen.breakpoints, "the logpoint listed", 10)
@@ -114,24 +130,27 @@ async def test_a_logpoint_from_the_form_prints_without_stopping(start_container)
 
 
 async def test_run_to_cursor_stops_at_the_cursors_line(start_container) -> None:
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await attached_debugger(pilot, app, started, recorder)
-        program = Program.of(started.pid)
+    async with debugging(start_container) as (pilot, screen, recorder, program):
         await cursor_on_tick(pilot, screen)
-        refreshed = recorder.count(DebuggerScreen.Refreshed)
-        await pilot.press("r")
-        await wait_for(
-            pilot,
-            lambda: recorder.count(DebuggerScreen.Refreshed) > refreshed and not screen.running,
-            "the stop at the cursor",
-            30,
-        )
+        await stop_after(pilot, screen, recorder, "r", "")
         frame = screen.current_frame()
         assert frame is not None and (frame.function, frame.line) == ("tick", TICK_LINE)
         assert screen.source.current_line == TICK_LINE
         assert program.all_stopped()
         # the temporary breakpoint is gone with its stop
         await wait_for(pilot, lambda: not screen.breakpoints, "no breakpoint left", 10)
+
+
+async def test_a_syscall_catchpoint_from_the_form_stops_at_the_call(start_container) -> None:
+    async with debugging(start_container) as (pilot, screen, recorder, program):
+        await form_filled(pilot, "K", "tab", *"clock_nanosleep")
+        await wait_for(pilot, lambda: screen.breakpoints, "the catchpoint listed", 10)
+        [catch] = screen.breakpoints
+        assert catch.kind == "catchpoint"
+
+        await stop_after(pilot, screen, recorder, "c", "syscall")
+        assert f"#{catch.number} (clock_nanosleep)" in screen.status.state, screen.status.state
+        assert program.all_stopped()
+        # the stopped thread is inside libc's wrapper of that call
+        innermost = screen.frames[screen.thread_id or 0][0]
+        assert "clock_nanosleep" in (innermost.function or ""), innermost
