@@ -3,7 +3,9 @@ the program is stopped, then the program let go, with the measured pause.
 
 The pause is kept small on purpose. Everything that can happen before the stop does:
 the attach session, gdb, gdbserver and the trap guard start, the executable's symbols
-are read (from gdb's index cache when warm). After the stop, the thread list and the
+are read (from gdb's index cache when warm); the shared libraries' symbols are read by
+gdb only once the attach has stopped the program (most of the pause: see bench/
+bench_snapshot.py). After the stop, the thread list and the
 shared libraries are asked at once, then every thread's `-stack-list-frames` (and the
 `-stack-list-variables` of `--locals`) are sent without waiting for the answers, so
 gdb works through them back to back; the program is detached before anything is
@@ -13,7 +15,8 @@ runs again by then), so it is never shorter than the program's real stop.
 
 With a budget (`max_pause_ms`), commands go in a window and no new one is sent once the
 time they would take (measured on those answered so far) and the detach would run past
-it: what was not read is listed in `missing`.
+it: what was not read is listed in `missing`. The thread list (with each thread's top
+frame) is always read, so a budget shorter than the stop itself gives top frames only.
 
 JSON (`snapshot_json`): version SCHEMA_VERSION of the schema in snapshot_schema.json
 (JSON Schema draft 2020-12, shipped in the package, `schema()`):
@@ -28,7 +31,8 @@ JSON (`snapshot_json`): version SCHEMA_VERSION of the schema in snapshot_schema.
                               "address", "locals": [{"name", "type", "value",
                                                      "argument"}] | null}]}]}
 
-`pid` is the process as its PID namespace sees it, `lwp` likewise; `address` a hex
+A field added, removed or changed in meaning raises the version (and the schema's
+`version` const). `pid` is the process as its PID namespace sees it, `lwp` likewise; `address` a hex
 string; `locals` null where they were not asked for or not read.
 """
 
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -47,6 +52,8 @@ from cntr_tui.debug.ending import DETACH_TIMEOUT
 from cntr_tui.debug.protocol import DebugUnavailable
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.errors import UserError
+from cntr_tui.gdb.records import Thread
+from cntr_tui.gdb.transport import mi_quote
 
 if TYPE_CHECKING:
     from cntr_tui.gdb.records import Frame, SharedLibrary, Variable
@@ -246,7 +253,7 @@ def snapshot_frame(
 class StackRead:
     """What was read while the program was stopped (gdb's own records)."""
 
-    threads: list[Any]  # gdb.records.Thread
+    threads: list[Thread]
     stacks: list[list[Frame] | None]
     variables: dict[tuple[int, int], list[Variable]]
     libraries: list[SharedLibrary]
@@ -256,10 +263,16 @@ class StackRead:
 async def read_stacks(gdb: GdbSession, budget: Budget, with_locals: bool) -> StackRead:
     """The thread list and libraries (asked at once), then every thread's stack, then
     the locals of the innermost frames with a line, as the budget allows."""
-    listed, libraries = await asyncio.gather(gdb.threads(), gdb.shared_libraries())
-    if not listed.ok:
-        raise StackError(f"the thread list: {listed.error}")
-    threads = listed.value or []
+    found, libraries = await asyncio.gather(
+        gdb.command(f"-interpreter-exec console {mi_quote('thread find .')}"),
+        gdb.shared_libraries(),
+    )
+    threads = threads_found(found.console) if found.ok else []
+    if not threads:  # gdb's own list, with each thread's top frame: 6x slower (1,000 threads)
+        listed = await gdb.threads()
+        if not listed.ok:
+            raise StackError(f"the thread list: {listed.error}")
+        threads = listed.value or []
     stacks_read = await pipelined([partial(gdb.backtrace, t.id) for t in threads], budget)
     stacks = [r.value if r is not None and r.ok else None for r in stacks_read]
     missing = [
@@ -279,6 +292,23 @@ async def read_stacks(gdb: GdbSession, budget: Budget, with_locals: bool) -> Sta
             else:
                 missing.append(f"the locals of thread {key[0]} frame {key[1]}")
     return StackRead(threads, stacks, variables, libraries.value or [], missing)
+
+
+FOUND_LINE = re.compile(r"^Thread (\d+) has (target name|name|target id) '(.*)'$", re.M)
+
+
+def threads_found(console: str) -> list[Thread]:
+    """The threads `thread find .` names (every thread has a target id): their ids,
+    names and LWPs, without the top frame `-thread-info` computes for each (1,000
+    threads through gdbserver: 0.16 s against 0.96 s, measured)."""
+    fields: dict[int, dict[str, str]] = {}
+    for number, kind, text in FOUND_LINE.findall(console):
+        entry = fields.setdefault(int(number), {"id": number, "state": "stopped"})
+        if kind == "target id":
+            entry["target-id"] = text
+        elif kind == "name" or "name" not in entry:  # a name the user set wins
+            entry["name"] = text
+    return [Thread.from_mi(entry) for _, entry in sorted(fields.items())]
 
 
 class StackError(Exception):

@@ -11,6 +11,7 @@ from typing import Any
 from cntr_tui.commands.snapshot import snapshot_text
 from cntr_tui.debug.snapshot import Budget, build_snapshot, read_stacks
 from cntr_tui.gdb.records import Frame, Result, SharedLibrary, Thread, Variable
+from cntr_tui.gdb.transport import MiResult
 from tests.unit.test_snapshot_schema import snapshot
 
 LIBC = SharedLibrary("/lib/libc.so.6", "/var/lib/cntr/lib/libc.so.6", True, ((0x7000, 0x8000),))
@@ -20,20 +21,32 @@ class FakeGdb:
     """Answers after `cost` seconds each, one at a time, as gdb does; records how many
     commands were waiting when the first answer went out."""
 
-    def __init__(self, threads: int, cost: float) -> None:
-        self.count, self.cost = threads, cost
+    def __init__(self, threads: int, cost: float, find_fails: bool = False) -> None:
+        self.count, self.cost, self.find_fails = threads, cost, find_fails
         self.sent: list[str] = []
         self.waiting_at_first_answer: int | None = None
         self._lock = asyncio.Lock()
 
-    async def _answer(self, command: str, value: Any) -> Result[Any]:
+    async def _answer(self, command: str, value: Any) -> Any:
         self.sent.append(command)
         async with self._lock:
             await asyncio.sleep(0)  # let every other command get sent first
             if self.waiting_at_first_answer is None:
                 self.waiting_at_first_answer = len(self.sent)
             time.sleep(self.cost)
-            return Result(value)
+            return value if isinstance(value, MiResult) else Result(value)
+
+    async def command(self, mi_command: str) -> MiResult:
+        """`thread find .` as gdb 13 answers it through gdbserver (names, target ids)."""
+        assert mi_command == '-interpreter-exec console "thread find ."', mi_command
+        lines = [
+            f"Thread {n} has target name 'worker-{n}'\n"
+            f"Thread {n} has target id 'Thread 1.{n + 6}'\n"
+            for n in range(1, self.count + 1)
+        ]
+        if self.find_fails:
+            return await self._answer("thread find .", MiResult("error", {"msg": "no"}))
+        return await self._answer("thread find .", MiResult("done", console="".join(lines)))
 
     async def threads(self) -> Result[list[Thread]]:
         listed = [
@@ -86,7 +99,11 @@ def test_without_a_budget_every_stack_is_asked_before_the_first_answer() -> None
     assert all(s is not None and len(s) == 3 for s in result.stacks)
     # the thread list and libraries went together; then 50 backtraces at once
     first_batch = gdb.sent.index("-stack-list-frames --thread 1")
-    assert gdb.sent[:2] == ["-thread-info", "-file-list-shared-libraries"]
+    assert gdb.sent[:2] == ["thread find .", "-file-list-shared-libraries"]
+    assert [(t.id, t.lwp, t.name) for t in result.threads[:2]] == [
+        (1, 7, "worker-1"),
+        (2, 8, "worker-2"),
+    ]
     assert len(gdb.sent) == 2 + 50 + 100  # locals of spin and worker_main: libc's has no line
     assert first_batch == 2
     assert len(result.variables) == 100 and result.variables[(7, 1)][0].value == "7"
@@ -126,3 +143,10 @@ def test_the_text_groups_threads_and_says_the_pause_first() -> None:
     assert "  #0  __GI___clock_nanosleep (/lib/libc.so.6)" in lines
     assert "  #1  spin at stalls.c:44 (/app/stalls)" in lines
     assert "    thread 3 #1 spin: id = 3, rounds = 9" in lines
+
+
+def test_without_thread_find_gdbs_thread_list_is_used() -> None:
+    gdb = FakeGdb(3, 0.0, find_fails=True)
+    result = read(gdb, None)
+    assert "-thread-info" in gdb.sent and [t.id for t in result.threads] == [1, 2, 3]
+    assert not result.missing
