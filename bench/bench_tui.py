@@ -380,7 +380,7 @@ async def measure_engine(host_pid: int, count: int, runs: int, pane: str = "") -
                 if pane == "registers":
                     await gdb.registers(thread_id, level)
                 elif pane == "disassembly":
-                    await gdb.disassemble(thread_id, level)
+                    await gdb.disassemble(thread_id, level, with_source=True)
                 await gdb.breakpoints()
                 samples.append(time.perf_counter() - stops[-1])
         finally:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from cntr_tui.gdb.records import Instruction
 from cntr_tui.widgets.navigation import NAVIGATION, TableNavigation
@@ -101,9 +102,10 @@ class DisassemblyView(TableNavigation, DataTable[Text]):
         self.shown_rows: list[Row] = []
         self.pc_address: int | None = None
         self.breakpoint_addresses: set[int] = set()
+        self.column_keys: list[ColumnKey] = []
 
     def on_mount(self) -> None:
-        self.add_columns(" ", "address", "where", "instruction")
+        self.column_keys = self.add_columns(" ", "address", "where", "instruction")
 
     def show_instructions(
         self,
@@ -119,10 +121,16 @@ class DisassemblyView(TableNavigation, DataTable[Text]):
         asked with the instruction's fullname first, then its file (a screen passes the
         source text it already has, e.g. the source pane's file). Without it, or when it
         has no text, the row shows "file:line" alone."""
-        self.instructions = list(instructions)
-        self.shown_rows = with_source_rows(self.instructions, source)
-        self.pc_address = pc
-        self.redraw()
+        shown_rows = with_source_rows(instructions, source)
+        if shown_rows == self.shown_rows and self.row_count == len(shown_rows):
+            # the same function again (a stop in a loop): only the PC rows change
+            before, self.pc_address = self.pc_address, pc
+            self.restyle({before, pc})
+        else:
+            self.instructions = list(instructions)
+            self.shown_rows = shown_rows
+            self.pc_address = pc
+            self.redraw()
         marked = self.marked_rows()
         if marked:
             self.move_cursor(row=marked[0], scroll=True)
@@ -130,18 +138,12 @@ class DisassemblyView(TableNavigation, DataTable[Text]):
     def clear_pc(self) -> None:
         """The program runs: no line is the PC's (the instructions stay)."""
         if self.pc_address is not None:
-            self.pc_address = None
-            self.redraw_keeping_cursor()
+            before, self.pc_address = self.pc_address, None
+            self.restyle({before})
 
     def set_breakpoints(self, addresses: Iterable[int]) -> None:
-        self.breakpoint_addresses = set(addresses)
-        self.redraw_keeping_cursor()
-
-    def redraw_keeping_cursor(self) -> None:
-        if self.instructions:
-            row = self.cursor_row
-            self.redraw()
-            self.move_cursor(row=row)
+        before, self.breakpoint_addresses = self.breakpoint_addresses, set(addresses)
+        self.restyle(before ^ self.breakpoint_addresses)
 
     def redraw(self) -> None:
         self.clear()
@@ -155,18 +157,30 @@ class DisassemblyView(TableNavigation, DataTable[Text]):
                     key=f"source-{index}",
                 )
                 continue
-            is_pc = row.address == self.pc_address
-            style = PC_STYLE if is_pc else ""
-            mark = PC_MARK if is_pc else ""
-            if row.address in self.breakpoint_addresses:
-                mark = BREAKPOINT_MARK + mark
-            self.add_row(
-                Text(mark, style="bold red" if not is_pc else style),
-                Text(f"{row.address:#x}", style=style),
-                Text(where(row), style=style),
-                Text(row.text, style=style),
-                key=str(row.address),
-            )
+            self.add_row(*self.cells(row), key=str(row.address))
+
+    def cells(self, instruction: Instruction) -> tuple[Text, Text, Text, Text]:
+        is_pc = instruction.address == self.pc_address
+        style = PC_STYLE if is_pc else ""
+        mark = PC_MARK if is_pc else ""
+        if instruction.address in self.breakpoint_addresses:
+            mark = BREAKPOINT_MARK + mark
+        return (
+            Text(mark, style="bold red" if not is_pc else style),
+            Text(f"{instruction.address:#x}", style=style),
+            Text(where(instruction), style=style),
+            Text(instruction.text, style=style),
+        )
+
+    def restyle(self, addresses: Iterable[int | None]) -> None:
+        """Draw again the rows of `addresses` whose marks changed (a full redraw of a
+        long function at every stop and breakpoint change was most of the pane's cost)."""
+        wanted = set(addresses)
+        for instruction in self.instructions:
+            if instruction.address in wanted:
+                key = str(instruction.address)
+                for column, cell in zip(self.column_keys, self.cells(instruction), strict=True):
+                    self.update_cell(key, column, cell)
 
     def show_message(self, message: str) -> None:
         """Instead of the instructions (the program runs, gdb's error)."""

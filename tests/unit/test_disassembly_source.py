@@ -163,3 +163,41 @@ async def test_search_finds_a_source_row() -> None:
         await pilot.press("slash", *"w->n", "enter")
         await until(pilot, lambda: view.cursor_row == 3, "line 42's source row")
         assert view.location_at_cursor() == "threads.c:42"
+
+
+async def test_a_stop_in_the_same_function_moves_the_marks_without_a_redraw() -> None:
+    """A second stop in the function shown, a breakpoint change, a resume: the marks
+    move on the rows they concern, the other rows stay the very rows drawn before."""
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.show_instructions(code(), START, TEXT)
+        await shown(pilot, view)
+        keys = list(view.rows)  # a redraw (clear + add) makes new row keys objects
+        marks = lambda: [view.get_row_at(row)[0].plain for row in range(view.row_count)]  # noqa: E731
+
+        view.show_instructions(code(), START + 4 * 3, TEXT)
+        await pilot.pause()
+        pc_row = view.marked_rows()[0]
+        assert view.instruction_at_row(pc_row).address == START + 4 * 3
+        assert marks() == [PC_MARK if row == pc_row else "" for row in range(view.row_count)]
+        assert view.cursor_row == pc_row
+
+        view.set_breakpoints({START + 4})
+        await pilot.pause()
+        bp_row = next(
+            row
+            for row in range(view.row_count)
+            if (found := view.instruction_at_row(row)) and found.address == START + 4
+        )
+        assert marks()[bp_row] == BREAKPOINT_MARK and marks()[pc_row] == PC_MARK
+
+        view.clear_pc()
+        view.set_breakpoints(set())
+        await pilot.pause()
+        assert marks() == [""] * view.row_count and view.marked_rows() == []
+        assert all(a is b for a, b in zip(keys, view.rows, strict=True))
+
+        view.show_instructions(code([41, 42]), START, TEXT)  # another function: redrawn
+        await shown(pilot, view)
+        assert view.row_count == 4 and view.marked_rows() == [1]
