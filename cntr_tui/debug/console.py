@@ -90,10 +90,16 @@ def guard_note(status: int, outcome: dict[str, object] | None) -> str:
     if outcome.get("error"):
         return f"gdb ended (status {status}); making the process safe failed: {outcome['error']}"
     removed = sum(int(str(outcome.get(key, 0))) for key in ("restored", "removed_by_gdbserver"))
-    how = ", the guard detached gdbserver" if outcome.get("detached_by_guard") else ""
+    if not outcome.get("detached_by_guard"):
+        # not a clean detach: the user must be able to tell (a stop or signal the
+        # detach would have dealt with may have been left to the rescue)
+        return (
+            f"gdb ended (status {status}) while attached: gdbserver did not detach, the "
+            f"guard's rescue put back {removed} trap(s), the process runs on"
+        )
     return (
-        f"gdb ended (status {status}) while attached: {removed} trap(s) removed{how}, "
-        "the process runs on"
+        f"gdb ended (status {status}) while attached: {removed} trap(s) removed, the guard "
+        "detached gdbserver, the process runs on"
     )
 
 
