@@ -3,11 +3,13 @@
 Each front end (`cntr-tui gdb --batch`, gdb's console `cntr-tui gdb`, the TUI) runs in a
 real terminal (tmux) against a real container (docker, plain namespaces), brings the
 multi-threaded demo program into a state (stopped at a breakpoint a worker just hit,
-its PC one past the trap; running; ...) and is then SIGKILLed, sent SIGTERM, or loses
-its terminal (tmux killed: the kernel's SIGHUP). Within 5 s the program must run on:
-alive, untraced, no thread stopped, no trap left in its code, no SIGTRAP pending, no
-thread's PC one past a breakpoint, every worker's counter moving; and every process
-the front end started (gdb, gdbserver, the guard, helpers) must be gone.
+its PC one past the trap; running; in the middle of next, step, finish (--batch waits
+for their stop); interrupted (--batch: a SIGINT to it while continue waits); with a
+watchpoint, a logpoint or a syscall catchpoint set; ...) and is then SIGKILLed, sent
+SIGTERM, or loses its terminal (tmux killed: the kernel's SIGHUP). Within 5 s the
+program must run on: alive, untraced, no thread stopped, no trap left in its code, no
+SIGTRAP pending, no thread's PC one past a breakpoint, every worker's counter moving;
+and every process the front end started (gdb, gdbserver, the guard, helpers) must be gone.
 
 A SIGTERM or SIGHUP must also be a clean detach (the traps taken out, then gdbserver's
 `D`), not the guard's after-the-fact rescue. Witnesses, since after a SIGHUP the
