@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from cntr_tui.gdb import symbols
 from cntr_tui.gdb.events import Stopped
 from cntr_tui.gdb.launch import Launcher
-from cntr_tui.gdb.records import Result
+from cntr_tui.gdb.records import Breakpoint, Result
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.execution import SessionExecution
 from cntr_tui.gdb.session.stack import SessionStack
@@ -26,6 +26,10 @@ from cntr_tui.settings import Settings
 
 class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
     """Start, attach, detach, close; ends no one asked for."""
+
+    if TYPE_CHECKING:
+
+        async def breakpoints(self) -> Result[list[Breakpoint]]: ...  # breakpoints.py's
 
     @classmethod
     async def start(
@@ -227,6 +231,9 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
             interrupted = await self.interrupt()
             if not interrupted.ok and self.state != "stopped":
                 return Result(error=f"cannot stop the process to detach: {interrupted.error}")
+        released = await self._release_syscall_catchpoints()
+        if not released.ok and self.state != "stopped":
+            return Result(error=f"cannot stop the process to detach: {released.error}")
         taken = await self._take_queued_interrupt()
         if not taken.ok and self.state != "stopped":
             return Result(error=f"cannot stop the process to detach: {taken.error}")
@@ -241,3 +248,30 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
             self._guard_check = asyncio.ensure_future(self._guard.detached())
             self._guard = None
         return Result(None)
+
+    async def _release_syscall_catchpoints(self) -> Result[None]:
+        """gdbserver refuses the detach ("Can't detach process.") while it catches
+        syscalls for the process, and stops catching them only when the process is
+        next resumed: syscall catchpoints are deleted, then the process resumed and
+        stopped once (an interrupt, or whatever stops it first)."""
+        if self.tracer != "gdbserver" or self.non_stop or self.state != "stopped":
+            return Result(None)
+        listed = await self.breakpoints()
+        caught = [
+            found.number
+            for found in listed.value or []
+            if found.type == "catchpoint" and (found.what or "").split(" ")[0] == "syscall"
+        ]
+        if not caught:
+            return Result(None)
+        deleted = await self._call(f"-break-delete {' '.join(caught)}")
+        if not deleted.ok:
+            return Result(error=deleted.error)
+        stops_before = self._stop_generation
+        resumed = await self._resuming("-exec-continue")
+        if not resumed.ok:
+            return Result(error=resumed.error)
+        if self._stop_generation != stops_before:
+            return Result(None)  # it stopped already (a breakpoint), in the same read
+        stop = await self.interrupt()
+        return Result(None) if stop.ok else Result(error=stop.error)
