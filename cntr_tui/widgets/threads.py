@@ -22,10 +22,14 @@ def frame_label(frame: Frame) -> Text:
 
 
 def thread_label(thread: Thread, selected: bool) -> Text:
+    """gdb's thread number first (the one `info threads`, the status line and "Thread
+    N hit Breakpoint" use), the kernel's LWP after the name."""
     label = Text()
     label.append("→ " if selected else "  ")
-    label.append(f"{thread.lwp if thread.lwp is not None else '?':>5} ", style="bold")
+    label.append(f"{thread.id:>3} ", style="bold")
     label.append(f"{thread.name or '-':<10} ")
+    lwp = f"LWP {thread.lwp}" if thread.lwp is not None else "LWP ?"
+    label.append(f"{lwp:<10}", style="dim")
     label.append(f"{thread.state:<8}", style="italic")
     if thread.frame is not None:
         label.append(f" {thread.frame.function or '??'}", style="bold")
