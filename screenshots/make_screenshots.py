@@ -27,10 +27,16 @@ from cntr_tui.app.screens.files import FilesScreen
 from cntr_tui.demo.availability import unavailable_reason
 from cntr_tui.demo.containers import STARTERS, StartedContainer
 from cntr_tui.demo.rootfs import build_rootfs
+from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.container_table import ContainerTable
+from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.file_tree import FileTree
 from cntr_tui.widgets.locals import LocalsTree
+from cntr_tui.widgets.logs import LogsPane
+from cntr_tui.widgets.memory import MemoryView
+from cntr_tui.widgets.registers import RegistersTable
 from cntr_tui.widgets.source_view import SourceView
+from cntr_tui.widgets.watch import WatchTree
 
 HERE = Path(__file__).resolve().parent
 SIZE = (150, 44)
@@ -129,6 +135,7 @@ async def shoot(started: StartedContainer, source_root: Path) -> None:
 
         await pilot.press("5")
         await take(app, pilot, "debugger-mounts")
+        await new_panes(app, pilot, debugger)
         debugger.action_symbols()
         await pilot.pause(1.0)
         await take(app, pilot, "debugger-symbols")
@@ -158,6 +165,51 @@ async def shoot(started: StartedContainer, source_root: Path) -> None:
         await pilot.press("escape")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list")
+
+
+async def new_panes(app: CntrApp, pilot: Pilot[None], debugger: DebuggerScreen) -> None:
+    """Registers, disassembly with source, memory, a watch, the breakpoints of several
+    kinds, the container's log: each pane's tab shown at the stop in tick."""
+    await pilot.press("7")
+    registers = debugger.query_one(RegistersTable)
+    await wait_for(pilot, lambda: registers.value_of("rip"), "the registers")
+    await take(app, pilot, "debugger-registers")
+
+    await pilot.press("8")
+    disassembly = debugger.query_one(DisassemblyView)
+    await wait_for(pilot, lambda: disassembly.marked_rows(), "the PC's instruction")
+    await take(app, pilot, "debugger-disassembly")
+
+    await pilot.press("9")
+    await pilot.press(*"workers", "enter")
+    memory = debugger.query_one(MemoryView)
+    await wait_for(pilot, lambda: getattr(memory, "block", None), "the memory dump")
+    await take(app, pilot, "debugger-memory")
+
+    debugger.action_pane("watch")
+    await pilot.press("a", *"workers[1]", "enter")
+    watch = debugger.query_one(WatchTree)
+    await wait_for(pilot, lambda: watch.expressions, "the watch")
+    await pilot.pause(0.5)
+    await take(app, pilot, "debugger-watch")
+
+    engine = debugger.link.session.engine if debugger.link.session else None
+    assert engine is not None
+    await engine.watch_insert("workers[2].iterations", "write")
+    await engine.dprintf_insert("tick", "tick of worker %ld\n", ["w->id"])
+    await engine.catch_insert("syscall", "clock_nanosleep")
+    await engine.break_disable("3")
+    await pilot.press("6")
+    table = debugger.query_one(BreakpointsTable)
+    await wait_for(pilot, lambda: table.row_count >= 4, "the breakpoints listed")
+    await take(app, pilot, "debugger-breakpoints")
+
+    await pilot.press("l")
+    logs = debugger.query_one(LogsPane)
+    await wait_for(pilot, lambda: logs.entries, "the container's log")
+    await take(app, pilot, "debugger-logs")
+    source = debugger.query_one(SourceView)
+    source.focus()
 
 
 def main() -> int:
