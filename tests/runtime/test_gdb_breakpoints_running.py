@@ -132,3 +132,22 @@ async def test_a_stop_that_raced_the_hold_is_a_real_stop_and_the_program_stays(r
     assert (await session.break_delete(tick.number)).ok
     assert (await session.continue_()).ok
     assert counters_move(program)
+
+
+async def test_changes_made_at_once_while_running_each_get_their_hold(running):
+    """Several changes asked at once (a UI sends one per key press, a script several):
+    each is made, none runs while the program runs again, and the program runs on."""
+    session, events, pid = running
+    results = await asyncio.gather(
+        session.break_insert("tick", condition="w->id == 99"),
+        session.watch_insert("workers[0].id"),
+        session.break_insert("compute_step", condition="step < 0"),
+        session.dprintf_insert("tick", "never %d\\n", ["w->id"]),
+    )
+    assert [result.error for result in results] == [None] * 4
+    listed = (await session.breakpoints()).unwrap()
+    assert len(listed) == 4, listed
+    assert session.state == "running"
+    assert stops_and_runs(events) == []  # each hold was unseen
+    assert sum(isinstance(event, Paused) for event in events) == 4
+    assert counters_move(Program.of(pid))

@@ -56,6 +56,9 @@ class SessionCore:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_generation = 0  # counts *stopped records
         self._register_names: list[str] | None = None
+        # one hold at a time: a change asked while another holds the program would
+        # find it stopped, go straight to gdb, and arrive after the other's resume
+        self._hold_lock = asyncio.Lock()
         # MI commands the session sends of itself at a stop (run_to's temporary
         # breakpoint deleted): every later command waits for them, so it sees their effect
         self._cleanups: list[asyncio.Task[MiResult]] = []

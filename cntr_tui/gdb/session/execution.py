@@ -179,7 +179,11 @@ class SessionExecution(SessionEvents):
         run it, resume, unseen by the listeners (no Stopped/Running for it), then emit
         `Paused(reason, seconds held)`. A real stop that raced the interrupt (a
         breakpoint hit) is the listeners' stop: the program stays stopped there, and a
-        SIGINT left queued by the interrupt is taken first."""
+        SIGINT left queued by the interrupt is taken first. One hold at a time."""
+        async with self._hold_lock:
+            return await self._held_alone(mi_command, reason)
+
+    async def _held_alone(self, mi_command: str, reason: str) -> MiResult:
         if self.state != "running" or self.non_stop:
             return await self.command(mi_command)
         started = time.monotonic()
