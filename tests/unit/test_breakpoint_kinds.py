@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, DataTable, Input, RadioSet, Select, Tabbed
 from cntr_tui.app.screens.breakpoint_form import BreakpointEdit, BreakpointForm
 from cntr_tui.app.screens.debugger import DebuggerScreen
 from cntr_tui.app.screens.help import HelpScreen
-from cntr_tui.gdb.events import Stopped
+from cntr_tui.gdb.events import BreakpointModified, Stopped
 from cntr_tui.gdb.records import Breakpoint, Result
 from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.disassembly import DisassemblyView
@@ -110,6 +110,29 @@ async def test_the_pane_lists_every_kind_with_its_condition_hits_ignore_and_temp
             ],
             ["5", "catchpoint", "yes", "syscall write", "", "0", "", "yes"],
         ]
+
+
+async def test_a_hit_count_gdb_reports_updates_its_row_without_asking_the_list(
+    world: World,
+) -> None:
+    """A logpoint's hits come as =breakpoint-modified at every hit: the record it
+    carries goes into the pane; only a number the pane does not know asks for the list."""
+    world.engine.breakpoint_list = [CONDITIONED, LOGPOINT]
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, world.app, world.recorder)
+        table = screen.query_one(BreakpointsTable)
+        await until(pilot, lambda: table.row_count == 2, "two rows")
+        asked = len(world.engine.called("breakpoints"))
+        world.engine.emit(BreakpointModified(dataclasses.replace(LOGPOINT, hits=7)))
+        await until(pilot, lambda: rows(table)[1][5] == "7", "the logpoint's hits")
+        assert len(world.engine.called("breakpoints")) == asked
+        assert rows(table)[0][5] == "0"  # the other row as it was
+
+        unknown = Breakpoint("9", "breakpoint", True, location="main")
+        world.engine.breakpoint_list.append(unknown)
+        world.engine.emit(BreakpointModified(unknown))
+        await until(pilot, lambda: table.row_count == 3, "the list asked anew")
+        assert len(world.engine.called("breakpoints")) == asked + 1
 
 
 async def test_keys_on_a_row_toggle_condition_ignore_and_delete_then_list_anew(

@@ -294,6 +294,17 @@ class DebuggerScreen(Screen[None]):
                 self.source.current_line = None
                 self.source.refresh()
                 self.query_one(DisassemblyView).clear_pc()
+            case gdb_events.BreakpointModified(breakpoint=changed) if any(
+                known.number == changed.number for known in self.breakpoints
+            ):
+                # a hit count gdb reports (each logpoint hit, ~30/s with the demo): the
+                # record it sends, not the whole list asked again
+                self.show_breakpoint_list(
+                    [
+                        changed if known.number == changed.number else known
+                        for known in self.breakpoints
+                    ]
+                )
             case (
                 gdb_events.BreakpointCreated()
                 | gdb_events.BreakpointModified()
@@ -571,7 +582,12 @@ class DebuggerScreen(Screen[None]):
     async def load_breakpoints(self) -> None:
         listed = await self.link.ask(lambda engine: engine.breakpoints())
         if listed.ok:
-            self.breakpoints = list(listed.value or [])
+            self.show_breakpoint_list(list(listed.value or []))
+
+    def show_breakpoint_list(self, breakpoints: list[Breakpoint]) -> None:
+        """The breakpoints pane and the source and disassembly marks."""
+        self.breakpoints = breakpoints
+        with contextlib.suppress(NoMatches):  # the panes went with the app's exit
             self.query_one(BreakpointsTable).show_breakpoints(self.breakpoints)
             self.query_one(DisassemblyView).set_breakpoints(
                 bp.address for bp in self.breakpoints if bp.address is not None
