@@ -39,8 +39,11 @@ class ValueNode:
         return int(address, 16) != 0
 
 
-def split_top_level(text: str) -> list[str]:
-    """Split `a = 1, b = {c = 2, d = "x, y"}` at commas outside braces and quotes."""
+def split_top_level(text: str, brackets: str = "{}[]()<>") -> list[str]:
+    """Split `a = 1, b = {c = 2, d = "x, y"}` at commas outside quotes and `brackets`
+    (opening and closing characters in pairs: gdb's values count `<>` for templates,
+    C expressions must not, their `->` is no bracket)."""
+    opening, closing = brackets[0::2], brackets[1::2]
     parts: list[str] = []
     depth = 0
     quote: str | None = None
@@ -55,9 +58,9 @@ def split_top_level(text: str) -> list[str]:
                 quote = None
         elif char in "\"'":
             quote = char
-        elif char in "{[(<":
+        elif char in opening:
             depth += 1
-        elif char in "}])>":
+        elif char in closing:
             depth -= 1
         elif char == "," and depth == 0:
             parts.append(text[start:index].strip())

@@ -28,6 +28,7 @@ from textual.widgets import (
 
 from cntr_tui.app import bindings
 from cntr_tui.gdb.records import CatchKind, WatchAccess
+from cntr_tui.widgets.locals import split_top_level
 
 KINDS = ("breakpoint", "watchpoint", "logpoint", "catchpoint")
 ACCESSES: tuple[WatchAccess, ...] = get_args(WatchAccess)
@@ -70,27 +71,7 @@ Submit = Callable[[NewBreakpoint], Awaitable[str | None]]
 def split_arguments(text: str) -> tuple[str, ...]:
     """`a, f(b, c), "x, y"`: at the commas outside brackets and quotes (C expressions,
     where `->` is no bracket)."""
-    parts: list[str] = []
-    depth, quote, start, index = 0, "", 0, 0
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:index].strip())
-            start = index + 1
-        index += 1
-    parts.append(text[start:].strip())
-    return tuple(part for part in parts if part)
+    return tuple(part for part in split_top_level(text, "()[]{}") if part)
 
 
 def count_of(text: str) -> int | None:
