@@ -1,0 +1,172 @@
+"""Goroutines of the Go demo program (demo/programs/goroutines.go) in docker and in plain
+namespaces, read through the gdb session attached to it (languages/go.py), and the
+stripped copy: one line saying why, the native stack still there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cntr_tui.demo import containers
+from cntr_tui.demo.go_root import PROGRAM, SOURCE, STRIPPED_PROGRAM, build_go_root
+from cntr_tui.gdb.attached import AttachLauncher
+from cntr_tui.gdb.session import GdbSession
+from cntr_tui.languages.go import (
+    go_binary,
+    goroutine_stack,
+    list_goroutines,
+    process_executable,
+)
+from cntr_tui.languages.records import Goroutine
+from tests.support.proc import namespace_pid, tracer_of, wait_until
+from tests.support.runtimes import TEST_PREFIX, StartContainer, require_runtime
+
+RUNTIMES = ("docker", "process")
+# the planted goroutines: function -> (state, wait reason, the statement it waits in)
+PLANTED = {
+    "main.waitForOrders": ("waiting", "chan receive", "for order := range orders {"),
+    "main.sleeper": ("waiting", "sleep", "time.Sleep(time.Hour)"),
+    "main.main": ("waiting", "select", "select {"),
+}
+SPINNER = ("main.spinner", "atomic.AddUint64(&spins, 1)")
+
+
+@pytest.fixture(scope="module")
+def go_root() -> Path:
+    return build_go_root()
+
+
+def source_line(root: Path, statement: str) -> int:
+    lines = (root / "app/src" / SOURCE).read_text().splitlines()
+    return next(number for number, text in enumerate(lines, 1) if statement in text)
+
+
+def wait_docker_ready(name: str) -> None:
+    """The program's `ready` line, read from the container's log as it comes."""
+    logs = subprocess.Popen(["docker", "logs", "-f", name], stdout=subprocess.PIPE)
+    try:
+        containers.wait_ready(logs, f"docker container {name}")
+    finally:
+        containers.terminate(logs)
+
+
+@pytest.fixture
+def start_go(go_root: Path) -> Iterator[StartContainer]:
+    """`start_go(runtime, program)` -> a started container of the Go root, removed at the
+    end even when the test fails."""
+    started: list[containers.StartedContainer] = []
+
+    def start(runtime: str, program: str = PROGRAM) -> containers.StartedContainer:
+        require_runtime(runtime)
+        name = f"{TEST_PREFIX}go-{runtime}-{uuid.uuid4().hex[:8]}"
+        container = containers.STARTERS[runtime](name, go_root, program)
+        started.append(container)
+        if runtime == "docker":
+            wait_docker_ready(name)
+        return container
+
+    yield start
+    for container in reversed(started):
+        container.remove()
+
+
+async def attached_session(host_pid: int) -> GdbSession:
+    launcher = await AttachLauncher.start(host_pid)
+    session = await GdbSession.start(launcher)
+    attached = await session.attach(namespace_pid(host_pid), host_pid=host_pid)
+    if not attached.ok:
+        await session.close()
+        pytest.fail(f"attach failed: {attached.error}")
+    return session
+
+
+def by_function(goroutines: tuple[Goroutine, ...]) -> dict[str, list[Goroutine]]:
+    found: dict[str, list[Goroutine]] = {}
+    for goroutine in goroutines:
+        found.setdefault(goroutine.function, []).append(goroutine)
+    return found
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+async def test_goroutines_listed_with_their_functions_and_one_stack_opens(
+    runtime: str, start_go: StartContainer, go_root: Path
+):
+    container = start_go(runtime)
+    binary = go_binary(process_executable(container.pid))
+    assert binary is not None and binary.has_dwarf and binary.version
+    assert binary.version.startswith("go1.")
+    lwps = {namespace_pid(int(task)) for task in os.listdir(f"/proc/{container.pid}/task")}
+    session = await attached_session(container.pid)
+    try:
+        stacks = await list_goroutines(session, binary)
+        assert stacks.missing is None, stacks.missing
+        assert stacks.language == "go" and stacks.version == binary.version
+        found = by_function(stacks.goroutines)
+        for function, (state, reason, statement) in PLANTED.items():
+            assert len(found.get(function, [])) == 1, (function, stacks.goroutines)
+            goroutine = found[function][0]
+            assert (goroutine.state, goroutine.wait_reason) == (state, reason), goroutine
+            assert goroutine.file and goroutine.file.endswith(f"/app/src/{SOURCE}")
+            assert goroutine.line == source_line(go_root, statement), goroutine
+            assert goroutine.lwp is None
+        spinner = found[SPINNER[0]][0]
+        assert spinner.state in ("running", "runnable"), spinner
+        assert spinner.line == source_line(go_root, SPINNER[1])
+        assert (spinner.lwp in lwps) if spinner.state == "running" else spinner.lwp is None
+        assert len({g.id for g in stacks.goroutines}) == len(stacks.goroutines)
+
+        sleeper = found["main.sleeper"][0]
+        frames = (await goroutine_stack(session, binary, sleeper.id)).unwrap()
+        functions = [frame.function for frame in frames]
+        assert functions[0] == "runtime.gopark", functions
+        assert "time.Sleep" in functions and "main.sleeper" in functions, functions
+        assert functions.index("time.Sleep") < functions.index("main.sleeper")
+        own = frames[functions.index("main.sleeper")]
+        assert own.line == source_line(go_root, "time.Sleep(time.Hour)") and own.address
+
+        spinning = (await goroutine_stack(session, binary, spinner.id)).unwrap()
+        assert "main.spinner" in [frame.function for frame in spinning]
+        assert not (await goroutine_stack(session, binary, 10**9)).ok
+
+        again = await list_goroutines(session, binary)  # the support is loaded once
+        assert by_function(again.goroutines).keys() == found.keys()
+        threads = (await session.threads()).unwrap()  # gdb's own view is untouched
+        assert {t.lwp for t in threads} == lwps
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert wait_until(lambda: tracer_of(container.pid) == 0)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+async def test_stripped_binary_gives_the_missing_line_and_the_native_stack(
+    runtime: str, start_go: StartContainer
+):
+    container = start_go(runtime, STRIPPED_PROGRAM)
+    binary = go_binary(process_executable(container.pid))
+    assert binary is not None and not binary.has_dwarf
+    session = await attached_session(container.pid)
+    try:
+        stacks = await list_goroutines(session, binary)
+        assert stacks.language == "go" and not stacks.goroutines
+        assert stacks.missing and "no DWARF" in stacks.missing and "-s -w" in stacks.missing
+        assert "\n" not in stacks.missing
+        assert not (await goroutine_stack(session, binary, 1)).ok
+        threads = (await session.threads()).unwrap()
+        assert len(threads) >= 2
+        main = next(t for t in threads if t.lwp == namespace_pid(container.pid))
+        frames = (await session.backtrace(main.id)).unwrap()
+        assert frames and frames[0].address  # symbols: .gopclntab, not .symtab
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+
+
+def test_a_program_of_no_go_is_not_taken_for_one():
+    assert go_binary("/bin/busybox") is None
+    assert go_binary("/nonexistent") is None
