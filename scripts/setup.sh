@@ -8,7 +8,7 @@ VENV="$REPO/.venv"
 PACKAGES=(
     docker.io containerd podman lxc systemd-container uidmap
     busybox-static gdb gdbserver strace fuse3 libfuse3-dev pkg-config gcc g++ tar tmux
-    python3 python3-venv python3-dev
+    python3 python3-venv python3-dev golang-go
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -32,13 +32,16 @@ def demo_rootfs() -> Path:
 
 @pytest.fixture
 def start_container(demo_rootfs: Path) -> Iterator[StartContainer]:
-    """`start_container(runtime, program="/app/threads", **kw)` -> StartedContainer."""
+    """`start_container(runtime, program="/app/threads", root=None, **kw)` ->
+    StartedContainer; `root`: another root file system than the demo's."""
     started: list[containers.StartedContainer] = []
 
-    def start(runtime: str, program: str = "/app/threads", **kwargs: object):
+    def start(
+        runtime: str, program: str = "/app/threads", root: Path | None = None, **kwargs: object
+    ):
         require_runtime(runtime)
         name = f"{TEST_PREFIX}{runtime}-{uuid.uuid4().hex[:8]}"
-        container = containers.STARTERS[runtime](name, demo_rootfs, program, **kwargs)
+        container = containers.STARTERS[runtime](name, root or demo_rootfs, program, **kwargs)
         started.append(container)
         return container
 

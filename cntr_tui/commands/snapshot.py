@@ -82,7 +82,31 @@ async def snapshot_with_signals(
 def frame_text(frame: SnapshotFrame) -> str:
     where = f" at {frame.file}:{frame.line}" if frame.file and frame.line is not None else ""
     library = f" ({frame.library})" if frame.library else ""
-    return f"#{frame.level:<2} {frame.name}{where}{library}"
+    level = f"#{frame.level:<2}" if frame.level is not None else f"{frame.language[:2]:<3}"
+    return f"{level} {frame.name}{where}{library}"
+
+
+def shown_frames(frames: Sequence[SnapshotFrame]) -> list[SnapshotFrame | int]:
+    """The frames a reader wants: where language frames stand among the native ones, the
+    interpreter's plumbing between them is counted, not listed (--json keeps all)."""
+    from cntr_tui.languages.interleave import is_interpreter_plumbing
+
+    if all(frame.language == "native" for frame in frames):
+        return list(frames)
+    shown: list[SnapshotFrame | int] = []
+    for frame in frames:
+        if frame.language == "native" and is_interpreter_plumbing(frame.function, frame.library):
+            if shown and isinstance(shown[-1], int):
+                shown[-1] += 1
+            else:
+                shown.append(1)
+        else:
+            shown.append(frame)
+    return shown
+
+
+def plumbing_text(count: int) -> str:
+    return f"    ({count} interpreter frame{'s' if count != 1 else ''})"
 
 
 def member_names(group: StackGroup) -> str:
@@ -93,19 +117,21 @@ def member_names(group: StackGroup) -> str:
 
 def group_lines(group: StackGroup, with_locals: bool) -> Iterator[str]:
     count = len(group.threads)
-    chain = " <- ".join(frame.name for frame in group.frames) or "no frames"
+    shown = shown_frames(group.frames)
+    chain = " <- ".join(f.name for f in shown if not isinstance(f, int)) or "no frames"
     partial = "" if group.threads[0].complete else " (top frame only: not read)"
     yield f"{count} thread{'s' if count != 1 else ''} in {chain}{partial}"
     yield f"  threads: {member_names(group)}"
-    for frame in group.frames:
-        yield f"  {frame_text(frame)}"
+    for frame in shown:
+        yield plumbing_text(frame) if isinstance(frame, int) else f"  {frame_text(frame)}"
     if with_locals:
         for thread in group.threads:
             for frame in thread.frames:
                 if frame.locals is None:
                     continue
                 values = ", ".join(f"{v.name} = {v.value}" for v in frame.locals) or "none"
-                yield f"    thread {thread.id} #{frame.level} {frame.name}: {values}"
+                level = f"#{frame.level}" if frame.level is not None else frame.language
+                yield f"    thread {thread.id} {level} {frame.name}: {values}"
 
 
 def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
@@ -119,6 +145,9 @@ def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
         f"{threads} thread{'s' if threads != 1 else ''}, stopped for "
         f"{snapshot.pause_ms:.1f} ms{budget}, running again untraced"
     ]
+    language = snapshot.language
+    if language is not None and language.missing:
+        lines.append(language.missing)
     for group in group_stacks(snapshot.threads):
         lines.append("")
         lines.extend(group_lines(group, with_locals))

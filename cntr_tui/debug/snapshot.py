@@ -54,6 +54,9 @@ from cntr_tui.debug.target import DebugTarget
 from cntr_tui.errors import UserError
 from cntr_tui.gdb.records import Thread
 from cntr_tui.gdb.transport import mi_quote
+from cntr_tui.languages.interleave import interleave
+from cntr_tui.languages.python import is_python_process, read_python_stacks
+from cntr_tui.languages.records import LanguageFrame, LanguageStacks, LanguageThread
 
 if TYPE_CHECKING:
     from cntr_tui.gdb.records import Frame, SharedLibrary, Variable
@@ -62,7 +65,7 @@ if TYPE_CHECKING:
     from cntr_tui.gdb.transport import MiResult
 
 SCHEMA_NAME = "cntr-tui/snapshot"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCALS_FRAMES = 4  # --locals: of each thread's innermost frames that have a source line
 BUDGET_WINDOW = 16  # commands in flight under a budget: each one is a promise to wait
 FIRST_GUESS = 0.0005  # s per command before one has been answered
@@ -82,13 +85,17 @@ class SnapshotVariable:
 
 @dataclass(frozen=True)
 class SnapshotFrame:
-    level: int
+    """`level` is gdb's; None for a language frame (`language` not "native"), which
+    stands where the native eval-loop frame running it was."""
+
+    level: int | None
     function: str | None
     file: str | None
     line: int | None
     library: str | None
     address: int | None
     locals: tuple[SnapshotVariable, ...] | None = None
+    language: str = "native"
 
     @property
     def name(self) -> str:
@@ -120,6 +127,7 @@ class Snapshot:
     pause_ms: float
     budget_ms: float | None
     missing: tuple[str, ...]
+    language: LanguageStacks | None = None
 
 
 @dataclass(frozen=True)
@@ -323,24 +331,24 @@ def build_snapshot(
     tracer: str,
     pause_ms: float,
     budget_ms: float | None,
+    language: LanguageStacks | None = None,
 ) -> Snapshot:
     threads = []
     for thread, stack in zip(read.threads, read.stacks, strict=True):
         frames = stack if stack is not None else ([thread.frame] if thread.frame else [])
+        native = [
+            snapshot_frame(
+                frame, read.libraries, executable, read.variables.get((thread.id, frame.level))
+            )
+            for frame in frames
+        ]
+        language_thread = language.thread(thread.lwp) if language is not None else None
         threads.append(
             SnapshotThread(
                 thread.id,
                 thread.lwp,
                 thread.name,
-                tuple(
-                    snapshot_frame(
-                        frame,
-                        read.libraries,
-                        executable,
-                        read.variables.get((thread.id, frame.level)),
-                    )
-                    for frame in frames
-                ),
+                mixed_frames(native, language_thread, language),
                 stack is not None,
             )
         )
@@ -353,7 +361,30 @@ def build_snapshot(
         pause_ms,
         budget_ms,
         tuple(read.missing),
+        language,
     )
+
+
+def mixed_frames(
+    native: list[SnapshotFrame],
+    thread: LanguageThread | None,
+    language: LanguageStacks | None,
+) -> tuple[SnapshotFrame, ...]:
+    """gdb's frames with the language's own in their place (languages/interleave.py)."""
+    if thread is None or language is None or language.language is None:
+        return tuple(native)
+    name = language.language
+    return tuple(
+        language_frame(frame, name) if isinstance(frame, LanguageFrame) else frame
+        for frame in interleave(native, thread, lambda frame: frame.function)
+    )
+
+
+def language_frame(frame: LanguageFrame, language: str) -> SnapshotFrame:
+    listed = None
+    if frame.locals is not None:
+        listed = tuple(SnapshotVariable(v.name, None, v.value, v.argument) for v in frame.locals)
+    return SnapshotFrame(None, frame.function, frame.file, frame.line, None, None, listed, language)
 
 
 def schema() -> dict[str, Any]:
@@ -366,6 +397,7 @@ def schema() -> dict[str, Any]:
 def frame_json(frame: SnapshotFrame) -> dict[str, Any]:
     return {
         "level": frame.level,
+        "language": frame.language,
         "function": frame.function,
         "file": frame.file,
         "line": frame.line,
@@ -400,6 +432,7 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
         "pause": {"ms": round(snapshot.pause_ms, 3), "budget_ms": snapshot.budget_ms},
         "complete": not snapshot.missing,
         "missing": list(snapshot.missing),
+        "language": language_json(snapshot.language),
         "threads": [
             {
                 "id": thread.id,
@@ -410,6 +443,18 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
             }
             for thread in snapshot.threads
         ],
+    }
+
+
+def language_json(stacks: LanguageStacks | None) -> dict[str, Any] | None:
+    if stacks is None or stacks.language is None:
+        return None
+    return {
+        "name": stacks.language,
+        "version": stacks.version,
+        "reader": stacks.reader or "?",
+        "missing": stacks.missing,
+        "ms": None if stacks.pause_ms is None else round(stacks.pause_ms, 3),
     }
 
 
@@ -427,13 +472,15 @@ async def take_snapshot(
 ) -> Snapshot:
     """Stop the target, read every stack, let it go (detached, the program runs on
     untraced); raises UserError (one line) when it cannot, with nothing of ours left:
-    gdb, gdbserver and the attach session are closed on every way out."""
+    gdb, gdbserver and the attach session are closed on every way out. A Python
+    program's frames are read by py-spy beside gdb's reads (languages/python.py)."""
     from cntr_tui.debug.launchers import choose_launch
     from cntr_tui.debug.service import start_debug
     from cntr_tui.linux.proc_stat import alive, start_ticks
     from cntr_tui.linux.procfs import thread_ids
 
     started = start_ticks(target.host_pid)
+    python = is_python_process(target.host_pid)
     launch = await choose_launch(target, starts)
     try:
         session = await start_debug(target, launch)
@@ -459,7 +506,16 @@ async def take_snapshot(
             known = 0
         budget = Budget(clock, budget_ms, known)
         try:
-            read = await read_stacks(gdb, budget, with_locals)
+            # both run to their end: no reader is left running when gdb's read fails
+            read, language = await asyncio.gather(
+                read_stacks(gdb, budget, with_locals),
+                read_python_stacks(target.host_pid, with_locals) if python else no_language(),
+                return_exceptions=True,
+            )
+            if isinstance(read, BaseException):
+                raise read
+            if isinstance(language, BaseException):
+                raise language
         except StackError as error:
             if not alive(target.host_pid):
                 raise exited_during(target) from error
@@ -473,4 +529,10 @@ async def take_snapshot(
             raise UserError(f"detaching failed: {detached.error}")
     finally:
         await gdb.close(detach_timeout=DETACH_TIMEOUT)
-    return build_snapshot(target, read, executable, started, tracer, clock.pause_ms(), budget_ms)
+    return build_snapshot(
+        target, read, executable, started, tracer, clock.pause_ms(), budget_ms, language
+    )
+
+
+async def no_language() -> None:
+    return None

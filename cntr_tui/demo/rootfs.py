@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -137,21 +138,32 @@ def set_aside(root: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def build_rootfs(cache_dir: Path = CACHE_DIR) -> Path:
-    """Return the path of the demo root file system, building it when absent."""
-    sources = program_sources()
-    final = cache_dir / f"rootfs-{rootfs_key(sources)}"
+def cached_root(final: Path, fill: Callable[[Path, Path], None]) -> Path:
+    """`final`, built by `fill(root, scratch)` in a staging folder beside it and renamed
+    into place when complete, unless a pristine one is there already (every demo root
+    is cached this way: a half-built or written-to root is never used)."""
     if final.is_dir():
         if is_pristine(final):
             return final
         set_aside(final)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="rootfs-build-", dir=cache_dir))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{final.name}-build-", dir=final.parent))
     try:
-        root = staging / "root"
-        build = staging / "build"
+        root, scratch = staging / "root", staging / "build"
         root.mkdir()
-        build.mkdir()
+        scratch.mkdir()
+        fill(root, scratch)
+        os.replace(root, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def build_rootfs(cache_dir: Path = CACHE_DIR) -> Path:
+    """Return the path of the demo root file system, building it when absent."""
+    sources = program_sources()
+
+    def fill(root: Path, build: Path) -> None:
         write_base_files(root)
         install_busybox(root)
         app = root / "app"
@@ -164,7 +176,5 @@ def build_rootfs(cache_dir: Path = CACHE_DIR) -> Path:
             libraries.update(shared_libraries(binary))
         for library in sorted(libraries):
             copy_library(library, root)
-        os.replace(root, final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+
+    return cached_root(cache_dir / f"rootfs-{rootfs_key(sources)}", fill)

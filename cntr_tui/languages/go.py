@@ -60,7 +60,7 @@ async def load_support(session: ConsoleSession, binary: GoBinary) -> str | None:
     """Source runtime-gdb.py and the helper into the session unless done; the reason
     when they cannot be."""
     script = find_runtime_gdb(binary)
-    if not binary.has_dwarf or script is None:
+    if not binary.has_dwarf or not binary.x86_64 or script is None:
         return missing_support(binary)
     if session.state != "stopped":
         return f"the program is {session.state}: goroutines are read while it is stopped"

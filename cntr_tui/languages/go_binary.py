@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ FLAG_INLINE_STRINGS = 0x2
 GO_SECTIONS = frozenset({".go.buildinfo", ".note.go.buildid", ".gopclntab"})
 DWARF_SECTIONS = frozenset({".debug_info", ".zdebug_info"})
 VERSION = re.compile(r"go(\d+)\.(\d+)")
+ELF_MACHINE_OFFSET = 0x12
+EM_X86_64 = 62
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class GoBinary:
     version: str | None  # "go1.19.8"; None when the build info could not be read
     has_dwarf: bool
     gdb_script: str | None  # the runtime-gdb.py path in .debug_gdb_scripts
+    x86_64: bool = True
 
     @property
     def release(self) -> str | None:
@@ -90,4 +94,5 @@ def go_binary_of(path: str, data: bytes | mmap.mmap) -> GoBinary | None:
         version=build_version(section_bytes(data, buildinfo)) if buildinfo else None,
         has_dwarf=any(sections[name].size for name in DWARF_SECTIONS & sections.keys()),
         gdb_script=gdb_script_path(section_bytes(data, scripts)) if scripts else None,
+        x86_64=struct.unpack_from("<H", data, ELF_MACHINE_OFFSET)[0] == EM_X86_64,
     )

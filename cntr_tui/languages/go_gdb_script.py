@@ -79,7 +79,7 @@ def _cntr_reason(g):
         return None
 
 
-def _cntr_saved_frames(g, pc, sp, bp, limit):
+def _cntr_saved_frames(g, pc, bp, limit):
     """The frame-pointer chain from a parked goroutine's saved pc and bp."""
     low, high = int(g["stack"]["lo"]), int(g["stack"]["hi"])
     inferior = gdb.selected_inferior()
@@ -120,6 +120,16 @@ def _cntr_thread_frames(thread, limit):
             gdb.execute("select-frame %d" % level, to_string=True)
 
 
+def _cntr_frames(g, plain, thread, limit):
+    if thread is not None:
+        return _cntr_thread_frames(thread, limit)
+    sched = g["sched"]
+    pc = int(sched["pc"])
+    if plain == G_SYSCALL and int(g["syscallsp"]):
+        pc = int(g["syscallpc"])
+    return _cntr_saved_frames(g, pc, int(sched["bp"]), limit)
+
+
 def _cntr_go(wanted, limit):
     threads = {t.ptid[1]: t for t in gdb.selected_inferior().threads()}
     listed = []
@@ -131,15 +141,10 @@ def _cntr_go(wanted, limit):
         plain = status & ~G_SCAN
         m = g["m"]
         lwp = int(m["procid"]) if int(m) and plain in (G_RUNNING, G_SYSCALL) else None
-        thread = threads.get(lwp)
-        if thread is not None:
-            frames = _cntr_thread_frames(thread, limit)
-        else:
-            sched = g["sched"]
-            pc, sp = int(sched["pc"]), int(sched["sp"])
-            if plain == G_SYSCALL and int(g["syscallsp"]):
-                pc, sp = int(g["syscallpc"]), int(g["syscallsp"])
-            frames = _cntr_saved_frames(g, pc, sp, int(sched["bp"]), limit)
+        try:
+            frames = _cntr_frames(g, plain, threads.get(lwp), limit)
+        except (gdb.error, gdb.MemoryError, RuntimeError):
+            frames = []  # a goroutine changing under us; the others are still listed
         listed.append(
             {
                 "id": goid,

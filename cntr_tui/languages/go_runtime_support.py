@@ -65,6 +65,11 @@ def missing_support(binary: GoBinary) -> str:
             f"{binary.path} has no DWARF (built with -ldflags=-s or -w): goroutines need "
             "the runtime's types; rebuild without -s -w (go build keeps them by default)"
         )
+    if not binary.x86_64:
+        return (
+            f"{binary.path} is not an x86-64 program: parked goroutines are unwound by "
+            "amd64's frame-pointer chain, other architectures are not supported yet"
+        )
     if binary.release is None:
         return (
             f"the Go version of {binary.path} is unknown (no build info; Go older than "

@@ -71,6 +71,7 @@ class LanguageStacks:
     goroutines: tuple[Goroutine, ...] = ()
     missing: str | None = None
     pause_ms: float | None = None  # the language library's own read, where it stops nothing
+    reader: str | None = None  # the library that read them, with its version
 
     def thread(self, lwp: int | None) -> LanguageThread | None:
         return next((t for t in self.threads if lwp is not None and t.lwp == lwp), None)

@@ -161,6 +161,6 @@ def test_the_checker_finds_what_breaks_the_schema() -> None:
     output["threads"][0]["frames"][0]["line"] = "44"
     output["pause"]["extra"] = 1
     del output["process"]["tracer"]
-    output["version"] = 2
+    output["version"] = SCHEMA_VERSION + 1
     errors = validate(output)
     assert len(errors) == 4, errors
