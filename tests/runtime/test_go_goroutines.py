@@ -23,7 +23,7 @@ from cntr_tui.languages.go import (
     process_executable,
 )
 from cntr_tui.languages.records import Goroutine
-from tests.support.proc import namespace_pid, tracer_of, wait_until
+from tests.support.proc import namespace_pid, read_u64, tracer_of, wait_until
 from tests.support.runtimes import TEST_PREFIX, StartContainer, require_runtime
 
 RUNTIMES = ("docker", "process")
@@ -137,10 +137,13 @@ async def test_goroutines_listed_with_their_functions_and_one_stack_opens(
         assert by_function(again.goroutines).keys() == found.keys()
         threads = (await session.threads()).unwrap()  # gdb's own view is untouched
         assert {t.lwp for t in threads} == lwps
+        spins = int((await session.evaluate("&'main.spins'")).unwrap().split()[0], 16)
         assert (await session.detach()).ok
     finally:
         await session.close()
     assert wait_until(lambda: tracer_of(container.pid) == 0)
+    before = read_u64(container.pid, spins)  # nothing was written: the program runs on
+    assert wait_until(lambda: read_u64(container.pid, spins) > before)
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)

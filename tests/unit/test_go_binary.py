@@ -3,8 +3,13 @@ finding the host's runtime-gdb.py of the same release."""
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
+import pytest
+
+from cntr_tui.demo.go_root import SOURCE, go_build, go_tool, go_version, program_source
+from cntr_tui.errors import UserError
 from cntr_tui.languages.go_binary import (
     GoBinary,
     build_version,
@@ -72,3 +77,33 @@ def test_a_stripped_binary_says_so_and_how_to_fix_it():
     binary = GoBinary("/app/server", "go1.19.8", False, None)
     missing = missing_support(binary)
     assert "no DWARF" in missing and "-s -w" in missing and "/app/server" in missing
+
+
+def test_a_program_of_another_architecture_says_it_is_not_supported():
+    binary = GoBinary("/app/server", "go1.19.8", True, None, x86_64=False)
+    assert "not an x86-64 program" in missing_support(binary)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo program built by the host's Go, with DWARF and stripped."""
+    try:
+        go = go_tool()
+    except UserError as error:
+        pytest.skip(str(error))
+    build = tmp_path_factory.mktemp("go-build")
+    (build / SOURCE).write_bytes(program_source())
+    go_build(go, build, build / "with-dwarf")
+    go_build(go, build, build / "stripped", "-ldflags=-s -w")
+    return build / "with-dwarf", build / "stripped"
+
+
+def test_the_host_built_program_read_from_its_elf(built: tuple[Path, Path]):
+    with_dwarf, stripped = (read_go_binary(path) for path in built)
+    assert with_dwarf is not None and stripped is not None
+    toolchain = go_version(go_tool()).split()[2]  # "go version go1.19.8 linux/amd64"
+    assert with_dwarf.version == stripped.version == toolchain
+    assert with_dwarf.has_dwarf and not stripped.has_dwarf
+    assert with_dwarf.gdb_script and with_dwarf.gdb_script.endswith("runtime/runtime-gdb.py")
+    assert stripped.gdb_script is None
+    assert with_dwarf.x86_64 == (platform.machine() == "x86_64")
