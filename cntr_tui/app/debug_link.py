@@ -15,7 +15,8 @@ from cntr_tui.debug.protocol import (
     SourceText,
 )
 from cntr_tui.debug.target import DebugTarget
-from cntr_tui.gdb.records import Result
+from cntr_tui.gdb.records import Frame, Result
+from cntr_tui.languages.records import LanguageStacks
 
 T = TypeVar("T")
 EngineCall = Callable[[DebugEngine], Awaitable[Result[T]]]
@@ -55,6 +56,17 @@ class DebugLink:
         if name not in self.sources:
             self.sources[name] = await asyncio.to_thread(self.session.read_source, name)
         return self.sources[name]
+
+    async def language_stacks(self, with_locals: bool = False) -> LanguageStacks:
+        """The program's own frames (none for a native program or without a session)."""
+        if self.session is None or self.closing is not None:
+            return LanguageStacks(None)
+        return await self.session.language_stacks(with_locals)
+
+    async def goroutine_stack(self, goroutine_id: int) -> Result[tuple[Frame, ...]]:
+        if self.session is None or self.closing is not None:
+            return Result(error="gdb is not running")
+        return await self.session.goroutine_stack(goroutine_id)
 
     def location_in_container(self, path: str) -> str:
         return path if self.session is None else self.session.location_in_container(path)

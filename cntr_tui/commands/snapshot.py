@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cntr_tui.debug.snapshot import Snapshot, SnapshotFrame, StackGroup
     from cntr_tui.debug.target import DebugTarget
     from cntr_tui.gdb.starts import SessionStarts
+    from cntr_tui.languages.records import Goroutine
 
 SHOWN_MEMBERS = 8  # of a group's threads, by name; the rest counted
 
@@ -89,20 +90,14 @@ def frame_text(frame: SnapshotFrame) -> str:
 def shown_frames(frames: Sequence[SnapshotFrame]) -> list[SnapshotFrame | int]:
     """The frames a reader wants: where language frames stand among the native ones, the
     interpreter's plumbing between them is counted, not listed (--json keeps all)."""
-    from cntr_tui.languages.interleave import is_interpreter_plumbing
+    from cntr_tui.languages.interleave import is_interpreter_plumbing, plumbing_counted
 
     if all(frame.language == "native" for frame in frames):
         return list(frames)
-    shown: list[SnapshotFrame | int] = []
-    for frame in frames:
-        if frame.language == "native" and is_interpreter_plumbing(frame.function, frame.library):
-            if shown and isinstance(shown[-1], int):
-                shown[-1] += 1
-            else:
-                shown.append(1)
-        else:
-            shown.append(frame)
-    return shown
+    return plumbing_counted(
+        frames,
+        lambda f: f.language == "native" and is_interpreter_plumbing(f.function, f.library),
+    )
 
 
 def plumbing_text(count: int) -> str:
@@ -148,6 +143,9 @@ def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
     language = snapshot.language
     if language is not None and language.missing:
         lines.append(language.missing)
+    if language is not None and language.goroutines:
+        lines.append("")
+        lines.extend(goroutine_lines(language.goroutines))
     for group in group_stacks(snapshot.threads):
         lines.append("")
         lines.extend(group_lines(group, with_locals))
@@ -155,6 +153,21 @@ def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
         lines.append("")
         lines.append(f"missing (the pause budget ran out): {missing_text(snapshot)}")
     return lines
+
+
+def goroutine_lines(goroutines: Sequence[Goroutine]) -> Iterator[str]:
+    """Goroutines grouped by where they are and why: "3 goroutines waiting (chan
+    receive) in main.worker at worker.go:30: 5, 6, 9"."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for g in goroutines:
+        groups.setdefault((g.state, g.wait_reason, g.function, g.file, g.line), []).append(g.id)
+    yield f"{len(goroutines)} goroutine{'s' if len(goroutines) != 1 else ''}:"
+    for (state, reason, function, file, line), ids in groups.items():
+        why = f" ({reason})" if reason else ""
+        where = f" at {str(file).rsplit('/', 1)[-1]}:{line}" if file and line else ""
+        shown = ", ".join(str(i) for i in ids[:SHOWN_MEMBERS])
+        more = f", … {len(ids) - SHOWN_MEMBERS} more" if len(ids) > SHOWN_MEMBERS else ""
+        yield f"  {len(ids)} {state}{why} in {function}{where}: {shown}{more}"
 
 
 def missing_text(snapshot: Snapshot) -> str:

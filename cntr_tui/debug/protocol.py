@@ -29,6 +29,7 @@ from cntr_tui.gdb.records import (
     Variable,
     WatchAccess,
 )
+from cntr_tui.languages.records import LanguageStacks
 from cntr_tui.logs.records import LogLine
 
 Progress = Callable[[str], None]
@@ -256,6 +257,16 @@ class DebugSession(Protocol):
     def open_logs(self, tail: int = 200) -> Result[ContainerLogs]:
         """The container's own log stream (no I/O until its lines are read); the error
         says why there is none ("systemd-nspawn machine demo has no journal")."""
+        ...
+
+    async def language_stacks(self, with_locals: bool = False) -> LanguageStacks:
+        """The program's own frames, read while it is stopped: each Python thread's
+        frames, a Go program's goroutines; `language` None for a native program."""
+        ...
+
+    async def goroutine_stack(self, goroutine_id: int) -> Result[tuple[Frame, ...]]:
+        """One goroutine's frames, innermost first; an error for a program without
+        goroutines or a goroutine that ended."""
         ...
 
     async def close(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from cntr_tui.debug.language_stacks import LanguageStackReader
 from cntr_tui.debug.launchers import Launch, choose_launch
 from cntr_tui.debug.protocol import (
     ContainerLogs,
@@ -19,8 +20,9 @@ from cntr_tui.debug.target import DebugTarget
 from cntr_tui.fs.mounts import Mount, classify
 from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.placement import Placement
-from cntr_tui.gdb.records import Result
+from cntr_tui.gdb.records import Frame, Result
 from cntr_tui.gdb.session import GdbSession
+from cntr_tui.languages.records import LanguageStacks
 from cntr_tui.linux.mountinfo import read_mountinfo
 from cntr_tui.linux.proc_stat import alive
 from cntr_tui.linux.procfs import root_path
@@ -61,6 +63,7 @@ class LiveDebugSession:
         self.launch = launch
         self.gdb = gdb
         self._closing: asyncio.Future[None] | None = None
+        self._languages: LanguageStackReader | None = None
 
     @property
     def target(self) -> DebugTarget:
@@ -134,6 +137,18 @@ class LiveDebugSession:
             return Result(open_container_logs(target.container, target.host_pid, tail))
         except NoLogs as error:
             return Result(error=str(error))
+
+    @property
+    def languages(self) -> LanguageStackReader:
+        if self._languages is None:
+            self._languages = LanguageStackReader(self.target.host_pid)
+        return self._languages
+
+    async def language_stacks(self, with_locals: bool = False) -> LanguageStacks:
+        return await self.languages.stacks(self.gdb, with_locals)
+
+    async def goroutine_stack(self, goroutine_id: int) -> Result[tuple[Frame, ...]]:
+        return await self.languages.goroutine_stack(self.gdb, goroutine_id)
 
     async def attach(self) -> None:
         """gdb attaches to the target; raises DebugUnavailable."""

@@ -55,10 +55,10 @@ from cntr_tui.errors import UserError
 from cntr_tui.gdb.records import Thread
 from cntr_tui.gdb.transport import mi_quote
 from cntr_tui.languages.interleave import interleave
-from cntr_tui.languages.python import is_python_process, read_python_stacks
-from cntr_tui.languages.records import LanguageFrame, LanguageStacks, LanguageThread
+from cntr_tui.languages.records import Goroutine, LanguageFrame, LanguageStacks, LanguageThread
 
 if TYPE_CHECKING:
+    from cntr_tui.debug.language_stacks import LanguageStackReader
     from cntr_tui.gdb.records import Frame, SharedLibrary, Variable
     from cntr_tui.gdb.session import GdbSession
     from cntr_tui.gdb.starts import SessionStarts
@@ -455,6 +455,19 @@ def language_json(stacks: LanguageStacks | None) -> dict[str, Any] | None:
         "reader": stacks.reader or "?",
         "missing": stacks.missing,
         "ms": None if stacks.pause_ms is None else round(stacks.pause_ms, 3),
+        "goroutines": [goroutine_json(g) for g in stacks.goroutines],
+    }
+
+
+def goroutine_json(goroutine: Goroutine) -> dict[str, Any]:
+    return {
+        "id": goroutine.id,
+        "state": goroutine.state,
+        "wait_reason": goroutine.wait_reason,
+        "function": goroutine.function,
+        "file": goroutine.file,
+        "line": goroutine.line,
+        "lwp": goroutine.lwp,
     }
 
 
@@ -474,13 +487,14 @@ async def take_snapshot(
     untraced); raises UserError (one line) when it cannot, with nothing of ours left:
     gdb, gdbserver and the attach session are closed on every way out. A Python
     program's frames are read by py-spy beside gdb's reads (languages/python.py)."""
+    from cntr_tui.debug.language_stacks import LanguageStackReader
     from cntr_tui.debug.launchers import choose_launch
     from cntr_tui.debug.service import start_debug
     from cntr_tui.linux.proc_stat import alive, start_ticks
     from cntr_tui.linux.procfs import thread_ids
 
     started = start_ticks(target.host_pid)
-    python = is_python_process(target.host_pid)
+    languages = LanguageStackReader(target.host_pid)
     launch = await choose_launch(target, starts)
     try:
         session = await start_debug(target, launch)
@@ -506,16 +520,7 @@ async def take_snapshot(
             known = 0
         budget = Budget(clock, budget_ms, known)
         try:
-            # both run to their end: no reader is left running when gdb's read fails
-            read, language = await asyncio.gather(
-                read_stacks(gdb, budget, with_locals),
-                read_python_stacks(target.host_pid, with_locals) if python else no_language(),
-                return_exceptions=True,
-            )
-            if isinstance(read, BaseException):
-                raise read
-            if isinstance(language, BaseException):
-                raise language
+            read, language = await read_with_language(gdb, budget, with_locals, languages)
         except StackError as error:
             if not alive(target.host_pid):
                 raise exited_during(target) from error
@@ -534,5 +539,24 @@ async def take_snapshot(
     )
 
 
-async def no_language() -> None:
-    return None
+async def read_with_language(
+    gdb: GdbSession, budget: Budget, with_locals: bool, languages: LanguageStackReader
+) -> tuple[StackRead, LanguageStacks | None]:
+    """gdb's stacks and the language's frames: py-spy reads beside gdb, at once; Go's
+    goroutines are read by gdb itself, after its stacks."""
+    if languages.language == "python":
+        # both run to their end: no reader is left running when gdb's read fails
+        read, language = await asyncio.gather(
+            read_stacks(gdb, budget, with_locals),
+            languages.stacks(gdb, with_locals),
+            return_exceptions=True,
+        )
+        if isinstance(read, BaseException):
+            raise read
+        if isinstance(language, BaseException):
+            raise language
+        return read, language
+    read = await read_stacks(gdb, budget, with_locals)
+    if languages.language is None:
+        return read, None
+    return read, await languages.stacks(gdb, with_locals)

@@ -78,3 +78,20 @@ def interleave(
     for chain in waiting:
         merged.extend(chain)
     return merged
+
+
+F = TypeVar("F")
+
+
+def plumbing_counted(frames: Sequence[F], is_plumbing: Callable[[F], bool]) -> list[F | int]:
+    """The frames a reader wants where language frames stand among native ones: each
+    run of the interpreter's plumbing becomes its count."""
+    shown: list[F | int] = []
+    for frame in frames:
+        if not is_plumbing(frame):
+            shown.append(frame)
+        elif shown and isinstance(shown[-1], int):
+            shown[-1] += 1
+        else:
+            shown.append(1)
+    return shown

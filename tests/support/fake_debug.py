@@ -44,6 +44,7 @@ from cntr_tui.gdb.records import (
     Variable,
     WatchAccess,
 )
+from cntr_tui.languages.records import LanguageStacks
 
 THREADS_C = Path(__file__).parents[2] / "cntr_tui" / "demo" / "programs" / "threads.c"
 SOURCE_PATH = "/app/src/threads.c"
@@ -531,6 +532,9 @@ class FakeSession:
         self.session_notes: tuple[str, ...] = ()
         self.logs: FakeLogs | None = FakeLogs()
         self.log_tails: list[int] = []
+        self.language = LanguageStacks(None)  # what language_stacks() answers
+        self.goroutine_stacks: dict[int, tuple[Frame, ...]] = {}
+        self.language_asks: list[bool] = []  # with_locals of each language_stacks()
 
     @property
     def target(self) -> DebugTarget:
@@ -570,6 +574,15 @@ class FakeSession:
         if self.logs is None:
             return Result(error="the fake container keeps no logs")
         return Result(self.logs)
+
+    async def language_stacks(self, with_locals: bool = False) -> LanguageStacks:
+        self.language_asks.append(with_locals)
+        return self.language
+
+    async def goroutine_stack(self, goroutine_id: int) -> Result[tuple[Frame, ...]]:
+        if goroutine_id not in self.goroutine_stacks:
+            return Result(error=f"no goroutine {goroutine_id} (it may have ended)")
+        return Result(self.goroutine_stacks[goroutine_id])
 
     async def close(self) -> None:
         self.close_calls += 1

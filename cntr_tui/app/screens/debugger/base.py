@@ -1,6 +1,7 @@
 """The debugger screen's state and panes, which its parts share: breakpoints.py
-(BreakpointsPart), frames.py (FramesPart: the state after a stop) and screen.py
-(DebuggerScreen: attach, gdb's events, execution, panes) build on it in that order."""
+(BreakpointsPart), frames.py (FramesPart: the state after a stop), languages.py
+(LanguagesPart: Python frames and Go goroutines) and screen.py (DebuggerScreen: attach,
+gdb's events, execution, panes) build on it in that order."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cntr_tui.app.opener import service_opener
 from cntr_tui.attach.container import Container
 from cntr_tui.debug.protocol import ContainerLogs, DebugOpener
 from cntr_tui.gdb.records import Breakpoint, Frame, MemoryBlock, Thread
+from cntr_tui.languages.records import LanguageStacks
 from cntr_tui.widgets.breakpoints import BreakpointsTable
 from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.gdb_console import GdbConsole
@@ -71,6 +73,7 @@ class DebuggerBase(Screen[None]):
         self.pending = pending or PendingBreakpoints()
         self.threads: list[Thread] = []
         self.frames: dict[int, list[Frame]] = {}
+        self.language = LanguageStacks(None)  # the program's own frames at the last stop
         self.thread_id: int | None = None
         self.frame_level = 0
         self.running = False

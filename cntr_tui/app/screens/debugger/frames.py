@@ -14,6 +14,7 @@ from cntr_tui.app.screens.debugger.base import TABBED
 from cntr_tui.app.screens.debugger.breakpoints import BreakpointsPart
 from cntr_tui.app.screens.stop_text import breakpoint_lines
 from cntr_tui.gdb.records import Frame, Instruction
+from cntr_tui.languages.records import LanguageStacks
 from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.memory import MemoryView
@@ -55,12 +56,17 @@ class FramesPart(BreakpointsPart):
             self.status.state = "▶ running" if self.running else "■ stopped (attached)"
         self.frames = {}
         self.stops += 1
-        self.query_one(ThreadsTree).show_threads(self.threads, thread_id)
+        self.language = await self.read_language_stacks()
+        self.query_one(ThreadsTree).show_threads(self.threads, thread_id, self.language)
         await self.load_backtrace(thread_id)
         self.frame_level = await self.first_frame_with_source(self.frames.get(thread_id, []))
         await self.show_frame()
         await self.load_breakpoints()
         self.post_message(self.Refreshed())
+
+    async def read_language_stacks(self) -> LanguageStacks:
+        """Read while stopped (LanguagesPart says what was missing)."""
+        return LanguageStacks(None)
 
     async def load_backtrace(self, thread_id: int) -> None:
         frames = await self.link.ask(lambda engine: engine.backtrace(thread_id))

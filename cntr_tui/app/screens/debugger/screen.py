@@ -21,7 +21,7 @@ from cntr_tui.app.debug_link import EngineCall
 from cntr_tui.app.messages import FilesWanted
 from cntr_tui.app.opener import target_of
 from cntr_tui.app.screens.debugger.base import TABBED
-from cntr_tui.app.screens.debugger.frames import FramesPart
+from cntr_tui.app.screens.debugger.languages import LanguagesPart
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.app.screens.stop_text import interrupted_step, stop_text
 from cntr_tui.app.threads import deliver
@@ -42,7 +42,7 @@ ALIVE_CHECK_SECONDS = 1.0
 T = TypeVar("T")
 
 
-class DebuggerScreen(FramesPart):
+class DebuggerScreen(LanguagesPart):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings.DEBUGGER]
 
     def on_mount(self) -> None:
@@ -296,7 +296,7 @@ class DebuggerScreen(FramesPart):
             return
         self.stepped = None
         self.thread_id = thread_id
-        self.query_one(ThreadsTree).show_threads(self.threads, thread_id)
+        self.query_one(ThreadsTree).show_threads(self.threads, thread_id, self.language)
         await self.load_backtrace(thread_id)
         await self.select_frame(await self.first_frame_with_source(self.frames.get(thread_id, [])))
         self.status.state = f"■ thread {thread_id} selected again: n/s/f step it"
