@@ -32,7 +32,7 @@ def python_functions(tree: ThreadsTree, thread_id: int) -> list[str]:
 
 async def test_python_frames_source_and_locals_after_each_stop(start_container) -> None:
     started = start_container("docker", program=SERVICE, root=build_python_root())
-    assert wait_until(lambda: len(os.listdir(f"/proc/{started.pid}/task")) == 4)
+    assert wait_until(lambda: len(os.listdir(f"/proc/{started.pid}/task")) == 5)
     recorder = Recorder()
     app = CntrApp()
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:

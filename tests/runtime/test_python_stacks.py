@@ -45,9 +45,9 @@ def python_root() -> Path:
 
 def started(start_container: StartContainer, runtime: str, root: Path):
     container = start_container(runtime, program=SERVICE, root=root)
-    # the service's four threads exist once it printed `ready` (start_process waits for
+    # the service's five threads exist once it printed `ready` (start_process waits for
     # it; docker runs it detached)
-    assert wait_until(lambda: len(os.listdir(f"/proc/{container.pid}/task")) == 4)
+    assert wait_until(lambda: len(os.listdir(f"/proc/{container.pid}/task")) == 5)
     return container, container.name if runtime == "docker" else str(container.pid)
 
 
@@ -81,7 +81,7 @@ def test_each_thread_shows_its_python_frames_in_call_order_among_native_ones(
     assert language["name"] == "python" and language["version"] == "3.11"
     assert language["missing"] is None and language["reader"].startswith("py-spy ")
     threads = {tuple(python_functions(t))[-4]: t for t in output["threads"] if t["lwp"] != 1}
-    assert sorted(threads) == ["crunch", "serve_forever", "sleeper"]
+    assert sorted(threads) == ["crunch", "serve_forever", "sleeper", "ticker"]
     for thread in threads.values():
         assert python_functions(thread)[-3:] == THREAD_START
         # the thread's start is native, outside the Python frames

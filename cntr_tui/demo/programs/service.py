@@ -4,18 +4,26 @@
 - `crunch` runs Python code without end: handle_batch -> compute_total -> square.
 - `sleeper` waits in a C call: wait_for_work -> time.sleep.
 - `listener` is blocked in a socket wait: serve_forever -> read_request -> recv.
+- `ticker` wakes every millisecond and keeps the largest gap between two wakes in
+  /tmp/service.stats, laid out as stalls.c's (eight little-endian u64: ticks,
+  max_gap_ns, -, -, reset, seen, -, -; writing `reset` starts a new largest gap): how
+  long the program was stopped, as it saw it (bench/bench_python_stacks.py).
 - the main thread waits on an event: main -> wait_for_shutdown.
 SIGTERM ends it. Prints `ready` once every thread runs.
 """
 
+import mmap
+import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
 
+STATS = "/tmp/service.stats"
 stopping = threading.Event()
-started = threading.Barrier(4)
+started = threading.Barrier(5)
 
 
 def square(value):
@@ -62,13 +70,41 @@ def serve_forever():
         read_request(ours)
 
 
+def tick_forever(stats):
+    ticks, largest, last = 0, 0, time.monotonic_ns()
+    started.wait()
+    while not stopping.is_set():
+        time.sleep(0.001)
+        now = time.monotonic_ns()
+        ticks, largest, last = ticks + 1, max(largest, now - last), now
+        reset, seen = struct.unpack_from("<2Q", stats, 32)
+        if reset != seen:
+            largest = 0
+            struct.pack_into("<Q", stats, 40, reset)
+        struct.pack_into("<2Q", stats, 0, ticks, largest)
+
+
+def ticker():
+    fd = os.open(STATS, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    os.ftruncate(fd, 64)
+    with mmap.mmap(fd, 64) as stats:
+        os.close(fd)
+        tick_forever(stats)
+
+
 def wait_for_shutdown():
     stopping.wait()
 
 
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    for name, target in (("crunch", crunch), ("sleeper", sleeper), ("listener", serve_forever)):
+    threads = (
+        ("crunch", crunch),
+        ("sleeper", sleeper),
+        ("listener", serve_forever),
+        ("ticker", ticker),
+    )
+    for name, target in threads:
         threading.Thread(target=target, name=name, daemon=True).start()
     started.wait()
     print("ready", flush=True)
