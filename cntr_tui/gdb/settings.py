@@ -9,6 +9,7 @@ import os
 from collections.abc import Sequence
 
 from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
+from cntr_tui.gdb.printers import printer_arguments
 from cntr_tui.settings import GDB_INDEX_CACHE_DEFAULT, Settings
 
 
@@ -83,4 +84,5 @@ def gdb_command_line(
     anything else, with no round trips, and are in force before our first command."""
     pairs = [("mi-async", "on"), *gdb_settings(placement, non_stop, settings)]
     setup = [arg for name, value in pairs for arg in ("-iex", f"set {name} {value}")]
+    setup += printer_arguments(placement)  # the host's libstdc++ and Rust pretty printers
     return [*GDB_ARGS, *setup, *gdb_args]

@@ -69,3 +69,39 @@ int main() {
     painter.join();
     return 0;
 }
+
+// Appended below main so that the lines above keep their numbers (tests name them).
+// A thread started before main holds standard library containers as locals for as long
+// as the program runs: their contents show through gdb's libstdc++ pretty printers.
+#include <map>
+#include <numeric>
+#include <pthread.h>
+#include <string>
+
+namespace inventory {
+
+// Called each round: a breakpoint here stops with keep_inventory's containers one frame up.
+__attribute__((noinline)) void count_round(const std::vector<int> &counts) {
+    volatile std::size_t seen = counts.size();
+    (void)seen;
+}
+
+void keep_inventory() {
+    pthread_setname_np(pthread_self(), "inventory");
+    std::vector<int> counts{1, 2, 3};
+    std::string label = "rectangles";
+    std::map<std::string, int> sides{{"rectangle", 4}, {"triangle", 3}};
+    std::vector<int> many(100000);  // longer than gdb prints: 0, 1, 2, ...
+    std::iota(many.begin(), many.end(), 0);
+    while (!stopping) {
+        count_round(counts);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+// Started during static initialisation: main (above) stays as it was.
+struct Keeper {
+    Keeper() { std::thread(keep_inventory).detach(); }
+} keeper;
+
+}  // namespace inventory

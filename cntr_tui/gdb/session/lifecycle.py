@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 from cntr_tui.gdb import symbols
 from cntr_tui.gdb.events import Stopped
 from cntr_tui.gdb.launch import Launcher
+from cntr_tui.gdb.printers import ENABLE_MI_PRINTING
 from cntr_tui.gdb.records import Breakpoint, Result
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.execution import SessionExecution
@@ -52,7 +53,10 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
         failure = getattr(launcher, "wait_failure", None)
         if failure is not None:
             session._tasks.append(asyncio.create_task(session._watch_launcher(failure)))
-        check = await session._transport.send("-gdb-show mi-async")
+        # with the check, MI's pretty printing of var-objects (printers.py)
+        check, _ = await asyncio.gather(
+            *map(session._transport.send, ("-gdb-show mi-async", ENABLE_MI_PRINTING))
+        )
         if not check.ok or check.payload.get("value") != "on":
             await session.close()
             raise RuntimeError(f"gdb did not start: {check.error or check.payload}")
