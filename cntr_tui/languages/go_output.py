@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cntr_tui.gdb.records import Frame
@@ -30,7 +30,7 @@ class ReadGoroutine:
     frames: tuple[Frame, ...]
 
 
-def helper_payload(console: str) -> list[Any]:
+def helper_payload(console: str) -> dict[str, Any]:
     for line in console.splitlines():
         if line.startswith(MARKER):
             try:
@@ -39,9 +39,9 @@ def helper_payload(console: str) -> list[Any]:
                 raise HelperOutputError(
                     f"the goroutine helper's line is not JSON: {error}"
                 ) from error
-            if isinstance(payload, list):
+            if isinstance(payload, dict):
                 return payload
-            raise HelperOutputError("the goroutine helper's line is not a list")
+            raise HelperOutputError("the goroutine helper's line is not an object")
     last = console.strip().splitlines()[-1:] or ["nothing"]
     raise HelperOutputError(f"the goroutine helper printed no listing: {last[0][:200]}")
 
@@ -54,36 +54,60 @@ def optional_str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def frame_of(level: int, data: dict[str, Any]) -> Frame:
+def place_frame(row: object) -> Frame:
+    """A row of `places`, [pc, function, file, fullname, line], as a Frame (level 0)."""
+    if not isinstance(row, list) or len(row) != 5:
+        raise HelperOutputError(f"a place that is not [pc, function, file, fullname, line]: {row}")
+    pc, function, file, fullname, line = row
     return Frame(
-        level=level,
-        address=optional_int(data.get("pc")),
-        function=optional_str(data.get("function")),
-        file=optional_str(data.get("file")),
-        fullname=optional_str(data.get("fullname")),
-        line=optional_int(data.get("line")),
+        level=0,
+        address=optional_int(pc),
+        function=optional_str(function),
+        file=optional_str(file),
+        fullname=optional_str(fullname),
+        line=optional_int(line),
     )
+
+
+def goroutine_of(
+    row: object, places: list[Frame], made: dict[tuple[int, int], Frame]
+) -> ReadGoroutine:
+    """A row of `goroutines`, [id, state, wait reason, lwp, [place index, ...]]."""
+    if not isinstance(row, list) or len(row) != 5 or optional_int(row[0]) is None:
+        raise HelperOutputError(f"a goroutine that is not [id, state, reason, lwp, frames]: {row}")
+    goid, state, reason, lwp, indexes = row
+    if not isinstance(indexes, list) or not all(
+        isinstance(i, int) and 0 <= i < len(places) for i in indexes
+    ):
+        raise HelperOutputError(f"goroutine {goid}'s frames are not indexes of places: {indexes}")
+    return ReadGoroutine(
+        id=goid,
+        state=optional_str(state) or "unknown",
+        wait_reason=optional_str(reason),
+        lwp=optional_int(lwp),
+        frames=tuple(framed(places, i, level, made) for level, i in enumerate(indexes)),
+    )
+
+
+def framed(
+    places: list[Frame], index: int, level: int, made: dict[tuple[int, int], Frame]
+) -> Frame:
+    """Place `index` at `level`, made once: goroutines parked alike share their frames."""
+    key = (index, level)
+    if key not in made:
+        made[key] = replace(places[index], level=level)
+    return made[key]
 
 
 def read_goroutines(console: str) -> list[ReadGoroutine]:
     """Every goroutine of the helper's line in `console` (HelperOutputError if none)."""
-    listed = []
-    for item in helper_payload(console):
-        if not isinstance(item, dict) or optional_int(item.get("id")) is None:
-            raise HelperOutputError(f"a goroutine without an id: {str(item)[:100]}")
-        frames = item.get("frames") if isinstance(item.get("frames"), list) else []
-        listed.append(
-            ReadGoroutine(
-                id=item["id"],
-                state=optional_str(item.get("state")) or "unknown",
-                wait_reason=optional_str(item.get("reason")),
-                lwp=optional_int(item.get("lwp")),
-                frames=tuple(
-                    frame_of(level, f) for level, f in enumerate(frames) if isinstance(f, dict)
-                ),
-            )
-        )
-    return listed
+    payload = helper_payload(console)
+    places, goroutines = payload.get("places"), payload.get("goroutines")
+    if not isinstance(places, list) or not isinstance(goroutines, list):
+        raise HelperOutputError("the goroutine helper's line lacks places or goroutines")
+    frames = [place_frame(row) for row in places]
+    made: dict[tuple[int, int], Frame] = {}
+    return [goroutine_of(row, frames, made) for row in goroutines]
 
 
 def package_of(function: str) -> str:

@@ -15,75 +15,50 @@ from cntr_tui.languages.go_output import (
 )
 
 # `python _cntr_go(None, 64)`: main in a select, the runtime's forcegc helper (its
-# gopark inlined), os/signal's goroutine in a system call on LWP 5, the sleeper, the
-# spinner running on LWP 7
+# goparkunlock inlined), os/signal's goroutine in a system call on LWP 4, the sleeper,
+# the spinner running on LWP 7
 RECORDED_LIST = (
     "Loading Go Runtime support.\n"
-    'cntr-go: [{"id": 1, "state": "waiting", "reason": "select", "lwp": null, "frames": ['
-    '{"pc": 4411862, "function": "runtime.gopark", "file": "/usr/lib/go-1.19/src/runtime/'
-    'proc.go", "fullname": "/usr/share/go-1.19/src/runtime/proc.go", "line": 364}, {"pc":'
-    ' 4474428, "function": "runtime.selectgo", "file": "/usr/lib/go-1.19/src/runtime/sele'
-    'ct.go", "fullname": "/usr/share/go-1.19/src/runtime/select.go", "line": 328}, {"pc":'
-    ' 4744270, "function": "main.main", "file": "/app/src/goroutines.go", "fullname": "/a'
-    'pp/src/goroutines.go", "line": 90}, {"pc": 4410898, "function": "runtime.main", "fil'
-    'e": "/usr/lib/go-1.19/src/runtime/proc.go", "fullname": "/usr/share/go-1.19/src/runt'
-    'ime/proc.go", "line": 250}, {"pc": 4587905, "function": "runtime.goexit", "file": "/'
-    'usr/lib/go-1.19/src/runtime/asm_amd64.s", "fullname": "/usr/share/go-1.19/src/runtim'
-    'e/asm_amd64.s", "line": 1594}]}, {"id": 2, "state": "waiting", "reason": "force gc ('
-    'idle)", "lwp": null, "frames": [{"pc": 4411862, "function": "runtime.gopark", "file"'
-    ': "/usr/lib/go-1.19/src/runtime/proc.go", "fullname": "/usr/share/go-1.19/src/runtim'
-    'e/proc.go", "line": 364}, {"pc": 4411501, "function": "runtime.goparkunlock", "file"'
-    ': "/usr/lib/go-1.19/src/runtime/proc.go", "fullname": "/usr/share/go-1.19/src/runtim'
-    'e/proc.go", "line": 369}, {"pc": 4411501, "function": "runtime.forcegchelper", "file'
-    '": "/usr/lib/go-1.19/src/runtime/proc.go", "fullname": "/usr/share/go-1.19/src/runti'
-    'me/proc.go", "line": null}, {"pc": 4587905, "function": "runtime.goexit", "file": "/'
-    'usr/lib/go-1.19/src/runtime/asm_amd64.s", "fullname": "/usr/share/go-1.19/src/runtim'
-    'e/asm_amd64.s", "line": 1594}]}, {"id": 7, "state": "syscall", "reason": null, "lwp"'
-    ': 5, "frames": [{"pc": 4595779, "function": "runtime.futex", "file": "/usr/lib/go-1.'
-    '19/src/runtime/sys_linux_amd64.s", "fullname": "/usr/share/go-1.19/src/runtime/sys_l'
-    'inux_amd64.s", "line": 560}, {"pc": 4385558, "function": "runtime.futexsleep", "file'
-    '": "/usr/lib/go-1.19/src/runtime/os_linux.go", "fullname": "/usr/share/go-1.19/src/r'
-    'untime/os_linux.go", "line": 69}, {"pc": 4239013, "function": "runtime.notetsleep_in'
-    'ternal", "file": "/usr/lib/go-1.19/src/runtime/lock_futex.go", "fullname": "/usr/sha'
-    're/go-1.19/src/runtime/lock_futex.go", "line": 183}, {"pc": 4239301, "function": "ru'
-    'ntime.notetsleepg", "file": "/usr/lib/go-1.19/src/runtime/lock_futex.go", "fullname"'
-    ': "/usr/share/go-1.19/src/runtime/lock_futex.go", "line": 237}, {"pc": 4574735, "fun'
-    'ction": "os/signal.signal_recv", "file": "/usr/lib/go-1.19/src/runtime/sigqueue.go",'
-    ' "fullname": "/usr/share/go-1.19/src/runtime/sigqueue.go", "line": 152}, {"pc": 4742'
-    '233, "function": "os/signal.loop", "file": "/usr/lib/go-1.19/src/os/signal/signal_un'
-    'ix.go", "fullname": "/usr/share/go-1.19/src/os/signal/signal_unix.go", "line": 23}, '
-    '{"pc": 4587905, "function": "runtime.goexit", "file": "/usr/lib/go-1.19/src/runtime/'
-    'asm_amd64.s", "fullname": "/usr/share/go-1.19/src/runtime/asm_amd64.s", "line": 1594'
-    '}]}, {"id": 9, "state": "waiting", "reason": "sleep", "lwp": null, "frames": [{"pc":'
-    ' 4411862, "function": "runtime.gopark", "file": "/usr/lib/go-1.19/src/runtime/proc.g'
-    'o", "fullname": "/usr/share/go-1.19/src/runtime/proc.go", "line": 364}, {"pc": 45757'
-    '65, "function": "time.Sleep", "file": "/usr/lib/go-1.19/src/runtime/time.go", "fulln'
-    'ame": "/usr/share/go-1.19/src/runtime/time.go", "line": 195}, {"pc": 4742644, "funct'
-    'ion": "main.sleeper", "file": "/app/src/goroutines.go", "fullname": "/app/src/gorout'
-    'ines.go", "line": 40}, {"pc": 4744454, "function": "main.main.func2", "file": "/app/'
-    'src/goroutines.go", "fullname": "/app/src/goroutines.go", "line": 76}, {"pc": 458790'
-    '5, "function": "runtime.goexit", "file": "/usr/lib/go-1.19/src/runtime/asm_amd64.s",'
-    ' "fullname": "/usr/share/go-1.19/src/runtime/asm_amd64.s", "line": 1594}]}, {"id": 1'
-    '0, "state": "running", "reason": null, "lwp": 7, "frames": [{"pc": 4742742, "functio'
-    'n": "main.spinner", "file": "/app/src/goroutines.go", "fullname": "/app/src/goroutin'
-    'es.go", "line": 48}, {"pc": 4744358, "function": "main.main.func3", "file": "/app/sr'
-    'c/goroutines.go", "fullname": "/app/src/goroutines.go", "line": 77}, {"pc": 4587905,'
-    ' "function": "runtime.goexit", "file": "/usr/lib/go-1.19/src/runtime/asm_amd64.s", "'
-    'fullname": "/usr/share/go-1.19/src/runtime/asm_amd64.s", "line": 1594}]}]'
+    'cntr-go: {"places": [[4411862, "runtime.gopark", "/usr/lib/go-1.19/src/runtime/proc.'
+    'go", "/usr/share/go-1.19/src/runtime/proc.go", 364], [4474428, "runtime.selectgo", "'
+    '/usr/lib/go-1.19/src/runtime/select.go", "/usr/share/go-1.19/src/runtime/select.go",'
+    ' 328], [4744270, "main.main", "/app/src/goroutines.go", "/app/src/goroutines.go", 90'
+    '], [4410898, "runtime.main", "/usr/lib/go-1.19/src/runtime/proc.go", "/usr/share/go-'
+    '1.19/src/runtime/proc.go", 250], [4587905, "runtime.goexit", "/usr/lib/go-1.19/src/r'
+    'untime/asm_amd64.s", "/usr/share/go-1.19/src/runtime/asm_amd64.s", 1594], [4411501, '
+    '"runtime.goparkunlock", "/usr/lib/go-1.19/src/runtime/proc.go", "/usr/share/go-1.19/'
+    'src/runtime/proc.go", 369], [4411501, "runtime.forcegchelper", "/usr/lib/go-1.19/src'
+    '/runtime/proc.go", "/usr/share/go-1.19/src/runtime/proc.go", null], [4595779, "runti'
+    'me.futex", "/usr/lib/go-1.19/src/runtime/sys_linux_amd64.s", "/usr/share/go-1.19/src'
+    '/runtime/sys_linux_amd64.s", 560], [4385558, "runtime.futexsleep", "/usr/lib/go-1.19'
+    '/src/runtime/os_linux.go", "/usr/share/go-1.19/src/runtime/os_linux.go", 69], [42390'
+    '13, "runtime.notetsleep_internal", "/usr/lib/go-1.19/src/runtime/lock_futex.go", "/u'
+    'sr/share/go-1.19/src/runtime/lock_futex.go", 183], [4239301, "runtime.notetsleepg", '
+    '"/usr/lib/go-1.19/src/runtime/lock_futex.go", "/usr/share/go-1.19/src/runtime/lock_f'
+    'utex.go", 237], [4574735, "os/signal.signal_recv", "/usr/lib/go-1.19/src/runtime/sig'
+    'queue.go", "/usr/share/go-1.19/src/runtime/sigqueue.go", 152], [4742233, "os/signal.'
+    'loop", "/usr/lib/go-1.19/src/os/signal/signal_unix.go", "/usr/share/go-1.19/src/os/s'
+    'ignal/signal_unix.go", 23], [4575765, "time.Sleep", "/usr/lib/go-1.19/src/runtime/ti'
+    'me.go", "/usr/share/go-1.19/src/runtime/time.go", 195], [4742644, "main.sleeper", "/'
+    'app/src/goroutines.go", "/app/src/goroutines.go", 40], [4744454, "main.main.func2", '
+    '"/app/src/goroutines.go", "/app/src/goroutines.go", 76], [4742742, "main.spinner", "'
+    '/app/src/goroutines.go", "/app/src/goroutines.go", 48], [4744358, "main.main.func3",'
+    ' "/app/src/goroutines.go", "/app/src/goroutines.go", 77]], "goroutines": [[1, "waiti'
+    'ng", "select", null, [0, 1, 2, 3, 4]], [2, "waiting", "force gc (idle)", null, [0, 5'
+    ', 6, 4]], [19, "syscall", null, 4, [7, 8, 9, 10, 11, 12, 4]], [21, "waiting", "sleep'
+    '", null, [0, 13, 14, 15, 4]], [22, "running", null, 7, [16, 17, 4]]]}'
     "\n"
 )
-# `python _cntr_go(9, 512)`: the sleeper's stack
+# `python _cntr_go(21, 512)`: the sleeper's stack
 RECORDED_STACK = (
-    'cntr-go: [{"id": 9, "state": "waiting", "reason": "sleep", "lwp": null, "frames": [{'
-    '"pc": 4411862, "function": "runtime.gopark", "file": "/usr/lib/go-1.19/src/runtime/p'
-    'roc.go", "fullname": "/usr/share/go-1.19/src/runtime/proc.go", "line": 364}, {"pc": '
-    '4575765, "function": "time.Sleep", "file": "/usr/lib/go-1.19/src/runtime/time.go", "'
-    'fullname": "/usr/share/go-1.19/src/runtime/time.go", "line": 195}, {"pc": 4742644, "'
-    'function": "main.sleeper", "file": "/app/src/goroutines.go", "fullname": "/app/src/g'
-    'oroutines.go", "line": 40}, {"pc": 4744454, "function": "main.main.func2", "file": "'
-    '/app/src/goroutines.go", "fullname": "/app/src/goroutines.go", "line": 76}, {"pc": 4'
-    '587905, "function": "runtime.goexit", "file": "/usr/lib/go-1.19/src/runtime/asm_amd6'
-    '4.s", "fullname": "/usr/share/go-1.19/src/runtime/asm_amd64.s", "line": 1594}]}]'
+    'cntr-go: {"places": [[4411862, "runtime.gopark", "/usr/lib/go-1.19/src/runtime/proc.'
+    'go", "/usr/share/go-1.19/src/runtime/proc.go", 364], [4575765, "time.Sleep", "/usr/l'
+    'ib/go-1.19/src/runtime/time.go", "/usr/share/go-1.19/src/runtime/time.go", 195], [47'
+    '42644, "main.sleeper", "/app/src/goroutines.go", "/app/src/goroutines.go", 40], [474'
+    '4454, "main.main.func2", "/app/src/goroutines.go", "/app/src/goroutines.go", 76], [4'
+    '587905, "runtime.goexit", "/usr/lib/go-1.19/src/runtime/asm_amd64.s", "/usr/share/go'
+    '-1.19/src/runtime/asm_amd64.s", 1594]], "goroutines": [[21, "waiting", "sleep", null'
+    ", [0, 1, 2, 3, 4]]]}"
     "\n"
 )
 
@@ -93,9 +68,9 @@ def test_goroutines_read_with_state_reason_thread_and_the_function_they_are_know
     assert [(g.id, g.state, g.wait_reason, g.function, g.line, g.lwp) for g in records] == [
         (1, "waiting", "select", "main.main", 90, None),
         (2, "waiting", "force gc (idle)", "runtime.forcegchelper", None, None),
-        (7, "syscall", None, "os/signal.signal_recv", 152, 5),
-        (9, "waiting", "sleep", "main.sleeper", 40, None),
-        (10, "running", None, "main.spinner", 48, 7),
+        (19, "syscall", None, "os/signal.signal_recv", 152, 4),
+        (21, "waiting", "sleep", "main.sleeper", 40, None),
+        (22, "running", None, "main.spinner", 48, 7),
     ]
     assert records[0].file == "/app/src/goroutines.go"
     assert records[2].file == "/usr/share/go-1.19/src/runtime/sigqueue.go"  # the host's
@@ -103,6 +78,7 @@ def test_goroutines_read_with_state_reason_thread_and_the_function_they_are_know
 
 def test_a_stack_keeps_every_frame_innermost_first_with_addresses():
     (sleeper,) = read_goroutines(RECORDED_STACK)
+    assert (sleeper.id, sleeper.state, sleeper.wait_reason) == (21, "waiting", "sleep")
     assert [f.function for f in sleeper.frames] == [
         "runtime.gopark",
         "time.Sleep",
@@ -150,9 +126,12 @@ def test_package_of_a_go_function():
     [
         "",
         "Python Exception <class 'gdb.error'>: No symbol \"runtime.allgs\" in current context.\n",
-        'cntr-go: [{"id": 1, "frames"\n',  # cut short
-        'cntr-go: {"id": 1}\n',
-        'cntr-go: [{"state": "waiting"}]\n',
+        'cntr-go: {"places": [], "goroutines": [[1, "wai\n',  # cut short
+        'cntr-go: [[1, "waiting", null, null, []]]\n',  # not an object
+        'cntr-go: {"goroutines": []}\n',
+        'cntr-go: {"places": [], "goroutines": [["1", "waiting", null, null, []]]}\n',
+        'cntr-go: {"places": [], "goroutines": [[1, "waiting", null, null, [0]]]}\n',
+        'cntr-go: {"places": [[1, "main.main"]], "goroutines": []}\n',
     ],
 )
 def test_output_that_is_not_the_helper_listing_is_an_error(console: str):
