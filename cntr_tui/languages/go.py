@@ -14,14 +14,19 @@ failed Result), never an exception.
 
 from __future__ import annotations
 
+import posixpath
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from cntr_tui.gdb.placement import Placement
 from cntr_tui.gdb.records import Frame, Result
+from cntr_tui.gdb.symbols import source_directory_rules
 from cntr_tui.languages.go_binary import GoBinary, read_go_binary
 from cntr_tui.languages.go_gdb_script import install_command, list_command, stack_command
 from cntr_tui.languages.go_output import (
     HelperOutputError,
+    ReadGoroutine,
     goroutine_record,
     read_goroutines,
 )
@@ -43,6 +48,11 @@ class ConsoleSession(Protocol):
     state: str
 
     async def cli(self, command: str) -> Result[str]: ...
+
+    @property
+    def placement(self) -> Placement: ...
+
+    def resolve_frame(self, frame: Frame) -> Frame: ...
 
 
 def process_executable(host_pid: int) -> Path:
@@ -88,9 +98,9 @@ async def list_goroutines(session: ConsoleSession, binary: GoBinary) -> Language
         goroutines = read_goroutines(listed.value or "")
     except HelperOutputError as error:
         return LanguageStacks(LANGUAGE, binary.version, missing=helper_failed(str(error)))
-    return LanguageStacks(
-        LANGUAGE, binary.version, goroutines=tuple(goroutine_record(g) for g in goroutines)
-    )
+    seen: dict[Frame, Frame] = {}
+    records = tuple(goroutine_record(resolved(session, g, seen)) for g in goroutines)
+    return LanguageStacks(LANGUAGE, binary.version, goroutines=records)
 
 
 async def goroutine_stack(
@@ -110,7 +120,33 @@ async def goroutine_stack(
         return Result(error=helper_failed(str(error)))
     if not goroutines:
         return Result(error=f"no goroutine {goroutine_id} (it may have ended)")
-    return Result(goroutines[0].frames)
+    return Result(resolved(session, goroutines[0], {}).frames)
+
+
+def resolved(
+    session: ConsoleSession, goroutine: ReadGoroutine, seen: dict[Frame, Frame]
+) -> ReadGoroutine:
+    """Its frames with their sources where gdb reads them; `seen`: the frames placed so
+    far (goroutines share theirs)."""
+    for frame in goroutine.frames:
+        if frame not in seen:
+            seen[frame] = located(session, frame)
+    return replace(goroutine, frames=tuple(seen[frame] for frame in goroutine.frames))
+
+
+def located(session: ConsoleSession, frame: Frame) -> Frame:
+    """A frame's source as the session places its threads' frames: its substitute-path
+    rules, or the folder's copy in the container (/app/src/x.go -> /var/lib/cntr/app/
+    src/x.go in an attach session), which gdb itself finds only once it has a rule."""
+    frame = session.resolve_frame(frame)
+    if not frame.fullname or not frame.fullname.startswith("/"):
+        return frame
+    folder = posixpath.dirname(frame.fullname)
+    rules = source_directory_rules(session.placement, {folder})
+    if not rules:
+        return frame
+    recorded, actual = rules[0]
+    return replace(frame, fullname=actual + frame.fullname[len(recorded) :])
 
 
 def helper_failed(error: str | None) -> str:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,12 @@ def go_root() -> Path:
 def source_line(root: Path, statement: str) -> int:
     lines = (root / "app/src" / SOURCE).read_text().splitlines()
     return next(number for number, text in enumerate(lines, 1) if statement in text)
+
+
+def shown_line(session: GdbSession, file: str, line: int) -> str:
+    """Line `line` of `file` as the source pane would read it (from the host)."""
+    with open(session.source_path_on_host(file)) as source:
+        return source.read().splitlines()[line - 1]
 
 
 def wait_docker_ready(name: str) -> None:
@@ -111,8 +118,9 @@ async def test_goroutines_listed_with_their_functions_and_one_stack_opens(
             assert len(found.get(function, [])) == 1, (function, stacks.goroutines)
             goroutine = found[function][0]
             assert (goroutine.state, goroutine.wait_reason) == (state, reason), goroutine
-            assert goroutine.file and goroutine.file.endswith(f"/app/src/{SOURCE}")
+            assert goroutine.file == f"/var/lib/cntr/app/src/{SOURCE}", goroutine
             assert goroutine.line == source_line(go_root, statement), goroutine
+            assert statement in shown_line(session, goroutine.file, goroutine.line)
             assert goroutine.lwp is None
         spinner = found[SPINNER[0]][0]
         assert spinner.state in ("running", "runnable"), spinner
@@ -160,6 +168,11 @@ async def test_stripped_binary_gives_the_missing_line_and_the_native_stack(
         assert stacks.missing and "no DWARF" in stacks.missing and "-s -w" in stacks.missing
         assert "\n" not in stacks.missing
         assert not (await goroutine_stack(session, binary, 1)).ok
+        # the same program with a release whose runtime-gdb.py the host lacks
+        unknown = replace(binary, has_dwarf=True, version="go1.99.1", gdb_script=None)
+        other = await list_goroutines(session, unknown)
+        assert other.missing and "no runtime-gdb.py for Go 1.99" in other.missing
+        assert "golang-1.99-src" in other.missing and not other.goroutines
         threads = (await session.threads()).unwrap()
         assert len(threads) >= 2
         main = next(t for t in threads if t.lwp == namespace_pid(container.pid))
