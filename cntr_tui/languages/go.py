@@ -14,6 +14,8 @@ failed Result), never an exception.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import posixpath
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +34,7 @@ from cntr_tui.languages.go_output import (
 )
 from cntr_tui.languages.go_runtime_support import find_runtime_gdb, missing_support
 from cntr_tui.languages.records import LanguageStacks
+from cntr_tui.linux.proc_status import pid_in_namespace
 
 LANGUAGE = "go"
 FRAMES_EACH = 64  # per goroutine in the list: enough to reach the first non-runtime one
@@ -46,6 +49,8 @@ class ConsoleSession(Protocol):
     """What this needs of a gdb session (GdbSession has it)."""
 
     state: str
+    pid: int | None  # the process as gdb sees it
+    target_host_pid: int | None  # as the host does
 
     async def cli(self, command: str) -> Result[str]: ...
 
@@ -91,7 +96,7 @@ async def list_goroutines(session: ConsoleSession, binary: GoBinary) -> Language
     missing = await load_support(session, binary)
     if missing is not None:
         return LanguageStacks(LANGUAGE, binary.version, missing=missing)
-    listed = await session.cli(list_command(FRAMES_EACH))
+    listed = await session.cli(list_command(FRAMES_EACH, own_tids(session)))
     if not listed.ok:
         return LanguageStacks(LANGUAGE, binary.version, missing=helper_failed(listed.error))
     try:
@@ -111,7 +116,7 @@ async def goroutine_stack(
     missing = await load_support(session, binary)
     if missing is not None:
         return Result(error=missing)
-    listed = await session.cli(stack_command(goroutine_id, STACK_LIMIT))
+    listed = await session.cli(stack_command(goroutine_id, STACK_LIMIT, own_tids(session)))
     if not listed.ok:
         return Result(error=helper_failed(listed.error))
     try:
@@ -121,6 +126,23 @@ async def goroutine_stack(
     if not goroutines:
         return Result(error=f"no goroutine {goroutine_id} (it may have ended)")
     return Result(resolved(session, goroutines[0], {}).frames)
+
+
+def own_tids(session: ConsoleSession) -> dict[int, int]:
+    """gdb's LWP -> the program's own TID (what the Go runtime records as m.procid), when
+    gdb sees the host's TIDs (the host's gdb, for a program in its own PID namespace);
+    empty when gdb runs in the program's PID namespace, where they are the same."""
+    host_pid = session.target_host_pid
+    if host_pid is None or session.pid != host_pid:
+        return {}
+    tids = {}
+    try:
+        for task in os.listdir(f"/proc/{host_pid}/task"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                tids[int(task)] = pid_in_namespace(int(task))
+    except OSError:
+        return {}
+    return {host: own for host, own in tids.items() if host != own}
 
 
 def resolved(

@@ -224,9 +224,12 @@ def _cntr_thread_frames(thread, places, limit):
             gdb.execute("select-frame %d" % level, to_string=True)
 
 
-def _cntr_go(wanted, limit):
+def _cntr_go(wanted, limit, own_tids=None):
+    # own_tids: gdb's LWP -> the program's own TID (m.procid), for a gdb outside the
+    # program's PID namespace (the host's gdb)
     size, fields, procid = _cntr_layout()
-    threads = {t.ptid[1]: t for t in gdb.selected_inferior().threads()}
+    own = own_tids or {}
+    threads = {own.get(t.ptid[1], t.ptid[1]): t for t in gdb.selected_inferior().threads()}
     allgs = gdb.parse_and_eval("'runtime.allgs'")
     count = int(allgs["len"])
     pointers = _cntr_struct.unpack("<%dQ" % count, _cntr_read(int(allgs["array"]), 8 * count))
@@ -271,10 +274,15 @@ def install_command() -> str:
     return f"python exec(__import__('base64').b64decode('{encoded}').decode())"
 
 
-def list_command(frames_each: int) -> str:
-    """Every goroutine, each with its innermost `frames_each` frames."""
-    return f"python _cntr_go(None, {int(frames_each)})"
+def list_command(frames_each: int, own_tids: dict[int, int]) -> str:
+    """Every goroutine, each with its innermost `frames_each` frames; `own_tids`: gdb's
+    LWP -> the program's own TID where they differ."""
+    return f"python _cntr_go(None, {int(frames_each)}, {tids_literal(own_tids)})"
 
 
-def stack_command(goroutine_id: int, limit: int) -> str:
-    return f"python _cntr_go({int(goroutine_id)}, {int(limit)})"
+def stack_command(goroutine_id: int, limit: int, own_tids: dict[int, int]) -> str:
+    return f"python _cntr_go({int(goroutine_id)}, {int(limit)}, {tids_literal(own_tids)})"
+
+
+def tids_literal(own_tids: dict[int, int]) -> str:
+    return "{" + ", ".join(f"{int(k)}: {int(v)}" for k, v in sorted(own_tids.items())) + "}"

@@ -16,6 +16,7 @@ import pytest
 from cntr_tui.demo import containers
 from cntr_tui.demo.go_root import PROGRAM, SOURCE, STRIPPED_PROGRAM, build_go_root
 from cntr_tui.gdb.attached import AttachLauncher
+from cntr_tui.gdb.launch import HostLauncher
 from cntr_tui.gdb.session import GdbSession
 from cntr_tui.languages.go import (
     go_binary,
@@ -152,6 +153,36 @@ async def test_goroutines_listed_with_their_functions_and_one_stack_opens(
     assert wait_until(lambda: tracer_of(container.pid) == 0)
     before = read_u64(container.pid, spins)  # nothing was written: the program runs on
     assert wait_until(lambda: read_u64(container.pid, spins) > before)
+
+
+async def test_the_host_gdb_finds_the_thread_of_a_running_goroutine(start_go: StartContainer):
+    """The fallback placement: the host's gdb, which names threads by host TIDs where the
+    Go runtime records the program's own (m.procid)."""
+    container = start_go("process")
+    binary = go_binary(process_executable(container.pid))
+    assert binary is not None
+    tids = {
+        int(task): namespace_pid(int(task)) for task in os.listdir(f"/proc/{container.pid}/task")
+    }
+    session = await GdbSession.start(HostLauncher(target_host_pid=container.pid))
+    try:
+        assert (await session.attach(container.pid)).ok
+        stacks = await list_goroutines(session, binary)
+        assert stacks.missing is None, stacks.missing
+        found = by_function(stacks.goroutines)
+        assert PLANTED.keys() <= found.keys()
+        on_threads = [g for g in stacks.goroutines if g.lwp is not None]
+        assert on_threads and {g.lwp for g in on_threads} <= set(tids.values())
+        threads = {t.lwp: t for t in (await session.threads()).unwrap()}
+        for goroutine in on_threads:  # each stack is its thread's, as gdb unwinds it
+            host_tid = next(host for host, own in tids.items() if own == goroutine.lwp)
+            thread = threads.get(host_tid) or threads[goroutine.lwp]
+            native = (await session.backtrace(thread.id)).unwrap()
+            frames = (await goroutine_stack(session, binary, goroutine.id)).unwrap()
+            assert frames[0].address == native[0].address, (goroutine, frames[0], native[0])
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
