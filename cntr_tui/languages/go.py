@@ -6,10 +6,11 @@
 
 The Go runtime's own gdb support (the host's `runtime-gdb.py` of the binary's Go
 release) is sourced into the session once, then a small helper (go_gdb_script) lists
-the goroutines from the runtime's `allgs`. Only one tracer can attach and gdb already
-is it, which rules out Delve here. The program must be stopped (gdb reads no memory of
-a running process in all-stop mode). Whatever goes wrong is one `missing` line (or a
-failed Result), never an exception.
+the goroutines from the runtime's `allgs`. Delve was measured beside it and ruled out:
+only one tracer can attach and gdb already is it (`dlv attach` while our gdb traces:
+"could not attach to pid N: operation not permitted"). The program must be stopped
+(gdb reads no memory of a running process in all-stop mode). Whatever goes wrong is
+one `missing` line (or a failed Result), never an exception.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ async def load_support(session: ConsoleSession, binary: GoBinary) -> str | None:
 
 async def list_goroutines(session: ConsoleSession, binary: GoBinary) -> LanguageStacks:
     """Every live goroutine: id, state, wait reason, the function it is known by (its
-    innermost outside the runtime) with file:line, the OS thread (LWP as gdb sees it)
-    when it runs on one."""
+    innermost frame in the program's own code, see go_output.shown_frame) with
+    file:line, and the OS thread running it (the program's own TID) when there is one."""
     missing = await load_support(session, binary)
     if missing is not None:
         return LanguageStacks(LANGUAGE, binary.version, missing=missing)
