@@ -108,9 +108,9 @@ async def test_goroutines_listed_with_their_functions_and_one_stack_opens(
     binary = go_binary(process_executable(container.pid))
     assert binary is not None and binary.has_dwarf and binary.version
     assert binary.version.startswith("go1.")
-    lwps = {namespace_pid(int(task)) for task in os.listdir(f"/proc/{container.pid}/task")}
     session = await attached_session(container.pid)
-    try:
+    try:  # the threads while it is stopped (the Go runtime starts more as it likes)
+        lwps = {namespace_pid(int(task)) for task in os.listdir(f"/proc/{container.pid}/task")}
         stacks = await list_goroutines(session, binary)
         assert stacks.missing is None, stacks.missing
         assert stacks.language == "go" and stacks.version == binary.version
@@ -161,12 +161,11 @@ async def test_the_host_gdb_finds_the_thread_of_a_running_goroutine(start_go: St
     container = start_go("process")
     binary = go_binary(process_executable(container.pid))
     assert binary is not None
-    tids = {
-        int(task): namespace_pid(int(task)) for task in os.listdir(f"/proc/{container.pid}/task")
-    }
     session = await GdbSession.start(HostLauncher(target_host_pid=container.pid))
     try:
         assert (await session.attach(container.pid)).ok
+        tasks = os.listdir(f"/proc/{container.pid}/task")  # while it is stopped
+        tids = {int(task): namespace_pid(int(task)) for task in tasks}
         stacks = await list_goroutines(session, binary)
         assert stacks.missing is None, stacks.missing
         found = by_function(stacks.goroutines)
