@@ -24,7 +24,7 @@ PROG = "cntr-tui"
 # written): run as the program, they end with the exit handlers and os._exit, without
 # the interpreter's teardown of every module and object (30-80 ms, measured on
 # `cntr-tui gdb --batch`), which frees nothing the kernel does not free anyway.
-QUICK_EXIT_COMMANDS = frozenset({"ls", "attach", "exec", "gdb", "snapshot"})
+QUICK_EXIT_COMMANDS = frozenset({"ls", "attach", "exec", "gdb", "snapshot", "core"})
 
 
 def terminal_columns() -> int:
@@ -120,7 +120,8 @@ def add_gdb(sub: Subparsers) -> None:
     gdb.add_argument("--pid", type=int, help="PID in the container's PID namespace")
     gdb.add_argument("--batch", action="store_true", help="run the -ex commands, then detach")
     gdb.add_argument("-ex", dest="ex", action="append", default=[], metavar="CMD")
-    gdb.add_argument("container", metavar="CONTAINER")
+    gdb.add_argument("--core", metavar="FILE", help="open a core kept by `cntr-tui core`")
+    gdb.add_argument("container", nargs="?", metavar="CONTAINER")
 
 
 def positive_ms(text: str) -> float:
@@ -140,7 +141,7 @@ def add_snapshot(sub: Subparsers) -> None:
     )
     snapshot.add_argument("-t", "--type", dest="types", type=runtime_types)
     snapshot.add_argument("--pid", type=int, help="PID in the container's PID namespace")
-    snapshot.add_argument("--json", action="store_true", help="every thread, as JSON (schema v1)")
+    snapshot.add_argument("--json", action="store_true", help="every thread, as JSON (schema v2)")
     snapshot.add_argument(
         "--locals", action="store_true", help="the locals of each thread's innermost frames"
     )
@@ -150,7 +151,26 @@ def add_snapshot(sub: Subparsers) -> None:
         metavar="MS",
         help="stop reading (and say what is missing) rather than stop the program longer",
     )
-    snapshot.add_argument("container", metavar="CONTAINER")
+    snapshot.add_argument(
+        "--core", metavar="FILE", help="the snapshot of a core kept by `cntr-tui core`"
+    )
+    snapshot.add_argument("container", nargs="?", metavar="CONTAINER")
+
+
+def add_core(sub: Subparsers) -> None:
+    core = sub.add_parser(
+        "core",
+        help="a core of a container process on the host, with the objects it maps kept beside it",
+    )
+    core.add_argument("-t", "--type", dest="types", type=runtime_types)
+    core.add_argument("--pid", type=int, help="PID in the container's PID namespace")
+    core.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where the core goes (default: under /var/lib/cntr-tui/cores/)",
+    )
+    core.add_argument("container", metavar="CONTAINER")
 
 
 def add_demo(sub: Subparsers) -> None:
@@ -186,6 +206,7 @@ SUBCOMMANDS = {
     "exec": add_exec,
     "gdb": add_gdb,
     "snapshot": add_snapshot,
+    "core": add_core,
     "demo": add_demo,
     "doctor": add_doctor,
 }
@@ -245,17 +266,24 @@ def run(args: argparse.Namespace) -> int:
 
             # gdb's and gdbserver's attach helpers start their Python now, while we look
             # the container up; those left unused are ended on the way out
-            with spare_helpers(2 if args.batch else 0) as spares:
+            with spare_helpers(2 if args.batch and args.core is None else 0) as spares:
                 from cntr_tui.commands.gdb import run_gdb
 
                 return run_gdb(args, spares)
         case "snapshot":
             from cntr_tui.attach.spare import spare_helpers
 
-            with spare_helpers(2) as spares:
+            with spare_helpers(0 if args.core else 2) as spares:
                 from cntr_tui.commands.snapshot import run_snapshot
 
                 return run_snapshot(args, spares)
+        case "core":
+            from cntr_tui.attach.spare import spare_helpers
+
+            with spare_helpers(2) as spares:
+                from cntr_tui.commands.core import run_core
+
+                return run_core(args, spares)
         case "demo":
             from cntr_tui.commands.demo import run_demo
 

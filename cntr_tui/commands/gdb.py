@@ -1,12 +1,14 @@
 """`cntr-tui gdb [-t TYPES] [--pid PID] CONTAINER [--batch] [-ex CMD]...`
+`cntr-tui gdb --core FILE [--batch] [-ex CMD]...`
 
 gdb attaches to the container's main process (or `--pid`, a PID as the container sees
 it), inside an attach session when one can be started, so that PIDs, threads and files
 are the container's. `--batch` runs the `-ex` commands over MI (waiting, as gdb's --batch
 does, for the stop of each that resumes the program), prints their console output and
 detaches (the process runs on); otherwise gdb's own console opens, with the
-same symbol setup given as `-iex` commands. The work is the debug service's
-(cntr_tui/debug/); this module only maps the arguments onto it.
+same symbol setup given as `-iex` commands. With `--core`, the host's gdb opens a
+core kept by `cntr-tui core`, its objects as sysroot (debug/core_open.py). The work
+is the debug service's (cntr_tui/debug/); this module only maps the arguments onto it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ if TYPE_CHECKING:
 def run_gdb(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int:
     """`spares`: attach helpers started while we parsed and looked up (spare.py), for
     gdb's and gdbserver's starts with --batch; the caller ends those left unused."""
+    if args.core is not None:
+        if args.container is not None or args.pid is not None:
+            raise UserError("--core opens a kept core: give it no CONTAINER or --pid")
+        from cntr_tui.debug.core_open import run_core_gdb
+
+        return run_core_gdb(args.core, args.ex, args.batch)
+    if args.container is None:
+        raise UserError("name a CONTAINER (or --core FILE)")
     target = find_target(args.container, args.types, args.pid)
     if args.batch:
         from cntr_tui.debug.launchers import begin_in_session

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from cntr_tui.debug.target import find_target
+from cntr_tui.errors import UserError
 
 if TYPE_CHECKING:
     from cntr_tui.attach.spare import SpareHelper
@@ -31,17 +32,22 @@ SHOWN_MEMBERS = 8  # of a group's threads, by name; the rest counted
 
 def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int:
     """`spares`: attach helpers started while we parsed (as for `gdb --batch`)."""
-    target = find_target(args.container, args.types, args.pid)
-    from cntr_tui.debug.launchers import begin_in_session
+    if args.core is not None:
+        snapshot: Snapshot | int = core_snapshot(args)
+    else:
+        if args.container is None:
+            raise UserError("name a CONTAINER (or --core FILE)")
+        target = find_target(args.container, args.types, args.pid)
+        from cntr_tui.debug.launchers import begin_in_session
 
-    starts = begin_in_session(target, spares)  # gdb starts while asyncio is imported
-    import asyncio
+        starts = begin_in_session(target, spares)  # gdb starts while asyncio is imported
+        import asyncio
 
-    try:
-        snapshot = asyncio.run(snapshot_with_signals(target, starts, args))
-    finally:
-        if starts is not None:
-            starts.close()
+        try:
+            snapshot = asyncio.run(snapshot_with_signals(target, starts, args))
+        finally:
+            if starts is not None:
+                starts.close()
     if isinstance(snapshot, int):
         return snapshot
     if args.json:
@@ -52,6 +58,16 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
     else:
         sys.stdout.write("".join(f"{line}\n" for line in snapshot_text(snapshot, args.locals)))
     return 0
+
+
+def core_snapshot(args: argparse.Namespace) -> Snapshot:
+    if args.container is not None or args.pid is not None or args.max_pause is not None:
+        raise UserError("--core reads a kept core: give it no CONTAINER, --pid or --max-pause")
+    import asyncio
+
+    from cntr_tui.debug.core_snapshot import snapshot_of_core
+
+    return asyncio.run(snapshot_of_core(args.core, args.locals))
 
 
 async def snapshot_with_signals(
@@ -135,11 +151,14 @@ def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
     target = snapshot.target
     threads = len(snapshot.threads)
     budget = f" (budget {snapshot.budget_ms:g} ms)" if snapshot.budget_ms is not None else ""
-    lines = [
-        f"{target.label}, process {target.namespace_pid} (host PID {target.host_pid}): "
-        f"{threads} thread{'s' if threads != 1 else ''}, stopped for "
-        f"{snapshot.pause_ms:.1f} ms{budget}, running again untraced"
-    ]
+    counted = f"{threads} thread{'s' if threads != 1 else ''}"
+    where = f"{target.label}, process {target.namespace_pid} (host PID {target.host_pid})"
+    if snapshot.core is not None:
+        first = f"{where}: {counted}; the core was taken in a {snapshot.pause_ms:.1f} ms stop"
+    else:
+        first = f"{where}: {counted}, stopped for {snapshot.pause_ms:.1f} ms{budget}, "
+        first += "running again untraced"
+    lines = [first]
     language = snapshot.language
     if language is not None and language.missing:
         lines.append(language.missing)

@@ -25,15 +25,20 @@ JSON (`snapshot_json`): version SCHEMA_VERSION of the schema in snapshot_schema.
      "container": {"runtime", "id", "name", "image"} | null,
      "process": {"host_pid", "pid", "executable", "start_ticks", "tracer"},
      "pause": {"ms": float, "budget_ms": float | null},
-     "complete": bool, "missing": [str, ...],
+     "complete": bool, "missing": [str, ...], "core": str | null,
+     "language": {"name", "version", "reader", "missing", "ms",
+                  "goroutines": [{"id", "state", "wait_reason", "function", "file",
+                                  "line", "lwp"}]} | null,
      "threads": [{"id", "lwp", "name", "complete",
-                  "frames": [{"level", "function", "file", "line", "library",
-                              "address", "locals": [{"name", "type", "value",
-                                                     "argument"}] | null}]}]}
+                  "frames": [{"level", "language", "function", "file", "line",
+                              "library", "address", "locals": [{"name", "type",
+                                                     "value", "argument"}] | null}]}]}
 
 A field added, removed or changed in meaning raises the version (and the schema's
 `version` const). `pid` is the process as its PID namespace sees it, `lwp` likewise; `address` a hex
-string; `locals` null where they were not asked for or not read.
+string; `locals` null where they were not asked for or not read. Version 2 added the
+language frames (a Python frame has `language` "python" and `level` null: it stands
+where the native eval-loop frame running it was), `language` and `core`.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from cntr_tui.languages.interleave import interleave
 from cntr_tui.languages.records import Goroutine, LanguageFrame, LanguageStacks, LanguageThread
 
 if TYPE_CHECKING:
+    from cntr_tui.attach.container import Container
     from cntr_tui.debug.language_stacks import LanguageStackReader
     from cntr_tui.gdb.records import Frame, SharedLibrary, Variable
     from cntr_tui.gdb.session import GdbSession
@@ -128,6 +134,7 @@ class Snapshot:
     budget_ms: float | None
     missing: tuple[str, ...]
     language: LanguageStacks | None = None
+    core: str | None = None  # read from this kept core, not a live process
 
 
 @dataclass(frozen=True)
@@ -407,6 +414,29 @@ def frame_json(frame: SnapshotFrame) -> dict[str, Any]:
     }
 
 
+def container_json(container: Container | None) -> dict[str, Any] | None:
+    if container is None:
+        return None
+    return {
+        "runtime": container.runtime,
+        "id": container.id,
+        "name": container.name,
+        "image": container.image,
+    }
+
+
+def process_json(
+    target: DebugTarget, executable: str | None, start_ticks: int | None, tracer: str
+) -> dict[str, Any]:
+    return {
+        "host_pid": target.host_pid,
+        "pid": target.namespace_pid,
+        "executable": executable,
+        "start_ticks": start_ticks,
+        "tracer": tracer,
+    }
+
+
 def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     """The snapshot as the schema (version SCHEMA_VERSION) describes it."""
     target = snapshot.target
@@ -414,24 +444,12 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "schema": SCHEMA_NAME,
         "version": SCHEMA_VERSION,
-        "container": None
-        if container is None
-        else {
-            "runtime": container.runtime,
-            "id": container.id,
-            "name": container.name,
-            "image": container.image,
-        },
-        "process": {
-            "host_pid": target.host_pid,
-            "pid": target.namespace_pid,
-            "executable": snapshot.executable,
-            "start_ticks": snapshot.start_ticks,
-            "tracer": snapshot.tracer,
-        },
+        "container": container_json(container),
+        "process": process_json(target, snapshot.executable, snapshot.start_ticks, snapshot.tracer),
         "pause": {"ms": round(snapshot.pause_ms, 3), "budget_ms": snapshot.budget_ms},
         "complete": not snapshot.missing,
         "missing": list(snapshot.missing),
+        "core": snapshot.core,
         "language": language_json(snapshot.language),
         "threads": [
             {

@@ -1,5 +1,5 @@
 """Python frames of a CPython process, read by py-spy from the host, installing nothing
-in the container.
+in the container; of a kept core, read by pystack (`read_python_core`).
 
 py-spy reads the program's memory (process_vm_readv) and its files through
 /proc/PID/root, so a container's interpreter is found at its own path (pystack, measured
@@ -35,6 +35,7 @@ from cntr_tui.linux.procfs import PROC, thread_ids
 
 LANGUAGE = "python"
 READ_TIMEOUT = 10.0  # s: a reader that does not answer by then is killed
+CORE_READ_TIMEOUT = 60.0
 INTERPRETER_NAME = re.compile(r"(^|/)python\d?(\.\d+)?[a-z]*$")
 LIBPYTHON = re.compile(r"/libpython(\d+\.\d+)[a-z]*\.so")
 STDLIB = re.compile(r"^python(\d+\.\d+)$")
@@ -139,6 +140,36 @@ def interpreter_version(host_pid: int) -> str | None:
     return versions[-1] if len(versions) == 1 else None
 
 
+async def run_reader(
+    argv: list[str], timeout: float = READ_TIMEOUT
+) -> tuple[bytes, str | None, float]:
+    """A reader's output, the one line of its failure (None when it succeeded), and
+    how long it took (ms); a reader past `timeout` is killed."""
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        return b"", "timed out", (time.perf_counter() - started) * 1000
+    ms = (time.perf_counter() - started) * 1000
+    if process.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        return (
+            out,
+            lines[-1].removeprefix("Error: ") if lines else f"exit status {process.returncode}",
+            ms,
+        )
+    return out, None, ms
+
+
 def reader_name() -> str:
     try:
         return f"py-spy {metadata.version('py-spy')}"
@@ -155,26 +186,9 @@ async def read_python_stacks(host_pid: int, with_locals: bool = False) -> Langua
         )
     reader = reader_name()
     command = [binary, "dump", "--pid", str(host_pid), "--json", "--nonblocking"]
-    started = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        *(["--locals"] if with_locals else []),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), READ_TIMEOUT)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-        return LanguageStacks(LANGUAGE, missing=missing_line(reader, "timed out"), reader=reader)
-    ms = (time.perf_counter() - started) * 1000
+    out, error, ms = await run_reader([*command, *(["--locals"] if with_locals else [])])
     version = interpreter_version(host_pid)
-    if process.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
-        error = lines[-1].removeprefix("Error: ") if lines else f"exit status {process.returncode}"
+    if error is not None:
         return LanguageStacks(LANGUAGE, version, missing=missing_line(reader, error), reader=reader)
     try:
         dump = json.loads(out)
@@ -183,3 +197,32 @@ async def read_python_stacks(host_pid: int, with_locals: bool = False) -> Langua
             LANGUAGE, version, missing=missing_line(reader, "unreadable output"), reader=reader
         )
     return stacks_from_dump(dump, namespace_lwps(host_pid), version, reader, ms)
+
+
+CORE_READER = "cntr_tui.languages.python_core_process"
+
+
+def core_reader_name() -> str:
+    try:
+        return f"pystack {metadata.version('pystack')}"
+    except metadata.PackageNotFoundError:
+        return "pystack"
+
+
+async def read_python_core(
+    sysroot: str, core: str, executable: str, with_locals: bool = False
+) -> LanguageStacks:
+    """The Python stacks in a kept core: pystack, chrooted into the kept sysroot where
+    the core's own paths hold the kept files (python_core_process.py). `core` and
+    `executable` are paths inside `sysroot`. py-spy cannot open such a core: it looks
+    for the mapped files at the host's paths ("Failed to get binary from coredump")."""
+    reader = core_reader_name()
+    argv = [sys.executable, "-m", CORE_READER, sysroot, core, executable]
+    out, error, ms = await run_reader(
+        [*argv, *(["--locals"] if with_locals else [])], CORE_READ_TIMEOUT
+    )
+    if error is not None:
+        return LanguageStacks(LANGUAGE, missing=missing_line(reader, error), reader=reader)
+    dump = json.loads(out)
+    version = next((t.get("python_version") for t in dump if t.get("python_version")), None)
+    return stacks_from_dump(dump, {}, version, reader, ms)
