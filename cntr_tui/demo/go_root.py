@@ -13,7 +13,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -21,9 +20,8 @@ from cntr_tui.demo.rootfs import (
     BUSYBOX,
     CACHE_DIR,
     SOURCE_DIR_IN_CONTAINER,
+    cached_root,
     install_busybox,
-    is_pristine,
-    set_aside,
     write_base_files,
 )
 from cntr_tui.errors import UserError
@@ -96,18 +94,8 @@ def build_go_root(cache_dir: Path = CACHE_DIR) -> Path:
     """Return the path of the Go demo root, building it when absent."""
     go = go_tool()
     source = program_source()
-    final = cache_dir / f"rootfs-go-{go_root_key(source, go_version(go))}"
-    if final.is_dir():
-        if is_pristine(final):
-            return final
-        set_aside(final)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="rootfs-go-build-", dir=cache_dir))
-    try:
-        root = staging / "root"
-        build = staging / "build"
-        root.mkdir()
-        build.mkdir()
+
+    def fill(root: Path, build: Path) -> None:
         write_base_files(root)
         install_busybox(root)
         app = root / "app"
@@ -116,7 +104,5 @@ def build_go_root(cache_dir: Path = CACHE_DIR) -> Path:
         (app / "src" / SOURCE).write_bytes(source)
         go_build(go, build, root / PROGRAM.lstrip("/"))
         go_build(go, build, root / STRIPPED_PROGRAM.lstrip("/"), "-ldflags=-s -w")
-        os.replace(root, final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+
+    return cached_root(cache_dir / f"rootfs-go-{go_root_key(source, go_version(go))}", fill)
