@@ -1,9 +1,11 @@
-"""The app's debugger on a real docker container running the demo Python service
-(demo/programs/service.py), real gdb and py-spy: after the attach's stop the threads
-pane shows each thread's Python frames in place of the interpreter's loop, the source
-pane the container's .py file at the innermost Python line, the locals pane its reprs;
-after a continue and an interrupt they are read again; the program runs on untraced
-once the debugger is left."""
+"""The app's debugger on real containers and gdb: a docker container running the demo
+Python service (demo/programs/service.py) with py-spy: after the attach's stop the
+threads pane shows each thread's Python frames in place of the interpreter's loop, the
+source pane the container's .py file at the innermost Python line, the locals pane its
+reprs; after a continue and an interrupt they are read again. A plain-namespace Go
+program (demo/programs/goroutines.go): its goroutines after the threads, one opened to
+its stack and its frame's source line. The programs run on untraced once the debugger
+is left."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import os
 
 from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.debugger import DebuggerScreen
+from cntr_tui.demo.go_root import PROGRAM as GO_PROGRAM
+from cntr_tui.demo.go_root import build_go_root
 from cntr_tui.demo.python_root import SERVICE, build_python_root
 from cntr_tui.languages.records import LanguageFrame
 from cntr_tui.widgets.locals import LocalsTree
@@ -83,6 +87,36 @@ async def test_python_frames_source_and_locals_after_each_stop(start_container) 
             "Thread._bootstrap_inner",
             "Thread._bootstrap",
         ]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, DebuggerScreen), "left", 30)
+    assert wait_until(lambda: tracer_of(started.pid) == 0) and running(started.pid)
+
+
+async def test_goroutines_listed_and_one_opens_to_its_source(start_container) -> None:
+    started = start_container("process", program=GO_PROGRAM, root=build_go_root())
+    recorder = Recorder()
+    app = CntrApp()
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await attached_debugger(pilot, app, started, recorder)
+        tree = screen.query_one(ThreadsTree)
+        await wait_for(pilot, lambda: tree.goroutine_nodes, "the goroutines", 30)
+        waiting = next(g for g in screen.language.goroutines if g.function == "main.waitForOrders")
+        assert (waiting.state, waiting.wait_reason) == ("waiting", "chan receive")
+        node = tree.goroutine_nodes[waiting.id]
+        node.expand()
+        await wait_for(pilot, lambda: len(node.children) > 1, "its stack", 30)
+        await pilot.pause()  # the new rows get their lines at the next refresh
+        own = next(c for c in node.children if c.data.function == "main.waitForOrders")
+        assert own.data.line == waiting.line
+        tree.move_cursor(own)
+        tree.action_select_cursor()
+        await wait_for(
+            pilot, lambda: (screen.source.path or "").endswith("/goroutines.go"), "its source", 20
+        )
+        assert screen.source.current_line == waiting.line
+        shown = screen.source.source
+        assert shown is not None and shown.text is not None
+        assert "range orders" in shown.text.splitlines()[waiting.line - 1]
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, DebuggerScreen), "left", 30)
     assert wait_until(lambda: tracer_of(started.pid) == 0) and running(started.pid)
