@@ -178,20 +178,22 @@ def find_host_printers(environment: Mapping[str, str] | None = None) -> HostPrin
     )
 
 
-# Run by gdb's Python when a libstdc++ objfile under the container's root is loaded (given
-# `objfile` and the arguments of LIBSTDCXX_HOOK): the host's printers registered for it,
-# bounded, and the note on a version mismatch. Bounded: each printer libstdc++'s collection
-# finds gives at most `print elements` children (one more, so gdb still prints its "...",
-# two for a map's key and value). gdb bounds what it prints by that setting, but not a
-# var-object's children: `-var-list-children` of a 1,000,000-int vector listed them all
-# (43 s, gdb answering nothing else meanwhile). Short on purpose: gdb takes ~1 us a
-# character of the start's command line that carries it.
+# Run by gdb's Python when a libstdc++ objfile is loaded (given `objfile` and the
+# arguments of LIBSTDCXX_HOOK): the host's printers registered for it (unless gdb's
+# auto-load will), bounded, and the note on a version mismatch. Bounded: each printer libstdc++'s
+# collection finds gives at most `print elements` children (one more, so gdb still prints
+# its "...", two for a map's key and value). gdb bounds what it prints by that setting,
+# but not a var-object's children: `-var-list-children` of a 1,000,000-int vector listed
+# them all (43 s, gdb answering nothing else meanwhile). Short on purpose: gdb takes ~1 us
+# a character of the start's command line that carries it.
 LIBSTDCXX_REGISTER = """\
 import itertools, os, re, sys
 if python_dir not in sys.path:
     sys.path.insert(0, python_dir)
 from libstdcxx.v6 import printers, register_libstdcxx_printers
-register_libstdcxx_printers(objfile)
+# a host library under its own path: gdb's auto-load registers them after this handler
+if root or not objfile.filename.startswith("/"):
+    register_libstdcxx_printers(objfile)
 def bounded(self, value, find=printers.Printer.__call__):
     found = find(self, value)
     limit = gdb.parameter("print elements")
@@ -219,11 +221,12 @@ def _cntr_tui_libstdcxx(root, python_dir, host_version, versioned, note, registe
     def loaded(event):
         objfile = event.new_objfile
         name = objfile.filename or ""
-        if objfile.owner is not None or not name.startswith(root + "/"):
+        if objfile.owner is not None or (root and not name.startswith(root + "/")):
             return
         if name.rpartition("/")[2].startswith("libstdc++.so."):
-            exec(register, {"gdb": gdb, "objfile": objfile, "python_dir": python_dir,
-                            "host_version": host_version, "versioned": versioned, "note": note})
+            exec(register, {"gdb": gdb, "objfile": objfile, "root": root, "note": note,
+                            "python_dir": python_dir, "host_version": host_version,
+                            "versioned": versioned})
     gdb.events.new_objfile.connect(loaded)
 """
 
@@ -236,12 +239,14 @@ def printer_commands(placement: Placement, printers: HostPrinters) -> list[str]:
     host = placement.host_root.rstrip("/")
     commands = []
     root = placement.container_root.rstrip("/")
-    # with no container root the program's libstdc++ is the host's: auto-load finds it
-    if printers.libstdcxx is not None and root:
+    # with no container root the program's libstdc++ is the host's (no version to note):
+    # gdb's auto-load registers the printers for its own path, not for a `target:` one
+    # (through gdbserver without a sysroot), where the hook does
+    if printers.libstdcxx is not None:
         arguments = (
             root,
             host + printers.libstdcxx,
-            printers.libstdcxx_version,
+            printers.libstdcxx_version if root else None,
             LIBSTDCXX_VERSIONED,
             VERSION_NOTE,
             LIBSTDCXX_REGISTER,

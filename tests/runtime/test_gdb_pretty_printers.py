@@ -79,6 +79,32 @@ async def test_locals_and_watch_show_standard_containers(runtime, where, start_c
     assert wait_until(lambda: tracer_of(container.pid) == 0)
 
 
+async def test_a_host_process_gets_the_same_bound(demo_rootfs: Path):
+    """The demo's binary run in our own root, with the host's libstdc++ (no sysroot:
+    through gdbserver gdb names it `target:/...`, which its auto-load does not match):
+    the same values, and the members of a long vector bounded as in a container."""
+    program = subprocess.Popen([str(demo_rootfs / "app/shapes")], stdout=subprocess.PIPE)
+    try:
+        assert program.stdout is not None and program.stdout.readline().startswith(b"ready")
+        session = await GdbSession.start(HostLauncher(target_host_pid=program.pid))
+        try:
+            assert session.placement.container_root == ""
+            assert (await session.attach(program.pid)).ok
+            assert (await session.break_insert("inventory::count_round")).ok
+            assert (await session.continue_()).ok
+            stop = (await session.wait_stopped()).unwrap()
+            found = (await session.locals(stop.thread_id, 1)).unwrap()
+            assert {v.name: v.value for v in found} == EXPECTED
+            many = (await session.children("many", stop.thread_id, 1)).unwrap()
+            assert len(many) == PRINT_ELEMENTS + 1
+            assert (await session.detach()).ok
+        finally:
+            await session.close()
+    finally:
+        program.kill()
+        program.wait()
+
+
 @pytest.mark.parametrize("runtime", ["docker", "process"])
 def test_snapshot_locals_show_standard_containers(runtime, start_container):
     container = start_container(runtime, program="/app/shapes")

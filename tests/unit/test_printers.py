@@ -98,18 +98,23 @@ def test_commands_for_a_container() -> None:
     assert arguments[::2] == ["-iex"] * (len(arguments) // 2)
     cli = arguments[1::2]
     assert all("\n" not in command for command in cli)  # one line each
-    hook = next(command for command in cli if command.startswith("python "))
-    executed = ast.parse(hook.removeprefix("python ")).body[0].value  # exec(CODE, {...})
-    code = executed.args[0].value
-    call = ast.parse(code).body[-1].value  # what gdb's Python runs parses; its last line:
-    root, python_dir, version, _, _, register = [argument.value for argument in call.args]
+    assert sum(command.startswith("python ") for command in cli) == 1
+    root, python_dir, version, _, _, register = hook_arguments(SESSION)  # parses: gdb runs it
     assert (root, python_dir, version) == ("/var/lib/cntr", LIBSTDCXX_PYTHON, "6.0.30")
     compile(register, "register", "exec")  # and what it runs at libstdc++'s load parses
     assert f"add-auto-load-safe-path {RUST}" in cli
     assert f"set directories $cdir:$cwd:{RUST}" in cli  # last: sources are looked for first
 
 
-def test_a_program_on_the_host_gets_no_libstdcxx_hook() -> None:
-    assert not any(c.startswith("python ") for c in printer_commands(ON_HOST, BOTH))
-    only_cxx = HostPrinters(libstdcxx=LIBSTDCXX_PYTHON, libstdcxx_version="6.0.30")
-    assert printer_arguments(ON_HOST, only_cxx) == []
+def hook_arguments(placement: Placement) -> list[object]:
+    hook = next(c for c in printer_commands(placement, BOTH) if c.startswith("python "))
+    executed = ast.parse(hook.removeprefix("python ")).body[0].value  # exec(CODE, {...})
+    call = ast.parse(executed.args[0].value).body[-1].value  # the hook's last line
+    return [argument.value for argument in call.args]
+
+
+def test_a_program_on_the_host_has_no_version_to_compare() -> None:
+    """Sharing our root, the program's libstdc++ is the host's: the hook (root "", any
+    objfile path, `target:` ones too) has no version to compare."""
+    root, _, version, _, _, _ = hook_arguments(ON_HOST)
+    assert (root, version) == ("", None)
