@@ -68,8 +68,14 @@ def reset_ticker(pid: int) -> None:
 
 
 def stall(pid: int, command: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """The largest gap while `command` ran: read once the ticker woke twice after it
+    (a stall ends at the ticker's next wake, which the GIL can delay by 5 ms)."""
     reset_ticker(pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    ticks = read_stats(pid)[0]
+    deadline = time.monotonic() + 10
+    while read_stats(pid)[0] < ticks + 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
     return read_stats(pid)[1] / 1e9, done
 
 

@@ -16,7 +16,13 @@ from textual.binding import BindingType
 
 from cntr_tui.app import bindings
 from cntr_tui.app.listing import PendingBreakpoints
-from cntr_tui.app.messages import BreakpointWanted, DebugWanted, FilesWanted, ShellWanted
+from cntr_tui.app.messages import (
+    BreakpointWanted,
+    DebugWanted,
+    FilesWanted,
+    ShellWanted,
+    SnapshotWanted,
+)
 from cntr_tui.app.palette import CntrCommands
 from cntr_tui.app.screens.containers import ContainersScreen, Lister
 from cntr_tui.app.screens.error import ErrorDialog
@@ -26,7 +32,7 @@ from cntr_tui.settings import DARK_THEME, LIGHT_THEME, Settings
 
 if TYPE_CHECKING:
     from cntr_tui.app.screens.debugger import DebuggerScreen
-    from cntr_tui.debug.protocol import DebugOpener
+    from cntr_tui.debug.protocol import DebugOpener, SnapshotTaker
 
 HANGUP_EXIT_AFTER = 15.0  # s: a debug session's detach and close take 10 at most each
 
@@ -66,14 +72,17 @@ class CntrApp(App[None]):
         lister: Lister | None = None,
         opener: DebugOpener | None = None,
         settings: Settings | None = None,
+        snapshotter: SnapshotTaker | None = None,
     ) -> None:
         """`lister`: fixed listings instead of the live runtimes; `opener`: debug
-        sessions from elsewhere than the debug service (a fake engine in tests)."""
+        sessions from elsewhere than the debug service (a fake engine in tests);
+        `snapshotter`: likewise for snapshots."""
         super().__init__()
         self.settings = settings or Settings.from_environment()
         self.focus_container = focus
         self.lister = lister
         self.opener = opener
+        self.snapshotter = snapshotter
         self.pending_breakpoints = PendingBreakpoints()
         self.theme = theme or self.settings.theme
         self.quitting: asyncio.Task[None] | None = None
@@ -150,6 +159,15 @@ class CntrApp(App[None]):
         opener = self.opener or service_opener(self.settings)
         self.push_screen(
             DebuggerScreen(wanted.container, wanted.host_pid, opener, self.pending_breakpoints)
+        )
+
+    @on(SnapshotWanted)
+    def take_snapshot(self, wanted: SnapshotWanted) -> None:
+        from cntr_tui.app.opener import service_snapshotter
+        from cntr_tui.app.screens.snapshot import SnapshotScreen
+
+        self.push_screen(
+            SnapshotScreen(wanted.container, self.snapshotter or service_snapshotter())
         )
 
     @on(FilesWanted)

@@ -26,6 +26,7 @@ CONTAINERS = [
     Binding("k", "cursor_up", "Up", show=False, id="containers.up"),
     Binding("g,enter", "debug", "Debug", id="containers.debug"),
     Binding("s", "shell", "Shell", id="containers.shell"),
+    Binding("S", "snapshot", "Snapshot", id="containers.snapshot"),
     Binding("f", "files", "Files", id="containers.files"),
     Binding("slash", "filter", "Filter", key_display="/", id="containers.filter"),
     Binding("o", "sort", "Sort", id="containers.sort"),
@@ -116,6 +117,11 @@ ERROR = [
     Binding("escape,enter", "dismiss", "Close", id="error.close"),
 ]
 
+SNAPSHOT = [
+    Binding("escape,q", "close", "Back", id="snapshot.close"),
+    Binding("r", "again", "Take again", id="snapshot.again"),
+]
+
 
 def binding_groups() -> list[tuple[str, list[Binding]]]:
     """What the help screen lists: where a binding works, and the bindings."""
@@ -124,6 +130,7 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
         ("containers", CONTAINERS),
         ("debugger", DEBUGGER),
         ("files", FILES),
+        ("snapshot", SNAPSHOT),
         ("every pane", NAVIGATION),
         ("search bar", SEARCH_BAR),
         ("source pane", SOURCE),

@@ -41,3 +41,11 @@ class ShellWanted(Message):
     def __init__(self, container: Container) -> None:
         super().__init__()
         self.container = container
+
+
+class SnapshotWanted(Message):
+    """Take a snapshot of a container's main process and show it (it runs on)."""
+
+    def __init__(self, container: Container) -> None:
+        super().__init__()
+        self.container = container

@@ -8,7 +8,13 @@ attach session, which the container list does not need.
 from __future__ import annotations
 
 from cntr_tui.attach.container import Container
-from cntr_tui.debug.protocol import DebugOpener, DebugSession, DebugUnavailable, Progress
+from cntr_tui.debug.protocol import (
+    DebugOpener,
+    DebugSession,
+    DebugUnavailable,
+    Progress,
+    SnapshotTaker,
+)
 from cntr_tui.debug.target import DebugTarget, target_for
 from cntr_tui.errors import UserError
 from cntr_tui.settings import Settings
@@ -23,6 +29,21 @@ def service_opener(settings: Settings | None = None) -> DebugOpener:
         return await open_debug(target, progress, settings)
 
     return open_with_service
+
+
+def service_snapshotter() -> SnapshotTaker:
+    """The debug service's snapshot, as text with the Python frames and locals."""
+
+    async def snapshot_with_service(target: DebugTarget) -> list[str]:
+        from cntr_tui.debug.snapshot import take_snapshot
+        from cntr_tui.debug.snapshot_text import snapshot_text
+
+        try:
+            return snapshot_text(await take_snapshot(target, with_locals=True), True)
+        except UserError as error:
+            raise DebugUnavailable(str(error)) from error
+
+    return snapshot_with_service
 
 
 def target_of(container: Container, host_pid: int | None) -> DebugTarget:

@@ -277,3 +277,7 @@ class DebugSession(Protocol):
 
 DebugOpener = Callable[[DebugTarget, Progress], Awaitable[DebugSession]]
 """Opens a session on a target, reporting its steps; raises DebugUnavailable."""
+
+SnapshotTaker = Callable[[DebugTarget], Awaitable[list[str]]]
+"""Takes a snapshot of a target (stopped, read, let go untraced) and gives its text,
+one line each (debug/snapshot_text.py); raises DebugUnavailable with the one line."""

@@ -10,20 +10,23 @@ is left."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.debugger import DebuggerScreen
+from cntr_tui.app.screens.snapshot import SnapshotScreen
 from cntr_tui.demo.go_root import PROGRAM as GO_PROGRAM
 from cntr_tui.demo.go_root import build_go_root
 from cntr_tui.demo.python_root import SERVICE, build_python_root
 from cntr_tui.languages.records import LanguageFrame
 from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.threads import ThreadsTree
-from tests.runtime.test_app import SIZE, attached_debugger, wait_for
+from tests.runtime.test_app import SIZE, attached_debugger, select, wait_for
 from tests.support.fake_debug import Recorder
 from tests.support.proc import running, tracer_of, wait_until
 
 THREADING = "/opt/svc/lib/python3.11/threading.py"
+SERVICE_SOURCE = Path(__file__).parents[2] / "cntr_tui" / "demo" / "programs" / "service.py"
 
 
 def python_functions(tree: ThreadsTree, thread_id: int) -> list[str]:
@@ -119,4 +122,26 @@ async def test_goroutines_listed_and_one_opens_to_its_source(start_container) ->
         assert "range orders" in shown.text.splitlines()[waiting.line - 1]
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, DebuggerScreen), "left", 30)
+    assert wait_until(lambda: tracer_of(started.pid) == 0) and running(started.pid)
+
+
+async def test_s_on_the_list_shows_a_snapshot_with_python_frames(start_container) -> None:
+    started = start_container("docker", program=SERVICE, root=build_python_root())
+    assert wait_until(lambda: len(os.listdir(f"/proc/{started.pid}/task")) == 5)
+    app = CntrApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app, started)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen), "the screen", 10)
+        screen = app.screen
+        assert isinstance(screen, SnapshotScreen)
+        await wait_for(pilot, lambda: screen.taken == 1, "the snapshot", 60)
+        lines = screen.lines
+        assert lines[0].startswith(f"docker {started.name}, process 1 (host PID {started.pid}): ")
+        assert "stopped for" in lines[0] and lines[0].endswith("running again untraced")
+        recv = SERVICE_SOURCE.read_text().splitlines()
+        line = next(n for n, text in enumerate(recv, 1) if "recv(1)" in text)
+        assert f"  py  read_request at /app/service.py:{line}" in lines
+        assert any("python read_request: connection = <socket" in x for x in lines)  # locals
+        await pilot.press("escape")
     assert wait_until(lambda: tracer_of(started.pid) == 0) and running(started.pid)

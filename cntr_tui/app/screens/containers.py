@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 
 from cntr_tui.app import bindings
 from cntr_tui.app.listing import ListingResult, fetch_listing
-from cntr_tui.app.messages import DebugWanted, FilesWanted, ShellWanted
+from cntr_tui.app.messages import DebugWanted, FilesWanted, ShellWanted, SnapshotWanted
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.facts import ContainerFacts, ProcessNode, read_facts
@@ -206,6 +206,11 @@ class ContainersScreen(Screen[None]):
     def process_chosen(self, event: Tree.NodeSelected[ProcessNode]) -> None:
         event.stop()
         self.action_debug()
+
+    def action_snapshot(self) -> None:
+        container = self.chosen()
+        if container is not None:
+            self.post_message(SnapshotWanted(container))
 
     def action_files(self) -> None:
         container = self.chosen()
