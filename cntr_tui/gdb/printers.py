@@ -223,10 +223,14 @@ def _cntr_tui_libstdcxx(root, python_dir, host_version, versioned, note, registe
         name = objfile.filename or ""
         if objfile.owner is not None or (root and not name.startswith(root + "/")):
             return
-        if name.rpartition("/")[2].startswith("libstdc++.so."):
+        if not name.rpartition("/")[2].startswith("libstdc++.so."):
+            return
+        try:
             exec(register, {"gdb": gdb, "objfile": objfile, "root": root, "note": note,
                             "python_dir": python_dir, "host_version": host_version,
                             "versioned": versioned})
+        except Exception as error:
+            gdb.write(f"cntr-tui: no libstdc++ pretty printers from {python_dir}: {error!r}\\n")
     gdb.events.new_objfile.connect(loaded)
 """
 

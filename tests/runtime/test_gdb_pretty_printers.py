@@ -23,11 +23,17 @@ from cntr_tui.demo import containers
 from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.events import ConsoleOutput, Event
 from cntr_tui.gdb.launch import HostLauncher, Launcher
-from cntr_tui.gdb.printers import find_host_printers, host_libstdcxx_version
+from cntr_tui.gdb.placement import Placement
+from cntr_tui.gdb.printers import (
+    HostPrinters,
+    find_host_printers,
+    host_libstdcxx_version,
+    printer_arguments,
+)
 from cntr_tui.gdb.session import GdbSession
 from tests.support.cli import CNTR_TUI
 from tests.support.proc import namespace_pid, tracer_of, wait_until
-from tests.support.runtimes import TEST_PREFIX, require_runtime
+from tests.support.runtimes import TEST_PREFIX, require_runtime, start_program
 
 VECTOR = "std::vector of length 3, capacity 3 = {1, 2, 3}"
 STRING = '"rectangles"'
@@ -176,6 +182,31 @@ async def test_another_libstdcxx_version_is_noted(demo_rootfs: Path, tmp_path: P
     notes = [text for text in texts if "pretty printers are from" in text]
     assert len(notes) == 1, texts
     assert "libstdc++ is 6.0.29" in notes[0] and f"libstdc++ {host_version}" in notes[0]
+
+
+def test_printers_that_do_not_load_say_so_in_one_line(demo_rootfs: Path, tmp_path: Path):
+    """A printers' folder without libstdcxx (a broken host install): gdb's console says
+    so in one line at the library's load, no traceback."""
+    program = start_program(demo_rootfs, "shapes")
+    try:
+        missing = str(tmp_path / "no-printers")
+        root = f"/proc/{program.pid}/root"  # the program is chrooted: its files are there
+        arguments = printer_arguments(Placement(container_root=root), HostPrinters(missing))
+        sysroot = ["-iex", f"set sysroot {root}"]  # as HostLauncher's gdb has it
+        target = [f"{root}/app/shapes", "-p", str(program.pid)]
+        result = subprocess.run(
+            ["gdb", "--nx", "--batch", *sysroot, *arguments, *target],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        program.kill()
+        program.wait()
+    output = result.stdout + result.stderr
+    said = [line for line in output.splitlines() if line.startswith("cntr-tui: no libstdc++")]
+    assert len(said) == 1 and missing in said[0] and "libstdcxx" in said[0], output
+    assert "Traceback" not in output
 
 
 RUST_PROGRAM = """\
