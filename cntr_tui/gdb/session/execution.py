@@ -5,6 +5,7 @@ console commands, which may resume it too.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -17,9 +18,14 @@ from cntr_tui.gdb.session.fanout import SessionEvents
 from cntr_tui.gdb.transport import MiResult, mi_quote
 from cntr_tui.linux.proc_status import interrupt_pending
 
-# resumes to let gdb take a SIGINT still queued before a detach (one is enough unless
-# a breakpoint's stop comes first each time)
-INTERRUPT_TAKES = 3
+# stops gone through (each resumed without its signal) until the one of our SIGINT: one
+# is enough unless other stops come first each time (breakpoints, caught syscalls)
+INTERRUPT_TAKES = 16
+
+
+def interrupt_stop(stop: Stopped) -> bool:
+    """Whether `stop` is a SIGINT's (gdb's own stop on it, or a signal catchpoint's)."""
+    return stop.reason in ("signal-received", "signal-caught") and stop.signal_name == "SIGINT"
 
 
 class SessionExecution(SessionEvents):
@@ -85,6 +91,7 @@ class SessionExecution(SessionEvents):
                 os.kill(self.target_host_pid, signal.SIGINT)  # type: ignore[arg-type]
             except ProcessLookupError:
                 return Result(error=f"process {self.pid} is gone")
+            return await self._interrupt_stop(timeout)
 
         def wanted(stop: Stopped) -> bool:
             return thread_id is None or stop.thread_id == thread_id
@@ -95,29 +102,68 @@ class SessionExecution(SessionEvents):
             return Result(stop)
         return await self._next_stop(wanted, timeout)
 
-    async def _take_queued_interrupt(self, timeout: float = STOP_TIMEOUT) -> Result[None]:
-        """Let gdb take a SIGINT still queued for the stopped process, before a detach.
+    async def _interrupt_stop(self, timeout: float) -> Result[Stopped]:
+        """After our SIGINT to the process: the stop it makes, never an earlier one.
 
-        An interrupt's SIGINT can arrive just after the process stopped for something
-        else (a breakpoint, a watchpoint): it stays queued in the kernel while the
-        threads are held, and once detached the program would die of it (or run its
-        own SIGINT handler). Resumed, a thread takes it at once and gdb stops on it
-        without passing it on (`handle SIGINT nopass`, gdb's default)."""
+        gdb stops on a SIGINT and does not pass it on (`handle SIGINT nopass`, its
+        default), but another stop can be reported first: a breakpoint hit, a SIGSTOP
+        of gdbserver's own (seen on the Go program: thread 2 in runtime.futex). Our
+        SIGINT is then still queued for the process (ShdPnd: every thread is held),
+        or taken by a thread whose stop gdbserver keeps for later. Returned there, it
+        was left for the program: after the detach, the program took it and died (or
+        ran its own handler); a `continue` stopped again at once. So each other stop
+        is resumed without its signal (`signal 0`: a SIGSTOP passed on would stop the
+        whole program) until the SIGINT's stop comes, which then is the one returned
+        (the listeners see the others too)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        stop = await self._next_stop(lambda _stop: True, timeout)
+        for _ in range(INTERRUPT_TAKES):
+            if not stop.ok or stop.value is None or interrupt_stop(stop.value):
+                return stop
+            if self.state != "stopped":
+                return stop  # it exited
+            stop = await self._resume_without_signal(stop.value, deadline - loop.time())
+        if stop.ok and stop.value is not None and interrupt_stop(stop.value):
+            return stop
+        return Result(error=f"no stop for the SIGINT sent to process {self.pid}")
+
+    async def _resume_without_signal(self, stop: Stopped, timeout: float) -> Result[Stopped]:
+        """Resume the process stopped at `stop` with no signal for its thread (gdb's
+        `signal 0`; `-exec-continue` would pass a SIGSTOP on); the next stop."""
+        stops_before = self._stop_generation
+        thread = f"--thread {stop.thread_id} " if stop.thread_id is not None else ""
+        resumed = await self._resuming(f'-interpreter-exec {thread}console "signal 0"')
+        if not resumed.ok:
+            return Result(error=resumed.error)
+        if self._stop_generation != stops_before and self.last_stop is not None:
+            return Result(self.last_stop)  # read in the same chunk as ^running
+        return await self._next_stop(lambda _stop: True, max(0.0, timeout))
+
+    async def _take_queued_interrupt(self, timeout: float = STOP_TIMEOUT) -> Result[None]:
+        """Let gdb take a SIGINT still queued for the stopped process (SigPnd or ShdPnd of
+        any thread in /proc), before a detach or after a hold.
+
+        Once detached, the program would die of it (or run its own SIGINT handler).
+        Resumed without the current stop's signal, a thread takes it at once and gdb
+        stops on it without passing it on (`handle SIGINT nopass`, gdb's default).
+        An interrupt takes its own SIGINT before it returns (`_interrupt_stop`); one
+        found here was sent by someone else while gdb held the program: under gdb, as
+        any SIGINT that comes while it traces, it is not passed on."""
         pid = self.target_host_pid
         if pid is None or self.non_stop or self.state != "stopped":
             return Result(None)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         for _ in range(INTERRUPT_TAKES):
-            if not interrupt_pending(pid):
+            if not interrupt_pending(pid) or self.state != "stopped":
                 return Result(None)
-            stops_before = self._stop_generation
-            resumed = await self._resuming("-exec-continue")
-            if not resumed.ok:
-                return Result(error=resumed.error)
-            if self._stop_generation == stops_before:
-                stop = await self._next_stop(lambda stop: True, timeout)
-                if not stop.ok:
-                    return Result(error=stop.error)
-        if interrupt_pending(pid):
+            if self.last_stop is None:
+                break
+            stop = await self._resume_without_signal(self.last_stop, deadline - loop.time())
+            if not stop.ok:
+                return Result(error=stop.error)
+        if self.state == "stopped" and interrupt_pending(pid):
             return Result(error=f"a SIGINT is still queued for process {self.pid}")
         return Result(None)
 

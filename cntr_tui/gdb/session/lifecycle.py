@@ -238,9 +238,11 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
         released = await self._release_syscall_catchpoints()
         if not released.ok and self.state != "stopped":
             return Result(error=f"cannot stop the process to detach: {released.error}")
+        # /proc before the detach: a SIGINT still queued (SigPnd/ShdPnd of any thread)
+        # would be the program's once detached; gdb takes it first, or no detach
         taken = await self._take_queued_interrupt()
-        if not taken.ok and self.state != "stopped":
-            return Result(error=f"cannot stop the process to detach: {taken.error}")
+        if not taken.ok:
+            return Result(error=f"not detached: {taken.error}")
         self._detaching = True
         result = await self.command("-target-detach")
         if not result.ok:
