@@ -114,7 +114,10 @@ def test_a_budget_stops_sending_and_says_what_is_missing() -> None:
     started = time.monotonic()
     result = read(gdb, 40.0)
     took = (time.monotonic() - started) * 1000
-    assert took < 40, took
+    # reading all 200 would take 200 ms at least; the budget's own bound (40 ms, plus the
+    # window's answers in flight) is the unread count's to show: wall time on a shared
+    # machine is not (it failed at 50 ms under a load of 10 on 2 cores)
+    assert took < 200, took
     unread = [s for s in result.stacks if s is None]
     assert 100 < len(unread) < 200
     assert result.missing == [f"the stack of thread {n}" for n in range(201 - len(unread), 201)]
