@@ -29,11 +29,13 @@ of gdbserver's stdin and stdout. gdbserver then never sees its connection end wh
 dies (killed, a SIGBUS because the merged root's file server went away), and gdbserver
 13 would detach without taking its traps out, or leave the program stopped. Instead,
 when gdb is gone, the guard speaks the remote protocol itself: stop the program
-(SIGSTOP), remove every trap it finds in the code (`z0`), detach (`D`), close the
-connection; then, the program still stopped by that SIGSTOP, seize it once to disable
+(SIGSTOP), remove every trap it finds in the code (`z0`), stop catching syscalls and
+resume and stop it once, traced and with no trap left (`drain_stops`: gdbserver
+refuses `D` while it holds a thread's syscall stop), detach (`D`), close the
+connection; then, the program still stopped by a SIGSTOP, seize it once to disable
 any hardware watchpoint gdb left enabled (debug register 7: gdbserver's detach keeps
-them, and no memory scan shows them), and continue it. It is stopped all along: no
-thread can meet a trap untraced.
+them, and no memory scan shows them), and continue it. It is stopped or traced all
+along: no thread can meet a trap untraced.
 
 After the tracer is gone the guard checks the program, and touches it only if needed
 (`trap_rescue.settle`): a trap left in file-backed code (memory reads 0xCC where the
@@ -80,10 +82,17 @@ from cntr_tui.gdb.trap_rescue import (
 from cntr_tui.linux.fds import pipe_readers
 from cntr_tui.linux.pidfd import open_pidfd, wait_exit
 from cntr_tui.linux.proc_stat import alive
-from cntr_tui.linux.proc_status import tracer_pid
+from cntr_tui.linux.proc_status import status_fields, tracer_pid
 
 TAKEOVER_TIMEOUT = 10.0
 RESTOP_INTERVAL = 0.3
+STOP_REPLIES = b"TSWX"  # the first byte of a stop reply: stopped, or W/X exited
+EXITED = b"WX"
+# `D` refused (E01: a syscall stop still held, see drain_stops): drain and ask again.
+# Threads detached before the refusal run on (no trap is left); a SIGSTOP that one of
+# them takes stops the whole program, which the rescue after the detach continues.
+DETACH_ATTEMPTS = 3
+DRAIN_TIMEOUT = 3.0  # for drain_stops, leaving the rest of the takeover's time to `D`
 
 
 def close_quietly(fd: int) -> None:
@@ -119,6 +128,7 @@ class PacketReader:
     def __init__(self, fd: int):
         self.fd = fd
         self.buffer = b""
+        self.ended = False  # gdbserver closed its stdout
 
     def take(self) -> bytes | None:
         """The next complete packet in the buffer, if any."""
@@ -144,6 +154,8 @@ class PacketReader:
                 return None
             readable, _, _ = select.select([self.fd], [], [], left)
             chunk = os.read(self.fd, 65536) if readable else b""
+            if readable and not chunk:
+                self.ended = True
             if not chunk:
                 return None
             self.buffer += chunk
@@ -162,9 +174,71 @@ def end_other_readers(fd: int, keep: set[int]) -> None:
             os.close(pidfd)
 
 
+def stop_queued(pid: int) -> bool:
+    """A SIGSTOP queued for the whole process: ours (gdbserver's own go to one thread)."""
+    try:
+        return bool(int(status_fields(pid).get("ShdPnd", "0"), 16) & (1 << (SIGSTOP - 1)))
+    except (OSError, ValueError):
+        return False
+
+
+def queue_stop(server: ServerLink, host_pid: int) -> None:
+    """A SIGSTOP queued for the program while gdbserver traces it, unless one is."""
+    if tracer_pid(host_pid) == server.pid and not stop_queued(host_pid):
+        os.kill(host_pid, SIGSTOP)
+
+
+def next_stop(
+    server: ServerLink, host_pid: int, reader: PacketReader, deadline: float
+) -> bytes | None:
+    """gdbserver's next stop reply, a SIGSTOP queued again each RESTOP_INTERVAL while
+    none comes. None if none came before `deadline`."""
+    while time.monotonic() < deadline and not reader.ended:
+        reply = reader.next(min(deadline, time.monotonic() + RESTOP_INTERVAL))
+        if reply and reply[:1] in STOP_REPLIES:
+            return reply
+        if reply is None:
+            queue_stop(server, host_pid)
+    return None
+
+
+def drain_stops(
+    server: ServerLink, host_pid: int, reader: PacketReader, deadline: float
+) -> bytes | None:
+    """Before `D`: let gdbserver drop the stops it holds for threads it caught in a
+    syscall, with no trap left in the code. Its last stop reply (None: none in time).
+
+    To report one event, gdbserver stops every other thread and keeps what each
+    stopped for as a pending status: with a syscall catchpoint set, threads stopped at
+    a syscall's entry or exit (status SIGTRAP | 0x80). At `D` it delivers each pending
+    status as a signal, and PTRACE_DETACH with signal 0x85 fails with EIO ("Can't
+    detach LWP ...: Input/output error": `D` answered E01, measured with gdbserver 13's
+    --debug). QCatchSyscalls:0 alone changes no status already pending; a resume does:
+    gdbserver then ignores, and resumes, each pending syscall stop it no longer
+    catches, but reports first any other status it holds (our SIGSTOP, taken by one
+    thread while it stopped the others for a syscall stop). So: stop catching (for our
+    process: `Hg` first), then resume and stop (SIGSTOP) until a stop that took our
+    queued SIGSTOP and is no syscall stop: the threads ran, nothing is held."""
+    os.write(server.to_server, packet(b"Hgp%x.0" % server.target_pid))
+    reader.next(deadline)
+    os.write(server.to_server, packet(b"QCatchSyscalls:0"))
+    reader.next(deadline)  # OK; empty from a gdbserver that cannot catch syscalls
+    reply = None
+    while time.monotonic() < deadline and not reader.ended:
+        queue_stop(server, host_pid)  # before the resume: a stop that took it is new
+        os.write(server.to_server, packet(b"vCont;c"))
+        reply = next_stop(server, host_pid, reader, deadline)
+        if reply is None or reply[:1] in EXITED:
+            return reply
+        if b"syscall_" not in reply and not stop_queued(host_pid):
+            return reply
+    return reply
+
+
 def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, object]:
-    """Take over gdb's connection: interrupt, remove the traps, detach. Nothing to do
-    when gdb died before gdbserver attached (the guard is armed before the attach)."""
+    """Take over gdb's connection: interrupt, remove the traps, let gdbserver drop the
+    stops it holds (drain_stops), detach. Nothing to do when gdb died before gdbserver
+    attached (the guard is armed before the attach)."""
     if not alive(host_pid):
         return {}
     end_other_readers(server.from_server, {os.getpid(), server.pid})
@@ -217,8 +291,17 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
             os.write(server.to_server, packet(b"z0,%x,1" % address))
             if reader.next(deadline) == b"OK":
                 removed += 1
-        os.write(server.to_server, packet(b"D;%x" % server.target_pid))
-        detached = reader.next(deadline)
+        detached = None
+        for _attempt in range(DETACH_ATTEMPTS):
+            if tracer_pid(host_pid) == server.pid:  # only a tracer holds stops
+                drained = min(deadline, time.monotonic() + DRAIN_TIMEOUT)
+                stop = drain_stops(server, host_pid, reader, drained)
+                if stop is not None and stop[:1] in EXITED:
+                    return {"takeover_error": "the program is gone"}
+            os.write(server.to_server, packet(b"D;%x" % server.target_pid))
+            detached = reader.next(deadline)
+            if detached != b"E01":
+                break
     except ProcessLookupError:
         return {"takeover_error": "the program is gone"}
     except OSError as error:

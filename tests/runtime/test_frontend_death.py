@@ -198,12 +198,6 @@ OTHER_STATES = [
         (Step("catch syscall write"), Step("continue")),
         resumed,
         moving=True,
-        detach_gap=(
-            "the console's clean detach is the guard's D, which gdbserver 13 answers "
-            "with E01 while it catches syscalls (QCatchSyscalls:0 first: tried, no "
-            "better; gdb's own detach deletes syscall catchpoints and resumes once "
-            "first): the program is let go by the guard's rescue instead"
-        ),
     ),
     State(
         "through a watchpoint",  # its condition never true: gdb resumes at each write
