@@ -28,6 +28,7 @@ from tests.support.proc import process_state, read_u64, running, tracer_of, wait
 from tests.support.runtimes import StartContainer
 
 RUNTIMES = ("docker", "process")
+CHANGES = 15  # breakpoint changes while every syscall is caught
 # attach, continue and interrupt CYCLES times, detach; SESSIONS times. The stray stop
 # comes at the first resume after an attach (gdbserver's SIGSTOP, thread 2 of the Go
 # program: 4 of 20 docker attaches), hence many short sessions.
@@ -101,6 +102,35 @@ async def test_interrupts_leave_no_sigint_in_the_threads_program(
 ):
     container = start_container(runtime)
     await detach_runs_on(container.pid, worker_iterations)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+async def test_changes_while_every_syscall_is_caught_leave_no_sigint(
+    runtime: str, start_container: StartContainer
+):
+    """A breakpoint change while running holds the program with an interrupt; with
+    every syscall caught, syscall stops come before the SIGINT's, one after another:
+    the change failed with "a SIGINT is still queued" (2 of 15 on the old code)."""
+    container = start_container(runtime)
+    pid = container.pid
+    session = await open_session(pid, [])
+    try:
+        assert (await session.cli("catch syscall")).ok
+        for change in range(CHANGES):
+            assert (await session.continue_()).ok
+            inserted = await session.break_insert("tick")
+            assert inserted.ok, (change, inserted.error)
+            assert not interrupt_pending(pid), (change, session.last_stop)
+            assert (await session.break_delete(inserted.unwrap().number)).ok
+            if session.state == "running":
+                assert (await session.interrupt()).ok
+            assert not interrupt_pending(pid), (change, session.last_stop)
+        assert (await session.cli("delete")).ok
+        assert (await session.continue_()).ok
+        assert (await session.detach()).ok
+    finally:
+        await session.close()
+    assert_runs_on(pid, worker_iterations(pid))
 
 
 @pytest.fixture(scope="module")
