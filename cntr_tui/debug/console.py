@@ -33,6 +33,7 @@ def interactive_argv(
     """gdb's own console with the symbol setup as -iex commands, attached to `pid`:
     through gdbserver when given the `bridge` to it (gdbserver.bridge_target),
     otherwise as the tracer itself."""
+    from cntr_tui.gdb.printers import printer_arguments
     from cntr_tui.gdb.symbols import (
         compile_directories,
         executable_in_container,
@@ -42,6 +43,7 @@ def interactive_argv(
     argv = ["gdb", "--nx", "--quiet"]
     for name, value in gdb_settings(placement):
         argv += ["-iex", f"set {name} {value}"]
+    argv += printer_arguments(placement)  # the host's libstdc++ and Rust pretty printers
     folders = compile_directories(f"/proc/{host_pid}/exe")
     for recorded, actual in source_directory_rules(placement, folders):
         argv += ["-iex", f"set substitute-path {recorded} {actual}"]

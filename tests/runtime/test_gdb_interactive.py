@@ -221,3 +221,24 @@ def test_console_threads_and_sources_in_a_terminal(start_container):
         console.close()
     assert wait_until(lambda: tracer_of(container.pid) == 0)
     assert running(container.pid)
+
+
+def test_the_console_prints_cpp_containers_through_the_hosts_printers(start_container):
+    """gdb's own console gets the host's libstdc++ printers too (gdb/printers.py)."""
+    container = start_container("docker", program="/app/shapes")
+    console = Console(container.name)
+    try:
+        console.prompt()
+        console.run(b"break inventory::count_round")
+        stopped = console.run(b"continue")
+        assert b"count_round" in stopped, stopped[-400:]
+        shown = console.run(b"up")
+        assert b"keep_inventory" in shown, shown[-400:]
+        printed = console.run(b"print counts")
+        assert b"std::vector of length 3, capacity 3 = {1, 2, 3}" in printed, printed[-400:]
+        os.write(console.master, b"quit\n")
+        assert console.process.wait(30) == 0
+    finally:
+        console.close()
+    assert wait_until(lambda: tracer_of(container.pid) == 0)
+    assert running(container.pid)
