@@ -8,8 +8,8 @@ import asyncio
 import time
 from typing import Any
 
-from cntr_tui.debug.snapshot_text import snapshot_text
 from cntr_tui.debug.snapshot import Budget, build_snapshot, read_stacks
+from cntr_tui.debug.snapshot_text import snapshot_text
 from cntr_tui.gdb.records import Frame, Result, SharedLibrary, Thread, Variable
 from cntr_tui.gdb.transport import MiResult
 from tests.unit.test_snapshot_schema import snapshot
