@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_snapshot import RESET_OFFSET  # the same stats layout as stalls.c
+from bench.bench_snapshot import read_stats, reset_ticker  # stalls.c's stats layout
 from bench.common import CNTR_TUI, Row, Stats, compile_bytecode, report
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
@@ -44,45 +44,26 @@ PYSTACK = (
 )
 
 
-def read_stats(pid: int) -> tuple[int, ...]:
-    import struct
-
-    with open(f"/proc/{pid}/root{STATS}", "rb") as stats:
-        return struct.unpack("<8Q", stats.read(64))
-
-
-def reset_ticker(pid: int) -> None:
-    import struct
-
-    wanted = read_stats(pid)[4] + 1
-    fd = os.open(f"/proc/{pid}/root{STATS}", os.O_RDWR | os.O_CLOEXEC)
-    try:
-        os.pwrite(fd, struct.pack("<Q", wanted), RESET_OFFSET)
-    finally:
-        os.close(fd)
-    deadline = time.monotonic() + 10
-    while read_stats(pid)[5] != wanted:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the ticker did not take the reset")
-        time.sleep(0.001)
+def stats_of(pid: int) -> str:
+    return f"/proc/{pid}/root{STATS}"
 
 
 def stall(pid: int, command: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     """The largest gap while `command` ran: read once the ticker woke twice after it
     (a stall ends at the ticker's next wake, which the GIL can delay by 5 ms)."""
-    reset_ticker(pid)
+    reset_ticker(stats_of(pid))
     done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    ticks = read_stats(pid)[0]
+    ticks = read_stats(stats_of(pid))[0]
     deadline = time.monotonic() + 10
-    while read_stats(pid)[0] < ticks + 2 and time.monotonic() < deadline:
+    while read_stats(stats_of(pid))[0] < ticks + 2 and time.monotonic() < deadline:
         time.sleep(0.001)
-    return read_stats(pid)[1] / 1e9, done
+    return read_stats(stats_of(pid))[1] / 1e9, done
 
 
 def idle(pid: int) -> float:
-    reset_ticker(pid)
+    reset_ticker(stats_of(pid))
     time.sleep(IDLE_WINDOW)  # a measurement window, not a wait for readiness
-    return read_stats(pid)[1] / 1e9
+    return read_stats(stats_of(pid))[1] / 1e9
 
 
 def measure(runtime: str, runs: int) -> list[Row]:
@@ -93,7 +74,7 @@ def measure(runtime: str, runs: int) -> list[Row]:
     try:
         pid = started.pid
         deadline = time.monotonic() + 30
-        while not os.path.exists(f"/proc/{pid}/root{STATS}") or read_stats(pid)[0] < 2:
+        while not os.path.exists(stats_of(pid)) or read_stats(stats_of(pid))[0] < 2:
             if time.monotonic() > deadline:
                 raise RuntimeError("the service did not start ticking")
             time.sleep(0.01)

@@ -46,21 +46,22 @@ def stats_path(pid: int) -> str:
     return f"/proc/{pid}/root/tmp/stalls.stats"
 
 
-def read_stats(pid: int) -> tuple[int, ...]:
-    with open(stats_path(pid), "rb") as stats:
+def read_stats(path: str) -> tuple[int, ...]:
+    """A ticker's stats file (stalls.c's layout; demo/programs/service.py's too)."""
+    with open(path, "rb") as stats:
         return struct.unpack("<8Q", stats.read(64))
 
 
-def reset_ticker(pid: int) -> None:
+def reset_ticker(path: str) -> None:
     """A fresh largest gap from now on, once the ticker has taken the reset."""
-    wanted = read_stats(pid)[4] + 1
-    fd = os.open(stats_path(pid), os.O_RDWR)
+    wanted = read_stats(path)[4] + 1
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     try:
         os.pwrite(fd, struct.pack("<Q", wanted), RESET_OFFSET)
     finally:
         os.close(fd)
     deadline = time.monotonic() + 10
-    while read_stats(pid)[5] != wanted:
+    while read_stats(path)[5] != wanted:
         if time.monotonic() > deadline:
             raise RuntimeError("the ticker did not take the reset")
         time.sleep(0.001)
@@ -68,11 +69,11 @@ def reset_ticker(pid: int) -> None:
 
 def stall(pid: int, command: list[str]) -> tuple[float, str]:
     """The program's largest gap (s) while `command` ran, and its output."""
-    reset_ticker(pid)
+    reset_ticker(stats_path(pid))
     done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     if done.returncode != 0:
         raise RuntimeError(f"{command[:3]} failed: {done.stderr.strip()[-300:]}")
-    return read_stats(pid)[1] / 1e9, done.stdout
+    return read_stats(stats_path(pid))[1] / 1e9, done.stdout
 
 
 def measure(count: int, runs: int) -> Row:
@@ -84,7 +85,7 @@ def measure(count: int, runs: int) -> Row:
     )
     try:
         pid = started.pid
-        while not os.path.exists(stats_path(pid)) or read_stats(pid)[0] < 2:
+        while not os.path.exists(stats_path(pid)) or read_stats(stats_path(pid))[0] < 2:
             time.sleep(0.01)
         ours_command = [CNTR_TUI, "snapshot", "--json", str(pid)]
         gdb_command = ["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"]

@@ -25,7 +25,13 @@ from cntr_tui.debug.core_bundle import (
 )
 from cntr_tui.debug.ending import DETACH_TIMEOUT
 from cntr_tui.debug.protocol import DebugUnavailable
-from cntr_tui.debug.snapshot import PauseClock, container_json, exited_during, process_json
+from cntr_tui.debug.snapshot import (
+    PauseClock,
+    attach_telling,
+    container_json,
+    detach_checked,
+    process_json,
+)
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.errors import UserError
 from cntr_tui.gdb.transport import mi_quote
@@ -126,7 +132,6 @@ async def take_into(
 
     from cntr_tui.debug.launchers import choose_launch
     from cntr_tui.debug.service import start_debug
-    from cntr_tui.linux.proc_stat import alive, start_ticks
 
     launch = await choose_launch(target, starts)
     try:
@@ -137,25 +142,14 @@ async def take_into(
     clock = PauseClock(gdb)
     written = False
     try:
-        try:
-            await session.attach()
-        except DebugUnavailable as error:
-            if not alive(target.host_pid):
-                raise exited_during(target) from error
-            raise UserError(str(error)) from error
-        for note in session.notes:
-            notes(note)
+        await attach_telling(session, notes)
         where = session.location_in_container(str(bundle.core))
         written = True  # from here, a failure removes what gcore wrote
         dumped = await asyncio.wait_for(
             gdb.command(f"-interpreter-exec console {mi_quote('gcore ' + where)}"), GCORE_TIMEOUT
         )
         tracer = gdb.tracer
-        detached = await gdb.detach()
-        if not alive(target.host_pid) or start_ticks(target.host_pid) != started:
-            raise exited_during(target)
-        if not detached.ok:
-            raise UserError(f"detaching failed: {detached.error}")
+        await detach_checked(gdb, target, started)
         if not dumped.ok or "Saved corefile" not in dumped.console or not bundle.core.is_file():
             raise UserError(f"gcore: {gcore_failure(dumped.console, dumped.error)}")
         pause_ms = clock.pause_ms()

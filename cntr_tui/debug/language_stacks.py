@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING
 
 from cntr_tui.gdb.records import Frame, Result
 from cntr_tui.languages.go import go_binary, goroutine_stack, list_goroutines, process_executable
-from cntr_tui.languages.python import is_python_process, read_python_stacks
+from cntr_tui.languages.python import (
+    interpreter_version,
+    is_python_process,
+    read_python_stacks,
+)
 from cntr_tui.languages.records import LanguageStacks
 
 if TYPE_CHECKING:
@@ -32,15 +36,17 @@ class LanguageStackReader:
         self.host_pid = host_pid
         self.go: GoBinary | None = None
         self.language: str | None = None
+        self.python_version: str | None = None
         if is_python_process(host_pid):
             self.language = "python"
+            self.python_version = interpreter_version(host_pid)  # before any stop
         else:
             self.go = go_binary(process_executable(host_pid))
             self.language = "go" if self.go is not None else None
 
     async def stacks(self, gdb: GdbSession, with_locals: bool = False) -> LanguageStacks:
         if self.language == "python":
-            return await read_python_stacks(self.host_pid, with_locals)
+            return await read_python_stacks(self.host_pid, with_locals, self.python_version)
         if self.go is not None:
             started = time.perf_counter()
             stacks = await list_goroutines(gdb, self.go)

@@ -65,6 +65,7 @@ from cntr_tui.languages.records import Goroutine, LanguageFrame, LanguageStacks,
 if TYPE_CHECKING:
     from cntr_tui.attach.container import Container
     from cntr_tui.debug.language_stacks import LanguageStackReader
+    from cntr_tui.debug.service import LiveDebugSession
     from cntr_tui.gdb.records import Frame, SharedLibrary, Variable
     from cntr_tui.gdb.session import GdbSession
     from cntr_tui.gdb.starts import SessionStarts
@@ -493,6 +494,33 @@ def exited_during(target: DebugTarget) -> UserError:
     return UserError(f"process {target.host_pid} ({target.label}) exited during the snapshot")
 
 
+async def attach_telling(session: LiveDebugSession, notes: Callable[[str], None]) -> None:
+    """gdb attaches (the program stops); the session's notes are told. Raises UserError
+    (one line), saying so when the process exited meanwhile."""
+    from cntr_tui.linux.proc_stat import alive
+
+    try:
+        await session.attach()
+    except DebugUnavailable as error:
+        if not alive(session.target.host_pid):
+            raise exited_during(session.target) from error
+        raise UserError(str(error)) from error
+    for note in session.notes:
+        notes(note)
+
+
+async def detach_checked(gdb: GdbSession, target: DebugTarget, started: int | None) -> None:
+    """Detach (the program runs on); raises UserError when the process exited or was
+    replaced meanwhile (its start time changed), or the detach failed."""
+    from cntr_tui.linux.proc_stat import alive, start_ticks
+
+    detached = await gdb.detach()
+    if not alive(target.host_pid) or start_ticks(target.host_pid) != started:
+        raise exited_during(target)
+    if not detached.ok:
+        raise UserError(f"detaching failed: {detached.error}")
+
+
 async def take_snapshot(
     target: DebugTarget,
     starts: SessionStarts | None = None,
@@ -524,14 +552,7 @@ async def take_snapshot(
         # gdb prints the stop's frame to its console with its source line; finding
         # that file (through the merged root) was 30 ms of a 10-thread pause here
         await gdb.command("-gdb-set print frame-info location")
-        try:
-            await session.attach()
-        except DebugUnavailable as error:
-            if not alive(target.host_pid):
-                raise exited_during(target) from error
-            raise UserError(str(error)) from error
-        for note in session.notes:
-            notes(note)
+        await attach_telling(session, notes)
         try:
             known = len(thread_ids(target.host_pid))
         except OSError:
@@ -545,11 +566,7 @@ async def take_snapshot(
             raise UserError(str(error)) from error
         executable = gdb.executable_path
         tracer = gdb.tracer
-        detached = await gdb.detach()
-        if not alive(target.host_pid) or start_ticks(target.host_pid) != started:
-            raise exited_during(target)
-        if not detached.ok:
-            raise UserError(f"detaching failed: {detached.error}")
+        await detach_checked(gdb, target, started)
     finally:
         await gdb.close(detach_timeout=DETACH_TIMEOUT)
     return build_snapshot(

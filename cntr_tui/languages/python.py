@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import re
@@ -170,6 +171,7 @@ async def run_reader(
     return out, None, ms
 
 
+@functools.cache
 def reader_name() -> str:
     try:
         return f"py-spy {metadata.version('py-spy')}"
@@ -177,8 +179,11 @@ def reader_name() -> str:
         return "py-spy"
 
 
-async def read_python_stacks(host_pid: int, with_locals: bool = False) -> LanguageStacks:
-    """The Python stacks of a process that gdb holds stopped (py-spy stops nothing)."""
+async def read_python_stacks(
+    host_pid: int, with_locals: bool = False, version: str | None = None
+) -> LanguageStacks:
+    """The Python stacks of a process that gdb holds stopped (py-spy stops nothing).
+    `version`: the interpreter's, found before the stop (interpreter_version when None)."""
     binary = py_spy()
     if binary is None:
         return LanguageStacks(
@@ -187,7 +192,7 @@ async def read_python_stacks(host_pid: int, with_locals: bool = False) -> Langua
     reader = reader_name()
     command = [binary, "dump", "--pid", str(host_pid), "--json", "--nonblocking"]
     out, error, ms = await run_reader([*command, *(["--locals"] if with_locals else [])])
-    version = interpreter_version(host_pid)
+    version = version or interpreter_version(host_pid)
     if error is not None:
         return LanguageStacks(LANGUAGE, version, missing=missing_line(reader, error), reader=reader)
     try:
@@ -202,6 +207,7 @@ async def read_python_stacks(host_pid: int, with_locals: bool = False) -> Langua
 CORE_READER = "cntr_tui.languages.python_core_process"
 
 
+@functools.cache
 def core_reader_name() -> str:
     try:
         return f"pystack {metadata.version('pystack')}"
