@@ -490,6 +490,22 @@ def goroutine_json(goroutine: Goroutine) -> dict[str, Any]:
     }
 
 
+# A process SIGKILLed while traced takes a while to end (1,000 threads exit one by one,
+# each may report its exit to the tracer first): gdb can fail before it is a zombie.
+EXIT_GRACE = 2.0
+
+
+async def ended(target: DebugTarget, started: int | None = None) -> bool:
+    """Whether the target's process exited (or was replaced: its start time changed),
+    waiting a little for one that is on its way out."""
+    from cntr_tui.gdb.pidfd import ends_within
+    from cntr_tui.linux.proc_stat import start_ticks
+
+    if started is not None and start_ticks(target.host_pid) != started:
+        return True
+    return await ends_within(target.host_pid, EXIT_GRACE)
+
+
 def exited_during(target: DebugTarget) -> UserError:
     return UserError(f"process {target.host_pid} ({target.label}) exited during the snapshot")
 
@@ -497,12 +513,10 @@ def exited_during(target: DebugTarget) -> UserError:
 async def attach_telling(session: LiveDebugSession, notes: Callable[[str], None]) -> None:
     """gdb attaches (the program stops); the session's notes are told. Raises UserError
     (one line), saying so when the process exited meanwhile."""
-    from cntr_tui.linux.proc_stat import alive
-
     try:
         await session.attach()
     except DebugUnavailable as error:
-        if not alive(session.target.host_pid):
+        if await ended(session.target):
             raise exited_during(session.target) from error
         raise UserError(str(error)) from error
     for note in session.notes:
@@ -516,6 +530,8 @@ async def detach_checked(gdb: GdbSession, target: DebugTarget, started: int | No
 
     detached = await gdb.detach()
     if not alive(target.host_pid) or start_ticks(target.host_pid) != started:
+        raise exited_during(target)
+    if not detached.ok and await ended(target, started):
         raise exited_during(target)
     if not detached.ok:
         raise UserError(f"detaching failed: {detached.error}")
@@ -536,7 +552,7 @@ async def take_snapshot(
     from cntr_tui.debug.language_stacks import LanguageStackReader
     from cntr_tui.debug.launchers import choose_launch
     from cntr_tui.debug.service import start_debug
-    from cntr_tui.linux.proc_stat import alive, start_ticks
+    from cntr_tui.linux.proc_stat import start_ticks
     from cntr_tui.linux.procfs import thread_ids
 
     started = start_ticks(target.host_pid)
@@ -561,7 +577,7 @@ async def take_snapshot(
         try:
             read, language = await read_with_language(gdb, budget, with_locals, languages)
         except StackError as error:
-            if not alive(target.host_pid):
+            if await ended(target, started):
                 raise exited_during(target) from error
             raise UserError(str(error)) from error
         executable = gdb.executable_path

@@ -26,6 +26,19 @@ async def process_end(pid: int) -> bool:
     return True
 
 
+async def ends_within(pid: int, seconds: float) -> bool:
+    """Whether process `pid` has ended (or is a zombie) or ends within `seconds`."""
+    from cntr_tui.linux.proc_stat import alive
+
+    if not alive(pid):
+        return True
+    try:
+        await asyncio.wait_for(process_end(pid), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 async def child_exit(process: subprocess.Popen[bytes]) -> int:
     """A child's exit status, once it has ended (reaped)."""
     if process.poll() is None:
