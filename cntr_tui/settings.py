@@ -13,6 +13,7 @@ DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
 GDB_INDEX_CACHE_DEFAULT = "/var/cache/cntr-tui/gdb-index"
 DOCKER_HOST_DEFAULT = "unix:///var/run/docker.sock"
+LXD_DIR_DEFAULT = "/var/lib/lxd"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,13 @@ VARIABLES = (
         GDB_INDEX_CACHE_DEFAULT,
         "gdb's index cache folder, or `off`",
     ),
+    Variable(
+        "CNTR_TUI_HOST_ROOT",
+        "/",
+        "where the node's root is when cntr-tui runs in a container on it (the node"
+        " image: /host); runtime sockets are looked for under it",
+    ),
+    Variable("LXD_DIR", LXD_DIR_DEFAULT, "LXD's folder, holding its unix.socket"),
     Variable("CNTR_TUI_GDB_TRACE", "", "a file every byte to and from gdb is appended to"),
     Variable("CNTR_TUI_FS_PROFILE", "", "a file the file server writes a cProfile to"),
     Variable("CNTR_TUI_FS_COUNTS", "", "a file the file server writes its request counts to"),
@@ -49,6 +57,8 @@ class Settings:
     keymap_file: str = "~/.config/cntr-tui/keymap.toml"
     docker_host: str | None = None  # None: docker's default socket
     gdb_index_cache: str = GDB_INDEX_CACHE_DEFAULT  # a folder, or "off"
+    host_root: str = "/"
+    lxd_dir: str = LXD_DIR_DEFAULT
     gdb_trace: str | None = None
     fs_profile: str | None = None
     fs_counts: str | None = None
@@ -63,6 +73,8 @@ class Settings:
             docker_host=env.get("DOCKER_HOST") or None,
             # set but empty is not an absolute folder: no cache, as "off"
             gdb_index_cache=env.get("CNTR_TUI_GDB_INDEX_CACHE", GDB_INDEX_CACHE_DEFAULT),
+            host_root=env.get("CNTR_TUI_HOST_ROOT") or "/",
+            lxd_dir=env.get("LXD_DIR") or LXD_DIR_DEFAULT,
             gdb_trace=env.get("CNTR_TUI_GDB_TRACE") or None,
             fs_profile=env.get("CNTR_TUI_FS_PROFILE") or None,
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,

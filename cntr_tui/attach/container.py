@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RUNTIMES = ("docker", "podman", "containerd", "lxc", "nspawn", "process")
+RUNTIMES = ("docker", "podman", "containerd", "lxc", "lxd", "nspawn", "process")
 NAMESPACE_KINDS = ("mnt", "pid", "net", "ipc", "uts", "user", "cgroup")
 
 
 @dataclass(frozen=True)
 class KubernetesInfo:
-    """Names Kubernetes (through CRI labels) gives a container."""
+    """Names Kubernetes (through CRI labels) gives a container; `uid` the pod's UID and
+    `restart_count` the kubelet's count of this container's restarts, when known."""
 
     namespace: str
     pod: str
     container: str
+    uid: str | None = None
+    restart_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Container:
     namespaces: frozenset[str] = field(default_factory=frozenset)
     command: str = ""
     kubernetes: KubernetesInfo | None = None
-    runtime_namespace: str | None = None
+    runtime_namespace: str | None = None  # containerd's namespace; LXD's project
 
     @property
     def key(self) -> tuple[str, str]:

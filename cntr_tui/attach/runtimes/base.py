@@ -45,10 +45,14 @@ class DiscoveryConfig:
     """Where to find each runtime; tests point these at fakes.
 
     `docker_host` None means the settings' (DOCKER_HOST), else docker's default
-    socket. Commands are looked up on PATH.
+    socket; `host_root` None means the settings' (CNTR_TUI_HOST_ROOT): the default
+    sockets are looked for under it (inside the node image, the node's root is at
+    /host). Commands are looked up on PATH.
     """
 
     docker_host: str | None = None
+    host_root: str | None = None
+    lxd_socket: str | None = None  # None: the settings' LXD_DIR/unix.socket
     containerd_sockets: tuple[str, ...] = DEFAULT_CONTAINERD_SOCKETS
     podman_command: str = "podman"
     lxc_ls_command: str = "lxc-ls"
@@ -66,7 +70,35 @@ class DiscoveryConfig:
 
         if settings is None:
             settings = Settings.from_environment()
-        return settings.docker_host or DOCKER_HOST_DEFAULT
+        if settings.docker_host:
+            return settings.docker_host
+        return "unix://" + self.under_host(DOCKER_HOST_DEFAULT.removeprefix("unix://"), settings)
+
+    def resolved_host_root(self, settings: Settings | None = None) -> str:
+        if self.host_root is not None:
+            return self.host_root
+        from cntr_tui.settings import Settings
+
+        return (settings or Settings.from_environment()).host_root
+
+    def under_host(self, path: str, settings: Settings | None = None) -> str:
+        """`path` (absolute, as on the node) where this process sees it."""
+        root = self.resolved_host_root(settings).rstrip("/")
+        return root + path if root else path
+
+    def resolved_containerd_sockets(self, settings: Settings | None = None) -> tuple[str, ...]:
+        """The containerd sockets, under the host root when they are the defaults."""
+        if self.containerd_sockets != DEFAULT_CONTAINERD_SOCKETS:
+            return self.containerd_sockets
+        return tuple(self.under_host(path, settings) for path in self.containerd_sockets)
+
+    def resolved_lxd_socket(self, settings: Settings | None = None) -> str:
+        if self.lxd_socket:
+            return self.lxd_socket
+        from cntr_tui.settings import Settings
+
+        settings = settings or Settings.from_environment()
+        return self.under_host(f"{settings.lxd_dir.rstrip('/')}/unix.socket", settings)
 
 
 @dataclass

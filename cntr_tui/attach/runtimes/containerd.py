@@ -229,7 +229,7 @@ def list_socket(path: str, include_stopped: bool, timeout: float) -> list[Contai
 
 
 def list_containers(context: ListContext) -> list[Container]:
-    sockets = unique_sockets(context.config.containerd_sockets)
+    sockets = unique_sockets(context.config.resolved_containerd_sockets())
     if not sockets:
         raise RuntimeAbsent("no containerd socket")
     try:
