@@ -7,6 +7,7 @@ set -euo pipefail
 # One record per caller (test.sh and bench.sh pass their own): a run's `stop` ends
 # only the daemons its own `start` started, never those another run started.
 STATE=${CNTR_TUI_SERVICES_STATE:-/run/cntr-tui-services}
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LOGS=/var/log/cntr-tui
 CONTAINERD_SOCKET=/run/containerd/containerd.sock
 
@@ -31,7 +32,11 @@ start() {
     touch "$STATE"
     if ! answers_containerd; then
         log "starting containerd on $CONTAINERD_SOCKET"
-        setsid containerd --address "$CONTAINERD_SOCKET" >"$LOGS/containerd.log" 2>&1 </dev/null &
+        # scripts/containerd.toml, when there, is the test bed's containerd settings
+        config=()
+        [[ -f $SCRIPTS/containerd.toml ]] && config=(--config "$SCRIPTS/containerd.toml")
+        setsid containerd "${config[@]}" --address "$CONTAINERD_SOCKET" \
+            >"$LOGS/containerd.log" 2>&1 </dev/null &
         echo "containerd $!" >>"$STATE"
         wait_for containerd answers_containerd "$LOGS/containerd.log"
     fi
@@ -42,6 +47,14 @@ start() {
         echo "dockerd $!" >>"$STATE"
         wait_for dockerd answers_docker "$LOGS/dockerd.log"
     fi
+    # More daemons, one file each: services.d/NAME.sh defines start_NAME, which starts
+    # its daemon unless it answers already and records "NAME PID" in $STATE.
+    for extra in "$SCRIPTS"/services.d/*.sh; do
+        [[ -e $extra ]] || continue
+        # shellcheck source=/dev/null
+        source "$extra"
+        "start_$(basename "$extra" .sh)"
+    done
 }
 
 stop() {

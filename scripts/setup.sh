@@ -9,6 +9,7 @@ PACKAGES=(
     docker.io containerd podman lxc systemd-container uidmap
     busybox-static gdb gdbserver strace fuse3 libfuse3-dev pkg-config gcc g++ tar tmux
     python3 python3-venv python3-dev golang-go
+    lxd lxd-client mmdebstrap kubernetes-client
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
