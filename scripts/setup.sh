@@ -9,7 +9,7 @@ PACKAGES=(
     docker.io containerd podman lxc systemd-container uidmap
     busybox-static gdb gdbserver strace fuse3 libfuse3-dev pkg-config gcc g++ tar tmux
     python3 python3-venv python3-dev golang-go
-    lxd lxd-client mmdebstrap kubernetes-client
+    lxd lxd-client mmdebstrap
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -22,6 +22,8 @@ if [[ $EUID -ne 0 ]]; then
 fi
 
 missing=()
+# kubectl: this machine kind's image has one (package kubectl); Debian's is the fallback
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
 for package in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
         || missing+=("$package")
