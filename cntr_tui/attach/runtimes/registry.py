@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.runtimes import containerd, docker, lxc, nspawn, podman
+from cntr_tui.attach.runtimes import containerd, docker, lxc, lxd, nspawn, podman
 from cntr_tui.attach.runtimes.base import ListContext
 
 RuntimeLister = Callable[[ListContext], list[Container]]
@@ -21,6 +21,7 @@ RuntimeLister = Callable[[ListContext], list[Container]]
 RUNTIME_LISTERS: Mapping[str, RuntimeLister] = {
     "docker": docker.list_containers,
     "podman": podman.list_containers,
+    "lxd": lxd.list_containers,  # before lxc: LXD runs its containers with liblxc
     "lxc": lxc.list_containers,
     "nspawn": nspawn.list_containers,
     "containerd": containerd.list_containers,
