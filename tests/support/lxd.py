@@ -155,17 +155,20 @@ def import_image(rootfs: Path) -> str:
     return alias
 
 
-def leftovers() -> list[str]:
-    """The run's traces LXD still holds: instances, projects and images named cntr-test-lxd-."""
-    names = json.loads(lxc("query", "/1.0/instances?all-projects=true&recursion=1"))
-    found = [f"instance {i['project']}/{i['name']}" for i in names if PREFIX in i["name"]]
+def leftovers(bed: LxdBed) -> list[str]:
+    """What of `bed` is still there: its instances, projects and image in LXD, a
+    process whose command line names one of its containers (LXD's `[lxc monitor]`
+    does), a host mount naming one."""
+    names = {c.name for c in bed.containers}
+    instances = json.loads(lxc("query", "/1.0/instances?all-projects=true&recursion=1"))
+    found = [f"instance {i['project']}/{i['name']}" for i in instances if i["name"] in names]
     projects = json.loads(lxc("query", "/1.0/projects?recursion=1"))
-    found += [f"project {p['name']}" for p in projects if p["name"].startswith(PREFIX)]
-    images = json.loads(lxc("query", "/1.0/images?recursion=1"))
-    found += [
-        f"image {a['name']}"
-        for i in images
-        for a in i.get("aliases") or []
-        if a["name"].startswith(PREFIX)
-    ]
+    found += [f"project {p['name']}" for p in projects if p["name"] in bed.projects]
+    images = json.loads(lxc("query", "/1.0/images/aliases?recursion=1"))
+    found += [f"image {a['name']}" for a in images if a["name"] == bed.image]
+    for pid, argv in proc.command_lines().items():
+        if any(name in " ".join(argv) for name in names):
+            found.append(f"process {pid}: {' '.join(argv)}")
+    with open("/proc/self/mountinfo") as mounts:
+        found += [f"mount {line.split()[4]}" for line in mounts if any(n in line for n in names)]
     return found
