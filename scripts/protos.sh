@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generate the Python modules of containerd's messages from the .proto files in
+# Generate the Python modules of containerd's and the CRI's messages from the .proto files in
 # cntr_tui/attach/runtimes/protos (grpcio-tools, the version pinned in pyproject's test
 # extra). Run this after editing a .proto; tests/unit/test_containerd_api.py fails until then.
 #   bash scripts/protos.sh [OUT]   # OUT: another tree to write into (default: this one)

@@ -10,8 +10,14 @@ first kind that matches:
 6. containerd: id or unique id prefix (in any containerd namespace);
 7. process: the name `ls` shows for a plain-namespace container (its main process's);
 8. kubernetes: from the CRI labels, `namespace/pod/container`, `namespace/pod
-   (container)` as the details pane shows it, or `pod/container` (in any namespace:
-   two pods of that name in two namespaces make it ambiguous);
+   (container)` as the details pane shows it, `pod/container` (in any namespace:
+   two pods of that name in two namespaces make it ambiguous, and the error lists
+   each `namespace/pod/container` to type), or `namespace/pod` (its container, or of
+   several the first started, with a note naming the others). A container the
+   kubelet restarted is its latest attempt; a pod's sandbox (pause) container is
+   never a target; a pod that is not here is said so, with `kubectl cntr`, which
+   finds the pod's node; a container that exited (CrashLoopBackOff) is said so,
+   with its restart count;
 9. command: a substring of a container's command line (for a plain-namespace one, also
    a whole argument of its launcher's: `unshare ... NAME`, its parent outside its
    namespaces), then (with `process`) of any process's command line.
@@ -51,7 +57,7 @@ from cntr_tui.attach.discovery import (
     process_container,
     wanted_runtimes,
 )
-from cntr_tui.attach.runtimes.base import DiscoveryConfig
+from cntr_tui.attach.runtimes.base import SANDBOX_CONTAINER_NAME, DiscoveryConfig
 from cntr_tui.errors import UserError, warn_on_stderr
 from cntr_tui.linux import namespaces, proc_stat, procfs
 from cntr_tui.linux.cgroups import cgroup_directories, frozen_v1, frozen_v2
@@ -86,17 +92,36 @@ def _by_name(word: str, containers: list[Container]) -> list[Container]:
     return [c for c in containers if word in (c.id, c.name)]
 
 
-def kubernetes_names(word: str) -> tuple[str | None, str, str] | None:
-    """(namespace, pod, container) as `word` names them: `ns/pod/container`,
-    `ns/pod (container)` (what the details pane shows) or `pod/container` (namespace
-    None: any); None for any other word. A two-part word is never `ns/pod`: one
-    shape, one meaning."""
+@dataclass(frozen=True)
+class PodWord:
+    """One reading of a word as Kubernetes names: `namespace` None means any, and
+    `container` None the pod's first container."""
+
+    namespace: str | None
+    pod: str
+    container: str | None
+
+    def fits(self, container: Container) -> bool:
+        k8s = container.kubernetes
+        return (
+            k8s is not None
+            and k8s.container != SANDBOX_CONTAINER_NAME
+            and k8s.pod == self.pod
+            and self.namespace in (None, k8s.namespace)
+            and self.container in (None, k8s.container)
+        )
+
+
+def kubernetes_names(word: str) -> tuple[PodWord, ...]:
+    """The readings of `word` as Kubernetes names: `ns/pod/container`, `ns/pod
+    (container)` (what the details pane shows), and a two-part word both ways,
+    `pod/container` (any namespace) and `ns/pod`; none for any other word."""
     text = word.strip()
     if text.endswith(")") and "(" in text:
         head, _, container = text[:-1].rpartition("(")
         parts = [*head.rstrip().split("/"), container]
         if len(parts) != 3:
-            return None
+            return ()
     else:
         parts = text.split("/")
     if (
@@ -104,24 +129,160 @@ def kubernetes_names(word: str) -> tuple[str | None, str, str] | None:
         or not all(parts)
         or any(char.isspace() or char in "()" for char in "".join(parts))
     ):
-        return None
+        return ()
     if len(parts) == 2:
-        return None, parts[0], parts[1]
-    return parts[0], parts[1], parts[2]
+        return (PodWord(None, parts[0], parts[1]), PodWord(parts[0], parts[1], None))
+    return (PodWord(parts[0], parts[1], parts[2]),)
+
+
+def _identity(container: Container) -> tuple[str, str, str]:
+    k8s = container.kubernetes
+    assert k8s is not None
+    return (k8s.namespace, k8s.pod, k8s.container)
+
+
+def _latest_attempts(containers: list[Container]) -> list[Container]:
+    """One container per namespace/pod/container: the kubelet's latest attempt (the
+    live one, else the highest restart count, else the last started)."""
+    latest: dict[tuple[str, str, str], Container] = {}
+    for container in containers:
+        key = _identity(container)
+        if key not in latest or _attempt_order(container) > _attempt_order(latest[key]):
+            latest[key] = container
+    return list(latest.values())
+
+
+def _attempt_order(container: Container) -> tuple[bool, int, float]:
+    k8s = container.kubernetes
+    restarts = k8s.restart_count if k8s and k8s.restart_count is not None else -1
+    return (is_live(container), restarts, container.started_at or 0.0)
+
+
+def pod_containers(namespace: str, pod: str, containers: list[Container]) -> list[Container]:
+    """The latest attempt of each container of pod `namespace/pod`, first started first
+    (the kubelet starts a pod's containers in their spec's order), live ones before."""
+    found = _latest_attempts([c for c in containers if PodWord(namespace, pod, None).fits(c)])
+    return sorted(found, key=lambda c: (not is_live(c), c.started_at or 0.0, _identity(c)))
 
 
 def _by_kubernetes(word: str, containers: list[Container]) -> list[Container]:
-    names = kubernetes_names(word)
-    if names is None:
-        return []
-    namespace, pod, name = names
-    return [
-        c
-        for c in containers
-        if c.kubernetes
-        and (c.kubernetes.pod, c.kubernetes.container) == (pod, name)
-        and namespace in (None, c.kubernetes.namespace)
-    ]
+    found: list[Container] = []
+    for reading in kubernetes_names(word):
+        fitting = [c for c in containers if reading.fits(c)]
+        if reading.container is None:
+            pods = {(_identity(c)[0], _identity(c)[1]) for c in fitting}
+            fitting = [pod_containers(ns, pod, fitting)[0] for ns, pod in sorted(pods)]
+        found += fitting
+    return _latest_attempts(found)
+
+
+def _by_containerd_id(word: str, containers: list[Container]) -> list[Container]:
+    """containerd's id (or a unique prefix), or the name of a container without pod
+    labels: a pod's container's name (namespace/pod/container) is the kubernetes
+    step's, which knows the kubelet's restarts."""
+    exact = [c for c in containers if word == c.id or (c.kubernetes is None and word == c.name)]
+    if exact:
+        return exact
+    return [c for c in containers if c.id.startswith(word)]
+
+
+def _typed(container: Container) -> str:
+    namespace, pod, name = _identity(container)
+    return f"{namespace}/{pod}/{name}"
+
+
+def pod_choice_note(word: str, chosen: Container, containers: list[Container]) -> str | None:
+    """For `namespace/pod` naming a pod of several containers: which one was taken
+    and the others' names; None when the word named the container or there is one."""
+    k8s = chosen.kubernetes
+    if k8s is None or any(
+        r.container == k8s.container and r.pod == k8s.pod for r in kubernetes_names(word)
+    ):
+        return None
+    others = [c for c in pod_containers(k8s.namespace, k8s.pod, containers) if c != chosen]
+    if not others:
+        return None
+    return (
+        f"pod {k8s.namespace}/{k8s.pod} has {len(others) + 1} containers: debugging "
+        f"{k8s.container} (the first started); to take another, type "
+        + " or ".join(_typed(c) for c in others)
+    )
+
+
+def _kubernetes_ambiguous(word: str, matches: list[Container]) -> UserError:
+    typed = sorted(_typed(c) for c in matches)
+    pods = sorted({f"{_identity(c)[0]}/{_identity(c)[1]}" for c in matches})
+    return UserError(
+        f"{word!r} is ambiguous: it names {len(typed)} containers, in pods "
+        f"{', '.join(pods)}: type one of {', '.join(typed)}"
+    )
+
+
+def _sandbox_refusal(container: Container, containers: list[Container]) -> UserError | None:
+    """A pod's sandbox (pause) container is no debug target: say which pod, and what to type."""
+    k8s = container.kubernetes
+    if k8s is None or k8s.container != SANDBOX_CONTAINER_NAME:
+        return None
+    inside = pod_containers(k8s.namespace, k8s.pod, containers)
+    instead = (
+        "type " + " or ".join(_typed(c) for c in inside)
+        if inside
+        else "the pod has no container here yet"
+    )
+    return UserError(
+        f"{describe(container)} is the sandbox (pause) container of pod "
+        f"{k8s.namespace}/{k8s.pod}, not a debug target: {instead}"
+    )
+
+
+def _kubernetes_not_running(container: Container) -> UserError:
+    """A pod's container that is not running (exited: CrashLoopBackOff when it keeps
+    doing so): its state, restart count, and what to run instead."""
+    k8s = container.kubernetes
+    assert k8s is not None
+    restarts = "unknown" if k8s.restart_count is None else str(k8s.restart_count)
+    return UserError(
+        f"kubernetes container {_typed(container)} is not running: its state is "
+        f"{container.status}, restart count {restarts} (a container that keeps exiting is "
+        f"in CrashLoopBackOff "
+        f"and waits out the kubelet's back-off): see why with `kubectl logs -n "
+        f"{k8s.namespace} {k8s.pod} -c {k8s.container} --previous`, and try again once "
+        f"`kubectl get pod -n {k8s.namespace} {k8s.pod}` says Running"
+    )
+
+
+def _kubernetes_miss(word: str, containers: list[Container]) -> str | None:
+    """Why a Kubernetes-shaped word matched nothing here: the pod is here without that
+    container (its containers named), or no such pod is on this node (`kubectl cntr`
+    finds its node)."""
+    readings = kubernetes_names(word)
+    if not readings:
+        return None
+    pods = {
+        (c.kubernetes.namespace, c.kubernetes.pod) for c in containers if c.kubernetes is not None
+    }
+    for reading in readings:
+        if reading.namespace and reading.container and (reading.namespace, reading.pod) in pods:
+            inside = pod_containers(reading.namespace, reading.pod, containers)
+            names = ", ".join(_identity(c)[2] for c in inside) or "none yet"
+            typed = f": type {_typed(inside[0])}" if inside else ""
+            return (
+                f"pod {reading.namespace}/{reading.pod} has no container {reading.container} "
+                f"here (its containers: {names}){typed}"
+            )
+    if len(readings) == 1:
+        [only] = readings
+        return (
+            f"no pod {only.namespace}/{only.pod} on this node: `kubectl cntr -n "
+            f"{only.namespace} {only.pod} -c {only.container}` finds the pod's node"
+        )
+    by_pod, by_namespace = readings
+    return (
+        f"no pod {by_namespace.namespace}/{by_namespace.pod} (namespace/pod) and no pod "
+        f"{by_pod.pod} with a container {by_pod.container} on this node: `kubectl cntr -n "
+        f"{by_namespace.namespace} {by_namespace.pod}` (or `kubectl cntr {by_pod.pod} -c "
+        f"{by_pod.container}`) finds the pod's node"
+    )
 
 
 def host_kinds(container: Container) -> list[str]:
@@ -161,7 +322,7 @@ STEPS = (
     Step("docker id/name", frozenset({"docker"}), _by_id_or_name),
     Step("nspawn machine", frozenset({"nspawn"}), _by_name),
     Step("lxc name", frozenset({"lxc"}), _by_name),
-    Step("containerd id", frozenset({"containerd"}), _by_id_or_name),
+    Step("containerd id", frozenset({"containerd"}), _by_containerd_id),
     Step("process name", frozenset({PLAIN_RUNTIME}), _by_name),
     Step("kubernetes namespace/pod/container", None, _by_kubernetes),
     Step("command line", None, _by_command),
@@ -257,6 +418,8 @@ def paused_refusal(container: Container) -> Refusal | None:
 
 def _checked(container: Container, allow_paused: bool) -> Container:
     if container.pid <= 0 or container.status not in LIVE_STATUSES:
+        if container.kubernetes is not None:
+            raise _kubernetes_not_running(container)
         raise UserError(
             f"{container.runtime} container {container.name} is {container.status}, "
             "not running: start it first"
@@ -355,8 +518,10 @@ def resolve(
     remembered = lookup_cache.recall(word, allowed, config)
     if remembered is not None:
         return _warned(_checked(remembered, allow_paused), warn)
-    found = _full_look_up(word, allowed, allow_paused, config)
+    found, note = _full_look_up(word, allowed, allow_paused, config)
     lookup_cache.remember(word, allowed, found, config)
+    if note is not None:
+        warn(note)
     return _warned(found, warn)
 
 
@@ -377,7 +542,8 @@ def resolve_process(
 
 def _full_look_up(
     word: str, allowed: tuple[str, ...], allow_paused: bool, config: DiscoveryConfig
-) -> Container:
+) -> tuple[Container, str | None]:
+    """The container, and a note for the user when a pod's container was chosen."""
     listing = list_containers(allowed, include_stopped=True, config=config)
     tried: list[str] = []
     refused: list[Container] = []
@@ -389,16 +555,30 @@ def _full_look_up(
         candidates = [c for c in listing.containers if c.runtime in runtimes]
         matches, outside = _step_matches(step, word, candidates, allowed)
         refused += outside
+        if len(matches) > 1 and step.match is _by_kubernetes:
+            raise _kubernetes_ambiguous(word, matches)
         if len(matches) > 1:
             live = [c for c in matches if is_live(c)]
             if len(live) != 1:
                 raise _ambiguous(word, step.label, matches)
             matches = live
         if matches:
-            return _checked(matches[0], allow_paused)
+            if (sandbox := _sandbox_refusal(matches[0], listing.containers)) is not None:
+                raise sandbox
+            note = (
+                pod_choice_note(word, matches[0], listing.containers)
+                if step.match is _by_kubernetes
+                else None
+            )
+            return _checked(matches[0], allow_paused), note
     if refused:
         raise _refused(word, "command line", refused)
-    message = f"no container matches {word!r} (tried {', '.join(tried)})"
+    tried_kubernetes = "kubernetes namespace/pod/container" in tried
+    miss = _kubernetes_miss(word, listing.containers) if tried_kubernetes else None
+    if miss is not None:
+        message = f"no container matches {word!r}: {miss}"
+    else:
+        message = f"no container matches {word!r} (tried {', '.join(tried)})"
     if listing.failed_runtimes:
         message += f"; no answer from {', '.join(sorted(listing.failed_runtimes))}"
     raise UserError(message)

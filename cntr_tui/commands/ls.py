@@ -1,5 +1,9 @@
 """`cntr-tui ls`: every running container as an aligned table, or `--json` as an array.
 
+A listing with Kubernetes containers has two more columns, RESTARTS (the kubelet's
+count) and POD UID, "-" for the others; JSON's `kubernetes` object has both always
+(null when unknown).
+
 Warnings (a runtime that answered with an error; with CONTAINER, a target outside
 containers) go to stderr; the exit status is 0 as long as the listing itself could
 be made. `ls CONTAINER` resolves the word exactly as attach, exec and gdb do.
@@ -18,6 +22,7 @@ from cntr_tui.attach.lookup import resolve
 from cntr_tui.errors import warning_line
 
 COLUMNS = ("RUNTIME", "ID", "NAME", "PID", "STATUS", "STARTED", "IMAGE", "NAMESPACES", "COMMAND")
+KUBERNETES_COLUMNS = ("RESTARTS", "POD UID")  # before COMMAND, when a pod is listed
 SHORT_ID = 12
 MAX_COMMAND = 60
 
@@ -51,6 +56,8 @@ def as_json_object(container: Container) -> dict[str, Any]:
                 "namespace": kubernetes.namespace,
                 "pod": kubernetes.pod,
                 "container": kubernetes.container,
+                "uid": kubernetes.uid,
+                "restart_count": kubernetes.restart_count,
             }
             if kubernetes
             else None
@@ -59,7 +66,15 @@ def as_json_object(container: Container) -> dict[str, Any]:
     }
 
 
-def table_row(container: Container) -> tuple[str, ...]:
+def kubernetes_cells(container: Container) -> tuple[str, str]:
+    kubernetes = container.kubernetes
+    if kubernetes is None:
+        return ("-", "-")
+    restarts = "-" if kubernetes.restart_count is None else str(kubernetes.restart_count)
+    return (restarts, kubernetes.uid or "-")
+
+
+def table_row(container: Container, with_kubernetes: bool = False) -> tuple[str, ...]:
     started = iso_time(container.started_at)
     command = container.command
     if len(command) > MAX_COMMAND:
@@ -76,14 +91,17 @@ def table_row(container: Container) -> tuple[str, ...]:
         started.replace("+00:00", "Z") if started else "-",
         container.image or "-",
         ",".join(sorted_namespaces(container)) or "-",
+        *(kubernetes_cells(container) if with_kubernetes else ()),
         command,
     )
 
 
 def format_table(containers: list[Container]) -> str:
     """Left-aligned columns separated by two spaces; the last column is not padded."""
-    rows = [COLUMNS, *(table_row(container) for container in containers)]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS) - 1)]
+    with_kubernetes = any(container.kubernetes for container in containers)
+    header = (*COLUMNS[:-1], *KUBERNETES_COLUMNS, COLUMNS[-1]) if with_kubernetes else COLUMNS
+    rows = [header, *(table_row(container, with_kubernetes) for container in containers)]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(header) - 1)]
     lines = []
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]

@@ -37,6 +37,10 @@ def container_rows(container: Container) -> list[tuple[str, str]]:
     if container.kubernetes is not None:
         k8s = container.kubernetes
         rows.append(("kubernetes", f"{k8s.namespace}/{k8s.pod} ({k8s.container})"))
+        if k8s.uid:
+            rows.append(("pod uid", k8s.uid))
+        if k8s.restart_count is not None:
+            rows.append(("restarts", str(k8s.restart_count)))
     return rows
 
 

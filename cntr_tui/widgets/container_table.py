@@ -31,6 +31,15 @@ def kubernetes_label(container: Container) -> str:
     return container.runtime_namespace or ""
 
 
+def status_label(container: Container) -> str:
+    """The status, with a Kubernetes container's restarts when it has restarted."""
+    kubernetes = container.kubernetes
+    if kubernetes is None or not kubernetes.restart_count:
+        return container.status
+    count = kubernetes.restart_count
+    return f"{container.status}, {count} restart{'s' if count > 1 else ''}"
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -141,7 +150,7 @@ class ContainerTable(DataTable[str]):
                 container.id[:12],
                 container.image or "-",
                 str(container.pid),
-                container.status,
+                status_label(container),
                 format_uptime(container.started_at, now),
                 kubernetes_label(container),
                 key=row_key(container),

@@ -1,8 +1,9 @@
 """Kubernetes containers by the names the UI shows: `ns/pod (container)` (the details
 pane), `ns/pod/container`, `pod/container` when only one pod has that name; a word
 that fits two containers is an error naming both, one that fits none matches nothing
-else. Real containers: containerd's `k8s.io` namespace and docker (dockershim's
-labels), both with the CRI labels a kubelet sets."""
+else and says why. Real containers: containerd's `k8s.io` namespace and docker
+(dockershim's labels), both with the CRI labels a kubelet sets but made without the
+CRI; pods made through the CRI itself are tests/runtime/test_cri_pods.py's."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cntr_tui.attach.container import Container
-from cntr_tui.attach.lookup import kubernetes_names, resolve
+from cntr_tui.attach.lookup import PodWord, kubernetes_names, resolve
 from cntr_tui.demo import containers
 from cntr_tui.errors import UserError
 from cntr_tui.widgets.container_details import container_rows
@@ -123,46 +124,54 @@ def test_a_pod_name_in_two_namespaces_is_ambiguous_and_nothing_else_matches(
     with pytest.raises(UserError) as error:
         resolve(f"{pod}/app")
     message = str(error.value)
-    assert message.startswith(
-        f"'{pod}/app' is ambiguous: 2 containers match by kubernetes namespace/pod/container: "
+    assert message == (
+        f"'{pod}/app' is ambiguous: it names 2 containers, in pods shop/{pod}, staging/{pod}: "
+        f"type one of shop/{pod}/app, staging/{pod}/app"
     )
-    assert f"shop/{pod}/app" in message and f"staging/{pod}/app" in message
     result = cli("gdb", f"{pod}/app", "--batch", "-ex", "bt")
     assert result.returncode == 1 and result.stderr == f"cntr-tui: {message}\n"
-    # the namespace tells them apart, in every form
-    for word, started in ((f"shop/{pod} (app)", shop), (f"staging/{pod}/app", staging)):
+    # the namespace tells them apart, in every form (namespace/pod: its one container)
+    for word, started in (
+        (f"shop/{pod} (app)", shop),
+        (f"staging/{pod}/app", staging),
+        (f"shop/{pod}", shop),
+    ):
         assert resolve(word).pid == started.pid
     # nearly right is not right: no pod, container or namespace by another name
-    for word in (
-        f"shop/{pod} (other)",
-        f"prod/{pod}/app",
-        f"{pod}x/app",
-        f"{pod}/ap",
-        f"shop/{pod}",
+    for word, why in (
+        (f"shop/{pod} (other)", f"pod shop/{pod} has no container other here"),
+        (f"prod/{pod}/app", f"no pod prod/{pod} on this node"),
+        (f"{pod}x/app", f"no pod {pod}x/app (namespace/pod) and no pod {pod}x with"),
+        (f"{pod}/ap", f"no pod {pod}/ap (namespace/pod) and no pod {pod} with a container ap"),
     ):
-        with pytest.raises(UserError, match="no container matches"):
+        with pytest.raises(UserError, match="no container matches") as missed:
             resolve(word)
+        assert why in str(missed.value), (word, str(missed.value))
+
+
+WHOLE = (PodWord("shop", "web-0", "nginx"),)
 
 
 @pytest.mark.parametrize(
     ("word", "names"),
     [
-        ("shop/web-0/nginx", ("shop", "web-0", "nginx")),
-        ("shop/web-0 (nginx)", ("shop", "web-0", "nginx")),
-        ("shop/web-0(nginx)", ("shop", "web-0", "nginx")),
-        ("  shop/web-0 (nginx) ", ("shop", "web-0", "nginx")),
-        ("web-0/nginx", (None, "web-0", "nginx")),
-        ("web-0", None),
-        ("a/b/c/d", None),
-        ("/web-0/nginx", None),
-        ("shop//nginx", None),
-        ("web-0/", None),
-        ("shop/web-0 ()", None),
-        ("shop/web-0 (ngi nx)", None),
-        ("shop/web-0/nginx (x)", None),
-        ("shop (nginx)", None),
-        ("shop/ web-0/nginx", None),
+        ("shop/web-0/nginx", WHOLE),
+        ("shop/web-0 (nginx)", WHOLE),
+        ("shop/web-0(nginx)", WHOLE),
+        ("  shop/web-0 (nginx) ", WHOLE),
+        # two parts, two readings: pod/container in any namespace, and namespace/pod
+        ("web-0/nginx", (PodWord(None, "web-0", "nginx"), PodWord("web-0", "nginx", None))),
+        ("web-0", ()),
+        ("a/b/c/d", ()),
+        ("/web-0/nginx", ()),
+        ("shop//nginx", ()),
+        ("web-0/", ()),
+        ("shop/web-0 ()", ()),
+        ("shop/web-0 (ngi nx)", ()),
+        ("shop/web-0/nginx (x)", ()),
+        ("shop (nginx)", ()),
+        ("shop/ web-0/nginx", ()),
     ],
 )
-def test_kubernetes_word_shapes(word: str, names: tuple[str | None, str, str] | None) -> None:
+def test_kubernetes_word_shapes(word: str, names: tuple[PodWord, ...]) -> None:
     assert kubernetes_names(word) == names

@@ -8,6 +8,7 @@ the runtime answered with an error (discovery turns it into one warning line).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ DEFAULT_CONTAINERD_SOCKETS = (
 POD_NAME_LABEL = "io.kubernetes.pod.name"
 POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 CONTAINER_NAME_LABEL = "io.kubernetes.container.name"
+POD_UID_LABEL = "io.kubernetes.pod.uid"
 SANDBOX_CONTAINER_NAME = "POD"
 
 
@@ -82,9 +84,39 @@ class DiscoveryConfig:
         return (settings or Settings.from_environment()).host_root
 
     def under_host(self, path: str, settings: Settings | None = None) -> str:
-        """`path` (absolute, as on the node) where this process sees it."""
+        """`path` (absolute, as on the node) where this process sees it.
+
+        The node's symbolic links are followed inside the host root, as the node
+        would: its `/var/run -> /run` names `/host/run`, where a plain join would
+        follow it to this container's own `/run`.
+        """
         root = self.resolved_host_root(settings).rstrip("/")
-        return root + path if root else path
+        return self.in_host_root(root, path) if root else path
+
+    @staticmethod
+    def in_host_root(root: str, path: str, max_links: int = 40) -> str:
+        """`root + path` with every symbolic link on the way resolved within `root`
+        (openat2's RESOLVE_IN_ROOT, by readlink); a missing part ends the walk."""
+        pending = [part for part in path.split("/") if part not in ("", ".")]
+        resolved: list[str] = []
+        links = 0
+        while pending:
+            part = pending.pop(0)
+            if part == "..":
+                resolved = resolved[:-1]
+                continue
+            try:
+                target = os.readlink(f"{root}/{'/'.join([*resolved, part])}")
+            except OSError:  # not a link, or not there: kept as it is
+                resolved.append(part)
+                continue
+            links += 1
+            if links > max_links:  # a loop: the plain join, which fails as the node's would
+                return root + path
+            if target.startswith("/"):
+                resolved = []
+            pending[:0] = [part for part in target.split("/") if part not in ("", ".")]
+        return root + "/" + "/".join(resolved)
 
     def resolved_containerd_sockets(self, settings: Settings | None = None) -> tuple[str, ...]:
         """The containerd sockets, under the host root when they are the defaults."""
@@ -127,7 +159,8 @@ class ListContext:
 
 
 def kubernetes_from_labels(labels: Mapping[str, str] | None) -> KubernetesInfo | None:
-    """Pod, namespace and container name from the labels the kubelet puts through CRI.
+    """Pod, namespace, container name and pod UID from the labels the kubelet puts
+    through CRI (the restart count is an annotation: the CRI's, see runtimes/cri.py).
 
     A pod's sandbox (pause) container has no container name: it is called "POD", as
     the kubelet's dockershim did.
@@ -142,6 +175,7 @@ def kubernetes_from_labels(labels: Mapping[str, str] | None) -> KubernetesInfo |
         namespace=namespace,
         pod=pod,
         container=labels.get(CONTAINER_NAME_LABEL) or SANDBOX_CONTAINER_NAME,
+        uid=labels.get(POD_UID_LABEL) or None,
     )
 
 

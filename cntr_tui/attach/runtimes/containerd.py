@@ -2,8 +2,14 @@
 
 Talks gRPC to each socket directly: one Namespaces.List per socket, then one
 Containers.List and one Tasks.List per namespace, all in flight at once. Containers
-carry their labels (CRI's pod/namespace/container names), tasks their PIDs and states.
-`ctr` would need one process per container for the labels.
+carry their labels (CRI's pod/namespace/container names, pod UID), tasks their PIDs and
+states. `ctr` would need one process per container for the labels.
+
+In the CRI's namespace (`k8s.io`) the CRI's own ListContainers goes along on the same
+channel: the restart count (an annotation) and the state of a container without a task
+(exited, as the kubelet sees it) are only there. A pod's sandbox (its pause container,
+CRI kind `sandbox`) is no debug target: left out of listings, kept for a look-up
+(include_stopped), which refuses it by name.
 
 The messages are containerd's own, declared in `protos/*.proto` (the fields used) and
 compiled by grpcio-tools. grpc and google.protobuf are imported only when containerd
@@ -12,6 +18,7 @@ is asked, not when this module is: every `cntr-tui` command imports the runtimes
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,9 +36,12 @@ if TYPE_CHECKING:
     import grpc
     from google.protobuf.descriptor import ServiceDescriptor
 
+    from cntr_tui.attach.runtimes.cri import CriContainer
     from cntr_tui.attach.runtimes.protos import containers_pb2, namespace_pb2, tasks_pb2
 
 RUNTIME = "containerd"
+CRI_NAMESPACE = "k8s.io"
+CRI_KIND_LABEL = "io.cri-containerd.kind"  # "sandbox" or "container", set by containerd's CRI
 NAMESPACE_HEADER = "containerd-namespace"
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 LIVE_STATUSES = ("running", "paused", "pausing")
@@ -105,20 +115,36 @@ def unique_sockets(paths: tuple[str, ...]) -> list[str]:
     return found
 
 
+def is_sandbox(record: ContainerRecord) -> bool:
+    return record.labels.get(CRI_KIND_LABEL) == "sandbox"
+
+
 def containers_of_namespace(
-    namespace: str, records: list[ContainerRecord], tasks: list[TaskRecord], include_stopped: bool
+    namespace: str,
+    records: list[ContainerRecord],
+    tasks: list[TaskRecord],
+    include_stopped: bool,
+    cri: dict[str, CriContainer] | None = None,
 ) -> list[Container]:
+    """`cri`: the CRI's records by container id, when the namespace is the CRI's."""
     by_id = {task.id: task for task in tasks}
+    cri = cri or {}
     containers = []
     for record in records:
+        if is_sandbox(record) and not include_stopped:
+            continue
         task = by_id.get(record.id)
-        status = task.status if task else "created"
+        known = cri.get(record.id)
+        # no task: the CRI knows whether it is yet to start or has exited
+        status = task.status if task else (known.state if known else "created")
         # A created task has its process already: kept (discovery shows only live
         # ones) so that this process is not taken for a plain namespaced one.
         starting = status == "created" and task is not None and task.pid > 0
         if status not in LIVE_STATUSES and not include_stopped and not starting:
             continue
         kubernetes = kubernetes_from_labels(record.labels)
+        if kubernetes is not None and known is not None:
+            kubernetes = dataclasses.replace(kubernetes, restart_count=known.restart_count)
         containers.append(
             Container(
                 runtime=RUNTIME,
@@ -207,9 +233,33 @@ def _grpc_failure(path: str, error: Exception) -> Exception:
     return RuntimeFailed(f"{path}: {details}")
 
 
-def list_socket(path: str, include_stopped: bool, timeout: float) -> list[Container]:
+def cri_records(
+    path: str, reply: grpc.Future, warn: Callable[[str], None]
+) -> dict[str, CriContainer]:
+    """The CRI's containers by id; none (and a warning unless the CRI is not served,
+    as in docker's own containerd) when it fails: the listing stands without them."""
+    import grpc
+
+    from cntr_tui.attach.runtimes import cri
+
+    try:
+        return {record.id: record for record in cri.parse_containers(reply.result())}
+    except grpc.RpcError as error:
+        if error.code() not in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE):
+            warn(f"{path}: the CRI's ListContainers failed ({error.details()}): no restart counts")
+        return {}
+
+
+def list_socket(
+    path: str,
+    include_stopped: bool,
+    timeout: float,
+    warn: Callable[[str], None] = lambda message: None,
+) -> list[Container]:
     """Containers of every namespace of the containerd listening on `path`."""
     import grpc
+
+    from cntr_tui.attach.runtimes import cri
 
     with Client(path, timeout) as client:
         try:
@@ -218,11 +268,23 @@ def list_socket(path: str, include_stopped: bool, timeout: float) -> list[Contai
                 (namespace, client.containers(namespace), client.tasks(namespace))
                 for namespace in namespaces
             ]
+            cri_reply = (
+                cri.Client(path, timeout, client.channel).list_containers()
+                if CRI_NAMESPACE in namespaces
+                else None
+            )
             containers = []
             for namespace, containers_reply, tasks_reply in pending:
                 records = parse_containers(containers_reply.result())
                 tasks = parse_tasks(tasks_reply.result())
-                containers += containers_of_namespace(namespace, records, tasks, include_stopped)
+                known = (
+                    cri_records(path, cri_reply, warn)
+                    if namespace == CRI_NAMESPACE and cri_reply is not None
+                    else None
+                )
+                containers += containers_of_namespace(
+                    namespace, records, tasks, include_stopped, known
+                )
             return containers
         except grpc.RpcError as error:
             raise _grpc_failure(path, error) from error
@@ -241,7 +303,12 @@ def list_containers(context: ListContext) -> list[Container]:
     answered = False
     for path in sockets:
         try:
-            containers += list_socket(path, context.include_stopped, context.config.timeout)
+            containers += list_socket(
+                path,
+                context.include_stopped,
+                context.config.timeout,
+                lambda message: context.warn(RUNTIME, message),
+            )
             answered = True
         except RuntimeAbsent:
             continue
