@@ -514,6 +514,15 @@ def cri_containerd() -> Iterator[str]:
             process.kill()
             process.wait()
         PRIVATE_PID.unlink(missing_ok=True)
+        remove_state()
+
+
+def remove_state() -> None:
+    """The stopped containerd's state folder (sockets, task bundles), unless something
+    is still mounted there; its root (images, snapshots) stays, a cache like the demo's."""
+    mounted = Path("/proc/self/mountinfo").read_text()
+    if f" {PRIVATE_STATE}/" not in mounted and f" {PRIVATE_STATE} " not in mounted:
+        shutil.rmtree(PRIVATE_STATE, ignore_errors=True)
 
 
 def stop_left_over() -> None:
