@@ -79,7 +79,7 @@ def serve(tmp_path: Path) -> Iterator:
     """`serve(raw_bytes)` -> a socket path answering each connection with those bytes."""
     servers: list[socket.socket] = []
 
-    def start(reply: bytes) -> str:
+    def start(*replies: bytes) -> str:
         path = str(tmp_path / f"unix{len(servers)}.socket")
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         server.bind(path)
@@ -87,10 +87,11 @@ def serve(tmp_path: Path) -> Iterator:
         servers.append(server)
 
         def answer() -> None:
-            connection, _ = server.accept()
-            with connection:
-                connection.recv(65536)
-                connection.sendall(reply)
+            for reply in replies:
+                connection, _ = server.accept()
+                with connection:
+                    connection.recv(65536)
+                    connection.sendall(reply)
 
         threading.Thread(target=answer, daemon=True).start()
         return path
@@ -111,10 +112,16 @@ def context(socket_path: str, include_stopped: bool) -> ListContext:
 
 
 def test_list_containers_over_the_socket(serve):
-    listed = lxd.list_containers(context(serve(RECORDED.read_bytes()), include_stopped=False))
-    assert [c.name for c in listed] == [RUNNING]
-    listed = lxd.list_containers(context(serve(RECORDED.read_bytes()), include_stopped=True))
-    assert sorted(c.name for c in listed) == sorted([RUNNING, STOPPED])
+    """recursion=1 (no PIDs); no monitor in this fake /proc scan: one state call."""
+    answers = (
+        (DATA / "instances_recursion1.http").read_bytes(),
+        (DATA / "state.http").read_bytes(),
+    )
+    listed = lxd.list_containers(context(serve(*answers), include_stopped=False))
+    [running] = listed
+    assert running.status == "running" and running.pid > 0
+    listed = lxd.list_containers(context(serve(*answers), include_stopped=True))
+    assert sorted(c.status for c in listed) == ["running", "stopped"]
 
 
 def test_error_answer_is_a_failure_with_lxds_message(serve):
