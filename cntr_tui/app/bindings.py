@@ -12,6 +12,7 @@ from cntr_tui.widgets.breakpoints import BREAKPOINTS
 from cntr_tui.widgets.memory import MEMORY
 from cntr_tui.widgets.navigation import NAVIGATION, SEARCH_BAR
 from cntr_tui.widgets.source_view import SOURCE
+from cntr_tui.widgets.threads import THREADS
 from cntr_tui.widgets.watch import WATCH
 
 APP = [
@@ -134,6 +135,7 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
         ("every pane", NAVIGATION),
         ("search bar", SEARCH_BAR),
         ("source pane", SOURCE),
+        ("threads pane", THREADS),
         ("breakpoints pane", BREAKPOINTS),
         ("breakpoint form", FORM),
         ("memory pane", MEMORY),

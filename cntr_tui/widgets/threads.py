@@ -4,6 +4,12 @@ Where the program's language frames were read (languages/records.py), a thread's
 backtrace shows them in place of the interpreter's eval-loop frames that run them, the
 interpreter's own plumbing counted in one dim row; a Go program's goroutines follow the
 threads, each opened to its own stack.
+
+From GROUP_FROM threads on, threads with the same stack share one node ("412 threads
+in epoll_wait <- event_loop <- worker_main"), its members added when it is opened;
+until their backtraces are read they are grouped by top frame, and opening such a
+group asks for its members' stacks (StacksWanted). `F` filters the threads by number,
+name, state or function.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -18,10 +25,14 @@ from textual.widgets.tree import TreeNode
 from cntr_tui.gdb.records import Frame, Thread
 from cntr_tui.languages.interleave import interleave, is_interpreter_plumbing, plumbing_counted
 from cntr_tui.languages.records import Goroutine, LanguageFrame, LanguageStacks, LanguageThread
-from cntr_tui.widgets.navigation import NAVIGATION, TreeNavigation
+from cntr_tui.widgets.navigation import NAVIGATION, SearchBar, TreeNavigation
+from cntr_tui.widgets.thread_groups import GROUP_FROM, ThreadGroup, group_threads, thread_matches
 
-NodeData = Thread | Frame | LanguageFrame | Goroutine | None
+NodeData = Thread | Frame | LanguageFrame | Goroutine | ThreadGroup | None
+GroupKey = tuple[bool, tuple[str, ...]]
 LANGUAGE_MARKS = {"python": "py", "go": "go"}
+# `f` is the screen's finish: the filter is on F
+THREADS = [Binding("F", "filter_threads", "Filter threads", show=False, id="threads.filter")]
 
 
 def frame_label(frame: Frame) -> Text:
@@ -103,7 +114,7 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
     """Thread nodes hold a Thread; frame nodes hold a Frame or a LanguageFrame (children
     of their thread); goroutine nodes a Goroutine, their frames Frames."""
 
-    BINDINGS = NAVIGATION
+    BINDINGS = [*NAVIGATION, *THREADS]
 
     class BacktraceWanted(Message):
         def __init__(self, thread_id: int) -> None:
@@ -124,6 +135,13 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
             self.thread_id = thread_id
             self.frame = frame
 
+    class StacksWanted(Message):
+        """The backtraces of these threads (a group opened whose stacks are not read)."""
+
+        def __init__(self, thread_ids: Sequence[int]) -> None:
+            super().__init__()
+            self.thread_ids = tuple(thread_ids)
+
     class GoroutineWanted(Message):
         def __init__(self, goroutine_id: int) -> None:
             super().__init__()
@@ -139,10 +157,20 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
         super().__init__("threads", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
         self.guide_depth = 2
+        self.threads: list[Thread] = []
+        self.stacks: dict[int, list[Frame]] = {}  # backtraces read at this stop
+        self.asked: set[int] = set()  # threads whose backtraces were asked for
+        self.quiet: set[int] = set()  # nodes we opened ourselves: no stacks asked
+        self.filter_text = ""
         self.thread_nodes: dict[int, TreeNode[NodeData]] = {}
+        self.group_nodes: dict[GroupKey, TreeNode[NodeData]] = {}
         self.goroutine_nodes: dict[int, TreeNode[NodeData]] = {}
         self.selected_thread: int | None = None
         self.language = LanguageStacks(None)
+
+    @property
+    def grouped(self) -> bool:
+        return len(self.threads) >= GROUP_FROM
 
     def show_threads(
         self,
@@ -150,24 +178,73 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
         selected: int | None,
         language: LanguageStacks | None = None,
     ) -> None:
-        expanded = {tid for tid, node in self.thread_nodes.items() if node.is_expanded}
-        self.clear()
-        self.thread_nodes = {}
-        self.goroutine_nodes = {}
+        """A new stop (or state): the threads; backtraces read before are forgotten."""
+        self.threads = list(threads)
+        self.stacks = {}
+        self.asked = set()
         self.selected_thread = selected
         self.language = language or LanguageStacks(None)
-        for thread in threads:
-            label = thread_label(thread, thread.id == selected, self.language.thread(thread.lwp))
-            node = self.root.add(label, data=thread)
-            node.allow_expand = thread.frame is not None
-            self.thread_nodes[thread.id] = node
+        self.render_threads()
+
+    def render_threads(self) -> None:
+        """Rebuild the nodes from the threads, the stacks read and the filter, keeping
+        what was open open and the cursor on the selected thread."""
+        expanded = {tid for tid, node in self.thread_nodes.items() if node.is_expanded}
+        opened = {key for key, node in self.group_nodes.items() if node.is_expanded}
+        opened_tops = {stack[0] for whole, stack in opened if not whole and stack}
+        self.clear()
+        self.quiet = set()
+        self.thread_nodes = {}
+        self.group_nodes = {}
+        self.goroutine_nodes = {}
+        selected = self.selected_thread
+        shown = [
+            t for t in self.threads if thread_matches(t, self.stacks.get(t.id), self.filter_text)
+        ]
+        if not self.grouped:
+            for thread in shown:
+                self.add_thread(self.root, thread)
+        else:
+            for group in group_threads(shown, self.stacks):
+                if len(group.threads) == 1:
+                    self.add_thread(self.root, group.threads[0])
+                    continue
+                key = (group.whole, group.stack)
+                node = self.root.add(Text(group.title(), style="bold"), data=group)
+                self.group_nodes[key] = node
+                # a group opened before its stacks were read: its parts stay open
+                reopened = key in opened or (
+                    group.whole and group.stack[:1] in {(top,) for top in opened_tops}
+                )
+                if reopened or (selected is not None and selected in group.ids):
+                    self.open_group(node, group)
         self.show_goroutines(self.language.goroutines)
         for thread_id in expanded | ({selected} if selected is not None else set()):
             node = self.thread_nodes.get(thread_id)
             if node is not None:
+                self.fill_backtrace(node)
                 node.expand()
         if selected in self.thread_nodes:
             self.move_cursor(self.thread_nodes[selected])
+
+    def add_thread(self, parent: TreeNode[NodeData], thread: Thread) -> None:
+        language = self.language.thread(thread.lwp)
+        label = thread_label(thread, thread.id == self.selected_thread, language)
+        node = parent.add(label, data=thread)
+        node.allow_expand = thread.frame is not None or thread.id in self.stacks
+        self.thread_nodes[thread.id] = node
+
+    def open_group(self, node: TreeNode[NodeData], group: ThreadGroup) -> None:
+        """Its members' nodes (added once), opened without asking for their stacks."""
+        self.add_members(node, group)
+        if not node.is_expanded:
+            self.quiet.add(node.id)
+            node.expand()
+
+    def add_members(self, node: TreeNode[NodeData], group: ThreadGroup) -> None:
+        if not node.children:
+            for thread in group.threads:
+                self.add_thread(node, thread)
 
     def show_goroutines(self, goroutines: Sequence[Goroutine]) -> None:
         if not goroutines:
@@ -180,11 +257,28 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
         group.expand()
 
     def show_backtrace(self, thread_id: int, frames: Sequence[Frame]) -> None:
+        self.stacks[thread_id] = list(frames)
         node = self.thread_nodes.get(thread_id)
-        if node is None:
-            return
+        if node is not None:
+            self.fill_backtrace(node)
+
+    def show_backtraces(self, stacks: dict[int, list[Frame]]) -> None:
+        """Several threads' backtraces at once (a group's): the groups split by stack."""
+        self.stacks.update(stacks)
+        if self.grouped:
+            self.render_threads()
+        else:
+            for thread_id in stacks:
+                node = self.thread_nodes.get(thread_id)
+                if node is not None:
+                    self.fill_backtrace(node)
+
+    def fill_backtrace(self, node: TreeNode[NodeData]) -> None:
         thread = node.data
-        language = self.language.thread(thread.lwp) if isinstance(thread, Thread) else None
+        if not isinstance(thread, Thread) or thread.id not in self.stacks:
+            return
+        frames = self.stacks[thread.id]
+        language = self.language.thread(thread.lwp)
         mark = LANGUAGE_MARKS.get(self.language.language or "", "")
         node.remove_children()
         for frame in shown_stack(frames, language):
@@ -210,8 +304,20 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         event.stop()
         data = event.node.data
-        if isinstance(data, Thread) and not event.node.children:
-            self.post_message(self.BacktraceWanted(data.id))
+        if isinstance(data, ThreadGroup):
+            self.add_members(event.node, data)
+            if event.node.id in self.quiet:
+                self.quiet.discard(event.node.id)
+                return
+            unread = [tid for tid in data.ids if tid not in self.stacks and tid not in self.asked]
+            if unread:
+                self.asked.update(unread)
+                self.post_message(self.StacksWanted(unread))
+        elif isinstance(data, Thread) and not event.node.children:
+            if data.id in self.stacks:
+                self.fill_backtrace(event.node)
+            else:
+                self.post_message(self.BacktraceWanted(data.id))
         elif isinstance(data, Goroutine) and not event.node.children:
             self.post_message(self.GoroutineWanted(data.id))
 
@@ -229,4 +335,44 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
             self.post_message(self.FrameChosen(data.id, data.frame))
 
     def thread_count(self) -> int:
-        return len(self.thread_nodes)
+        """Threads listed (in groups or not), the filter applied."""
+        return sum(
+            1
+            for thread in self.threads
+            if thread_matches(thread, self.stacks.get(thread.id), self.filter_text)
+        )
+
+    def group_count(self) -> int:
+        return len(self.group_nodes)
+
+    # --- the filter -------------------------------------------------------------------
+
+    async def action_filter_threads(self) -> None:
+        if self.query(".thread-filter"):
+            self.query_one(".thread-filter", SearchBar).input.focus()
+            return
+        before = self.filter_text
+        bar = SearchBar(
+            "filter: ",
+            changed=self.set_filter,
+            submitted=lambda text: self.close_filter(keep=True),
+            cancelled=lambda: self.close_filter(keep=False, restore=before),
+        )
+        bar.add_class("thread-filter")
+        await self.mount(bar)
+        bar.input.value = before
+        bar.input.focus()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self.render_threads()
+        bar = next(iter(self.query(".thread-filter")), None)
+        if isinstance(bar, SearchBar):
+            bar.show_status(f"{self.thread_count()}/{len(self.threads)}")
+
+    def close_filter(self, keep: bool, restore: str = "") -> None:
+        if not keep:
+            self.set_filter(restore)
+        for bar in self.query(".thread-filter"):
+            bar.remove()
+        self.focus()

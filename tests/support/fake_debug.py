@@ -179,6 +179,7 @@ class FakeEngine:
         self.running = False
         self.stopped_thread = 1
         self.stacks: dict[int, tuple[Frame, ...]] = dict(STACKS)
+        self.thread_list: tuple[Thread, ...] = THREADS  # a test may list more
         self.breakpoint_list: list[Breakpoint] = []
         self.next_number = 1
         self.console_output = {"info threads": '* 3    Thread 0x7f3a (LWP 8) "worker-1" tick'}
@@ -279,8 +280,12 @@ class FakeEngine:
     async def threads(self) -> Result[list[Thread]]:
         self.record("threads")
         if self.running:
-            return Result([dataclasses.replace(t, state="running", frame=None) for t in THREADS])
-        return Result([dataclasses.replace(t, frame=self.stacks[t.id][0]) for t in THREADS])
+            return Result(
+                [dataclasses.replace(t, state="running", frame=None) for t in self.thread_list]
+            )
+        return Result(
+            [dataclasses.replace(t, frame=self.stacks[t.id][0]) for t in self.thread_list]
+        )
 
     async def select_thread(self, thread_id: int) -> Result[Frame | None]:
         self.record("select_thread", thread_id)

@@ -3,6 +3,7 @@ the machine panes (registers, disassembly, memory, watch), and moving between fr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 
@@ -24,6 +25,7 @@ from cntr_tui.widgets.threads import ThreadsTree
 from cntr_tui.widgets.watch import WatchTree
 
 MEMORY_LENGTH = 128  # bytes the memory pane reads
+STACKS_AT_ONCE = 64  # backtraces asked before waiting for their answers
 MACHINE_PANES = {
     "tab-registers": "registers",
     "tab-disassembly": "disassembly",
@@ -237,6 +239,30 @@ class FramesPart(BreakpointsPart):
     async def backtrace_wanted(self, event: ThreadsTree.BacktraceWanted) -> None:
         if not self.running:
             await self.load_backtrace(event.thread_id)
+
+    @on(ThreadsTree.StacksWanted)
+    def stacks_wanted(self, event: ThreadsTree.StacksWanted) -> None:
+        self.read_stacks(event.thread_ids)
+
+    @work(group="stacks")
+    async def read_stacks(self, thread_ids: tuple[int, ...]) -> None:
+        """A group's members' backtraces, asked together (gdb answers them in turn), in
+        a worker: the screen's keys are not held up by a thousand backtraces."""
+        if self.running:
+            return
+        wanted = [tid for tid in thread_ids if tid not in self.frames]
+        for start in range(0, len(wanted), STACKS_AT_ONCE):
+            chunk = wanted[start : start + STACKS_AT_ONCE]
+            answers = await asyncio.gather(
+                *(self.link.ask(lambda engine, tid=tid: engine.backtrace(tid)) for tid in chunk)
+            )
+            if self.running:
+                return
+            for tid, answer in zip(chunk, answers, strict=True):
+                if answer.ok:
+                    self.frames[tid] = list(answer.value or [])
+        read = {tid: self.frames[tid] for tid in thread_ids if tid in self.frames}
+        self.query_one(ThreadsTree).show_backtraces(read)
 
     @on(ThreadsTree.FrameChosen)
     async def frame_chosen(self, event: ThreadsTree.FrameChosen) -> None:
