@@ -200,6 +200,17 @@ def add_doctor(sub: Subparsers) -> None:
     doctor.add_argument("container", nargs="?", metavar="CONTAINER")
 
 
+def add_ui(sub: Subparsers) -> None:
+    ui = sub.add_parser(
+        "ui", help="the terminal UI, with CONTAINER selected (kubectl cntr's node pod runs it)"
+    )
+    ui.add_argument("-t", "--type", dest="types", type=runtime_types)
+    ui.add_argument(
+        "--debugger", action="store_true", help="open the debugger on CONTAINER at once"
+    )
+    ui.add_argument("container", nargs="?", metavar="CONTAINER")
+
+
 SUBCOMMANDS = {
     "ls": add_ls,
     "attach": add_attach,
@@ -209,6 +220,7 @@ SUBCOMMANDS = {
     "core": add_core,
     "demo": add_demo,
     "doctor": add_doctor,
+    "ui": add_ui,
 }
 
 
@@ -292,6 +304,10 @@ def run(args: argparse.Namespace) -> int:
             from cntr_tui.commands.doctor import run_doctor
 
             return run_doctor(types=args.types, as_json=args.json, word=args.container)
+        case "ui":
+            from cntr_tui.commands.ui import run_ui
+
+            return run_ui(word=args.container, types=args.types, debugger=args.debugger)
     raise AssertionError(args.command)
 
 

@@ -55,4 +55,5 @@ if [[ ! -e "$stamp" ]]; then
     touch "$stamp"
 fi
 ln -sfn "$VENV/bin/cntr-tui" /usr/local/bin/cntr-tui
+ln -sfn "$VENV/bin/kubectl-cntr" /usr/local/bin/kubectl-cntr  # `kubectl cntr`
 log "cntr-tui is $(command -v cntr-tui)"

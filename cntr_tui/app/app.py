@@ -73,16 +73,19 @@ class CntrApp(App[None]):
         opener: DebugOpener | None = None,
         settings: Settings | None = None,
         snapshotter: SnapshotTaker | None = None,
+        debug_at_start: bool = False,
     ) -> None:
         """`lister`: fixed listings instead of the live runtimes; `opener`: debug
         sessions from elsewhere than the debug service (a fake engine in tests);
-        `snapshotter`: likewise for snapshots."""
+        `snapshotter`: likewise for snapshots; `debug_at_start`: open the debugger on
+        `focus` once the app runs (`cntr-tui ui --debugger`)."""
         super().__init__()
         self.settings = settings or Settings.from_environment()
         self.focus_container = focus
         self.lister = lister
         self.opener = opener
         self.snapshotter = snapshotter
+        self.debug_at_start = debug_at_start
         self.pending_breakpoints = PendingBreakpoints()
         self.theme = theme or self.settings.theme
         self.quitting: asyncio.Task[None] | None = None
@@ -93,6 +96,8 @@ class CntrApp(App[None]):
         self.user_keymap = load_keymap(self.settings.keymap_file)
         self.set_keymap(self.user_keymap)
         self.push_screen(ContainersScreen(focus=self.focus_container, lister=self.lister))
+        if self.debug_at_start and self.focus_container is not None:
+            self.post_message(DebugWanted(self.focus_container))
         if not self.is_headless:
             # SIGHUP: our terminal went away (an SSH connection, a tmux pane): detach as
             # for SIGTERM; gdb and gdbserver are out of its reach (own sessions)
