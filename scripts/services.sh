@@ -53,7 +53,8 @@ start() {
         [[ -e $extra ]] || continue
         # shellcheck source=/dev/null
         source "$extra"
-        "start_$(basename "$extra" .sh)"
+        # one that fails is said, and only its runtime's tests then fail
+        "start_$(basename "$extra" .sh)" || log "$(basename "$extra" .sh) did not start"
     done
 }
 
