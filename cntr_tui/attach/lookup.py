@@ -6,7 +6,7 @@ first kind that matches:
 1. process id: a number is the host PID of a container's main process, or (when the
    `process` type is allowed) any process on the host;
 2. podman, 3. docker: full id, name, or unique id prefix;
-4. nspawn, 5. lxc: machine / container name;
+4. nspawn, 5. lxc, lxd: machine / container name;
 6. containerd: id or unique id prefix (in any containerd namespace);
 7. process: the name `ls` shows for a plain-namespace container (its main process's);
 8. kubernetes: from the CRI labels, `namespace/pod/container`, `namespace/pod
@@ -57,6 +57,7 @@ from cntr_tui.attach.discovery import (
     process_container,
     wanted_runtimes,
 )
+from cntr_tui.attach.runtime_prefix import split_runtime_prefix
 from cntr_tui.attach.runtimes.base import SANDBOX_CONTAINER_NAME, DiscoveryConfig
 from cntr_tui.errors import UserError, warn_on_stderr
 from cntr_tui.linux import namespaces, proc_stat, procfs
@@ -322,6 +323,7 @@ STEPS = (
     Step("docker id/name", frozenset({"docker"}), _by_id_or_name),
     Step("nspawn machine", frozenset({"nspawn"}), _by_name),
     Step("lxc name", frozenset({"lxc"}), _by_name),
+    Step("lxd name", frozenset({"lxd"}), _by_name),
     Step("containerd id", frozenset({"containerd"}), _by_containerd_id),
     Step("process name", frozenset({PLAIN_RUNTIME}), _by_name),
     Step("kubernetes namespace/pod/container", None, _by_kubernetes),
@@ -381,6 +383,10 @@ def unpause_fix(container: Container, cgroup: str | None = None, file: str = "")
             return f"ctr -n {namespace} task resume {container.id}"
         case "lxc":
             return f"lxc-unfreeze -n {container.name}"
+        case "lxd":
+            return (
+                f"lxc start --project {container.runtime_namespace or 'default'} {container.name}"
+            )
     if cgroup is None:
         return f"thaw the cgroup that froze it (see the freezer line for {container.pid})"
     value = "THAWED" if file == "freezer.state" else "0"
@@ -513,6 +519,7 @@ def resolve(
 
     if not word or not word.strip():
         raise UserError("no container given")
+    word, types = split_runtime_prefix(word, types)
     allowed = wanted_runtimes(types)
     config = config or DiscoveryConfig()
     remembered = lookup_cache.recall(word, allowed, config)

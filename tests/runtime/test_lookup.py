@@ -98,14 +98,14 @@ def test_no_match_says_what_was_tried() -> None:
         resolve(word)
     assert str(error.value) == (
         f"no container matches '{word}' (tried process id, podman id/name, docker id/name, "
-        "nspawn machine, lxc name, containerd id, process name, "
+        "nspawn machine, lxc name, lxd name, containerd id, process name, "
         "kubernetes namespace/pod/container, "
         "command line)"
     )
     with pytest.raises(UserError, match="no container given"):
         resolve("  ")
-    with pytest.raises(UserError, match="unknown runtime lxd"):
-        resolve("x", types=["lxd"])
+    with pytest.raises(UserError, match="unknown runtime rkt"):
+        resolve("x", types=["rkt"])
 
 
 def test_paused_and_stopped_containers_are_reported(start_container) -> None:

@@ -25,7 +25,7 @@ CNTR_TUI = str(Path(sys.executable).parent / "cntr-tui")
 ALL = wanted_runtimes(None)
 NO_MATCH = (
     "no container matches '{word}' (tried process id, podman id/name, docker id/name, "
-    "nspawn machine, lxc name, containerd id, process name, "
+    "nspawn machine, lxc name, lxd name, containerd id, process name, "
     "kubernetes namespace/pod/container, "
     "command line)"
 )

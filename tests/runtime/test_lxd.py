@@ -31,11 +31,6 @@ from tests.support.lxd import (
 )
 
 LIST_DEADLINE = 20.0
-NEEDS_LOOKUP = pytest.mark.xfail(
-    strict=True,
-    reason="lookup.py has no lxd name step yet (and resolve does not call "
-    "runtime_prefix.split_runtime_prefix): the lines are in the LXD helper's report",
-)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +114,6 @@ def test_gdb_batch_backtrace_shows_the_programs_frames(running: LxdContainer):
     assert tree(running.root) == before, "gdb's session changed the container's root"
 
 
-@NEEDS_LOOKUP
 def test_attach_by_name_and_by_prefixed_word(running: LxdContainer):
     for word in (running.name, f"lxd:{running.name}"):
         result = cli("attach", word, "--", "hostname")
@@ -138,7 +132,6 @@ def test_stopped_container_is_listed_as_stopped_never_as_running(bed: LxdBed):
     assert (entry.status, entry.pid, entry.id) == ("stopped", 0, f"default/{stopped.name}")
 
 
-@NEEDS_LOOKUP
 def test_stopped_container_is_not_a_target(bed: LxdBed):
     stopped = bed.launch()
     bed.stop(stopped)
