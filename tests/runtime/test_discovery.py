@@ -152,7 +152,13 @@ def test_kubernetes_container_shows_its_pod_and_resolves(start_container) -> Non
     }
     started = start_container("containerd", labels=labels)
     [entry] = [e for e in ls_json("-t", "containerd") if e["pid"] == started.pid]
-    assert entry["kubernetes"] == {"namespace": "shop", "pod": pod, "container": "nginx"}
+    assert entry["kubernetes"] == {
+        "namespace": "shop",
+        "pod": pod,
+        "container": "nginx",
+        "uid": labels["io.kubernetes.pod.uid"],
+        "restart_count": None,  # not made through the CRI: no kubelet's count
+    }
     assert entry["runtime_namespace"] == "k8s.io"
     assert entry["name"] == f"shop/{pod}/nginx"
 
