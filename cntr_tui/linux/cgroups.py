@@ -43,17 +43,28 @@ def cgroup_mounts() -> list[MountEntry]:
 
 
 def mount_of(entry: CgroupEntry, mounts: list[MountEntry]) -> MountEntry | None:
-    """The mount that holds `entry`'s hierarchy (v2: the cgroup2 mount; v1: the one
-    with all of its controllers)."""
-    for mount in mounts:
-        if entry.is_v2:
-            if mount.fstype == "cgroup2":
-                return mount
-        elif mount.fstype == "cgroup" and set(entry.controllers) <= set(
-            mount.super_options.split(",")
-        ):
-            return mount
-    return None
+    """The mount that holds `entry`'s hierarchy (v2: a cgroup2 mount; v1: one with all
+    of its controllers). Of several, the one whose root holds the entry's path, the
+    deepest such root first: inside a node debug pod `/sys/fs/cgroup` is rooted at the
+    pod's own cgroup and only the node's (`/host/sys/fs/cgroup`) holds a container's."""
+    candidates = [mount for mount in mounts if _holds_hierarchy(mount, entry)]
+    holding = [mount for mount in candidates if _root_holds(mount.root, entry.path)]
+    if holding:
+        return max(holding, key=lambda mount: len(mount.root.rstrip("/")))
+    return candidates[0] if candidates else None
+
+
+def _holds_hierarchy(mount: MountEntry, entry: CgroupEntry) -> bool:
+    if entry.is_v2:
+        return mount.fstype == "cgroup2"
+    return mount.fstype == "cgroup" and set(entry.controllers) <= set(
+        mount.super_options.split(",")
+    )
+
+
+def _root_holds(root: str, path: str) -> bool:
+    root = root.rstrip("/")
+    return path == root or path.startswith(root + "/") or root == ""
 
 
 def cgroup_directories(pid: int) -> list[tuple[CgroupEntry, str]]:

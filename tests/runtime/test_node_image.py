@@ -77,13 +77,6 @@ def fuse_mounts() -> set[str]:
     return {line for line in lines if " - fuse" in line}
 
 
-# the attach joins the container's cgroup through the pod's own /sys/fs/cgroup mounts,
-# rooted at the pod's cgroup: cntr_tui/linux/cgroups.py's mount_of must prefer the node's
-# at /host/sys/fs/cgroup (its root holds the container's cgroup). With that change the
-# whole test passed by hand (bt through gdbserver, the marker from gdb's own root).
-@pytest.mark.xfail(
-    strict=True, reason="cgroup join inside the pod: cntr_tui/linux/cgroups.py mount_of"
-)
 @pytest.mark.parametrize("runtime", ["docker", "containerd"])
 def test_node_image_lists_attaches_and_debugs_with_its_own_tools(
     runtime: str, node: NodeContainer, start_container: StartContainer
