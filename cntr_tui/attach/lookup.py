@@ -578,12 +578,20 @@ def _full_look_up(
                 else None
             )
             return _checked(matches[0], allow_paused), note
-    if refused:
-        raise _refused(word, "command line", refused)
     tried_kubernetes = "kubernetes namespace/pod/container" in tried
     miss = _kubernetes_miss(word, listing.containers) if tried_kubernetes else None
+    if refused and miss is None:
+        raise _refused(word, "command line", refused)
     if miss is not None:
+        # a pod's name also appears in host command lines (kubectl, a debug pod's exec):
+        # the pod is what the user meant, the refused processes come after it
         message = f"no container matches {word!r}: {miss}"
+        if refused:
+            pids = ", ".join(str(c.pid) for c in refused[:MAX_CANDIDATES_SHOWN])
+            message += (
+                f"; processes outside containers match by command line (pids {pids}), "
+                "refused: give a PID to attach to one anyway"
+            )
     else:
         message = f"no container matches {word!r} (tried {', '.join(tried)})"
     if listing.failed_runtimes:

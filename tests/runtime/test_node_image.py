@@ -122,3 +122,19 @@ def test_node_image_lists_attaches_and_debugs_with_its_own_tools(
         assert diff == ""
     node.remove()
     assert fuse_mounts() <= mounts_before
+
+
+def test_a_pod_not_on_this_node_is_one_line_inside_the_image(node: NodeContainer) -> None:
+    word = "shop/cntr-test-elsewhere/app"
+    for argv in (("gdb", "--batch", "-ex", "bt", word), ("attach", word, "--", "true")):
+        result = node.exec("cntr-tui", *argv)
+        assert result.returncode != 0
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "no pod shop/cntr-test-elsewhere" in lines[0], lines[0]
+        assert "kubectl cntr -n shop cntr-test-elsewhere" in lines[0], lines[0]
+        # the host's `docker exec` carries the word: refused, and said after the pod
+        if "outside containers" in lines[0]:
+            assert lines[0].index("no pod") < lines[0].index("outside containers")
+    leftovers = [pid for pid, args in node.processes() if args != "sleep infinity"]
+    assert wait_exited(leftovers, 15.0) == []
