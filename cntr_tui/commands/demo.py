@@ -6,12 +6,11 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from types import FrameType
 
 from cntr_tui.attach.container import Container
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
+from cntr_tui.ending_signals import signals_raising
 from cntr_tui.errors import UserError
 
 DEMO_NAME = "cntr-tui-demo"
@@ -46,20 +45,10 @@ def as_container(started: containers.StartedContainer) -> Container:
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill, and a terminal that closes
 
 
-@contextlib.contextmanager
-def ending_signals_as_exit() -> Iterator[None]:
+def ending_signals_as_exit() -> contextlib.AbstractContextManager[None]:
     """Turn SIGTERM and SIGHUP into SystemExit, so the demo container (and its root's
     copy) is removed on the way out."""
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = {number: signal.signal(number, on_signal) for number in ENDING_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    return signals_raising(ENDING_SIGNALS, lambda signum: SystemExit(128 + signum))
 
 
 def run_demo(runtime: str = "auto", with_ui: bool = True) -> int:

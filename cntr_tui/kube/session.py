@@ -15,10 +15,9 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
-from types import FrameType
 
+from cntr_tui.ending_signals import ignore_signals, signals_raising
 from cntr_tui.errors import UserError, error_line, warning_line
 from cntr_tui.kube.kubectl import Kubectl
 from cntr_tui.kube.manifest import CONTAINER_NAME, DebugPod, manifest
@@ -36,25 +35,13 @@ class Interrupted(Exception):
 
 
 def ignore_ending_signals() -> None:
-    for number in ENDING_SIGNALS:
-        signal.signal(number, signal.SIG_IGN)
+    ignore_signals(ENDING_SIGNALS)
 
 
-@contextlib.contextmanager
-def ending_signals_raise() -> Iterator[None]:
+def ending_signals_raise() -> contextlib.AbstractContextManager[None]:
     """The first ending signal raises Interrupted; the next ones are ignored (the
     caller's handlers are back on the way out)."""
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        ignore_ending_signals()
-        raise Interrupted(signum)
-
-    previous = {number: signal.signal(number, on_signal) for number in ENDING_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    return signals_raising(ENDING_SIGNALS, Interrupted, then_ignored=True)
 
 
 def exec_words(pod: DebugPod, interactive: bool) -> list[str]:
