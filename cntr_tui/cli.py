@@ -173,6 +173,27 @@ def add_core(sub: Subparsers) -> None:
     core.add_argument("container", metavar="CONTAINER")
 
 
+def add_cores(sub: Subparsers) -> None:
+    cores = sub.add_parser(
+        "cores",
+        help="cores of containers: kept by `cntr-tui core`, and written by the kernel in them",
+    )
+    cores.add_argument("-t", "--type", dest="types", type=runtime_types)
+    cores.add_argument("--json", action="store_true", help="print a JSON array")
+    cores.add_argument(
+        "--keep",
+        metavar="PATH",
+        help="copy the kernel's core at PATH in CONTAINER, and the files it maps, to the host",
+    )
+    cores.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where --keep puts it (default: under /var/lib/cntr-tui/cores/)",
+    )
+    cores.add_argument("container", nargs="?", metavar="CONTAINER")
+
+
 def add_demo(sub: Subparsers) -> None:
     demo = sub.add_parser(
         "demo", help="start a slim demo container and open the UI on it; stops it on quit"
@@ -218,6 +239,7 @@ SUBCOMMANDS = {
     "gdb": add_gdb,
     "snapshot": add_snapshot,
     "core": add_core,
+    "cores": add_cores,
     "demo": add_demo,
     "doctor": add_doctor,
     "ui": add_ui,
@@ -296,6 +318,10 @@ def run(args: argparse.Namespace) -> int:
                 from cntr_tui.commands.core import run_core
 
                 return run_core(args, spares)
+        case "cores":
+            from cntr_tui.commands.cores import run_cores
+
+            return run_cores(args)
         case "demo":
             from cntr_tui.commands.demo import run_demo
 

@@ -22,6 +22,7 @@ from cntr_tui.demo.python_root import SERVICE, build_python_root
 from cntr_tui.gdb.elf import read_elf
 from tests.runtime.test_snapshot import MARK, snapshot
 from tests.support.cli import CNTR_TUI
+from tests.support.disks import small_tmpfs as small_tmpfs_of
 from tests.support.proc import processes_with_environment, running, tracer_of, wait_until
 from tests.support.runtimes import TEST_PREFIX, StartContainer, require_runtime
 from tests.unit.test_snapshot_schema import validate
@@ -175,14 +176,8 @@ def test_a_python_core_shows_its_python_frames(
 
 @pytest.fixture
 def small_tmpfs() -> Iterator[Path]:
-    path = Path("/var/tmp") / f"{TEST_PREFIX}full-{uuid.uuid4().hex[:8]}"
-    path.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)], check=True)
-    try:
+    with small_tmpfs_of("1m") as path:
         yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-        path.rmdir()
 
 
 def test_a_full_disk_is_one_line_and_leaves_no_partial_core(
