@@ -18,6 +18,8 @@ from cntr_tui.app import bindings
 from cntr_tui.app.listing import PendingBreakpoints
 from cntr_tui.app.messages import (
     BreakpointWanted,
+    CoresWanted,
+    CoreWanted,
     DebugWanted,
     FilesWanted,
     ShellWanted,
@@ -32,6 +34,7 @@ from cntr_tui.settings import DARK_THEME, LIGHT_THEME, Settings
 
 if TYPE_CHECKING:
     from cntr_tui.app.screens.debugger import DebuggerScreen
+    from cntr_tui.debug.core_shelf import CoreShelf
     from cntr_tui.debug.protocol import DebugOpener, SnapshotTaker
 
 HANGUP_EXIT_AFTER = 15.0  # s: a debug session's detach and close take 10 at most each
@@ -74,17 +77,19 @@ class CntrApp(App[None]):
         settings: Settings | None = None,
         snapshotter: SnapshotTaker | None = None,
         debug_at_start: bool = False,
+        core_shelf: CoreShelf | None = None,
     ) -> None:
         """`lister`: fixed listings instead of the live runtimes; `opener`: debug
         sessions from elsewhere than the debug service (a fake engine in tests);
-        `snapshotter`: likewise for snapshots; `debug_at_start`: open the debugger on
-        `focus` once the app runs (`cntr-tui ui --debugger`)."""
+        `snapshotter`, `core_shelf`: likewise for snapshots and cores; `debug_at_start`:
+        open the debugger on `focus` once the app runs (`cntr-tui ui --debugger`)."""
         super().__init__()
         self.settings = settings or Settings.from_environment()
         self.focus_container = focus
         self.lister = lister
         self.opener = opener
         self.snapshotter = snapshotter
+        self.core_shelf = core_shelf
         self.debug_at_start = debug_at_start
         self.pending_breakpoints = PendingBreakpoints()
         self.theme = theme or self.settings.theme
@@ -174,6 +179,22 @@ class CntrApp(App[None]):
         self.push_screen(
             SnapshotScreen(wanted.container, self.snapshotter or service_snapshotter())
         )
+
+    @on(CoresWanted)
+    def show_cores(self, wanted: CoresWanted) -> None:
+        from cntr_tui.app.opener import service_core_shelf
+        from cntr_tui.app.screens.cores import CoresScreen
+
+        self.core_shelf = self.core_shelf or service_core_shelf()
+        self.push_screen(CoresScreen(wanted.container, self.core_shelf))
+
+    @on(CoreWanted)
+    def show_core(self, wanted: CoreWanted) -> None:
+        from cntr_tui.app.opener import service_core_shelf
+        from cntr_tui.app.screens.snapshot import CoreScreen
+
+        self.core_shelf = self.core_shelf or service_core_shelf()
+        self.push_screen(CoreScreen(wanted.core, wanted.container, self.core_shelf))
 
     @on(FilesWanted)
     def open_files(self, wanted: FilesWanted) -> None:

@@ -28,6 +28,7 @@ CONTAINERS = [
     Binding("g,enter", "debug", "Debug", id="containers.debug"),
     Binding("s", "shell", "Shell", id="containers.shell"),
     Binding("S", "snapshot", "Snapshot", id="containers.snapshot"),
+    Binding("C", "cores", "Cores", show=False, id="containers.cores"),
     Binding("f", "files", "Files", id="containers.files"),
     Binding("slash", "filter", "Filter", key_display="/", id="containers.filter"),
     Binding("o", "sort", "Sort", id="containers.sort"),
@@ -123,6 +124,12 @@ SNAPSHOT = [
     Binding("r", "again", "Take again", id="snapshot.again"),
 ]
 
+CORES = [
+    Binding("enter", "open", "Open", id="cores.open"),
+    Binding("r", "refresh", "Refresh", id="cores.refresh"),
+    Binding("escape,q", "close", "Back", id="cores.close"),
+]
+
 
 def binding_groups() -> list[tuple[str, list[Binding]]]:
     """What the help screen lists: where a binding works, and the bindings."""
@@ -132,6 +139,7 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
         ("debugger", DEBUGGER),
         ("files", FILES),
         ("snapshot", SNAPSHOT),
+        ("cores", CORES),
         ("every pane", NAVIGATION),
         ("search bar", SEARCH_BAR),
         ("source pane", SOURCE),

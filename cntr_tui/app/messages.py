@@ -3,6 +3,8 @@ screen holds or imports another."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.message import Message
 
 from cntr_tui.attach.container import Container
@@ -40,6 +42,23 @@ class ShellWanted(Message):
 
     def __init__(self, container: Container) -> None:
         super().__init__()
+        self.container = container
+
+
+class CoresWanted(Message):
+    """Show the cores kept on the host and those the kernel wrote in `container`."""
+
+    def __init__(self, container: Container | None) -> None:
+        super().__init__()
+        self.container = container
+
+
+class CoreWanted(Message):
+    """Show a kept core (at `core`, on the host) as a snapshot of `container`."""
+
+    def __init__(self, core: Path, container: Container) -> None:
+        super().__init__()
+        self.core = core
         self.container = container
 
 

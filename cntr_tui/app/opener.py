@@ -8,6 +8,7 @@ attach session, which the container list does not need.
 from __future__ import annotations
 
 from cntr_tui.attach.container import Container
+from cntr_tui.debug.core_shelf import CoreShelf
 from cntr_tui.debug.protocol import (
     DebugOpener,
     DebugSession,
@@ -44,6 +45,13 @@ def service_snapshotter() -> SnapshotTaker:
             raise DebugUnavailable(str(error)) from error
 
     return snapshot_with_service
+
+
+def service_core_shelf() -> CoreShelf:
+    """The debug service's cores: the kept ones, the kernel's, and their snapshots."""
+    from cntr_tui.debug.core_listing import ServiceCoreShelf
+
+    return ServiceCoreShelf()
 
 
 def target_of(container: Container, host_pid: int | None) -> DebugTarget:

@@ -35,13 +35,13 @@ def core_target(manifest: dict[str, Any], core: Path) -> DebugTarget:
             kept["runtime"],
             kept["id"],
             kept["name"],
-            process["host_pid"],
+            process["host_pid"] or 0,
             kept.get("image"),
             status="core",
         )
     where = f"{kept['runtime']} {kept['name']}" if kept else f"process {process['host_pid']}"
     return DebugTarget(
-        process["host_pid"],
+        process["host_pid"] or 0,  # None: a kernel's core, of a process gone
         process["pid"],
         container,
         f"core {core} of {where} (taken {manifest.get('taken', '?')})",
@@ -87,7 +87,7 @@ async def snapshot_of_core(core: str, with_locals: bool = False) -> Snapshot:
         str(executable),
         manifest["process"].get("start_ticks"),
         manifest["process"].get("tracer", "?"),
-        float(manifest.get("pause_ms", 0.0)),
+        float(manifest.get("pause_ms") or 0.0),  # None: the kernel wrote it
         None,
         language,
     )

@@ -39,6 +39,7 @@ from cntr_tui.debug.core_bundle import (
 )
 from cntr_tui.debug.core_notes import CoreNotes, is_core, read_core_notes
 from cntr_tui.debug.snapshot import container_json
+from cntr_tui.debug.snapshot_text import KERNEL_TRACER
 from cntr_tui.errors import UserError
 from cntr_tui.gdb.elf import read_elf
 from cntr_tui.linux import namespaces
@@ -231,7 +232,7 @@ def _manifest(core: KernelCore) -> dict[str, Any]:
             "pid": notes.pid,
             "executable": notes.executable(),
             "start_ticks": None,
-            "tracer": "kernel",
+            "tracer": KERNEL_TRACER,
         },
         "taken": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(core.modified)),
         "pause_ms": None,

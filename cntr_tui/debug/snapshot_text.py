@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 SHOWN_MEMBERS = 8  # of a group's threads, by name; the rest counted
 
 
+KERNEL_TRACER = "kernel"  # a core's manifest names the kernel as its writer
+
+
 def frame_text(frame: SnapshotFrame) -> str:
     where = f" at {frame.file}:{frame.line}" if frame.file and frame.line is not None else ""
     library = f" ({frame.library})" if frame.library else ""
@@ -73,7 +76,10 @@ def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
     budget = f" (budget {snapshot.budget_ms:g} ms)" if snapshot.budget_ms is not None else ""
     counted = f"{threads} thread{'s' if threads != 1 else ''}"
     where = f"{target.label}, process {target.namespace_pid} (host PID {target.host_pid})"
-    if snapshot.core is not None:
+    if snapshot.core is not None and snapshot.tracer == KERNEL_TRACER:
+        where = f"{target.label}, process {target.namespace_pid}"
+        first = f"{where}: {counted}; the kernel wrote the core when the process crashed"
+    elif snapshot.core is not None:
         first = f"{where}: {counted}; the core was taken in a {snapshot.pause_ms:.1f} ms stop"
     else:
         first = f"{where}: {counted}, stopped for {snapshot.pause_ms:.1f} ms{budget}, "

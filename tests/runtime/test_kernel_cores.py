@@ -118,6 +118,10 @@ def test_a_crash_is_listed_kept_and_opens_after_the_container_is_gone(
         assert opened.returncode == 0, opened.stderr
         assert "threads.c:" in opened.stdout, opened.stdout
         assert "Program terminated with signal SIGSEGV" in opened.stdout + opened.stderr
+        shown = cli("snapshot", "--core", str(kept))
+        assert shown.returncode == 0, shown.stderr
+        assert "the kernel wrote the core when the process crashed" in shown.stdout.splitlines()[0]
+        assert "threads.c:" in shown.stdout
     finally:
         CoreBundle(kept).remove()
         kept.parent.rmdir()
@@ -161,3 +165,47 @@ def test_bad_input_and_a_full_disk_are_one_line_with_nothing_left(
     before = sorted(os.listdir(f"/proc/{container.pid}/root/tmp"))
     assert cli("cores", word, "--keep", path, "-o", str(out_dir / "c")).returncode == 0
     assert sorted(os.listdir(f"/proc/{container.pid}/root/tmp")) == before, "wrote in the container"
+
+
+async def test_c_on_the_list_shows_the_crash_and_enter_keeps_and_opens_it(
+    start_container: StartContainer,
+) -> None:
+    from cntr_tui.app.app import CntrApp
+    from cntr_tui.app.screens.cores import CoresScreen
+    from cntr_tui.app.screens.snapshot import CoreScreen
+    from tests.runtime.test_app import SIZE, select, wait_for
+
+    file_pattern()
+    started = start_container("docker")
+    pid = crash_in(started)
+    app = CntrApp()
+    kept: Path | None = None
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await select(pilot, app, started)
+            await pilot.press("C")
+            await wait_for(pilot, lambda: isinstance(app.screen, CoresScreen), "the cores", 10)
+            cores = app.screen
+            assert isinstance(cores, CoresScreen)
+            await wait_for(pilot, lambda: cores.listed, "the cores listed", 30)
+            [crash] = [c for c in cores.listed if c.kind == "kernel"]
+            assert crash.pid == pid and crash.container == started.name
+            assert crash.core.startswith(f"{started.name}:/tmp/core")
+            table = cores.query_one("#cores")
+            table.move_cursor(row=cores.listed.index(crash))  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, CoreScreen), "the core", 60)
+            screen = app.screen
+            assert isinstance(screen, CoreScreen)
+            kept = screen.core
+            await wait_for(pilot, lambda: screen.taken == 1, "the core read", 60)
+            assert any("threads.c:" in line for line in screen.lines), screen.lines
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is cores, "back to the cores", 10)
+            await wait_for(
+                pilot, lambda: any(c.core == str(kept) for c in cores.listed), "kept listed", 30
+            )
+    finally:
+        if kept is not None:
+            CoreBundle(kept).remove()
+            kept.parent.rmdir()

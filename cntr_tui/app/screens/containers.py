@@ -16,7 +16,13 @@ from textual.worker import get_current_worker
 
 from cntr_tui.app import bindings
 from cntr_tui.app.listing import ListingResult, fetch_listing
-from cntr_tui.app.messages import DebugWanted, FilesWanted, ShellWanted, SnapshotWanted
+from cntr_tui.app.messages import (
+    CoresWanted,
+    DebugWanted,
+    FilesWanted,
+    ShellWanted,
+    SnapshotWanted,
+)
 from cntr_tui.app.threads import deliver
 from cntr_tui.attach.container import Container
 from cntr_tui.attach.facts import ContainerFacts, ProcessNode, read_facts
@@ -211,6 +217,9 @@ class ContainersScreen(Screen[None]):
         container = self.chosen()
         if container is not None:
             self.post_message(SnapshotWanted(container))
+
+    def action_cores(self) -> None:
+        self.post_message(CoresWanted(self.table.selected))
 
     def action_files(self) -> None:
         container = self.chosen()

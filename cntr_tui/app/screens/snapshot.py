@@ -6,6 +6,7 @@ app/opener.py); this screen shows its lines."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -17,7 +18,9 @@ from textual.widgets import Footer, Header, RichLog, Static
 from cntr_tui.app import bindings
 from cntr_tui.app.opener import target_of
 from cntr_tui.attach.container import Container
+from cntr_tui.debug.core_shelf import CoreShelf
 from cntr_tui.debug.protocol import DebugUnavailable, SnapshotTaker
+from cntr_tui.debug.target import DebugTarget
 
 
 class SnapshotScreen(Screen[None]):
@@ -52,12 +55,15 @@ class SnapshotScreen(Screen[None]):
     def say(self, text: str) -> None:
         self.query_one("#snapshot-state", Static).update(text)
 
+    async def read_lines(self) -> list[str]:
+        """The snapshot's text; DebugUnavailable with the reason it cannot be taken."""
+        self.say(f"taking a snapshot of {self.container.name}…")
+        return await self.taker(target_of(self.container, None))
+
     @work(exclusive=True, group="snapshot")
     async def take(self) -> None:
-        self.say(f"taking a snapshot of {self.container.name}…")
         try:
-            target = target_of(self.container, None)
-            lines = await self.taker(target)
+            lines = await self.read_lines()
         except DebugUnavailable as error:
             self.say(f"no snapshot: {error}")
             return
@@ -74,3 +80,26 @@ class SnapshotScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+class CoreScreen(SnapshotScreen):
+    """A kept core shown as a snapshot is (from the cores list); `r` reads it again."""
+
+    SUB_TITLE = "core"
+
+    def __init__(self, core: Path, container: Container, shelf: CoreShelf) -> None:
+        super().__init__(container, no_taker)
+        self.core = core
+        self.shelf = shelf
+
+    def on_mount(self) -> None:
+        self.sub_title = f"core · {self.core}"
+        self.take()
+
+    async def read_lines(self) -> list[str]:
+        self.say(f"opening {self.core}…")
+        return await self.shelf.read(self.core)
+
+
+async def no_taker(target: DebugTarget) -> list[str]:
+    raise DebugUnavailable("a core is read, not taken")
