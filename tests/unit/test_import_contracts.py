@@ -48,6 +48,8 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     append_line(tmp_path / "cntr_tui/fs/mounts.py", "from cntr_tui.gdb import session")
     append_line(tmp_path / "cntr_tui/widgets/threads.py", "from cntr_tui.gdb.session import core")
     append_line(tmp_path / "cntr_tui/app/screens/files.py", "import cntr_tui.app.screens.debugger")
+    append_line(tmp_path / "cntr_tui/attach/container.py", "import cntr_tui.kube.pod")
+    append_line(tmp_path / "cntr_tui/kube/pod.py", "from cntr_tui.gdb import session")
 
     result = lint_imports(tmp_path)
 
@@ -60,6 +62,8 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
         "widgets draw records: no engine, file system, attach or /proc module",
         "the UI reaches the engine only through the seam",
         "screens do not import each other (they talk through messages)",
+        "kube is a front end: only commands imports it",
+        "kube talks to kubectl: attach and settings at most, no UI, debugger or file server",
     ):
         assert f"{contract} BROKEN" in output, output
     # the copy was analysed, not the installed package: the chains start at the added lines
@@ -67,3 +71,5 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     assert "cntr_tui.fs.mounts -> cntr_tui.gdb.session" in output, output
     assert "cntr_tui.widgets.threads -> cntr_tui.gdb.session.core" in output, output
     assert "cntr_tui.app.screens.files -> cntr_tui.app.screens.debugger" in output, output
+    assert "cntr_tui.attach.container -> cntr_tui.kube.pod" in output, output
+    assert "cntr_tui.kube.pod -> cntr_tui.gdb.session" in output, output
