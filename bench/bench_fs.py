@@ -3,6 +3,14 @@
 (compiled here from /usr/share/doc/libfuse3-dev/examples, never committed).
 
     .venv/bin/python bench/bench_fs.py [--runs N] [--json OUT]
+    .venv/bin/python bench/bench_fs.py --before DIR [--only TEXT] [--fs fuse] ...
+
+`--before DIR`: an A/B of a change instead. DIR holds another copy of the package
+(`DIR/cntr_tui`, e.g. this commit's tree with fs/ from the one before); each round
+runs the session workload once with DIR's code (PYTHONPATH and working directory DIR,
+so the file server's `python -m` takes it too) and once with ours, in alternating
+order, and the rows compare ours against DIR's. `--only` keeps the workloads whose
+name contains TEXT (repeatable).
 
 Each workload is the same small C program (bench/fsbench.c, compiled at run time)
 that times itself, so attach and process start-up are not in these figures.
@@ -12,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import resource
 import shutil
 import subprocess
@@ -232,16 +241,22 @@ def run_fsbench(argv: list[str]) -> str:
     return result.stdout
 
 
-def measure_in_session(fsbench: Path, workload: Workload, container: str, fs: str) -> float:
-    """Run the workload inside `cntr-tui attach`; for a warm figure run it twice there."""
+def measure_in_session(
+    fsbench: Path, workload: Workload, container: str, fs: str, code: Path | None = None
+) -> float:
+    """Run the workload inside `cntr-tui attach`; for a warm figure run it twice there.
+    `code`: a folder with another copy of the package to run instead of ours."""
     command = " ".join(fsbench_argv(fsbench, workload, ""))
     script = command if workload.cold else f"{command} >/dev/null; {command}"
     if workload.cold:
         drop_caches()
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
     result = subprocess.run(
         [CNTR_TUI, "attach", "--fs", fs, container, "--", "/bin/sh", "-c", script],
         capture_output=True,
         text=True,
+        env=env,
+        cwd=code,
     )
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr else "failed")
@@ -255,17 +270,58 @@ def sample(measure, runs: int) -> tuple[Stats | None, str]:
         return None, f"failed: {error}"[:80]
 
 
+def compare_code(
+    fsbench: Path, workloads: list[Workload], modes: list[str], before: Path, runs: int
+) -> list[Row]:
+    """Alternating rounds of `before`'s code and ours, per workload and fs mode."""
+    demo = containers.start_docker(f"cntr-test-posix-bench-{os.getpid()}", build_rootfs())
+    rows: list[Row] = []
+    try:
+        for workload in workloads:
+            for fs in modes:
+                samples: dict[str, list[float]] = {"ours": [], "before": []}
+                for round_ in range(runs):
+                    order = ("before", "ours") if round_ % 2 == 0 else ("ours", "before")
+                    for which in order:
+                        code = before if which == "before" else None
+                        samples[which].append(
+                            measure_in_session(fsbench, workload, demo.name, fs, code)
+                        )
+                rows.append(
+                    Row(
+                        f"{workload.name} [cntr-tui --fs {fs}]",
+                        Stats.of(samples["ours"]),
+                        Stats.of(samples["before"]),
+                        f"before ({before})",
+                    )
+                )
+    finally:
+        demo.remove()
+        (DATA / "out.bin").unlink(missing_ok=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--before", type=Path, help="A/B against the package copy in DIR")
+    parser.add_argument("--only", action="append", default=[], help="workloads naming TEXT")
+    parser.add_argument("--fs", action="append", choices=("fuse", "mount"), default=[])
     args = parser.parse_args()
 
     fsbench = prepare_data()
+    workloads = [w for w in WORKLOADS if not args.only or any(t in w.name for t in args.only)]
+    if args.before is not None:
+        if not (args.before / "cntr_tui").is_dir():
+            print(f"bench_fs: no cntr_tui package in {args.before}", file=sys.stderr)
+            return 2
+        rows = compare_code(fsbench, workloads, args.fs or ["fuse"], args.before, args.runs)
+        return report("File system: this code vs the code before it (A/B)", rows, args.json)
     demo = containers.start_docker("cntr-bench-fs", build_rootfs())
     rows: list[Row] = []
     try:
-        for workload in WORKLOADS:
+        for workload in workloads:
             runs = args.runs if "GiB" not in workload.name else max(3, args.runs // 2)
             native, _ = sample(lambda w=workload: measure_direct(fsbench, w, ""), runs)
             # a fresh mount per workload: passthrough_ll holds an fd per inode the kernel
@@ -278,7 +334,7 @@ def main() -> int:
                     f"failed: passthrough_ll keeps one O_PATH fd per inode and ran out "
                     f"(open-file limit {limit} here, not raisable)"
                 )
-            for fs in ("fuse", "mount"):
+            for fs in args.fs or ["fuse", "mount"]:
                 ours, note = sample(
                     lambda w=workload, f=fs: measure_in_session(fsbench, w, demo.name, f), runs
                 )

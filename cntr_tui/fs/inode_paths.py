@@ -1,10 +1,13 @@
 """The file server's path map: FUSE inode numbers <-> host paths.
 
-Inodes are kept as (parent inode, name) pairs, not as open file descriptors: a path is
-rebuilt on demand by walking up to the root, so the server holds an fd only for files
-that are open (the machine's open-file limit is 20,000). Inodes are keyed by the host's
-(st_dev, st_ino) (or a synthetic key), so hard links and repeated lookups share one
-node. A node lives while the kernel holds lookups on it (FORGET gives them back).
+Inodes are kept as (parent inode, name) pairs, not as open file descriptors: the
+server operates on a name relative to its parent directory's O_PATH fd, from a bounded
+cache (`directory_fds`), so it holds few fds (the machine's open-file limit is 20,000).
+A full path (`path_of`) is only rebuilt to compare with the synthetic directories and
+to key directory listings; it is never handed to a syscall (it may be past PATH_MAX).
+Inodes are keyed by the host's (st_dev, st_ino) (or a synthetic key), so hard links
+and repeated lookups share one node. A node lives while the kernel holds lookups on
+it (FORGET gives them back).
 """
 
 from __future__ import annotations
@@ -70,14 +73,18 @@ class InodePaths:
     def looked_up(self, inode: int) -> None:
         self.nodes[inode].lookups += 1
 
-    def forget(self, inode: int, count: int) -> None:
+    def forget(self, inode: int, count: int) -> bool:
+        """Give back `count` lookups; True if the inode is gone now."""
         node = self.nodes.get(inode)
-        if node is not None:
-            node.lookups -= count
-            self.drop_if_unused(inode)
+        if node is None:
+            return False
+        node.lookups -= count
+        return self.drop_if_unused(inode)
 
-    def drop_if_unused(self, inode: int) -> None:
+    def drop_if_unused(self, inode: int) -> bool:
         node = self.nodes.get(inode)
         if node is not None and node.lookups <= 0 and inode != ROOT_INODE:
             del self.nodes[inode]
             self.inode_of.pop(node.key, None)
+            return True
+        return False

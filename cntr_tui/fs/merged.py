@@ -1,8 +1,12 @@
 """The merged root's FUSE operations: a pyfuse3 file system serving the host's `/`
 into a container (run by the file server, `server_process`).
 
-Which host path each inode stands for is `inode_paths.InodePaths`; directory listings
-kept between OPENDIRs are `listings.ListingCache`.
+Which (parent, name) each inode stands for is `inode_paths.InodePaths`; operations
+run relative to the parent's O_PATH fd (`directory_fds.DirectoryFds`), never by a full
+path, so a tree deeper than PATH_MAX is served as the host serves it; an inode whose
+name is gone while the file lives on (open, or linked elsewhere) is reached through a
+descriptor of the file (`inode_handles.InodeHandles`). Directory listings kept between
+OPENDIRs are `listings.ListingCache`.
 
 `/var/lib/cntr` is presented as an empty directory when the host has none: the attach
 moves the container's own root onto it, so the host needs no such folder.
@@ -25,7 +29,9 @@ from typing import ParamSpec, TypeVar
 
 import pyfuse3
 
-from cntr_tui.fs.inode_paths import InodePaths
+from cntr_tui.fs.directory_fds import DirectoryFds
+from cntr_tui.fs.inode_handles import PIN_FLAGS, InodeHandles, magic_path
+from cntr_tui.fs.inode_paths import ROOT_INODE, InodePaths
 from cntr_tui.fs.listings import DirectorySnapshot, ListingCache
 from cntr_tui.linux import syscalls
 
@@ -63,7 +69,9 @@ def fuse_errors(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
 
 class MergedOperations(pyfuse3.Operations):
-    """Serve the host's root directory tree, by path, with generous kernel caching."""
+    """Serve the host's root directory tree with generous kernel caching: each name
+    relative to its parent's directory fd (`directory_fds`), each inode whose name
+    went through a descriptor of its own (`inode_handles`)."""
 
     supports_dot_lookup = True
     enable_writeback_cache = False
@@ -80,6 +88,10 @@ class MergedOperations(pyfuse3.Operations):
         self.synthetic = self.with_ancestors(synthetic_dirs)
         root_stat = os.lstat(b"/")
         self.inodes = InodePaths((root_stat.st_dev, root_stat.st_ino))
+        self.synthetic_names = frozenset(os.path.basename(path) for path in self.synthetic)
+        self.directory_fds = DirectoryFds(self.inodes)
+        self.handles = InodeHandles()
+        self.server_gid = os.getegid()
         self.directories: dict[int, DirectorySnapshot] = {}
         self.listings = ListingCache(timeout)
         self.next_directory_handle = 1
@@ -136,20 +148,47 @@ class MergedOperations(pyfuse3.Operations):
         entry.st_blksize = 4096
         return entry
 
-    def stat_path(self, path: bytes) -> os.stat_result | None:
-        """lstat, or None for a synthetic directory the host lacks."""
+    def is_synthetic(self, parent: int, name: bytes) -> bool:
+        """Whether `name` in `parent` is one of the synthetic directories (only worth
+        asking for a name the host lacks: it rebuilds the path)."""
+        return (
+            name in self.synthetic_names and self.inodes.child_path(parent, name) in self.synthetic
+        )
+
+    def place(self, inode: int) -> tuple[int, bytes]:
+        """Where `inode` is: its parent directory's fd and its name there."""
+        if inode == ROOT_INODE:
+            return self.directory_fds.root, b"."
+        node = self.inodes.nodes[inode]
+        return self.directory_fds.fd_of(node.parent), node.name
+
+    def own_fd(self, inode: int) -> int | None:
+        """An fd of the inode's file itself, if one is open: see `inode_handles`."""
+        fd = self.handles.handle(inode)
+        return self.directory_fds.cached(inode) if fd is None else fd
+
+    def stat_inode(self, inode: int) -> os.stat_result | None:
+        """The host file's attributes, or None for a synthetic directory the host lacks."""
+        fd = self.own_fd(inode)
+        if fd is not None:
+            return os.fstat(fd)
+        dir_fd, name = self.place(inode)
         try:
-            return os.lstat(path)
+            return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
-            if path in self.synthetic:
+            if inode != ROOT_INODE and self.is_synthetic(self.inodes.parent_of(inode), name):
                 return None
             raise
 
     def entry_for(self, parent: int, name: bytes) -> tuple[int, pyfuse3.EntryAttributes]:
-        path = self.inodes.child_path(parent, name)
-        st = self.stat_path(path)
-        if st is None:
-            inode = self.inodes.register(parent, name, ("synthetic", path))
+        try:
+            st = os.stat(name, dir_fd=self.directory_fds.fd_of(parent), follow_symlinks=False)
+        except FileNotFoundError:
+            if not self.is_synthetic(parent, name):
+                raise
+            inode = self.inodes.register(
+                parent, name, ("synthetic", self.inodes.child_path(parent, name))
+            )
             return inode, self.synthetic_attributes(inode)
         inode = self.inodes.register(parent, name, (st.st_dev, st.st_ino))
         return inode, self.attributes(inode, st)
@@ -192,14 +231,19 @@ class MergedOperations(pyfuse3.Operations):
 
     async def forget(self, inode_list: Sequence[tuple[int, int]]) -> None:
         for inode, count in inode_list:
-            self.inodes.forget(inode, count)
+            if self.inodes.forget(inode, count):
+                self.forgotten(inode)
+
+    def forgotten(self, inode: int) -> None:
+        self.directory_fds.discard(inode)
+        self.handles.forgotten(inode)
 
     @fuse_errors
     async def getattr(
         self, inode: int, ctx: pyfuse3.RequestContext | None = None
     ) -> pyfuse3.EntryAttributes:
         self.requests += 1
-        st = self.stat_path(self.inodes.path_of(inode))
+        st = self.stat_inode(inode)
         return self.synthetic_attributes(inode) if st is None else self.attributes(inode, st)
 
     @fuse_errors
@@ -211,77 +255,145 @@ class MergedOperations(pyfuse3.Operations):
         fh: int | None,
         ctx: pyfuse3.RequestContext,
     ) -> pyfuse3.EntryAttributes:
-        path = self.inodes.path_of(inode)
-        if fields.update_size:
-            if fh is not None:
-                os.ftruncate(fh, attr.st_size)
-            else:
-                os.truncate(path, attr.st_size)
-        if fields.update_mode and not stat.S_ISLNK(os.lstat(path).st_mode):
-            os.chmod(path, stat.S_IMODE(attr.st_mode))
-        if fields.update_uid or fields.update_gid:
-            uid = attr.st_uid if fields.update_uid else -1
-            gid = attr.st_gid if fields.update_gid else -1
-            os.chown(path, uid, gid, follow_symlinks=False)
-        if fields.update_atime or fields.update_mtime:
-            current = os.lstat(path)
-            atime = attr.st_atime_ns if fields.update_atime else current.st_atime_ns
-            mtime = attr.st_mtime_ns if fields.update_mtime else current.st_mtime_ns
-            os.utime(path, ns=(atime, mtime), follow_symlinks=False)
-        return await self.getattr(inode, ctx)
+        # Through a descriptor of the file itself (an unlinked file that is still open
+        # has no name), as a /proc/self/fd path where the syscall takes a path: one
+        # that is O_PATH of a symlink names the symlink, not its target.
+        fd = self.handles.handle(inode) if fh is None else fh
+        pinned = None
+        if fd is None:
+            dir_fd, name = self.place(inode)
+            fd = pinned = os.open(name, PIN_FLAGS, dir_fd=dir_fd)
+        try:
+            path = magic_path(fd)
+            if fields.update_size:
+                if fh is not None:
+                    os.ftruncate(fh, attr.st_size)
+                else:
+                    os.truncate(path, attr.st_size)
+            current = os.fstat(fd)
+            if fields.update_mode and not stat.S_ISLNK(current.st_mode):
+                os.chmod(path, stat.S_IMODE(attr.st_mode))
+            if fields.update_uid or fields.update_gid:
+                uid = attr.st_uid if fields.update_uid else -1
+                gid = attr.st_gid if fields.update_gid else -1
+                os.chown(path, uid, gid)
+            if fields.update_atime or fields.update_mtime:
+                atime = attr.st_atime_ns if fields.update_atime else current.st_atime_ns
+                mtime = attr.st_mtime_ns if fields.update_mtime else current.st_mtime_ns
+                os.utime(path, ns=(atime, mtime))
+            return self.attributes(inode, os.fstat(fd))
+        finally:
+            if pinned is not None:
+                os.close(pinned)
 
     @fuse_errors
     async def readlink(self, inode: int, ctx: pyfuse3.RequestContext) -> bytes:
         self.requests += 1
-        return os.readlink(self.inodes.path_of(inode))
+        fd = self.handles.handle(inode)
+        if fd is not None:
+            return os.readlink(b"", dir_fd=fd)  # readlinkat(fd, ""): the symlink itself
+        dir_fd, name = self.place(inode)
+        return os.readlink(name, dir_fd=dir_fd)
 
     # ---- creating and removing names ---------------------------------------------
 
     def created(
-        self, parent: int, name: bytes, ctx: pyfuse3.RequestContext
+        self, parent: int, name: bytes, ctx: pyfuse3.RequestContext, fd: int | None = None
     ) -> pyfuse3.EntryAttributes:
-        os.chown(self.inodes.child_path(parent, name), ctx.uid, ctx.gid, follow_symlinks=False)
+        """Give the new file at `name` its creator's ids, as the host would have.
+
+        The server creates as root: a group other than ours means the file system
+        chose it (a set-group-ID directory) and it stays. A chown the file does not
+        need is not made: chown clears S_ISUID and S_ISGID; one that is needed does,
+        and they are given back (the creator asked for them).
+        """
+        dir_fd = self.directory_fds.fd_of(parent)
+        st = os.fstat(fd) if fd is not None else os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        uid = ctx.uid if st.st_uid != ctx.uid else -1
+        gid = ctx.gid if st.st_gid != ctx.gid and st.st_gid == self.server_gid else -1
+        if uid != -1 or gid != -1:
+            if fd is not None:
+                os.fchown(fd, uid, gid)
+            else:
+                os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
+            kept = stat.S_IMODE(st.st_mode)
+            if kept & (stat.S_ISUID | stat.S_ISGID) and not stat.S_ISDIR(st.st_mode):
+                if fd is not None:
+                    os.fchmod(fd, kept)
+                else:
+                    os.chmod(name, kept, dir_fd=dir_fd)
         return self.looked_up(parent, name)
 
     @fuse_errors
     async def mknod(
         self, parent_inode: int, name: bytes, mode: int, rdev: int, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.mknod(self.inodes.child_path(parent_inode, name), mode, rdev)
+        os.mknod(name, mode, rdev, dir_fd=self.directory_fds.fd_of(parent_inode))
         return self.created(parent_inode, name, ctx)
 
     @fuse_errors
     async def mkdir(
         self, parent_inode: int, name: bytes, mode: int, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.mkdir(self.inodes.child_path(parent_inode, name), mode)
+        os.mkdir(name, mode, dir_fd=self.directory_fds.fd_of(parent_inode))
         return self.created(parent_inode, name, ctx)
 
     @fuse_errors
     async def symlink(
         self, parent_inode: int, name: bytes, target: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.symlink(target, self.inodes.child_path(parent_inode, name))
+        os.symlink(target, name, dir_fd=self.directory_fds.fd_of(parent_inode))
         return self.created(parent_inode, name, ctx)
 
     @fuse_errors
     async def link(
         self, inode: int, new_parent_inode: int, new_name: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
-        os.link(
-            self.inodes.path_of(inode),
-            self.inodes.child_path(new_parent_inode, new_name),
-            follow_symlinks=False,
-        )
+        fd = self.handles.handle(inode)
+        if fd is not None:
+            # linkat(AT_SYMLINK_FOLLOW) through /proc links the file itself
+            os.link(
+                magic_path(fd),
+                new_name,
+                dst_dir_fd=self.directory_fds.fd_of(new_parent_inode),
+                follow_symlinks=True,
+            )
+        else:
+            dir_fd, name = self.place(inode)
+            os.link(
+                name,
+                new_name,
+                src_dir_fd=dir_fd,
+                dst_dir_fd=self.directory_fds.fd_of(new_parent_inode),
+                follow_symlinks=False,
+            )
         return self.looked_up(new_parent_inode, new_name)
+
+    def pin_if_last_seen(self, parent: int, name: bytes, dir_fd: int) -> None:
+        """Before `name` goes: if it is the name we know its inode by and the file
+        lives on without it (open, or other links), pin the file (`inode_handles`)."""
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError:
+            return
+        inode = self.inodes.inode_of.get((st.st_dev, st.st_ino))
+        if inode is None or inode == ROOT_INODE or stat.S_ISDIR(st.st_mode):
+            return
+        node = self.inodes.nodes[inode]
+        if (node.parent, node.name) == (parent, name) and (
+            st.st_nlink > 1 or self.handles.is_open(inode)
+        ):
+            self.handles.pin(inode, dir_fd, name)
 
     @fuse_errors
     async def unlink(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
-        os.unlink(self.inodes.child_path(parent_inode, name))
+        dir_fd = self.directory_fds.fd_of(parent_inode)
+        self.pin_if_last_seen(parent_inode, name, dir_fd)
+        os.unlink(name, dir_fd=dir_fd)
 
     @fuse_errors
     async def rmdir(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
-        os.rmdir(self.inodes.child_path(parent_inode, name))
+        os.rmdir(name, dir_fd=self.directory_fds.fd_of(parent_inode))
 
     @fuse_errors
     async def rename(
@@ -293,28 +405,37 @@ class MergedOperations(pyfuse3.Operations):
         flags: int,
         ctx: pyfuse3.RequestContext,
     ) -> None:
-        old = self.inodes.child_path(parent_inode_old, name_old)
-        new = self.inodes.child_path(parent_inode_new, name_new)
+        old_fd = self.directory_fds.fd_of(parent_inode_old)
+        new_fd = self.directory_fds.fd_of(parent_inode_new)
+        source = os.stat(name_old, dir_fd=old_fd, follow_symlinks=False)
+        try:
+            target: os.stat_result | None = os.stat(name_new, dir_fd=new_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            target = None
+        exchange = bool(flags & syscalls.RENAME_EXCHANGE)
+        if target is not None and not exchange:
+            self.pin_if_last_seen(parent_inode_new, name_new, new_fd)
         if flags:
-            syscalls.renameat2(old, new, flags)
+            syscalls.renameat2_at(old_fd, name_old, new_fd, name_new, flags)
         else:
-            os.rename(old, new)
-        for path, parent, name in (
-            (new, parent_inode_new, name_new),
-            (old, parent_inode_old, name_old),
-        ):
-            try:
-                st = os.lstat(path)
-            except FileNotFoundError:
-                continue
-            self.inodes.moved((st.st_dev, st.st_ino), parent, name)
+            os.rename(name_old, name_new, src_dir_fd=old_fd, dst_dir_fd=new_fd)
+        self.inodes.moved((source.st_dev, source.st_ino), parent_inode_new, name_new)
+        if target is not None and exchange:
+            self.inodes.moved((target.st_dev, target.st_ino), parent_inode_old, name_old)
 
     # ---- files ---------------------------------------------------------------------
 
     @fuse_errors
     async def open(self, inode: int, flags: int, ctx: pyfuse3.RequestContext) -> pyfuse3.FileInfo:
         self.requests += 1
-        fd = os.open(self.inodes.path_of(inode), (flags & ~os.O_NOCTTY) | os.O_CLOEXEC)
+        flags = (flags & ~os.O_NOCTTY) | os.O_CLOEXEC
+        pin = self.handles.pins.get(inode)
+        if pin is not None:  # no name of it is known: open the file itself again
+            fd = os.open(magic_path(pin), flags)
+        else:
+            dir_fd, name = self.place(inode)
+            fd = os.open(name, flags, dir_fd=dir_fd)
+        self.handles.opened(inode, fd)
         return pyfuse3.FileInfo(fh=fd, keep_cache=True)
 
     @fuse_errors
@@ -326,14 +447,26 @@ class MergedOperations(pyfuse3.Operations):
         flags: int,
         ctx: pyfuse3.RequestContext,
     ) -> tuple[pyfuse3.FileInfo, pyfuse3.EntryAttributes]:
-        path = self.inodes.child_path(parent_inode, name)
-        fd = os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, mode)
+        dir_fd = self.directory_fds.fd_of(parent_inode)
+        made = True
         try:
-            os.fchown(fd, ctx.uid, ctx.gid)
-            entry = self.looked_up(parent_inode, name)
+            fd = os.open(name, flags | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode, dir_fd=dir_fd)
+        except FileExistsError:
+            if flags & os.O_EXCL:
+                raise
+            # made on the host since the kernel's miss: open it as O_CREAT would, and
+            # leave its owner alone
+            made = False
+            fd = os.open(name, (flags & ~os.O_CREAT) | os.O_CLOEXEC, dir_fd=dir_fd)
+        try:
+            if made:
+                entry = self.created(parent_inode, name, ctx, fd)
+            else:
+                entry = self.looked_up(parent_inode, name)
         except BaseException:
             os.close(fd)
             raise
+        self.handles.opened(entry.st_ino, fd)
         return pyfuse3.FileInfo(fh=fd, keep_cache=True), entry
 
     @fuse_errors
@@ -352,6 +485,7 @@ class MergedOperations(pyfuse3.Operations):
 
     @fuse_errors
     async def release(self, fh: int) -> None:
+        self.handles.released(fh)
         os.close(fh)
 
     @fuse_errors
@@ -375,14 +509,14 @@ class MergedOperations(pyfuse3.Operations):
         return handle
 
     def listing(self, inode: int) -> DirectorySnapshot:
-        path = self.inodes.path_of(inode)
-        st = self.stat_path(path)
+        path = self.inodes.path_of(inode)  # the cache's key and the synthetic names' parent
+        st = self.stat_inode(inode)
         version = (st.st_mtime_ns, st.st_ctime_ns) if st is not None else (0, 0)
         now = time.monotonic()
         cached = self.listings.fresh(inode, path, version, now)
         if cached is not None:
             return cached
-        names = [] if st is None else os.listdir(path)
+        names = [] if st is None else self.list_names(inode)
         prefix = path.rstrip(b"/") + b"/"
         for synthetic in sorted(self.synthetic):
             name = synthetic.removeprefix(prefix)
@@ -392,17 +526,31 @@ class MergedOperations(pyfuse3.Operations):
         self.listings.remember(snapshot)
         return snapshot
 
+    def list_names(self, inode: int) -> list[bytes]:
+        fd = os.open(
+            b".",
+            os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC,
+            dir_fd=self.directory_fds.fd_of(inode),
+        )
+        try:
+            return [os.fsencode(name) for name in os.listdir(fd)]  # str for an fd
+        finally:
+            os.close(fd)
+
     @fuse_errors
     async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
         self.requests += 1
         snapshot = self.directories[fh] if fh else self.listing(self.request_inode)
         prefix = snapshot.path.rstrip(b"/") + b"/"
+        dir_fd: int | None = None
         for index in range(start_id, len(snapshot.names)):
             name = snapshot.names[index]
             st = snapshot.stats[index]
             if st is None:
                 try:
-                    st = snapshot.stats[index] = os.lstat(prefix + name)
+                    if dir_fd is None:
+                        dir_fd = self.directory_fds.fd_of(snapshot.inode)
+                    st = snapshot.stats[index] = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
                 except FileNotFoundError:
                     if prefix + name not in self.synthetic:
                         continue  # gone since the listing
@@ -413,7 +561,8 @@ class MergedOperations(pyfuse3.Operations):
                 inode = self.inodes.register(snapshot.inode, name, (st.st_dev, st.st_ino))
                 entry = self.attributes(inode, st)
             if not pyfuse3.readdir_reply(token, name, entry, index + 1):
-                self.inodes.drop_if_unused(inode)
+                if self.inodes.drop_if_unused(inode):
+                    self.forgotten(inode)
                 break
             self.inodes.looked_up(inode)
 
@@ -423,7 +572,11 @@ class MergedOperations(pyfuse3.Operations):
     @fuse_errors
     async def fsyncdir(self, fh: int, datasync: bool) -> None:
         inode = self.directories[fh].inode if fh else self.request_inode
-        fd = os.open(self.inodes.path_of(inode), os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(
+            b".",
+            os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC,
+            dir_fd=self.directory_fds.fd_of(inode),
+        )
         try:
             os.fsync(fd)
         finally:
@@ -452,21 +605,29 @@ class MergedOperations(pyfuse3.Operations):
 
     # ---- extended attributes -------------------------------------------------------
 
+    def xattr_path(self, inode: int) -> bytes:
+        """A short path naming the inode's file (not following it if a symlink)."""
+        fd = self.handles.handle(inode)
+        if fd is not None:
+            return magic_path(fd)
+        dir_fd, name = self.place(inode)
+        return magic_path(dir_fd) + b"/" + name
+
     @fuse_errors
     async def getxattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> bytes:
-        return os.getxattr(self.inodes.path_of(inode), name, follow_symlinks=False)
+        return os.getxattr(self.xattr_path(inode), name, follow_symlinks=False)
 
     @fuse_errors
     async def setxattr(
         self, inode: int, name: bytes, value: bytes, ctx: pyfuse3.RequestContext
     ) -> None:
-        os.setxattr(self.inodes.path_of(inode), name, value, follow_symlinks=False)
+        os.setxattr(self.xattr_path(inode), name, value, follow_symlinks=False)
 
     @fuse_errors
     async def listxattr(self, inode: int, ctx: pyfuse3.RequestContext) -> list[bytes]:
-        names = os.listxattr(self.inodes.path_of(inode), follow_symlinks=False)
+        names = os.listxattr(self.xattr_path(inode), follow_symlinks=False)
         return [os.fsencode(name) for name in names]
 
     @fuse_errors
     async def removexattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
-        os.removexattr(self.inodes.path_of(inode), name, follow_symlinks=False)
+        os.removexattr(self.xattr_path(inode), name, follow_symlinks=False)

@@ -69,6 +69,9 @@ SYS_FSOPEN = 430
 SYS_FSCONFIG = 431
 SYS_FSMOUNT = 432
 SYS_RENAMEAT2 = 316
+RENAME_NOREPLACE = 1
+RENAME_EXCHANGE = 2
+RENAME_WHITEOUT = 4
 
 PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
@@ -143,6 +146,14 @@ def fsmount(fs_fd: int, flags: int = FSMOUNT_CLOEXEC, attr_flags: int = 0) -> in
 
 def renameat2(old: bytes, new: bytes, flags: int) -> None:
     result = _libc.syscall(SYS_RENAMEAT2, AT_FDCWD, old, AT_FDCWD, new, ctypes.c_uint(flags))
+    _check(result, "renameat2", os.fsdecode(old))
+
+
+def renameat2_at(old_dir_fd: int, old: bytes, new_dir_fd: int, new: bytes, flags: int) -> None:
+    """renameat2 with each name relative to a directory fd (O_PATH will do), so no
+    path string grows with the tree's depth. flags: RENAME_NOREPLACE, RENAME_EXCHANGE,
+    RENAME_WHITEOUT, as the host's file system takes them (EINVAL where it does not)."""
+    result = _libc.syscall(SYS_RENAMEAT2, old_dir_fd, old, new_dir_fd, new, ctypes.c_uint(flags))
     _check(result, "renameat2", os.fsdecode(old))
 
 
