@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from cntr_tui.attach.container import Container
 from cntr_tui.debug.core_listing import every_core
 from cntr_tui.debug.core_shelf import ListedCore
-from cntr_tui.debug.kernel_cores import core_pattern, kernel_core_at
+from cntr_tui.debug.kernel_cores import core_pattern, keep_kernel_core, kernel_core_at
 from cntr_tui.errors import UserError, warning_line
 
 COLUMNS = ("KIND", "CONTAINER", "PID", "SIGNAL", "WRITTEN", "SIZE", "CORE")
@@ -39,8 +39,8 @@ def run_cores(args: argparse.Namespace) -> int:
     else:
         containers = list_containers(wanted_runtimes(args.types)).containers
     pattern = core_pattern()
-    if pattern.is_pipe:
-        warning_line(f"core_pattern pipes cores to {pattern.text[1:].split()[0]}: not looked for")
+    if pattern.not_read:
+        warning_line(pattern.not_read)
     only_of = containers[0] if args.container is not None else None
     found, _ = every_core(containers, pattern, only_of)
     if args.json:
@@ -52,8 +52,6 @@ def run_cores(args: argparse.Namespace) -> int:
 
 
 def keep(container: Container, path: str, output: str | None) -> int:
-    from cntr_tui.debug.kernel_cores import keep_kernel_core
-
     bundle = keep_kernel_core(kernel_core_at(container, path), output)
     opening = f"cntr-tui gdb --core {bundle.core}"
     print(f"{container.name}:{path} kept at {bundle.core}: open it with `{opening}`")

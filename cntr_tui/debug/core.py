@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from cntr_tui.debug.core_bundle import (
     CoreBundle,
     default_core_path,
+    folder_made_for,
     keep_objects,
     link_core,
+    refuse_existing,
     write_manifest,
 )
 from cntr_tui.debug.ending import DETACH_TIMEOUT
@@ -60,8 +62,7 @@ def core_path(target: DebugTarget, output: str | None) -> Path:
         path = default_core_path(
             runtime, name, target.host_pid, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         )
-    if path.exists() or CoreBundle(path).manifest_path.exists():
-        raise UserError(f"{path} exists: choose another -o FILE")
+    refuse_existing(path)
     if path == Path(CONTAINER_ROOT_IN_SESSION) or Path(CONTAINER_ROOT_IN_SESSION) in path.parents:
         raise UserError(
             f"{path}: under {CONTAINER_ROOT_IN_SESSION}, where a session shows the container's root"
@@ -108,15 +109,8 @@ async def take_core(
         raise UserError(f"process {target.host_pid}: its executable is deleted or unreadable")
     started = start_ticks(target.host_pid)
     language = LanguageStackReader(target.host_pid).language
-    created = [p for p in (bundle.core.parent, *bundle.core.parent.parents) if not p.exists()]
-    try:
-        bundle.core.parent.mkdir(parents=True, exist_ok=True)
+    with folder_made_for(bundle):
         return await take_into(bundle, target, starts, notes, executable, started, language)
-    except BaseException:
-        for folder in created:  # innermost first; only those left empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
 
 
 async def take_into(

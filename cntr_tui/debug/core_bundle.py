@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,28 @@ class CoreBundle:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         shutil.rmtree(self.objects, ignore_errors=True)
+
+
+def refuse_existing(path: Path) -> None:
+    """UserError (one line) when a core or its manifest is already at `path`."""
+    if path.exists() or CoreBundle(path).manifest_path.exists():
+        raise UserError(f"{path} exists: choose another -o FILE")
+
+
+@contextlib.contextmanager
+def folder_made_for(bundle: CoreBundle) -> Iterator[None]:
+    """The core's folder made; on a failure inside, the folders this made are removed
+    again (innermost first; only those left empty)."""
+    folder = bundle.core.parent
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        yield
+    except BaseException:
+        for made in created:
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
 
 
 def default_core_path(runtime: str, name: str, pid: int, when: str) -> Path:

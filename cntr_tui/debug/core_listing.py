@@ -11,7 +11,13 @@ from pathlib import Path
 from cntr_tui.attach.container import Container
 from cntr_tui.debug.core_bundle import DEFAULT_FOLDER, CoreBundle
 from cntr_tui.debug.core_shelf import ListedCore
-from cntr_tui.debug.kernel_cores import CorePattern, KernelCore, kernel_cores
+from cntr_tui.debug.kernel_cores import (
+    CorePattern,
+    KernelCore,
+    core_pattern,
+    keep_kernel_core,
+    kernel_cores,
+)
 from cntr_tui.errors import UserError
 
 
@@ -82,17 +88,11 @@ class ServiceCoreShelf:
         self.kernel: dict[str, KernelCore] = {}
 
     def listing(self, container: Container | None) -> tuple[list[ListedCore], str]:
-        from cntr_tui.debug.kernel_cores import core_pattern
-
         pattern = core_pattern()
         found, self.kernel = every_core([container] if container else [], pattern)
-        return (
-            found,
-            "core_pattern is a pipe: the kernel's cores not looked for" if pattern.is_pipe else "",
-        )
+        return found, pattern.not_read or ""
 
     def keep(self, core: ListedCore) -> Path:
-        from cntr_tui.debug.kernel_cores import keep_kernel_core
         from cntr_tui.debug.protocol import DebugUnavailable
 
         if core.kind != "kernel":

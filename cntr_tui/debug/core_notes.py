@@ -52,13 +52,6 @@ def _base(path: str) -> str:
     return path.rsplit("/", 1)[-1][:15]
 
 
-def is_core(path: str) -> bool:
-    """An ELF file of type ET_CORE (OSError when it cannot be read)."""
-    with open(path, "rb") as file:
-        head = file.read(18)
-    return len(head) == 18 and _is_core_header(head)
-
-
 def read_core_notes(path: str) -> CoreNotes | None:
     """The notes of the core at `path`; None when it is not a 64-bit little-endian
     core (OSError when it cannot be read)."""

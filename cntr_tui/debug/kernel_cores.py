@@ -34,10 +34,14 @@ from cntr_tui.debug.core_bundle import (
     CoreBundle,
     KeptObject,
     default_core_path,
+    folder_made_for,
+    in_container,
+    is_elf,
     link_core,
+    refuse_existing,
     write_manifest,
 )
-from cntr_tui.debug.core_notes import CoreNotes, is_core, read_core_notes
+from cntr_tui.debug.core_notes import CoreNotes, read_core_notes
 from cntr_tui.debug.snapshot import container_json
 from cntr_tui.debug.snapshot_text import KERNEL_TRACER
 from cntr_tui.errors import UserError
@@ -62,6 +66,13 @@ class CorePattern:
     @property
     def is_pipe(self) -> bool:
         return self.text.startswith("|")
+
+    @property
+    def not_read(self) -> str | None:
+        """The one line saying the kernel's cores are not looked for, for a pipe."""
+        if not self.is_pipe:
+            return None
+        return f"core_pattern pipes cores to {self.text[1:].split()[0]}: not looked for"
 
     @property
     def folder(self) -> str | None:
@@ -104,7 +115,7 @@ def container_root(container: Container) -> str:
     return f"{PROC}/{container.pid}/root"
 
 
-def in_container(container: Container, path: str) -> str:
+def host_path_of(container: Container, path: str) -> str:
     """The host's path of `path` in the container, its links resolved inside the
     container's root (an absolute link there names the container's file, not ours)."""
     return DiscoveryConfig.in_host_root(container_root(container), path)
@@ -120,10 +131,8 @@ def looked_in(container: Container, pattern: CorePattern) -> list[str]:
         inode = namespaces.namespace_inode(container.pid, "mnt")
         for pid in namespaces.members(inode, "mnt"):
             with contextlib.suppress(OSError):
-                cwd = os.readlink(f"{PROC}/{pid}/cwd")
-                if own_root not in ("", "/") and cwd.startswith(own_root.rstrip("/") + "/"):
-                    cwd = cwd[len(own_root.rstrip("/")) :]  # a chrooted process's
-                folders.append(cwd)
+                # a chrooted process's cwd names the host's path under its root
+                folders.append(in_container(os.readlink(f"{PROC}/{pid}/cwd"), own_root))
     return list(dict.fromkeys(folders))
 
 
@@ -134,7 +143,7 @@ def kernel_cores(container: Container, pattern: CorePattern | None = None) -> li
         return []
     found: dict[str, KernelCore] = {}
     for folder in looked_in(container, pattern):
-        host_folder = in_container(container, folder)
+        host_folder = host_path_of(container, folder)
         with contextlib.suppress(OSError), os.scandir(host_folder) as entries:
             for count, entry in enumerate(entries):
                 if count >= MAX_FILES_PER_FOLDER:
@@ -150,8 +159,6 @@ def kernel_cores(container: Container, pattern: CorePattern | None = None) -> li
 
 def _read_core(container: Container, path: str, host_path: str) -> KernelCore | None:
     with contextlib.suppress(OSError):
-        if not is_core(host_path):
-            return None
         notes = read_core_notes(host_path)
         if notes is None:
             return None
@@ -164,7 +171,7 @@ def kernel_core_at(container: Container, path: str) -> KernelCore:
     """The core at `path` in the container; UserError (one line) when it is not one."""
     if not path.startswith("/"):
         raise UserError(f"{path}: give the core's absolute path in the container")
-    host_path = in_container(container, path)
+    host_path = host_path_of(container, path)
     if not os.path.isfile(host_path):
         raise UserError(f"{path}: no such file in {container.runtime} container {container.name}")
     core = _read_core(container, path, host_path)
@@ -183,37 +190,31 @@ def keep_kernel_core(core: KernelCore, output: str | None = None) -> CoreBundle:
         when = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(core.modified))
         pid = core.notes.pid or 0
         destination = default_core_path(container.runtime, container.name, pid, when)
+    refuse_existing(destination)
     bundle = CoreBundle(destination)
-    if destination.exists() or bundle.manifest_path.exists():
-        raise UserError(f"{destination} exists: choose another -o FILE")
-    created = [p for p in (destination.parent, *destination.parent.parents) if not p.exists()]
     try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(in_container(container, core.path), destination)
-        kept = _keep_mapped(bundle, core)
-        link_core(bundle)
-        write_manifest(bundle, _manifest(core), kept)
+        with folder_made_for(bundle):
+            try:
+                shutil.copyfile(host_path_of(container, core.path), destination)
+                kept = _keep_mapped(bundle, core)
+                link_core(bundle)
+                write_manifest(bundle, _manifest(core), kept)
+            except BaseException:
+                bundle.remove()
+                raise
     except OSError as error:
-        bundle.remove()
-        for folder in created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
         raise UserError(f"keeping {core.path}: {error.strerror or error}") from error
-    except BaseException:
-        bundle.remove()
-        raise
     return bundle
 
 
 def _keep_mapped(bundle: CoreBundle, core: KernelCore) -> list[KeptObject]:
     kept = []
     for path in core.notes.paths():
-        source = in_container(core.container, path)
+        source = host_path_of(core.container, path)
         if not os.path.isfile(source):  # gone since the crash: gdb says which is missing
             continue
-        with open(source, "rb") as file:
-            if file.read(4) != b"\x7fELF":
-                continue
+        if not is_elf(source):
+            continue
         destination = bundle.sysroot / path.lstrip("/")
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
