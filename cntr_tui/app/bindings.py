@@ -26,6 +26,8 @@ CONTAINERS = [
     Binding("j", "cursor_down", "Down", show=False, id="containers.down"),
     Binding("k", "cursor_up", "Up", show=False, id="containers.up"),
     Binding("g,enter", "debug", "Debug", id="containers.debug"),
+    # into the details' process tree: j/k pick a process, enter debugs it
+    Binding("p", "processes", "Processes", show=False, id="containers.processes"),
     Binding("s", "shell", "Shell", id="containers.shell"),
     Binding("S", "snapshot", "Snapshot", id="containers.snapshot"),
     Binding("C", "cores", "Cores", show=False, id="containers.cores"),

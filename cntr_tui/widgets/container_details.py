@@ -1,4 +1,9 @@
-"""Side panel: the selected container's namespaces, capabilities, user and processes."""
+"""Side panel: the selected container's namespaces, capabilities, user and processes.
+
+The process tree is a picker: focused (`p` on the containers screen), j/k move its
+cursor and enter debugs the process under it. It is rebuilt each time the container's
+facts are read again (the list refreshes every few seconds): the cursor stays on the
+same process and the focus stays in the tree."""
 
 from __future__ import annotations
 
@@ -68,27 +73,68 @@ class ContainerDetails(VerticalScroll):
     ContainerDetails > #details-processes { height: auto; min-height: 3; }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.shown: Container | None = None
+        self.has_facts = False
+
     def compose(self) -> ComposeResult:
         yield Static(id="details-summary")
         tree: Tree[ProcessNode] = Tree("processes", id="details-processes")
         tree.show_root = True
+        tree.auto_expand = False  # enter debugs the process, it does not fold its branch
         yield tree
 
+    @property
+    def processes(self) -> Tree[ProcessNode]:
+        return self.query_one("#details-processes", Tree)
+
+    def picked(self) -> ProcessNode | None:
+        """The process under the tree's cursor while the tree has the focus."""
+        tree = self.processes
+        node = tree.cursor_node if tree.has_focus and tree.display else None
+        return node.data if node is not None else None
+
     def show(self, container: Container | None, facts: ContainerFacts | None = None) -> None:
+        """`facts` None: not read yet. The same container again without facts keeps
+        what is shown (its facts are being read again)."""
         summary = self.query_one("#details-summary", Static)
-        tree: Tree[ProcessNode] = self.query_one("#details-processes", Tree)
-        tree.clear()
+        tree = self.processes
+        same = container is not None and self.shown is not None and container.key == self.shown.key
+        if same and facts is None and self.has_facts:
+            return
+        self.shown, self.has_facts = container, facts is not None
         if container is None:
+            tree.clear()
             summary.update(Text("No container selected.", style="dim"))
             tree.display = False
             return
         summary.update(summary_of(container, facts))
-        tree.display = facts is not None
-        if facts is not None:
-            tree.root.set_label("processes: container PID (host PID)")
-            for node in facts.processes:
-                add_process(tree.root, node)
-            tree.root.expand_all()
+        if facts is None:
+            tree.clear()
+            tree.display = False
+            return
+        picked = tree.cursor_node.data if same and tree.cursor_node is not None else None
+        tree.clear()
+        tree.root.set_label("processes: container PID (host PID)")
+        for node in facts.processes:
+            add_process(tree.root, node)
+        tree.root.expand_all()
+        tree.display = True
+        if picked is not None:
+            self.call_after_refresh(move_to, tree, picked.pid)
+
+
+def move_to(tree: Tree[ProcessNode], host_pid: int) -> None:
+    """The cursor on the process `host_pid` if the tree still has it (nodes get their
+    lines once the tree has laid them out)."""
+    stack = list(tree.root.children)
+    while stack:
+        node = stack.pop()
+        if node.data is not None and node.data.pid == host_pid:
+            tree.move_cursor(node)
+            return
+        stack.extend(node.children)
 
 
 def add_process(parent: TreeNode[ProcessNode], node: ProcessNode) -> None:

@@ -166,8 +166,7 @@ class ContainersScreen(Screen[None]):
 
     @on(ContainerTable.Selected)
     def container_selected(self, event: ContainerTable.Selected) -> None:
-        details = self.query_one(ContainerDetails)
-        details.show(event.container)
+        self.details.show(event.container)
         if event.container is not None:
             self.load_facts(event.container)
 
@@ -179,7 +178,7 @@ class ContainersScreen(Screen[None]):
 
     def show_facts(self, container: Container, facts: ContainerFacts) -> None:
         if self.table.selected == container:
-            self.query_one(ContainerDetails).show(container, facts)
+            self.details.show(container, facts)
 
     @on(DataTable.RowSelected, "#containers")
     def row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -192,21 +191,39 @@ class ContainersScreen(Screen[None]):
             self.notify("No container selected.", severity="warning")
         return container
 
+    @property
+    def details(self) -> ContainerDetails:
+        return self.query_one(ContainerDetails)
+
+    def moving(self) -> ContainerTable | Tree[ProcessNode]:
+        """What j/k move: the process tree when it has the focus, else the list."""
+        processes = self.details.processes
+        return processes if processes.has_focus else self.table
+
     def action_cursor_down(self) -> None:
-        self.table.action_cursor_down()
+        self.moving().action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.table.action_cursor_up()
+        self.moving().action_cursor_up()
+
+    def action_processes(self) -> None:
+        """p: into the selected container's process tree (esc goes back to the list)."""
+        processes = self.details.processes
+        if not processes.display:
+            self.notify("No processes shown yet.", severity="warning")
+            return
+        self.set_focus(processes)
+        if processes.cursor_node is None or processes.cursor_node.data is None:
+            processes.cursor_line = 1 if processes.root.children else 0  # the main process
+        self.status.context = "picking a process: j/k move, enter debugs it, esc back to the list"
 
     def action_debug(self) -> None:
-        """Debug the container's main process, or the process selected in its tree."""
+        """Debug the container's main process, or the process picked in its tree."""
         container = self.chosen()
         if container is None:
             return
-        processes: Tree[ProcessNode] = self.query_one("#details-processes", Tree)
-        node = processes.cursor_node if processes.has_focus else None
-        host_pid = node.data.pid if node is not None and node.data is not None else None
-        self.post_message(DebugWanted(container, host_pid))
+        picked = self.details.picked()
+        self.post_message(DebugWanted(container, picked.pid if picked is not None else None))
 
     @on(Tree.NodeSelected, "#details-processes")
     def process_chosen(self, event: Tree.NodeSelected[ProcessNode]) -> None:
