@@ -118,6 +118,18 @@ def add_gdb(sub: Subparsers) -> None:
     gdb = sub.add_parser("gdb", help="attach gdb to a container process inside the merged root")
     gdb.add_argument("-t", "--type", dest="types", type=runtime_types)
     gdb.add_argument("--pid", type=int, help="PID in the container's PID namespace")
+    gdb.add_argument(
+        "--follow-fork",
+        choices=("parent", "child"),
+        default="parent",
+        help="the process gdb debugs after a fork (gdb's follow-fork-mode; default parent)",
+    )
+    gdb.add_argument(
+        "--no-detach-on-fork",
+        dest="detach_on_fork",
+        action="store_false",
+        help="keep the other process of a fork under gdb too, held (an inferior of its own)",
+    )
     gdb.add_argument("--batch", action="store_true", help="run the -ex commands, then detach")
     gdb.add_argument("-ex", dest="ex", action="append", default=[], metavar="CMD")
     gdb.add_argument("--core", metavar="FILE", help="open a core kept by `cntr-tui core`")

@@ -14,12 +14,14 @@ is the debug service's (cntr_tui/debug/); this module only maps the arguments on
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cntr_tui.debug.target import find_target
 from cntr_tui.errors import UserError
+from cntr_tui.gdb.settings import ForkOptions
 
 if TYPE_CHECKING:
     from cntr_tui.attach.spare import SpareHelper
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 def run_gdb(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int:
     """`spares`: attach helpers started while we parsed and looked up (spare.py), for
     gdb's and gdbserver's starts with --batch; the caller ends those left unused."""
+    forks = fork_options(args)
     if args.core is not None:
         if args.container is not None or args.pid is not None:
             raise UserError("--core opens a kept core: give it no CONTAINER or --pid")
@@ -37,6 +40,7 @@ def run_gdb(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int
     if args.container is None:
         raise UserError("name a CONTAINER (or --core FILE)")
     target = find_target(args.container, args.types, args.pid)
+    target = dataclasses.replace(target, forks=forks)
     if args.batch:
         from cntr_tui.debug.launchers import begin_in_session
 
@@ -55,4 +59,14 @@ def run_gdb(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int
         raise UserError("an interactive gdb needs a terminal: use --batch with -ex commands")
     from cntr_tui.debug.console import run_interactive
 
-    return run_interactive(target, args.ex)
+    # gdb's console attaches first: its settings are in force before the program runs again
+    fork_settings = [f"set {name} {value}" for name, value in forks.pairs()]
+    return run_interactive(target, [*fork_settings, *args.ex])
+
+
+def fork_options(args: argparse.Namespace) -> ForkOptions:
+    """--follow-fork and --no-detach-on-fork; refused with --core (no process forks)."""
+    forks = ForkOptions(args.follow_fork, args.detach_on_fork)
+    if args.core is not None and forks != ForkOptions():
+        raise UserError("--core opens a kept core: it has no fork to follow")
+    return forks

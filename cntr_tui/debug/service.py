@@ -153,6 +153,10 @@ class LiveDebugSession:
     async def attach(self) -> None:
         """gdb attaches to the target; raises DebugUnavailable."""
         pid = self.launch.gdb_pid
+        for name, value in self.target.forks.pairs():  # in force at the program's next fork
+            chosen = await self.gdb.command(f"-gdb-set {name} {value}")
+            if not chosen.ok:
+                raise unavailable(f"gdb refused `set {name} {value}`: {chosen.error}")
         try:
             attached = await self.gdb.attach(pid, host_pid=self.target.host_pid)
         except (OSError, RuntimeError, ValueError) as error:

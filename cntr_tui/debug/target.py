@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cntr_tui.attach.container import Container
 from cntr_tui.errors import UserError
+from cntr_tui.gdb.settings import ForkOptions
 
 
 @dataclass(frozen=True)
 class DebugTarget:
     """`host_pid`: the process as the host sees it; `namespace_pid`: as its own PID
     namespace sees it; `container`: the container it belongs to (None for a bare host
-    PID); `label`: how messages name it ("docker web")."""
+    PID); `label`: how messages name it ("docker web"); `forks`: what gdb does at its
+    forks (follow-fork-mode, detach-on-fork), set before the attach."""
 
     host_pid: int
     namespace_pid: int
     container: Container | None
     label: str
+    forks: ForkOptions = field(default_factory=ForkOptions)
 
 
 def target_for(container: Container, host_pid: int | None = None) -> DebugTarget:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
 from cntr_tui.gdb.printers import printer_arguments
@@ -40,11 +41,47 @@ def index_cache_directory(placement: Placement, folder: str = INDEX_CACHE_DIR) -
     return placement.host_root.rstrip("/") + folder
 
 
+FOLLOW_FORK_MODES = ("parent", "child")
+
+
+@dataclass(frozen=True)
+class ForkOptions:
+    """What gdb does at a fork of the process it debugs: `follow` (gdb's
+    follow-fork-mode) is the process it goes on debugging, "parent" or "child";
+    `detach` (detach-on-fork) whether it lets the other one go (off: it keeps it too,
+    held stopped, as a second inferior). gdb's defaults: parent, on."""
+
+    follow: str = "parent"
+    detach: bool = True
+
+    def __post_init__(self) -> None:
+        if self.follow not in FOLLOW_FORK_MODES:
+            raise ValueError(f"follow-fork-mode is parent or child, not {self.follow!r}")
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """gdb's settings for these options; none for gdb's defaults."""
+        if self == ForkOptions():
+            return []
+        return [("follow-fork-mode", self.follow), ("detach-on-fork", on_off(self.detach))]
+
+    def toggled(self) -> ForkOptions:
+        """The other follow-fork-mode (the TUI's key)."""
+        return ForkOptions("child" if self.follow == "parent" else "parent", self.detach)
+
+
+def on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
 def gdb_settings(
-    placement: Placement, non_stop: bool = False, settings: Settings | None = None
+    placement: Placement,
+    non_stop: bool = False,
+    settings: Settings | None = None,
+    forks: ForkOptions | None = None,
 ) -> list[tuple[str, str]]:
     """(variable, value) pairs for `set` (CLI) or `-gdb-set` (MI), before attaching.
-    `settings`: those read where this process started (None: the environment's now)."""
+    `settings`: those read where this process started (None: the environment's now);
+    `forks`: what gdb does at the program's forks (None: gdb's defaults)."""
     settings = settings or Settings.from_environment()
     pairs = [
         ("pagination", "off"),
@@ -64,6 +101,8 @@ def gdb_settings(
         pairs += [("index-cache directory", index_cache), ("index-cache enabled", "on")]
     if non_stop:
         pairs.append(("non-stop", "on"))
+    if forks is not None:
+        pairs += forks.pairs()
     return pairs
 
 

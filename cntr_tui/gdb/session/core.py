@@ -37,6 +37,9 @@ class SessionCore:
         self.placement = placement
         self.state: State = "starting"
         self.pid: int | None = None
+        # gdb's inferiors with a live process, id ("i1") -> PID as gdb sees it: more
+        # than one after a fork gdb keeps (detach-on-fork off) or follows into
+        self.processes: dict[str, int | None] = {}
         self.last_stop: Stopped | None = None
         self.ended: SessionEnded | None = None
         self.selected_thread: int | None = None

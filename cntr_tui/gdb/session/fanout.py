@@ -18,6 +18,7 @@ from cntr_tui.gdb.events import (
     ConsoleOutput,
     EndKind,
     Event,
+    LogOutput,
     Running,
     SessionEnded,
     Stopped,
@@ -27,6 +28,8 @@ from cntr_tui.gdb.records import Result, to_int
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.sources import SessionSources
 from cntr_tui.gdb.transport import MiRecord, MiResult
+from cntr_tui.linux.namespaces import members, namespace_inode
+from cntr_tui.linux.proc_status import pid_in_namespace
 
 # gdb's *stopped for a signal catchpoint has no reason, number or signal (gdb 13): only
 # the console line before it says which catchpoint and signal.
@@ -98,13 +101,18 @@ class SessionEvents(SessionSources):
 
     def _on_record(self, record: MiRecord) -> None:
         payload = record.payload if isinstance(record.payload, dict) else {}
+        if record.kind == "notify" and record.klass == "thread-group-started":
+            self.processes[str(payload.get("id"))] = to_int(payload.get("pid"))
         if record.kind == "notify" and record.klass == "thread-group-exited":
+            pid = self.processes.pop(str(payload.get("id")), None) or self.pid
             if self._detaching or self._closing:
                 return  # detach() / close() end the session themselves
-            if "exit-code" in payload:
-                self._end("inferior-exited", f"process {self.pid} exited")
+            if self.processes:
+                self._left_for_another(pid, "exit-code" in payload)
+            elif "exit-code" in payload:
+                self._end("inferior-exited", f"process {pid} exited")
             else:
-                self._end("inferior-exited", f"process {self.pid} is gone")
+                self._end("inferior-exited", f"process {pid} is gone")
             return
         if record.kind == "notify" and record.klass == "thread-selected":
             self.selected_thread = to_int(payload.get("id"))
@@ -126,9 +134,40 @@ class SessionEvents(SessionSources):
             if isinstance(event, Stopped):
                 self._run_to_done(event)
             self._emit(event)
-        if isinstance(event, Stopped) and event.reason in ("exited", "exited-signalled"):
+        if (
+            isinstance(event, Stopped)
+            and event.reason in ("exited", "exited-signalled")
+            and not self.processes  # one of several processes gdb debugs exited
+        ):
             how = f"signal {event.signal_name}" if event.signal_name else f"code {event.exit_code}"
             self._end("inferior-exited", f"process {self.pid} exited with {how}")
+
+    def _left_for_another(self, pid: int | None, exited: bool) -> None:
+        """One of several processes left gdb (the parent a fork was followed from, or
+        one that exited): the session goes on with the others, and a process it
+        debugged that left hands its place (the one `interrupt` signals) to another."""
+        others = sorted(p for p in self.processes.values() if p is not None)
+        how = "exited" if exited else "detached"
+        self._emit(LogOutput(f"[process {pid} {how}; gdb debugs process {others}]\n"))
+        if pid == self.pid and others:
+            self.pid = others[0]
+            self.target_host_pid = self._host_pid_of(others[0])
+
+    def _host_pid_of(self, pid: int) -> int | None:
+        """The host PID of `pid` as gdb sees it (its namespace's when gdb runs in the
+        container's): None when no process of that namespace has it."""
+        if not self.placement.inside_session:
+            return pid
+        known = self.target_host_pid or self.placement.container_host_pid
+        try:
+            namespace = namespace_inode(known, "pid") if known is not None else None
+        except OSError:
+            return None
+        for member in members(namespace, "pid") if namespace is not None else []:
+            with contextlib.suppress(OSError):
+                if pid_in_namespace(member) == pid:
+                    return member
+        return None
 
     def _run_to_done(self, stop: Stopped) -> None:
         """At the first stop after run_to, its temporary breakpoint goes: gdb deleted it

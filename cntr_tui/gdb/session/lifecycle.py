@@ -248,6 +248,11 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
         if not result.ok:
             self._detaching = False
             return Result(error=result.error)
+        for group in list(self.processes):  # the other side of a fork gdb kept
+            other = await self.command(f"-target-detach {group}")
+            if not other.ok:
+                self._detaching = False
+                return Result(error=f"process {self.processes.get(group)}: {other.error}")
         if self._guard is not None:
             # The tracer took its traps out; gdbserver may have left a stop queued. The
             # guard checks while gdb and the launcher end; close() takes its outcome.
