@@ -133,6 +133,11 @@ def add_gdb(sub: Subparsers) -> None:
     gdb.add_argument("--batch", action="store_true", help="run the -ex commands, then detach")
     gdb.add_argument("-ex", dest="ex", action="append", default=[], metavar="CMD")
     gdb.add_argument("--core", metavar="FILE", help="open a core kept by `cntr-tui core`")
+    gdb.add_argument(
+        "--non-stop",
+        action="store_true",
+        help="gdb's non-stop mode: a thread stops alone, the others run on",
+    )
     gdb.add_argument("container", nargs="?", metavar="CONTAINER")
 
 

@@ -1,4 +1,4 @@
-"""`cntr-tui gdb [-t TYPES] [--pid PID] CONTAINER [--batch] [-ex CMD]...`
+"""`cntr-tui gdb [-t TYPES] [--pid PID] [--non-stop] CONTAINER [--batch] [-ex CMD]...`
 `cntr-tui gdb --core FILE [--batch] [-ex CMD]...`
 
 gdb attaches to the container's main process (or `--pid`, a PID as the container sees
@@ -7,7 +7,9 @@ are the container's. `--batch` runs the `-ex` commands over MI (waiting, as gdb'
 does, for the stop of each that resumes the program), prints their console output and
 detaches (the process runs on); otherwise gdb's own console opens, with the
 same symbol setup given as `-iex` commands. With `--core`, the host's gdb opens a
-core kept by `cntr-tui core`, its objects as sysroot (debug/core_open.py). The work
+core kept by `cntr-tui core`, its objects as sysroot (debug/core_open.py). With
+`--non-stop`, gdb runs in its non-stop mode (`interrupt`, `continue`, `next`... act on
+the current thread, `-a` on every one; `thread N` picks one). The work
 is the debug service's (cntr_tui/debug/); this module only maps the arguments onto it.
 """
 
@@ -32,14 +34,16 @@ def run_gdb(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -> int
     gdb's and gdbserver's starts with --batch; the caller ends those left unused."""
     forks = fork_options(args)
     if args.core is not None:
-        if args.container is not None or args.pid is not None:
-            raise UserError("--core opens a kept core: give it no CONTAINER or --pid")
+        if args.container is not None or args.pid is not None or args.non_stop:
+            raise UserError("--core opens a kept core: give it no CONTAINER, --pid or --non-stop")
         from cntr_tui.debug.core_open import run_core_gdb
 
         return run_core_gdb(args.core, args.ex, args.batch)
     if args.container is None:
         raise UserError("name a CONTAINER (or --core FILE)")
     target = find_target(args.container, args.types, args.pid)
+    if args.non_stop:
+        target = dataclasses.replace(target, non_stop=True)
     target = dataclasses.replace(target, forks=forks)
     if args.batch:
         from cntr_tui.debug.launchers import begin_in_session

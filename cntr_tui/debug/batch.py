@@ -4,7 +4,8 @@ that leaves the program running (continue, next, step, finish, until, advance...
 waited for: the next command runs once the program stopped (gdb's lines for the stop
 are printed), and none once it exited. A SIGINT during that wait interrupts the
 program (the engine's interrupt) and the run goes on; SIGTERM or SIGHUP ends the run
-with a detach.
+with a detach. In non-stop mode (`--non-stop`) the wait ends at the first thread's
+stop, and that thread becomes the current one, as in all-stop mode.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from cntr_tui.debug.protocol import DebugUnavailable
 from cntr_tui.debug.service import LiveDebugSession, start_debug
 from cntr_tui.debug.target import DebugTarget
 from cntr_tui.errors import UserError
-from cntr_tui.gdb.events import ConsoleOutput, Event, SessionEnded, Stopped
+from cntr_tui.gdb.events import ConsoleOutput, Event, Running, SessionEnded, Stopped
 from cntr_tui.gdb.records import Result
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class BatchConsole:
         self._changed = asyncio.Event()  # a stop, or the end
         self._interrupts = 0  # SIGINTs not yet acted on
         self._previous_sigint: object = None
+        self._stop: Stopped | None = None  # the last stop during the command
+        self._resumed = False  # the command resumed the program (a Running came)
 
     def __enter__(self) -> BatchConsole:
         self._gdb.add_listener(self._on_event)
@@ -122,7 +125,11 @@ class BatchConsole:
             with contextlib.suppress(OSError):  # no reader, no terminal: the run goes on
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
+        elif isinstance(event, Running):
+            self._resumed = True
         elif isinstance(event, Stopped | SessionEnded):
+            if isinstance(event, Stopped):
+                self._stop = event
             self._changed.set()
 
     def _on_interrupt(self) -> None:
@@ -133,10 +140,14 @@ class BatchConsole:
         """`command` at gdb's console, then, if it left the program running (not a
         background `... &`), the wait for its stop or the session's end."""
         self._interrupts = 0
+        self._stop = None
+        self._resumed = False
         output = await self._gdb.cli(command)
         if command.rstrip().endswith("&"):
             return output
-        while self._gdb.state == "running":
+        # only a command that resumed it waits: after `continue &`, `info threads` finds
+        # the program running and must not wait for a stop
+        while self._resumed and self._gdb.state == "running":
             if self._interrupts:
                 self._interrupts = 0
                 stopped = await self._gdb.interrupt()
@@ -147,4 +158,10 @@ class BatchConsole:
             await self._changed.wait()
         if self._interrupts:
             say(f"SIGINT: the program is not running (`{command}` left it stopped)")
+        stop = self._stop
+        if self._gdb.non_stop and stop is not None and stop.thread_id is not None:
+            # as all-stop gdb does at a stop: the thread that stopped is the current
+            # one, so that `print`, `bt`, `next` after it are about it (non-stop gdb
+            # leaves the selection where it was, often on a thread still running)
+            await self._gdb.select_thread(stop.thread_id)
         return output

@@ -29,10 +29,11 @@ def interactive_argv(
     host_pid: int,
     commands: Sequence[str] = (),
     bridge: str | None = None,
+    non_stop: bool = False,
 ) -> list[str]:
     """gdb's own console with the symbol setup as -iex commands, attached to `pid`:
     through gdbserver when given the `bridge` to it (gdbserver.bridge_target),
-    otherwise as the tracer itself."""
+    otherwise as the tracer itself; in gdb's non-stop mode when asked."""
     from cntr_tui.gdb.printers import printer_arguments
     from cntr_tui.gdb.symbols import (
         compile_directories,
@@ -41,7 +42,7 @@ def interactive_argv(
     )
 
     argv = ["gdb", "--nx", "--quiet"]
-    for name, value in gdb_settings(placement):
+    for name, value in gdb_settings(placement, non_stop):
         argv += ["-iex", f"set {name} {value}"]
     argv += printer_arguments(placement)  # the host's libstdc++ and Rust pretty printers
     folders = compile_directories(f"/proc/{host_pid}/exe")
@@ -126,7 +127,12 @@ def run_guarded_console(
     interrupts = None
     bridge = bridge_target(server.pid, target.host_pid, server.console_input_fd)
     argv = interactive_argv(
-        launcher.placement, target.namespace_pid, target.host_pid, commands, bridge
+        launcher.placement,
+        target.namespace_pid,
+        target.host_pid,
+        commands,
+        bridge,
+        target.non_stop,
     )
     witness = start_witness()
     link = (server.host_pid, target.namespace_pid, server.to_server, server.from_server)
@@ -197,7 +203,9 @@ def run_interactive(target: DebugTarget, commands: Sequence[str]) -> int:
     if not attach_available():
         host = host_launcher(target)
         say(fallback_note(host))
-        argv = interactive_argv(host.placement, target.host_pid, target.host_pid, commands)
+        argv = interactive_argv(
+            host.placement, target.host_pid, target.host_pid, commands, non_stop=target.non_stop
+        )
         return subprocess.call(argv)
     with asyncio.Runner() as runner:
         launcher = runner.run(attach_launcher(target))
@@ -210,7 +218,11 @@ def run_interactive(target: DebugTarget, commands: Sequence[str]) -> int:
                 "(no trap guard: killing gdb may kill the process)"
             )
             argv = interactive_argv(
-                launcher.placement, target.namespace_pid, target.host_pid, commands
+                launcher.placement,
+                target.namespace_pid,
+                target.host_pid,
+                commands,
+                non_stop=target.non_stop,
             )
             return launcher.session.run_interactive(argv)
         finally:

@@ -238,6 +238,13 @@ class DebugSession(Protocol):
         """True once `close` was called: a session end that follows is ours."""
         ...
 
+    @property
+    def non_stop(self) -> bool:
+        """gdb runs in non-stop mode: each thread stops and resumes on its own (the
+        engine's run control takes a thread; `continue_()`/`interrupt()` without one
+        mean every thread), `Stopped`/`Running` events name their thread."""
+        ...
+
     def mounts(self) -> Result[list[Mount]]:
         """The mount table gdb sees, each mount with its provenance."""
         ...

@@ -98,6 +98,10 @@ class LiveDebugSession:
     def closing(self) -> bool:
         return self._closing is not None
 
+    @property
+    def non_stop(self) -> bool:
+        return self.gdb.non_stop
+
     def mounts(self) -> Result[list[Mount]]:
         launcher = self.launch.launcher
         try:
@@ -189,10 +193,11 @@ class LiveDebugSession:
 async def start_debug(
     target: DebugTarget, launch: Launch, settings: Settings | None = None
 ) -> LiveDebugSession:
-    """gdb running through the launcher, not attached yet; the launcher is closed when
-    gdb does not start. `settings`: those the front end read (None: the environment's)."""
+    """gdb running through the launcher (in non-stop mode for a `non_stop` target), not
+    attached yet; the launcher is closed when gdb does not start. `settings`: those the
+    front end read (None: the environment's)."""
     try:
-        gdb = await GdbSession.start(launch.launcher, settings=settings)
+        gdb = await GdbSession.start(launch.launcher, non_stop=target.non_stop, settings=settings)
     except (OSError, RuntimeError) as error:
         await launch.launcher.close()
         raise unavailable(f"gdb did not start: {error}") from error

@@ -14,13 +14,15 @@ from cntr_tui.gdb.settings import ForkOptions
 class DebugTarget:
     """`host_pid`: the process as the host sees it; `namespace_pid`: as its own PID
     namespace sees it; `container`: the container it belongs to (None for a bare host
-    PID); `label`: how messages name it ("docker web"); `forks`: what gdb does at its
-    forks (follow-fork-mode, detach-on-fork), set before the attach."""
+    PID); `label`: how messages name it ("docker web"); `non_stop`: debug it in gdb's
+    non-stop mode (one thread stops alone, the others run on); `forks`: what gdb does at
+    its forks (follow-fork-mode, detach-on-fork), set before the attach."""
 
     host_pid: int
     namespace_pid: int
     container: Container | None
     label: str
+    non_stop: bool = False
     forks: ForkOptions = field(default_factory=ForkOptions)
 
 

@@ -117,6 +117,7 @@ class State:
     # a measured gap in the clean detach (SIGTERM/SIGHUP) of this state: its witness
     # fails as expected, after every check of the program's survival has passed
     detach_gap: str | None = None
+    non_stop: bool = False  # gdb in non-stop mode (`cntr-tui gdb --non-stop`)
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -208,6 +209,30 @@ OTHER_STATES = [
 ]
 
 
+def worker_0_stopped_at_hit(program: Program, breakpoint_: int | None) -> bool:
+    """Non-stop: worker-0 (the program's second thread) stopped with its PC one past the
+    breakpoint's trap while the others run (workers 1 and 2 reach the trap too, and
+    gdbserver resumes them at once: their condition is false)."""
+    if breakpoint_ is None or all_stopped(program) or not traced(program):
+        return False
+    worker_0 = program.threads()[1]
+    return worker_0 in program.stopped_past({breakpoint_})
+
+
+# gdb's non-stop mode: only worker-0 stops at the breakpoint, the others count on
+NON_STOP_AT_HIT = State(
+    "non-stop, one thread stopped at a hit breakpoint",
+    (Step("break tick if w->id == 0"), Step("continue -a")),
+    worker_0_stopped_at_hit,
+    moving=True,
+    non_stop=True,
+)
+
+
+def non_stop_flag(state: State) -> list[str]:
+    return ["--non-stop"] if state.non_stop else []
+
+
 # ---- the front ends, each in its own terminal -----------------------------------------
 
 
@@ -293,7 +318,7 @@ class Batch(Frontend):
     @classmethod
     def command(cls, word: str, state: State) -> str:
         # `shell sleep` keeps the front end (and gdb) busy while the program is held
-        arguments = [str(CNTR_TUI), "gdb", word, "--batch"]
+        arguments = [str(CNTR_TUI), "gdb", *non_stop_flag(state), word, "--batch"]
         for command in (*state.commands, "shell sleep 600"):
             if command != INTERRUPT:
                 arguments += ["-ex", command]
@@ -335,9 +360,20 @@ class Console(Frontend):
 
     @classmethod
     def command(cls, word: str, state: State) -> str:
-        return shlex.join([str(CNTR_TUI), "gdb", word])
+        return shlex.join([str(CNTR_TUI), "gdb", *non_stop_flag(state), word])
 
     def bring(self, state: State, program: Program) -> None:
+        if state.non_stop:
+            # the attach stops the threads one by one, each but the first said after the
+            # prompt: once all are, an empty line brings the prompt back
+            self.terminal.wait_for(
+                lambda shown: (
+                    "(gdb)" in shown and shown.count('" stopped.') >= len(program.threads()) - 1
+                ),
+                "every thread's stop",
+                SCREEN_DEADLINE,
+            )
+            self.terminal.keys("Enter")
         self.terminal.wait_for(
             lambda shown: shown.rstrip().endswith("(gdb)"), "gdb's prompt", SCREEN_DEADLINE
         )
@@ -541,6 +577,15 @@ def test_in_any_state_the_program_survives_the_front_end(
     ending: str,
 ) -> None:
     run_case(start_container, terminals, witness, runtime, kind, ending, state)
+
+
+@pytest.mark.parametrize("ending", ["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("kind", [Batch, Console], ids=lambda kind: kind.name)
+@pytest.mark.parametrize("runtime", ["docker", "process"])
+def test_non_stop_one_thread_at_a_breakpoint_the_program_survives_the_front_end(
+    start_container, terminals, witness, runtime: str, kind: type[Frontend], ending: str
+) -> None:
+    run_case(start_container, terminals, witness, runtime, kind, ending, NON_STOP_AT_HIT)
 
 
 # found failing 3 of 3 runs: after its note, a traceback (pty.relay's tcsetattr on the

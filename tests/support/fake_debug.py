@@ -562,6 +562,10 @@ class FakeSession:
     def closing(self) -> bool:
         return self.close_calls > 0
 
+    @property
+    def non_stop(self) -> bool:
+        return self.opened_on is not None and self.opened_on.non_stop
+
     def mounts(self) -> Result[list[Mount]]:
         return Result(list(MOUNTS))
 
