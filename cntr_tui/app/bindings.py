@@ -83,6 +83,14 @@ DEBUGGER = [
         show=False,
         id="debugger.new_catchpoint",
     ),
+    # gdb's follow-fork-mode: at the next fork, debug the child (or the parent again)
+    Binding(
+        "alt+f",
+        "toggle_follow_fork",
+        "Follow fork: parent/child",
+        show=False,
+        id="debugger.follow_fork",
+    ),
     Binding("u", "frame(1)", "Up", id="debugger.up"),
     Binding("d", "frame(-1)", "Down", id="debugger.down"),
     Binding("colon", "console", "Console", key_display=":", id="debugger.console"),

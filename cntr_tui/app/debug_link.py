@@ -14,7 +14,7 @@ from cntr_tui.debug.protocol import (
     Progress,
     SourceText,
 )
-from cntr_tui.debug.target import DebugTarget
+from cntr_tui.debug.target import DebugTarget, ForkOptions
 from cntr_tui.gdb.records import Frame, Result
 from cntr_tui.languages.records import LanguageStacks
 
@@ -28,11 +28,23 @@ class DebugLink:
         self.session: DebugSession | None = None
         self.closing: asyncio.Future[None] | None = None
         self.sources: dict[str, SourceText] = {}
+        self.forks = ForkOptions()  # what gdb does at the program's forks, once open
 
     async def open(self, target: DebugTarget, progress: Progress) -> DebugSession:
         """Raises DebugUnavailable (from the opener) when no session can be opened."""
         self.session = await self.opener(target, progress)
+        self.forks = self.session.target.forks
         return self.session
+
+    async def toggle_follow_fork(self) -> Result[ForkOptions]:
+        """gdb follows the other side of the program's next fork (follow-fork-mode
+        parent <-> child; a setting gdb takes while the program runs too)."""
+        wanted = self.forks.toggled()
+        done = await self.ask(lambda engine: engine.cli(f"set follow-fork-mode {wanted.follow}"))
+        if not done.ok:
+            return Result(error=done.error)
+        self.forks = wanted
+        return Result(wanted)
 
     @property
     def ending_is_ours(self) -> bool:

@@ -9,6 +9,8 @@ from cntr_tui.attach.container import Container
 from cntr_tui.errors import UserError
 from cntr_tui.gdb.settings import ForkOptions
 
+__all__ = ["DebugTarget", "ForkOptions", "find_target", "host_pid_of", "target_for"]
+
 
 @dataclass(frozen=True)
 class DebugTarget:

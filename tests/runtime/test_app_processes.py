@@ -3,7 +3,12 @@ is a picker (p focuses it, j/k move, enter debugs the process under the cursor).
 real docker container and plain namespaces running the demo program twice (the second
 copy started inside with `docker exec` / nsenter), the second is picked: gdb traces it
 (its TracerPid), the debugger's threads are its threads (their LWPs are its tasks as
-its PID namespace numbers them), the first stays untraced; after esc both run free."""
+its PID namespace numbers them), the first stays untraced; after esc both run free.
+
+And into a forked child: on a server that forks a child_work worker every 100 ms
+(tests/runtime/programs/fork_workers.c), alt+f makes gdb follow the child at the next
+fork; `break child_work` and continue stop in a child (traced, its LWP not the
+server's), the server runs on untraced; after esc neither is traced or trapped."""
 
 from __future__ import annotations
 
@@ -17,14 +22,26 @@ import pytest
 from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.containers import ContainersScreen
 from cntr_tui.app.screens.debugger import DebuggerScreen
+from cntr_tui.debug.target import host_pid_of
 from cntr_tui.demo.containers import StartedContainer
 from cntr_tui.gdb.trap_rescue import traps_in
 from cntr_tui.widgets.container_details import ContainerDetails
-from tests.runtime.test_app import ATTACH_DEADLINE, SIZE, containers_screen, select, wait_for
+from tests.runtime.test_app import (
+    ATTACH_DEADLINE,
+    SIZE,
+    attached_debugger,
+    containers_screen,
+    select,
+    type_in_console,
+    wait_for,
+)
+from tests.runtime.test_gdb_follow_fork import children_of, forks_of
 from tests.support.fake_debug import Recorder
+from tests.support.fork_root import PROGRAM, build_fork_root
 from tests.support.proc import (
     namespace_pid,
     processes_in_pid_namespace_of,
+    running,
     tracer_of,
     wait_until,
 )
@@ -142,3 +159,46 @@ async def test_the_process_tree_picks_a_second_process_to_debug(runtime, start_c
 def table_row_kept(app: CntrApp, started: StartedContainer) -> bool:
     selected = containers_screen(app).table.selected
     return selected is not None and selected.pid == started.pid
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+async def test_alt_f_follows_a_forked_child_into_its_breakpoint(runtime, start_container) -> None:
+    started = start_container(runtime, program=PROGRAM, root=build_fork_root())
+    parent = started.pid
+    recorder = Recorder()
+    app = CntrApp()
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = await attached_debugger(pilot, app, started, recorder)
+        await pilot.press("alt+f")
+        await wait_for(pilot, lambda: "follows the child" in screen.status.state, "alt+f", 10)
+        await pilot.press("colon")
+        await wait_for(pilot, lambda: app.focused is screen.console.input, "the console", 5)
+        await type_in_console(pilot, "break child_work")
+        await wait_for(pilot, lambda: screen.breakpoints, "the breakpoint", 10)
+        refreshed = recorder.count(DebuggerScreen.Refreshed)
+        await type_in_console(pilot, "continue")
+        await wait_for(
+            pilot,
+            lambda: (
+                recorder.count(DebuggerScreen.Refreshed) > refreshed
+                and not screen.running
+                and (frame := screen.current_frame()) is not None
+                and frame.function == "child_work"
+            ),
+            "the stop in child_work",
+            30,
+        )
+        [thread] = screen.threads
+        assert thread.lwp is not None and thread.lwp != namespace_pid(parent)
+        child = host_pid_of(parent, thread.lwp)
+        assert child in children_of(parent), "the stop is in a child of the server"
+        assert tracer_of(child) != 0 and tracer_of(parent) == 0
+        assert traps_in(parent) == {}
+        counted = forks_of(parent)
+        assert wait_until(lambda: forks_of(parent) > counted), "the server runs on"
+        await pilot.press("escape")  # the console's focus
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 20)
+    assert tracer_of(parent) == 0 and traps_in(parent) == {}
+    assert wait_until(lambda: not running(child) or tracer_of(child) == 0)
+    assert traps_in(child) == {}

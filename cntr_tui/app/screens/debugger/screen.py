@@ -301,6 +301,15 @@ class DebuggerScreen(LanguagesPart):
         await self.select_frame(await self.first_frame_with_source(self.frames.get(thread_id, [])))
         self.status.state = f"■ thread {thread_id} selected again: n/s/f step it"
 
+    async def action_toggle_follow_fork(self) -> None:
+        """At the program's next fork gdb follows the other side (parent <-> child)."""
+        toggled = await self.link.toggle_follow_fork()
+        if not toggled.ok or toggled.value is None:
+            self.notify(str(toggled.error), title="follow-fork-mode", severity="error")
+            return
+        side = "the child" if toggled.value.follow == "child" else "the parent"
+        self.status.state = f"forks: gdb follows {side} from the next fork on"
+
     # --- panes -------------------------------------------------------------------
 
     def action_pane(self, pane: str) -> None:
