@@ -14,6 +14,7 @@ LIGHT_THEME = "textual-light"
 GDB_INDEX_CACHE_DEFAULT = "/var/cache/cntr-tui/gdb-index"
 DOCKER_HOST_DEFAULT = "unix:///var/run/docker.sock"
 LXD_DIR_DEFAULT = "/var/lib/lxd"
+STATE_DIR_DEFAULT = "/var/lib/cntr-tui"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ VARIABLES = (
         " image: /host); runtime sockets are looked for under it",
     ),
     Variable("LXD_DIR", LXD_DIR_DEFAULT, "LXD's folder, holding its unix.socket"),
+    Variable(
+        "CNTR_TUI_STATE_DIR",
+        STATE_DIR_DEFAULT,
+        "what the TUI keeps across sessions: watches/, the watch pane's expressions per image",
+    ),
     Variable("CNTR_TUI_GDB_TRACE", "", "a file every byte to and from gdb is appended to"),
     Variable("CNTR_TUI_FS_PROFILE", "", "a file the file server writes a cProfile to"),
     Variable("CNTR_TUI_FS_COUNTS", "", "a file the file server writes its request counts to"),
@@ -62,6 +68,8 @@ class Settings:
     gdb_trace: str | None = None
     fs_profile: str | None = None
     fs_counts: str | None = None
+    # None (a Settings made in code, the tests'): the TUI keeps nothing across sessions
+    state_dir: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,4 +86,5 @@ class Settings:
             gdb_trace=env.get("CNTR_TUI_GDB_TRACE") or None,
             fs_profile=env.get("CNTR_TUI_FS_PROFILE") or None,
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,
+            state_dir=env.get("CNTR_TUI_STATE_DIR") or STATE_DIR_DEFAULT,
         )
