@@ -15,6 +15,12 @@ from cntr_tui.gdb.records import Variable
 from cntr_tui.widgets.navigation import NAVIGATION, TreeNavigation
 
 POINTER = re.compile(r"^(\([^)]*\*\)\s*)?0x[0-9a-f]+(\s+<[^>]*>)?$")
+# a pretty printer's summary before its elements: libstdc++'s "std::vector of length 3,
+# capacity 3 = {...}", "std::map with 2 elements = {...}", Rust's "Vec(size=3) = {...}"
+SUMMARY = re.compile(r"^([^{}\"']*?) = (\{.*\})$", re.DOTALL)
+COUNT = re.compile(r"\b(?:of length|with) (\d+)\b|\(size=(\d+)\)")
+MORE_NAME = "…"  # the name of the row that says how many members are not shown
+MORE_STYLE = "dim italic"
 
 
 @dataclass
@@ -29,6 +35,11 @@ class ValueNode:
     text: str
     children: list[ValueNode] = field(default_factory=list)
     expression: str = ""
+
+    @property
+    def is_more(self) -> bool:
+        """The row saying how many more members there are (`more_text`), not a value."""
+        return self.name == MORE_NAME and not self.expression
 
     @property
     def is_pointer(self) -> bool:
@@ -72,22 +83,61 @@ def split_top_level(text: str, brackets: str = "{}[]()<>") -> list[str]:
     return parts
 
 
+def element_count(summary: str) -> int | None:
+    """How many elements a pretty printer's summary says its value has (None when it
+    does not say)."""
+    found = COUNT.search(summary)
+    return int(found.group(1) or found.group(2)) if found else None
+
+
+def more_text(count: int | None, shown: int) -> str | None:
+    """The "more members" row's text: how many of `count` are not among the `shown`
+    ("more" when the count is not known); None when none are missing."""
+    if count is None:
+        return "more"
+    return f"{count - shown:,} more" if count > shown else None
+
+
+def more_node(text: str) -> ValueNode:
+    return ValueNode(MORE_NAME, text)
+
+
 def parse_value(name: str, text: str, expression: str | None = None) -> ValueNode:
-    """gdb's print syntax to a tree; anything unusual stays one leaf with its text."""
+    """gdb's print syntax to a tree; anything unusual stays one leaf with its text.
+
+    gdb prints at most `print elements` elements of an array or a printer's container
+    (200), then "...": that value gets a last "… N more" child (N from the printer's
+    summary, "of length 100000", or "… more" when nothing says how many)."""
     text = text.strip()
     expression = name if expression is None else expression
+    summary = ""
+    printed = SUMMARY.match(text)
+    if printed is not None and not text.startswith("{"):
+        summary, text = printed.group(1), printed.group(2)
     if not (text.startswith("{") and text.endswith("}")):
-        return ValueNode(name, text, expression=expression)
+        return ValueNode(name, summary or text, expression=expression)
     inner = text[1:-1]
     children: list[ValueNode] = []
-    for position, part in enumerate(split_top_level(inner)):
+    parts = split_top_level(inner)
+    truncated = bool(parts) and parts[-1].endswith("...") and not parts[-1].startswith(('"', "'"))
+    if truncated:
+        parts[-1] = parts[-1].removesuffix("...").rstrip()
+    for position, part in enumerate(parts):
         field_name, separator, value = part.partition(" = ")
         if separator and field_name.replace("_", "").replace(".", "").isalnum():
             children.append(parse_value(field_name, value, f"({expression}).{field_name}"))
+        elif separator and field_name.startswith("[") and field_name.endswith("]"):
+            # a map's element: ["key"] = value
+            children.append(parse_value(field_name, value, ""))
         else:
             children.append(parse_value(f"[{position}]", part, f"({expression})[{position}]"))
-    summary = "{…}" if children else text
-    return ValueNode(name, summary, children, expression)
+    if truncated:
+        count = element_count(summary)
+        more = more_text(count, len(children)) if count is not None else "more"
+        if more is not None:
+            children.append(more_node(more))
+    shown = "{…}" if children else text
+    return ValueNode(name, f"{summary} = {shown}" if summary else shown, children, expression)
 
 
 def variable_label(name: str, text: str, type_: str | None, argument: bool) -> Text:
@@ -155,6 +205,9 @@ class LocalsTree(TreeNavigation, Tree[ValueNode]):
         expanded: set[str],
         prefix: str,
     ) -> None:
+        if value.is_more:
+            parent.add_leaf(Text(f"{MORE_NAME} {value.text}", style=MORE_STYLE))
+            return
         path = f"{prefix}/{value.name}"
         label = variable_label(value.name, value.text, type_, argument)
         if value.is_pointer:

@@ -1,8 +1,12 @@
 """Expressions the user watches: each shows its value at the last stop (highlighted when
-it changed since the value shown before); a struct or array expands into its members."""
+it changed since the value shown before); a struct or array expands into its members,
+and a last "… N more" row when gdb gave fewer members than the value has (a pretty
+printer's container is bounded by `print elements`). The screen passes the watches kept
+for the container's image (`restore`) and what keeps them after each add and remove."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -14,7 +18,15 @@ from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
 
 from cntr_tui.gdb.records import Variable
-from cntr_tui.widgets.locals import variable_label
+from cntr_tui.widgets.locals import (
+    MORE_NAME,
+    MORE_STYLE,
+    SUMMARY,
+    element_count,
+    more_text,
+    split_top_level,
+    variable_label,
+)
 from cntr_tui.widgets.navigation import NAVIGATION, TreeNavigation
 
 CHANGED_STYLE = "bold reverse"
@@ -33,6 +45,11 @@ class WatchItem:
     expression: str
     top: str
     aggregate: bool = False
+    value: str | None = None  # as gdb printed it: says how many members it has
+
+
+# keeps the watched expressions (in the order added); the reason it could not, or None
+Keep = Callable[[list[str]], str | None]
 
 
 def member_expression(parent: str, name: str) -> str:
@@ -40,7 +57,32 @@ def member_expression(parent: str, name: str) -> str:
 
 
 def is_aggregate(value: str | None, child_count: int = 0) -> bool:
-    return child_count > 0 or (value is not None and value.strip().startswith("{"))
+    if value is None:
+        return child_count > 0
+    text = value.strip()
+    return child_count > 0 or text.startswith("{") or SUMMARY.match(text) is not None
+
+
+def missing_members(value: str | None, listed: int) -> str | None:
+    """The "more" row's text for a value of which `listed` members came (None: all did).
+
+    A printer's summary says how many elements ("of length 100000"; a map's members
+    are a key and a value each); else a value gdb printed cut short ("...}") whose
+    members were not all listed either (gdb lists a plain array's members all, more
+    than it prints) has "more"."""
+    if value is None:
+        return None
+    text = value.strip()
+    printed = SUMMARY.match(text)
+    summary, elements = (printed.group(1), printed.group(2)) if printed else ("", text)
+    pairs = elements.startswith("{[")
+    count = element_count(summary)
+    if count is not None:
+        return more_text(count, listed // 2 if pairs else listed)
+    if not elements.endswith("...}") or elements == "{...}":  # a var-object's aggregate
+        return None
+    shown = len(split_top_level(elements[1:-1]))
+    return "more" if listed <= shown + 1 else None
 
 
 class ExpressionMessage(Message):
@@ -88,6 +130,7 @@ class WatchTree(TreeNavigation, Tree[WatchItem]):
         self.show_root = False
         self.values: dict[str, str | None] = {}
         self.changed: set[str] = set()
+        self.keep: Keep | None = None
 
     @property
     def expressions(self) -> list[str]:
@@ -113,11 +156,29 @@ class WatchTree(TreeNavigation, Tree[WatchItem]):
         walk(self.root)
         return found
 
+    def restore(self, expressions: Sequence[str], keep: Keep | None) -> None:
+        """The watches kept from an earlier session (evaluated at the next stop, as the
+        others: no Added), and what keeps them from now on."""
+        for expression in expressions:
+            if self.watched(expression) is None:
+                self.add_node(expression)
+        self.keep = keep
+
+    def add_node(self, expression: str) -> None:
+        self.root.add_leaf(Text(f"{expression} = …"), data=WatchItem(expression, expression))
+
+    def kept(self) -> None:
+        if self.keep is not None:
+            problem = self.keep(self.expressions)
+            if problem is not None:
+                self.notify(problem, title="Watch", severity="warning")
+
     def add_expression(self, expression: str) -> None:
         """Watch `expression` (once) and post Added; its value comes by `show_value`."""
         if self.watched(expression) is not None:
             return
-        self.root.add_leaf(Text(f"{expression} = …"), data=WatchItem(expression, expression))
+        self.add_node(expression)
+        self.kept()
         self.post_message(self.Added(expression))
 
     def remove_expression(self, expression: str) -> None:
@@ -127,6 +188,7 @@ class WatchTree(TreeNavigation, Tree[WatchItem]):
         node.remove()
         self.values.pop(expression, None)
         self.changed.discard(expression)
+        self.kept()
         self.post_message(self.Removed(expression))
 
     def action_add(self) -> None:
@@ -160,6 +222,7 @@ class WatchTree(TreeNavigation, Tree[WatchItem]):
             label.append(value, style=CHANGED_STYLE if expression in self.changed else "")
         node.set_label(label)
         node.data.aggregate = is_aggregate(value)
+        node.data.value = value
         node.remove_children()
         node.allow_expand = node.data.aggregate
         if node.is_expanded and node.data.aggregate:
@@ -179,9 +242,13 @@ class WatchTree(TreeNavigation, Tree[WatchItem]):
                 member_expression(expression, child.name),
                 node.data.top,
                 is_aggregate(child.value, child.child_count),
+                child.value,
             )
             label = variable_label(child.name, child.value or "…", child.type, False)
             node.add(label, data=item, allow_expand=item.aggregate)
+        more = missing_members(node.data.value, len(children))
+        if more is not None:
+            node.add_leaf(Text(f"{MORE_NAME} {more}", style=MORE_STYLE))
         node.expand()
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[WatchItem]) -> None:
