@@ -25,6 +25,7 @@ from cntr_tui.app.screens.debugger.languages import LanguagesPart
 from cntr_tui.app.screens.error import ErrorDialog
 from cntr_tui.app.screens.stop_text import interrupted_step, stop_text
 from cntr_tui.app.threads import deliver
+from cntr_tui.app.watch_store import kept_watches
 from cntr_tui.debug.protocol import ContainerLogs, DebugUnavailable
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb import events as gdb_events
@@ -37,6 +38,7 @@ from cntr_tui.widgets.mount_view import MountTable
 from cntr_tui.widgets.status_line import StatusLine
 from cntr_tui.widgets.symbols import SymbolsTable
 from cntr_tui.widgets.threads import ThreadsTree
+from cntr_tui.widgets.watch import WatchTree
 
 ALIVE_CHECK_SECONDS = 1.0
 T = TypeVar("T")
@@ -53,6 +55,9 @@ class DebuggerScreen(LanguagesPart):
         self.status.context = f"{self.container.runtime} {self.container.name}"
         self.source.show_message(f"Attaching to {self.container.name}…")
         self.query_one("#threads").loading = True
+        # the watches kept for the container's image, evaluated at the first stop
+        kept = kept_watches(getattr(self.app, "settings", None), self.container)
+        self.query_one(WatchTree).restore(*kept)
         self.source.focus()
         self.connect()
         self.set_interval(ALIVE_CHECK_SECONDS, self.check_alive)
