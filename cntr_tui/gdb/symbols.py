@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from cntr_tui.gdb.elf import ElfInfo, compile_unit_paths, read_elf
 from cntr_tui.gdb.placement import HOST_DEBUG_DIR, Placement
 from cntr_tui.gdb.records import ObjectSymbols
 from cntr_tui.gdb.settings import debug_directories
-from cntr_tui.linux.procfs import executable_link, root_link
+from cntr_tui.linux.procfs import executable_link, read_bytes, root_link
 
 
 def executable_in_container(host_pid: int) -> str | None:
@@ -173,3 +175,71 @@ def describe_object(
         problem=f"stripped: {what}; no separate debug file (looked at {looked})",
         fix=missing_debug_fix(path, info, placement),
     )
+
+
+# ELF64 little-endian (x86-64, arm64): the auxiliary vector's entries, program header
+# and dynamic entry types the dynamic linker's list is found by
+AT_PHDR, AT_PHNUM = 3, 5
+PT_DYNAMIC, PT_PHDR = 2, 6
+DT_DEBUG = 21
+PHDR_SIZE, LINK_MAP_LIMIT, NAME_LIMIT = 56, 4096, 4096
+
+
+def loaded_objects(host_pid: int) -> list[tuple[str, int]]:
+    """The shared objects the dynamic linker of a running process has loaded, as its
+    list (`r_debug.r_map`) names them, with their load bias (`l_addr`): read from
+    /proc/PID/mem without stopping the program, so that gdb may read their symbols
+    before it stops the program (the names are those gdb's own list will give, under
+    its sysroot). Empty for a static program or one we may not read; a list being
+    changed meanwhile (a dlopen) may be read in part: gdb's own, after the stop, is
+    complete."""
+    try:
+        auxv = read_bytes(host_pid, "auxv")
+        fd = os.open(f"/proc/{host_pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return []
+    try:
+        return link_map(auxv, lambda address, size: os.pread(fd, size, address))
+    except (OSError, struct.error, ValueError, OverflowError):
+        return []
+    finally:
+        os.close(fd)
+
+
+def link_map(auxv: bytes, read: Callable[[int, int], bytes]) -> list[tuple[str, int]]:
+    """`loaded_objects` from the auxiliary vector and a reader of the process's memory."""
+    entries = dict(struct.iter_unpack("<QQ", auxv[: len(auxv) // 16 * 16]))
+    phdr, count = entries.get(AT_PHDR), entries.get(AT_PHNUM)
+    if not phdr or not count:
+        return []
+    headers = [
+        struct.unpack_from("<IIQQQQQQ", read(phdr + index * PHDR_SIZE, PHDR_SIZE))
+        for index in range(min(count, 64))
+    ]
+    own = next((h for h in headers if h[0] == PT_PHDR), None)
+    dynamic = next((h for h in headers if h[0] == PT_DYNAMIC), None)
+    if own is None or dynamic is None:
+        return []
+    bias = phdr - own[3]
+    table = read(bias + dynamic[3], dynamic[6])
+    debug = next(
+        (
+            value
+            for tag, value in struct.iter_unpack("<qQ", table[: len(table) // 16 * 16])
+            if tag == DT_DEBUG
+        ),
+        0,
+    )
+    if not debug:
+        return []
+    (entry,) = struct.unpack("<Q", read(debug + 8, 8))  # r_debug.r_map
+    found: list[tuple[str, int]] = []
+    for _ in range(LINK_MAP_LIMIT):
+        if not entry:
+            break
+        l_addr, l_name, _l_ld, l_next = struct.unpack("<QQQQ", read(entry, 32))
+        name = read(l_name, NAME_LIMIT).split(b"\0", 1)[0].decode() if l_name else ""
+        if name.startswith("/"):
+            found.append((name, l_addr))
+        entry = l_next
+    return found
