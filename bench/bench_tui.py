@@ -28,7 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,9 @@ from bench.common import Row, Stats, report
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
+    from cntr_tui.app.screens.debugger import DebuggerScreen
     from cntr_tui.attach.container import Container
+    from cntr_tui.gdb.session import GdbSession
 
 SIZE = (160, 48)
 ATTACH_DEADLINE = 240.0
@@ -271,17 +274,74 @@ async def until(
         await pilot.pause(0.02)
 
 
+async def open_debugger(
+    pilot: Pilot[None], host_pid: int, attached: list[float], stops: list[float]
+) -> DebuggerScreen:
+    """As a user does: the container's row selected, `g`; once attached (`attached`
+    filled by the message hook) each `Stopped` of the engine is timed into `stops`."""
+    from cntr_tui.app.screens.containers import ContainersScreen
+    from cntr_tui.app.screens.debugger import DebuggerScreen
+    from cntr_tui.debug.service import LiveDebugSession
+    from cntr_tui.gdb.events import Stopped
+    from cntr_tui.widgets.container_table import ContainerTable
+
+    app = pilot.app
+    table = app.screen_stack[-1].query_one(ContainerTable)
+    assert isinstance(app.screen, ContainersScreen)
+
+    def listed() -> Container | None:
+        return next((c for c in table.containers.values() if c.pid == host_pid), None)
+
+    await until(pilot, listed, "container in the list", 30)
+    container = listed()
+    table.select_container(container.key)
+    await until(pilot, lambda: table.selected == container, "selection", 10)
+    await pilot.press("g")
+    await until(pilot, lambda: attached, "attach", ATTACH_DEADLINE)
+    screen = app.screen
+    assert isinstance(screen, DebuggerScreen)
+    live = screen.link.session
+    assert isinstance(live, LiveDebugSession)  # the real engine, for its listener
+    live.gdb.add_listener(
+        lambda event: isinstance(event, Stopped) and stops.append(time.perf_counter())
+    )
+    return screen
+
+
+@asynccontextmanager
+async def attached_engine(host_pid: int) -> AsyncIterator[tuple[GdbSession, list[float]]]:
+    """The engine alone attached through an attach session, and its `Stopped` times."""
+    from cntr_tui.attach.lookup import resolve
+    from cntr_tui.gdb.attached import AttachLauncher
+    from cntr_tui.gdb.events import Stopped
+    from cntr_tui.gdb.session import GdbSession
+
+    container = resolve(str(host_pid))
+    launcher = await AttachLauncher.start(container)
+    try:
+        gdb = await GdbSession.start(launcher)
+        stops: list[float] = []
+        gdb.add_listener(
+            lambda event: isinstance(event, Stopped) and stops.append(time.perf_counter())
+        )
+        try:
+            attached = await gdb.attach(container_pid(host_pid), host_pid=host_pid)
+            if not attached.ok:
+                raise RuntimeError(f"attach: {attached.error}")
+            yield gdb, stops
+        finally:
+            await gdb.close()
+    finally:
+        await launcher.close()
+
+
 async def measure_app(host_pid: int, count: int, runs: int, pane: str = "") -> dict:
     """`pane`: a SHOWN_PANES tab shown during the samples, or "every": each tab shown
     once at a stop before them (for the RSS)."""
     from textual.message import Message
 
     from cntr_tui.app.app import CntrApp
-    from cntr_tui.app.screens.containers import ContainersScreen
     from cntr_tui.app.screens.debugger import DebuggerScreen
-    from cntr_tui.debug.service import LiveDebugSession
-    from cntr_tui.gdb.events import Stopped
-    from cntr_tui.widgets.container_table import ContainerTable
     from cntr_tui.widgets.source_view import SourceView
     from cntr_tui.widgets.threads import ThreadsTree
 
@@ -299,25 +359,7 @@ async def measure_app(host_pid: int, count: int, runs: int, pane: str = "") -> d
     samples: list[float] = []
     memory: list[float] = []
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
-        table = app.screen_stack[-1].query_one(ContainerTable)
-        assert isinstance(app.screen, ContainersScreen)
-
-        def listed() -> Container | None:
-            return next((c for c in table.containers.values() if c.pid == host_pid), None)
-
-        await until(pilot, listed, "container in the list", 30)
-        container = listed()
-        table.select_container(container.key)
-        await until(pilot, lambda: table.selected == container, "selection", 10)
-        await pilot.press("g")
-        await until(pilot, lambda: attached, "attach", ATTACH_DEADLINE)
-        screen = app.screen
-        assert isinstance(screen, DebuggerScreen)
-        live = screen.link.session
-        assert isinstance(live, LiveDebugSession)  # the real engine, for its listener
-        live.gdb.add_listener(
-            lambda event: isinstance(event, Stopped) and stops.append(time.perf_counter())
-        )
+        screen = await open_debugger(pilot, host_pid, attached, stops)
         threads = screen.query_one(ThreadsTree)
         source = screen.query_one(SourceView)
         if pane in SHOWN_PANES:
@@ -345,47 +387,27 @@ async def measure_app(host_pid: int, count: int, runs: int, pane: str = "") -> d
 
 
 async def measure_engine(host_pid: int, count: int, runs: int, pane: str = "") -> dict:
-    from cntr_tui.attach.lookup import resolve
-    from cntr_tui.gdb.attached import AttachLauncher
-    from cntr_tui.gdb.events import Stopped
-    from cntr_tui.gdb.session import GdbSession
-
-    container = resolve(str(host_pid))
-    launcher = await AttachLauncher.start(container)
     samples: list[float] = []
-    try:
-        gdb = await GdbSession.start(launcher)
-        stops: list[float] = []
-        gdb.add_listener(
-            lambda event: isinstance(event, Stopped) and stops.append(time.perf_counter())
-        )
-        try:
-            attached = await gdb.attach(container_pid(host_pid), host_pid=host_pid)
-            if not attached.ok:
-                raise RuntimeError(f"attach: {attached.error}")
-            for _ in range(runs):
-                await gdb.continue_()
-                stops.clear()
-                stop = await gdb.interrupt(timeout=STOP_DEADLINE)
-                if not stop.ok:
-                    raise RuntimeError(f"interrupt: {stop.error}")
-                threads = (await gdb.threads()).value or []
-                if len(threads) != count:
-                    raise RuntimeError(f"{len(threads)} threads listed, not {count}")
-                thread_id = stop.value.thread_id or threads[0].id
-                frames = (await gdb.backtrace(thread_id)).value or []
-                level = next((f.level for f in frames if f.file and f.line), 0)
-                await gdb.variables(thread_id, level)
-                if pane == "registers":
-                    await gdb.registers(thread_id, level)
-                elif pane == "disassembly":
-                    await gdb.disassemble(thread_id, level, with_source=True)
-                await gdb.breakpoints()
-                samples.append(time.perf_counter() - stops[-1])
-        finally:
-            await gdb.close()
-    finally:
-        await launcher.close()
+    async with attached_engine(host_pid) as (gdb, stops):
+        for _ in range(runs):
+            await gdb.continue_()
+            stops.clear()
+            stop = await gdb.interrupt(timeout=STOP_DEADLINE)
+            if not stop.ok:
+                raise RuntimeError(f"interrupt: {stop.error}")
+            threads = (await gdb.threads()).value or []
+            if len(threads) != count:
+                raise RuntimeError(f"{len(threads)} threads listed, not {count}")
+            thread_id = stop.value.thread_id or threads[0].id
+            frames = (await gdb.backtrace(thread_id)).value or []
+            level = next((f.level for f in frames if f.file and f.line), 0)
+            await gdb.variables(thread_id, level)
+            if pane == "registers":
+                await gdb.registers(thread_id, level)
+            elif pane == "disassembly":
+                await gdb.disassemble(thread_id, level, with_source=True)
+            await gdb.breakpoints()
+            samples.append(time.perf_counter() - stops[-1])
     return {"refresh": samples}
 
 

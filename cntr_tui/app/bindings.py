@@ -91,6 +91,8 @@ DEBUGGER = [
         show=False,
         id="debugger.follow_fork",
     ),
+    # with several processes under gdb (its inferiors): the next one becomes current
+    Binding("alt+p", "switch_process", "Next process", show=False, id="debugger.process"),
     Binding("u", "frame(1)", "Up", id="debugger.up"),
     Binding("d", "frame(-1)", "Down", id="debugger.down"),
     Binding("colon", "console", "Console", key_display=":", id="debugger.console"),

@@ -61,6 +61,10 @@ class DebugLink:
         except (OSError, RuntimeError, ValueError) as error:
             return Result(error=str(error))
 
+    async def switch_process(self) -> Result[tuple[int | None, int | None] | None]:
+        """The next process gdb debugs becomes the current one (see DebugEngine)."""
+        return await self.ask(lambda engine: engine.switch_process())
+
     async def source_text(self, name: str) -> SourceText:
         """A source file's text (read in a thread: it may come through FUSE), cached."""
         if self.session is None:

@@ -105,6 +105,12 @@ class DebugEngine(Protocol):
 
     async def select_thread(self, thread_id: int) -> Result[Frame | None]: ...
 
+    async def switch_process(self) -> Result[tuple[int | None, int | None] | None]:
+        """With several processes under gdb (a fork kept, a second one attached from the
+        console: add-inferior, inferior 2, attach PID): the next becomes the current
+        one, which run control acts on; (its PID, its selected thread), None with one."""
+        ...
+
     async def select_frame(self, level: int, thread_id: int | None = None) -> Result[Frame]:
         """Select a frame, as gdb's `up`/`frame N` do: `finish` and console commands then
         work on it."""

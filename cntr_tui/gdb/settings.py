@@ -92,6 +92,10 @@ def gdb_settings(
         # we load the executable from the sysroot ourselves; the check would read the
         # target's copy over the remote protocol
         ("exec-file-mismatch", "off"),
+        # with several processes (a fork kept, a second one attached): continue resumes
+        # them all and a stop stops them all, as with one (off, gdb resumed only the
+        # current one and, through gdbserver, part of the other's threads too)
+        ("schedule-multiple", "on"),
         ("debug-file-directory", ":".join(debug_directories(placement))),
     ]
     if placement.container_root:

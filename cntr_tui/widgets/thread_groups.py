@@ -3,11 +3,14 @@
 A thread whose backtrace was read is grouped by its whole stack (the functions,
 innermost first); one whose backtrace is not read yet by its top frame alone, marked
 as such (the pane reads the members' stacks when the group is opened, and the group
-splits by whole stack then). Records and pure functions only: no widget here.
+splits by whole stack then); one whose top frame is not known either (the thread list
+kept from the stop before, ThreadRoster) by its name with the digits as `#`
+("998 threads named worker-#"). Records and pure functions only: no widget here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +19,7 @@ from cntr_tui.gdb.records import Frame, Thread
 # Below this many threads the pane lists them one by one, as before.
 GROUP_FROM = 32
 TITLE_FUNCTIONS = 3  # of a group's stack, in its title
+DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class ThreadGroup:
     stack: tuple[str, ...]
     threads: tuple[Thread, ...]
     whole: bool
+    name: str | None = None  # grouped by this name (digits as #): no frame known
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -34,10 +39,13 @@ class ThreadGroup:
     def title(self) -> str:
         """ "412 threads in epoll_wait <- event_loop <- worker_main" """
         count = len(self.threads)
+        plural = "s" if count != 1 else ""
+        if self.name is not None:
+            return f"{count} thread{plural} named {self.name} (stacks not read yet)"
         shown = " <- ".join(self.stack[:TITLE_FUNCTIONS]) or "?"
         more = " <- …" if len(self.stack) > TITLE_FUNCTIONS else ""
         known = "" if self.whole else " (top frame; stacks not read yet)"
-        return f"{count} thread{'s' if count != 1 else ''} in {shown}{more}{known}"
+        return f"{count} thread{plural} in {shown}{more}{known}"
 
 
 def functions(frames: Sequence[Frame]) -> tuple[str, ...]:
@@ -49,17 +57,25 @@ def group_threads(
 ) -> list[ThreadGroup]:
     """Every thread in exactly one group; the largest groups first, then in the order
     of their first thread."""
-    members: dict[tuple[bool, tuple[str, ...]], list[Thread]] = {}
+    members: dict[tuple[bool, tuple[str, ...], str | None], list[Thread]] = {}
     for thread in threads:
         stack = stacks.get(thread.id)
         if stack is not None:
-            key = (True, functions(stack))
+            key = (True, functions(stack), None)
+        elif thread.frame is not None:
+            key = (False, (thread.frame.function or "??",), None)
         else:
-            top = thread.frame.function or "??" if thread.frame is not None else "?"
-            key = (False, (top,))
+            key = (False, (), name_pattern(thread.name))
         members.setdefault(key, []).append(thread)
     ordered = sorted(members.items(), key=lambda item: -len(item[1]))
-    return [ThreadGroup(stack, tuple(group), whole) for (whole, stack), group in ordered]
+    return [
+        ThreadGroup(stack, tuple(group), whole, name) for (whole, stack, name), group in ordered
+    ]
+
+
+def name_pattern(name: str | None) -> str:
+    """ "worker-17" -> "worker-#": the threads of one pool share it."""
+    return DIGITS.sub("#", name) if name else "-"
 
 
 def thread_matches(thread: Thread, stack: Sequence[Frame] | None, text: str) -> bool:

@@ -8,7 +8,11 @@ threads, each opened to its own stack.
 From GROUP_FROM threads on, threads with the same stack share one node ("412 threads
 in epoll_wait <- event_loop <- worker_main"), its members added when it is opened;
 until their backtraces are read they are grouped by top frame, and opening such a
-group asks for its members' stacks (StacksWanted). `F` filters the threads by number,
+group asks for its members' stacks (StacksWanted); when not even the top frames are
+known (the thread list kept from the stop before) they are grouped by name. After a stop
+the screen reads every thread's stack in turn, the largest groups first
+(`unread_in_order`); each batch read regroups the pane, and `StacksGrouped` says when
+every thread shown is grouped by its whole stack. `F` filters the threads by number,
 name, state or function.
 """
 
@@ -26,10 +30,16 @@ from cntr_tui.gdb.records import Frame, Thread
 from cntr_tui.languages.interleave import interleave, is_interpreter_plumbing, plumbing_counted
 from cntr_tui.languages.records import Goroutine, LanguageFrame, LanguageStacks, LanguageThread
 from cntr_tui.widgets.navigation import NAVIGATION, SearchBar, TreeNavigation
-from cntr_tui.widgets.thread_groups import GROUP_FROM, ThreadGroup, group_threads, thread_matches
+from cntr_tui.widgets.thread_groups import (
+    GROUP_FROM,
+    ThreadGroup,
+    functions,
+    group_threads,
+    thread_matches,
+)
 
 NodeData = Thread | Frame | LanguageFrame | Goroutine | ThreadGroup | None
-GroupKey = tuple[bool, tuple[str, ...]]
+GroupKey = tuple[bool, tuple[str, ...], str | None]
 LANGUAGE_MARKS = {"python": "py", "go": "go"}
 # `f` is the screen's finish: the filter is on F
 THREADS = [Binding("F", "filter_threads", "Filter threads", show=False, id="threads.filter")]
@@ -61,10 +71,16 @@ def plumbing_label(count: int) -> Text:
     return Text(f"… {count} interpreter frame{'s' if count != 1 else ''}", style="dim italic")
 
 
-def thread_label(thread: Thread, selected: bool, language: LanguageThread | None = None) -> Text:
+def thread_label(
+    thread: Thread,
+    selected: bool,
+    language: LanguageThread | None = None,
+    top: Frame | None = None,
+) -> Text:
     """gdb's thread number first (the one `info threads`, the status line and "Thread
     N hit Breakpoint" use), the kernel's LWP after the name; for a thread running
-    Python, the name Python gave it and its innermost Python frame."""
+    Python, the name Python gave it and its innermost Python frame. `top`: the top frame
+    when the thread's record has none (its backtrace read after the listing)."""
     label = Text()
     label.append("→ " if selected else "  ")
     label.append(f"{thread.id:>3} ", style="bold")
@@ -78,9 +94,9 @@ def thread_label(thread: Thread, selected: bool, language: LanguageThread | None
         label.append(" py ", style="magenta")
         label.append(top.function, style="bold")
         label.append(f" {place(top.file, top.line)}", style="dim")
-    elif thread.frame is not None:
-        label.append(f" {thread.frame.function or '??'}", style="bold")
-        label.append(f" {thread.frame.location}", style="dim")
+    elif (frame := thread.frame or top) is not None:
+        label.append(f" {frame.function or '??'}", style="bold")
+        label.append(f" {frame.location}", style="dim")
     return label
 
 
@@ -142,6 +158,14 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
             super().__init__()
             self.thread_ids = tuple(thread_ids)
 
+    class StacksGrouped(Message):
+        """Every thread shown has its backtrace read: the groups are by whole stack."""
+
+        def __init__(self, groups: int, threads: int) -> None:
+            super().__init__()
+            self.groups = groups
+            self.threads = threads
+
     class GoroutineWanted(Message):
         def __init__(self, goroutine_id: int) -> None:
             super().__init__()
@@ -191,7 +215,7 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
         what was open open and the cursor on the selected thread."""
         expanded = {tid for tid, node in self.thread_nodes.items() if node.is_expanded}
         opened = {key for key, node in self.group_nodes.items() if node.is_expanded}
-        opened_tops = {stack[0] for whole, stack in opened if not whole and stack}
+        opened_tops = {stack[0] for whole, stack, _ in opened if not whole and stack}
         self.clear()
         self.quiet = set()
         self.thread_nodes = {}
@@ -209,7 +233,7 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
                 if len(group.threads) == 1:
                     self.add_thread(self.root, group.threads[0])
                     continue
-                key = (group.whole, group.stack)
+                key = (group.whole, group.stack, group.name)
                 node = self.root.add(Text(group.title(), style="bold"), data=group)
                 self.group_nodes[key] = node
                 # a group opened before its stacks were read: its parts stay open
@@ -223,15 +247,19 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
             node = self.thread_nodes.get(thread_id)
             if node is not None:
                 self.fill_backtrace(node)
+                if thread_id == selected:
+                    self.quiet.add(node.id)  # the screen reads its backtrace itself
                 node.expand()
         if selected in self.thread_nodes:
             self.move_cursor(self.thread_nodes[selected])
 
     def add_thread(self, parent: TreeNode[NodeData], thread: Thread) -> None:
         language = self.language.thread(thread.lwp)
-        label = thread_label(thread, thread.id == self.selected_thread, language)
+        stack = self.stacks.get(thread.id)
+        top = stack[0] if stack else None
+        label = thread_label(thread, thread.id == self.selected_thread, language, top)
         node = parent.add(label, data=thread)
-        node.allow_expand = thread.frame is not None or thread.id in self.stacks
+        node.allow_expand = thread.state == "stopped" or thread.frame is not None or bool(stack)
         self.thread_nodes[thread.id] = node
 
     def open_group(self, node: TreeNode[NodeData], group: ThreadGroup) -> None:
@@ -263,15 +291,45 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
             self.fill_backtrace(node)
 
     def show_backtraces(self, stacks: dict[int, list[Frame]]) -> None:
-        """Several threads' backtraces at once (a group's): the groups split by stack."""
+        """Several threads' backtraces at once (a group's, a batch after a stop): the
+        groups split by stack."""
         self.stacks.update(stacks)
         if self.grouped:
             self.render_threads()
+            if not self.unread_in_order():
+                self.post_message(self.StacksGrouped(self.group_count(), self.thread_count()))
         else:
             for thread_id in stacks:
                 node = self.thread_nodes.get(thread_id)
                 if node is not None:
                     self.fill_backtrace(node)
+
+    def unread_in_order(self) -> list[int]:
+        """The threads shown whose backtraces are not read: the largest groups first
+        (those at the top of the pane), each group's members in order."""
+        shown = [
+            t for t in self.threads if thread_matches(t, self.stacks.get(t.id), self.filter_text)
+        ]
+        return [
+            thread.id
+            for group in group_threads(shown, self.stacks)
+            if not group.whole
+            for thread in group.threads
+        ]
+
+    def shown_groups(self) -> list[ThreadGroup]:
+        """What the pane's top level shows: each group, a single thread as a group of one."""
+        return [
+            node.data
+            if isinstance(node.data, ThreadGroup)
+            else ThreadGroup(
+                functions(self.stacks.get(node.data.id, ())),
+                (node.data,),
+                node.data.id in self.stacks,
+            )
+            for node in self.root.children
+            if isinstance(node.data, ThreadGroup | Thread)
+        ]
 
     def fill_backtrace(self, node: TreeNode[NodeData]) -> None:
         thread = node.data
@@ -314,7 +372,9 @@ class ThreadsTree(TreeNavigation, Tree[NodeData]):
                 self.asked.update(unread)
                 self.post_message(self.StacksWanted(unread))
         elif isinstance(data, Thread) and not event.node.children:
-            if data.id in self.stacks:
+            if event.node.id in self.quiet:
+                self.quiet.discard(event.node.id)
+            elif data.id in self.stacks:
                 self.fill_backtrace(event.node)
             else:
                 self.post_message(self.BacktraceWanted(data.id))

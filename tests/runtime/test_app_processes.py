@@ -202,3 +202,73 @@ async def test_alt_f_follows_a_forked_child_into_its_breakpoint(runtime, start_c
     assert tracer_of(parent) == 0 and traps_in(parent) == {}
     assert wait_until(lambda: not running(child) or tracer_of(child) == 0)
     assert traps_in(child) == {}
+
+
+def thread_states(host_pid: int) -> set[str]:
+    states = set()
+    for tid in os.listdir(f"/proc/{host_pid}/task"):
+        with open(f"/proc/{host_pid}/task/{tid}/stat") as stat:
+            states.add(stat.read().rpartition(")")[2].split()[0])
+    return states
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+async def test_two_processes_at_once_alt_p_switches(runtime, start_container) -> None:
+    """A second process attached from the console as gdb's inferior 2 (add-inferior,
+    inferior 2, attach PID): the threads pane lists both processes' threads, alt+p
+    makes the other one current (the panes show its thread and stack), c resumes both
+    and i (a SIGINT to the current one) stops both; esc lets both go."""
+    started = start_container(runtime)
+    first = started.pid
+    with second_copy(started) as second:
+        recorder = Recorder()
+        app = CntrApp()
+        async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+            screen = await attached_debugger(pilot, app, started, recorder)
+            await pilot.press("colon")
+            await wait_for(pilot, lambda: app.focused is screen.console.input, "the console", 5)
+            refreshed = recorder.count(DebuggerScreen.Refreshed)
+            for command in ("add-inferior", "inferior 2", f"attach {namespace_pid(second)}"):
+                await type_in_console(pilot, command)
+            both = namespace_tids(first) | namespace_tids(second)
+            await wait_for(
+                pilot,
+                lambda: (
+                    recorder.count(DebuggerScreen.Refreshed) > refreshed
+                    and {thread.lwp for thread in screen.threads} == both
+                ),
+                "both processes' threads listed",
+                30,
+            )
+            assert tracer_of(first) != 0 and tracer_of(second) != 0
+            await pilot.press("escape")  # out of the console
+
+            def current_lwp() -> int | None:
+                found = [t.lwp for t in screen.threads if t.id == screen.thread_id]
+                return found[0] if found else None
+
+            for pid in (first, second):  # inferior 2 (the second) is current: 1, then 2
+                await pilot.press("alt+p")
+                await wait_for(
+                    pilot,
+                    lambda p=pid: f"process {namespace_pid(p)} is the" in screen.status.state,
+                    f"alt+p to {pid}",
+                    10,
+                )
+                assert current_lwp() in namespace_tids(pid)
+                frames = screen.frames.get(screen.thread_id or -1)
+                assert frames, "the current thread's stack"
+            await pilot.press("c")  # both run (schedule-multiple), i stops both
+            await wait_for(pilot, lambda: screen.running, "running", 10)
+            for pid in (first, second):
+                assert wait_until(lambda p=pid: "t" not in thread_states(p)), thread_states(pid)
+            await pilot.press("i")
+            await wait_for(pilot, lambda: not screen.running, "the interrupt's stop", 30)
+            for pid in (first, second):
+                assert wait_until(lambda p=pid: thread_states(p) == {"t"}), thread_states(pid)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ContainersScreen), "the list", 20)
+        for pid in (first, second):
+            assert wait_until(lambda p=pid: tracer_of(p) == 0), f"{pid} still traced"
+            assert wait_until(lambda p=pid: thread_states(p) <= {"S", "R"}), thread_states(pid)
+            assert traps_in(pid) == {}

@@ -291,6 +291,10 @@ class FakeEngine:
         self.record("select_thread", thread_id)
         return Result(self.stacks[thread_id][0])
 
+    async def switch_process(self) -> Result[tuple[int | None, int | None] | None]:
+        self.record("switch_process")
+        return Result(None)  # one process
+
     async def select_frame(self, level: int, thread_id: int | None = None) -> Result[Frame]:
         self.record("select_frame", level, thread_id)
         frames = self.stacks[thread_id or self.stopped_thread]

@@ -1,15 +1,30 @@
 """Threads grouped by stack in the threads pane: the grouping itself, then the pane on
-the fake session with 40 threads (no root, no gdb): grouped by top frame until a group
-is opened, split by whole stack once its members' backtraces are read, counts adding
-up, and the F filter. The real-app check with 1,000 threads is bench/bench_tui.py's."""
+the fake session with 40 threads (no root, no gdb): grouped by top frame (or by name
+with the thread list kept from the stop before) until the stacks are read after the
+stop, then by whole stack, counts adding up; the kept list and what drops it; the F
+filter. The real app with 1,000 threads: tests/runtime/test_threads_scale.py and
+bench/bench_threads_scale.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from textual.pilot import Pilot
+
+from cntr_tui.app.screens.debugger import DebuggerScreen
+from cntr_tui.gdb.events import ThreadCreated
 from cntr_tui.gdb.records import Frame, Thread
 from cntr_tui.widgets.thread_groups import GROUP_FROM, ThreadGroup, group_threads, thread_matches
 from cntr_tui.widgets.threads import ThreadsTree
 from tests.support.fake_debug import LIBC, MAIN_STACK, THREADS
-from tests.unit.test_screens import World, debugger_on_web, settings, until, world
+from tests.unit.test_screens import (
+    World,
+    debugger_on_web,
+    settings,
+    stopped_after,
+    until,
+    world,
+)
 
 __all__ = ["settings", "world"]  # the fixtures, from the screens' tests
 
@@ -87,34 +102,29 @@ def world_of_many(world: World) -> World:
     return world
 
 
-async def test_the_pane_groups_forty_threads_and_splits_a_group_opened(world: World) -> None:
+def top_level_sizes(tree: ThreadsTree) -> list[tuple[int, str]]:
+    return [(len(g.threads), g.title() if len(g.threads) > 1 else "") for g in tree.shown_groups()]
+
+
+async def test_the_pane_groups_forty_threads_then_reads_every_stack(world: World) -> None:
+    """The attach's stop lists the threads with their top frames; after the panes are
+    drawn every stack is read (the largest group first) and the groups split by stack."""
     assert len(many()[0]) >= GROUP_FROM > len(THREADS)
     world_of_many(world)
     async with world.run() as pilot:
         screen = await debugger_on_web(pilot, world.app, world.recorder)
         tree = screen.query_one(ThreadsTree)
-        await until(pilot, lambda: tree.thread_count() == 40, "the 40 threads")
-        tops = [node for node in tree.root.children if isinstance(node.data, ThreadGroup)]
-        assert [node.data.title() for node in tops] == [
-            "39 threads in clock_nanosleep (top frame; stacks not read yet)"
+        await until(pilot, lambda: world.recorder.count(ThreadsTree.StacksGrouped), "stacks")
+        assert top_level_sizes(tree) == [
+            (30, "30 threads in clock_nanosleep <- sleeper <- start_thread <- …"),
+            (8, "8 threads in clock_nanosleep <- poller <- start_thread <- …"),
+            (1, ""),
+            (1, ""),
         ]
-        # thread 1, the stopped one, is in it: the group is open with every member listed
-        assert tops[0].is_expanded and len(tops[0].children) == 39
-        asked = len(world.engine.called("backtrace"))
-        tops[0].collapse()
-        tops[0].expand()
-        await until(pilot, lambda: tree.group_count() == 2, "the group split by stack")
-        assert len(world.engine.called("backtrace")) - asked == 38  # thread 1's was read
-        titles = [
-            node.data.title() for node in tree.root.children if isinstance(node.data, ThreadGroup)
-        ]
-        assert titles == [
-            "30 threads in clock_nanosleep <- sleeper <- start_thread <- …",
-            "8 threads in clock_nanosleep <- poller <- start_thread <- …",
-        ]
-        loners = [node.data.id for node in tree.root.children if isinstance(node.data, Thread)]
-        assert sorted(loners) == [1, 40]
-        assert tree.thread_count() == 40  # 30 + 8 + 2 single threads
+        assert sorted(t.id for g in tree.shown_groups() for t in g.threads) == list(range(1, 41))
+        # thread 1's by the screen, the 39 others by the read after the stop, each once
+        assert sorted(args[0] for args in world.engine.called("backtrace")) == list(range(1, 41))
+        assert tree.thread_count() == 40 and tree.unread_in_order() == []
 
         tree.focus()
         await pilot.press("F", *"poller")
@@ -123,3 +133,43 @@ async def test_the_pane_groups_forty_threads_and_splits_a_group_opened(world: Wo
         await pilot.press("escape")
         await until(pilot, lambda: tree.thread_count() == 40, "the filter cleared")
         assert not tree.query(".thread-filter")
+
+
+async def running_after_c(pilot: Pilot[None], screen: DebuggerScreen) -> None:
+    await pilot.press("c")
+    await until(pilot, lambda: screen.running, "running")
+
+
+async def test_a_stop_keeps_the_thread_list_unless_a_thread_came_or_went(world: World) -> None:
+    """From GROUP_FROM threads on, a stop reuses the list of the stop before (gdb's
+    -thread-info costs every thread's registers) unless gdb said a thread was created
+    or exited; until the stacks are read the kept threads are grouped by name."""
+    world_of_many(world)
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, world.app, world.recorder)
+        tree = screen.query_one(ThreadsTree)
+        grouped = world.recorder.count
+        await until(pilot, lambda: grouped(ThreadsTree.StacksGrouped) == 1, "stacks")
+        listed = len(world.engine.called("threads"))
+        names = [g.title() for g in group_threads([replace(t, frame=None) for t in many()[0]], {})]
+        assert names[:2] == [
+            "30 threads named sleeper-# (stacks not read yet)",
+            "8 threads named poller-# (stacks not read yet)",
+        ]
+        await running_after_c(pilot, screen)
+        await stopped_after(pilot, screen, world.recorder, "i")
+        assert len(world.engine.called("threads")) == listed  # the kept list
+        assert tree.thread_count() == 40
+        await until(pilot, lambda: grouped(ThreadsTree.StacksGrouped) == 2, "stacks again")
+        assert [size for size, _ in top_level_sizes(tree)] == [30, 8, 1, 1]
+
+        # a thread created while the program ran: gdb says so before the stop
+        world.engine.thread_list = (*world.engine.thread_list, thread(41, "loop-41", LONER))
+        world.engine.stacks[41] = LONER
+        await running_after_c(pilot, screen)
+        world.engine.emit(ThreadCreated(41))
+        await stopped_after(pilot, screen, world.recorder, "i")
+        assert len(world.engine.called("threads")) == listed + 1
+        assert tree.thread_count() == 41
+        await until(pilot, lambda: grouped(ThreadsTree.StacksGrouped) == 3, "stacks, 41")
+        assert [size for size, _ in top_level_sizes(tree)] == [30, 8, 2, 1]

@@ -40,6 +40,7 @@ class SessionCore:
         # gdb's inferiors with a live process, id ("i1") -> PID as gdb sees it: more
         # than one after a fork gdb keeps (detach-on-fork off) or follows into
         self.processes: dict[str, int | None] = {}
+        self._thread_groups: dict[int, str] = {}  # gdb's thread id -> its inferior
         self.last_stop: Stopped | None = None
         self.ended: SessionEnded | None = None
         self.selected_thread: int | None = None

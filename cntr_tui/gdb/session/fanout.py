@@ -114,8 +114,11 @@ class SessionEvents(SessionSources):
             else:
                 self._end("inferior-exited", f"process {pid} is gone")
             return
+        if record.kind == "notify" and record.klass == "thread-created":
+            self._thread_groups[to_int(payload.get("id")) or 0] = str(payload.get("group-id"))
         if record.kind == "notify" and record.klass == "thread-selected":
             self.selected_thread = to_int(payload.get("id"))
+            self._current_process_of(self.selected_thread)
             frame = payload.get("frame")
             self.selected_frame = to_int(frame.get("level")) or 0 if isinstance(frame, dict) else 0
         event = event_from_record(record)
@@ -152,6 +155,16 @@ class SessionEvents(SessionSources):
         if pid == self.pid and others:
             self.pid = others[0]
             self.target_host_pid = self._host_pid_of(others[0])
+
+    def _current_process_of(self, thread_id: int | None) -> None:
+        """gdb's current thread is `thread_id` (a stop, `inferior N`): with several
+        processes, its process is the one `pid` and `target_host_pid` name (the one
+        `interrupt` signals: the one gdb resumed)."""
+        group = self._thread_groups.get(thread_id) if thread_id is not None else None
+        pid = self.processes.get(group) if group is not None else None
+        if pid is not None and pid != self.pid and len(self.processes) > 1:
+            self.pid = pid
+            self.target_host_pid = self._host_pid_of(pid)
 
     def _host_pid_of(self, pid: int) -> int | None:
         """The host PID of `pid` as gdb sees it (its namespace's when gdb runs in the
@@ -223,6 +236,7 @@ class SessionEvents(SessionSources):
         self.last_stop = stop
         if stop.thread_id is not None:
             self.selected_thread = stop.thread_id
+            self._current_process_of(stop.thread_id)
         self.selected_frame = 0
         waiting = []
         for wanted, waiter in self._stop_waiters:

@@ -22,6 +22,24 @@ class SessionStack(SessionSources):
                 self._learn_source(thread.frame)
         return Result([self._with_source(thread) for thread in threads])
 
+    async def switch_process(self) -> Result[tuple[int | None, int | None] | None]:
+        """The next of the processes gdb debugs becomes its current inferior (`inferior
+        N`: step and the panes' thread are its; `continue` resumes them all, see
+        schedule-multiple in settings.py): (its PID as gdb sees it, its selected
+        thread); None while gdb debugs one process."""
+        live = sorted(self.processes, key=lambda group: int(group.lstrip("i") or 0))
+        if len(live) < 2:
+            return Result(None)
+        if self.state == "running":
+            return Result(error="the program is running: interrupt it first")
+        current = self._thread_groups.get(self.selected_thread or -1)
+        following = live[(live.index(current) + 1) % len(live)] if current in live else live[0]
+        number = following.lstrip("i")
+        done = await self._call(f'-interpreter-exec console "inferior {number}"')
+        if not done.ok:
+            return Result(error=done.error)
+        return Result((self.processes.get(following), self.selected_thread))
+
     async def backtrace(
         self, thread_id: int | None = None, low: int | None = None, high: int | None = None
     ) -> Result[list[Frame]]:

@@ -14,7 +14,8 @@ from textual.widgets import TabbedContent
 from cntr_tui.app.screens.debugger.base import TABBED
 from cntr_tui.app.screens.debugger.breakpoints import BreakpointsPart
 from cntr_tui.app.screens.stop_text import breakpoint_lines
-from cntr_tui.gdb.records import Frame, Instruction
+from cntr_tui.app.thread_roster import ThreadRoster
+from cntr_tui.gdb.records import Frame, Instruction, Result, Thread
 from cntr_tui.languages.records import LanguageStacks
 from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.locals import LocalsTree
@@ -26,6 +27,7 @@ from cntr_tui.widgets.watch import WatchTree
 
 MEMORY_LENGTH = 128  # bytes the memory pane reads
 STACKS_AT_ONCE = 64  # backtraces asked before waiting for their answers
+HOLD_FRAMES = 0.25  # s: the longest a stop's panes hold the app's frames back
 MACHINE_PANES = {
     "tab-registers": "registers",
     "tab-disassembly": "disassembly",
@@ -35,13 +37,59 @@ MACHINE_PANES = {
 
 
 class FramesPart(BreakpointsPart):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.roster = ThreadRoster()  # the thread list kept between stops
+
     @work(exclusive=True, group="refresh")
     async def refresh_after_stop(self, thread_id: int | None) -> None:
         with contextlib.suppress(NoMatches):
             await self.refresh_state(thread_id)
 
-    async def refresh_state(self, thread_id: int | None) -> None:
+    async def list_threads(self) -> Result[list[Thread]]:
+        """gdb's list, or at a stop of an all-stop program with many threads the one
+        of the stop before when no thread was created or exited since (ThreadRoster)."""
+        # non-stop: each thread has its own state, which the kept list does not know
+        non_stop = getattr(self.link.session, "non_stop", False)
+        kept = None if self.running or non_stop else self.roster.kept()
+        if kept is not None:
+            return Result(kept)
+        self.roster.forget()
         threads = await self.link.ask(lambda engine: engine.threads())
+        if threads.ok:
+            self.roster.listed(threads.value or [])
+        return threads
+
+    async def refresh_state(self, thread_id: int | None) -> None:
+        threads = await self.list_threads()
+        release = self.hold_frames()
+        try:
+            await self.show_state(threads, thread_id)
+        finally:
+            release()
+        tree = self.query_one(ThreadsTree)
+        if tree.grouped and not self.running:
+            # after the panes are drawn: the answers' parsing would hold up that frame
+            self.call_after_refresh(self.read_stacks, tree.unread_in_order(), self.stops)
+
+    def hold_frames(self) -> Callable[[], None]:
+        """Hold the app's frames while the panes take a stop's state: a frame drawn
+        half-way is work thrown away (with 1,000 threads on a loaded machine, 20-50 ms
+        each, two or three per stop). At most HOLD_FRAMES; the function returned lets
+        them go (once)."""
+        batch = self.app.batch_update()
+        batch.__enter__()
+        held = [True]
+
+        def release() -> None:
+            if held.pop() if held else False:
+                timer.stop()
+                batch.__exit__(None, None, None)
+
+        timer = self.set_timer(HOLD_FRAMES, release)
+        return release
+
+    async def show_state(self, threads: Result[list[Thread]], thread_id: int | None) -> None:
         self.query_one("#threads").loading = False
         if not threads.ok:
             self.console.write_output(f"threads: {threads.error}", style="italic")
@@ -242,27 +290,29 @@ class FramesPart(BreakpointsPart):
 
     @on(ThreadsTree.StacksWanted)
     def stacks_wanted(self, event: ThreadsTree.StacksWanted) -> None:
-        self.read_stacks(event.thread_ids)
+        self.read_stacks(event.thread_ids, self.stops)
 
     @work(group="stacks")
-    async def read_stacks(self, thread_ids: tuple[int, ...]) -> None:
-        """A group's members' backtraces, asked together (gdb answers them in turn), in
-        a worker: the screen's keys are not held up by a thousand backtraces."""
-        if self.running:
-            return
-        wanted = [tid for tid in thread_ids if tid not in self.frames]
+    async def read_stacks(self, thread_ids: Sequence[int], stop: int) -> None:
+        """Backtraces asked STACKS_AT_ONCE together (gdb answers them in turn), in a
+        worker: the screen's keys are not held up by a thousand backtraces. After a
+        stop every thread's (the largest groups first), a group's when it is opened;
+        each batch regroups the pane. Dropped once the program runs or stops again."""
+        wanted = [tid for tid in dict.fromkeys(thread_ids) if tid not in self.frames]
         for start in range(0, len(wanted), STACKS_AT_ONCE):
+            if self.running or self.stops != stop:
+                return
             chunk = wanted[start : start + STACKS_AT_ONCE]
             answers = await asyncio.gather(
                 *(self.link.ask(lambda engine, tid=tid: engine.backtrace(tid)) for tid in chunk)
             )
-            if self.running:
+            if self.running or self.stops != stop:
                 return
+            read = {}
             for tid, answer in zip(chunk, answers, strict=True):
                 if answer.ok:
-                    self.frames[tid] = list(answer.value or [])
-        read = {tid: self.frames[tid] for tid in thread_ids if tid in self.frames}
-        self.query_one(ThreadsTree).show_backtraces(read)
+                    self.frames[tid] = read[tid] = list(answer.value or [])
+            self.query_one(ThreadsTree).show_backtraces(read)
 
     @on(ThreadsTree.FrameChosen)
     async def frame_chosen(self, event: ThreadsTree.FrameChosen) -> None:

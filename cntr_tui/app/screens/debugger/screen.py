@@ -159,6 +159,7 @@ class DebuggerScreen(LanguagesPart):
 
     def show_event(self, event: gdb_events.Event) -> bool:
         """One of gdb's events in the panes; False at the session's end."""
+        self.roster.seen(event)  # a thread created or exited: the next stop lists them
         match event:
             case gdb_events.Stopped():
                 self.running = False
@@ -314,6 +315,24 @@ class DebuggerScreen(LanguagesPart):
             return
         side = "the child" if toggled.value.follow == "child" else "the parent"
         self.status.state = f"forks: gdb follows {side} from the next fork on"
+
+    async def action_switch_process(self) -> None:
+        """The next of the processes gdb debugs (gdb's inferiors) becomes the current
+        one: the panes show its selected thread; c/n/s/i act on it."""
+        switched = await self.link.switch_process()
+        if not switched.ok:
+            self.notify(str(switched.error), title="process", severity="error")
+            return
+        if switched.value is None:
+            self.notify(
+                "gdb debugs one process: attach another from the console "
+                "(add-inferior, inferior 2, attach PID) or keep a fork's (--no-detach-on-fork)",
+                severity="information",
+            )
+            return
+        pid, thread_id = switched.value
+        await self.refresh_state(thread_id)
+        self.status.state = f"■ process {pid} is the current one (thread {thread_id})"
 
     # --- panes -------------------------------------------------------------------
 
