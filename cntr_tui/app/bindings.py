@@ -46,6 +46,11 @@ DEBUGGER = [
     # at the source line under the cursor, or at the instruction in the disassembly pane
     Binding("b,f9", "toggle_breakpoint", "Breakpoint", id="debugger.breakpoint"),
     Binding("i,ctrl+c", "interrupt", "Interrupt", id="debugger.interrupt"),
+    # non-stop mode: c, i, n, s, f act on the selected thread; these on every thread
+    Binding("A", "continue_all", "Continue all threads", show=False, id="debugger.continue_all"),
+    Binding("H", "interrupt_all", "Interrupt all threads", show=False, id="debugger.interrupt_all"),
+    # detach and attach again in gdb's non-stop mode (or back to all-stop)
+    Binding("M", "toggle_non_stop", "Non-stop mode", show=False, id="debugger.non_stop"),
     Binding("alt+s", "step_instruction", "Step instruction", show=False, id="debugger.stepi"),
     Binding("alt+n", "next_instruction", "Next instruction", show=False, id="debugger.nexti"),
     # at the source cursor's line, or at the disassembly cursor's instruction

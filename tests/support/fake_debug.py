@@ -171,7 +171,9 @@ class Call:
 
 class FakeEngine:
     """The demo program stopped in main; a breakpoint on tick's line is hit by worker-1
-    (thread 3) at the next continue, any other one never."""
+    (thread 3) at the next continue, any other one never. With `non_stop` (the
+    opener sets it from the target), each thread has its own state (`thread_states`):
+    run control takes a thread (None: every one), stops and resumes are per thread."""
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -185,6 +187,8 @@ class FakeEngine:
         self.console_output = {"info threads": '* 3    Thread 0x7f3a (LWP 8) "worker-1" tick'}
         self.stops = 0  # how many stops: registers and memory change with each
         self.memory = bytearray(range(256)) * 4  # from WORKERS_ADDRESS on
+        self.non_stop = False
+        self.thread_states = {thread.id: "stopped" for thread in THREADS}
 
     # --- what the tests look at and do ---------------------------------------------
 
@@ -213,8 +217,23 @@ class FakeEngine:
                 return
 
     def resume(self, thread_id: int | None) -> None:
-        self.running = True
+        for tid in self.thread_states:
+            if thread_id is None or not self.non_stop or tid == thread_id:
+                self.thread_states[tid] = "running"
+        self.running = all(state == "running" for state in self.thread_states.values())
         self.emit(Running(thread_id))
+
+    def refused(self, thread_id: int | None) -> Result[None] | None:
+        """gdb's refusal of a step or resume of a running program (non-stop: thread)."""
+        if self.non_stop and thread_id is not None:
+            if self.thread_states.get(thread_id) == "running":
+                return Result(
+                    error="Cannot execute this command while the selected thread is running."
+                )
+            return None
+        if self.running:
+            return Result(error="Cannot execute this command while the target is running.")
+        return None
 
     def stop(
         self,
@@ -223,30 +242,35 @@ class FakeEngine:
         signal_name: str | None = None,
         breakpoint_number: str | None = None,
     ) -> Stopped:
+        if self.non_stop:
+            self.thread_states[thread_id] = "stopped"
+        else:
+            self.thread_states = dict.fromkeys(self.thread_states, "stopped")
         self.running = False
         self.stopped_thread = thread_id
         self.stops += 1
         self.memory[24 + 40] = (self.memory[24 + 40] + 1) % 256  # workers[1].iterations
         top = self.stacks[thread_id][0]
-        stop = Stopped(reason, thread_id, top, True, signal_name, breakpoint_number)
+        every = not self.non_stop
+        stop = Stopped(reason, thread_id, top, every, signal_name, breakpoint_number)
         asyncio.get_running_loop().call_soon(self.emit, stop)  # after the command's answer
         return stop
 
     def step_like(self, name: str, thread_id: int | None, reason: str) -> Result[None]:
         self.record(name, thread_id)
-        if self.running:
-            return Result(error="Cannot execute this command while the target is running.")
+        if (refusal := self.refused(thread_id)) is not None:
+            return refusal
         self.resume(thread_id)
-        self.stop(self.stopped_thread, reason)
+        self.stop(thread_id if self.non_stop and thread_id else self.stopped_thread, reason)
         return CALL_RESULT
 
     async def continue_(self, thread_id: int | None = None) -> Result[None]:
         self.record("continue_", thread_id)
-        if self.running:
-            return Result(error="Cannot execute this command while the target is running.")
+        if (refusal := self.refused(thread_id)) is not None:
+            return refusal
         self.resume(thread_id)
         hit = next((bp for bp in self.breakpoint_list if bp.enabled and bp.line == TICK_LINE), None)
-        if hit is not None:
+        if hit is not None and self.thread_states[3] == "running":
             self.stop(3, "breakpoint-hit", breakpoint_number=hit.number)
         return CALL_RESULT
 
@@ -261,6 +285,11 @@ class FakeEngine:
 
     async def interrupt(self, thread_id: int | None = None) -> Result[Stopped]:
         self.record("interrupt", thread_id)
+        if self.non_stop:
+            running = [tid for tid, state in self.thread_states.items() if state == "running"]
+            wanted = running if thread_id is None else [thread_id]
+            stops = [self.stop(tid, "signal-received", signal_name="SIGINT") for tid in wanted]
+            return Result(stops[0]) if stops else Result(error="no thread is running")
         return Result(self.stop(1, "signal-received", signal_name="SIGINT"))
 
     async def step_instruction(self, thread_id: int | None = None) -> Result[None]:
@@ -279,6 +308,15 @@ class FakeEngine:
 
     async def threads(self) -> Result[list[Thread]]:
         self.record("threads")
+        if self.non_stop:
+            return Result(
+                [
+                    dataclasses.replace(t, state="running", frame=None)
+                    if self.thread_states.get(t.id) == "running"
+                    else dataclasses.replace(t, frame=self.stacks[t.id][0])
+                    for t in self.thread_list
+                ]
+            )
         if self.running:
             return Result(
                 [dataclasses.replace(t, state="running", frame=None) for t in self.thread_list]
@@ -303,7 +341,7 @@ class FakeEngine:
 
     async def backtrace(self, thread_id: int | None = None) -> Result[list[Frame]]:
         self.record("backtrace", thread_id)
-        if self.running:
+        if self.running or self.thread_states.get(thread_id or self.stopped_thread) == "running":
             return Result(error="Selected thread is running.")
         return Result(list(self.stacks[thread_id or self.stopped_thread]))
 
@@ -630,6 +668,7 @@ class FakeOpener:
         if self.failure is not None:
             raise self.failure
         self.session.opened_on = target
+        self.session.fake_engine.non_stop = target.non_stop
         return self.session
 
 

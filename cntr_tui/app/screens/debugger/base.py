@@ -88,6 +88,9 @@ class DebuggerBase(Screen[None]):
         self.stepping: int | None = None  # the thread a next/step/finish/si/ni runs
         self.stepped: int | None = None  # the one it ran, when another one's stop came
         self.container_logs: ContainerLogs | None = None  # open from attach to close
+        self.non_stop = False  # the mode the next attach asks for (M switches it)
+        self.reopening = False  # detaching to attach again in the other mode
+        self.states_to_show = False  # thread states changed, the pane not drawn yet
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,6 +132,15 @@ class DebuggerBase(Screen[None]):
     @property
     def console(self) -> GdbConsole:
         return self.query_one(GdbConsole)
+
+    @property
+    def non_stop_session(self) -> bool:
+        """The session runs gdb in non-stop mode: each thread stops and runs alone."""
+        return self.link.session is not None and self.link.session.non_stop
+
+    def thread_state(self, thread_id: int | None) -> str | None:
+        """A thread's own state as last listed or told ("running", "stopped")."""
+        return next((t.state for t in self.threads if t.id == thread_id), None)
 
     def current_frame(self) -> Frame | None:
         frames = self.frames.get(self.thread_id or -1, [])

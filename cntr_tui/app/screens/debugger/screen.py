@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from typing import ClassVar, TypeVar
 
@@ -17,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import TabbedContent
 
 from cntr_tui.app import bindings
-from cntr_tui.app.debug_link import EngineCall
+from cntr_tui.app.debug_link import DebugLink, EngineCall
 from cntr_tui.app.messages import FilesWanted
 from cntr_tui.app.opener import target_of
 from cntr_tui.app.screens.debugger.base import TABBED
@@ -29,7 +30,7 @@ from cntr_tui.app.watch_store import kept_watches
 from cntr_tui.debug.protocol import ContainerLogs, DebugUnavailable
 from cntr_tui.fs.mounts import Mount
 from cntr_tui.gdb import events as gdb_events
-from cntr_tui.gdb.records import Result
+from cntr_tui.gdb.records import Result, Thread
 from cntr_tui.widgets.disassembly import DisassemblyView
 from cntr_tui.widgets.gdb_console import GdbConsole
 from cntr_tui.widgets.logs import LogsPane
@@ -73,6 +74,7 @@ class DebuggerScreen(LanguagesPart):
     async def connect(self) -> None:
         try:
             target = await asyncio.to_thread(target_of, self.container, self.host_pid)
+            target = dataclasses.replace(target, non_stop=self.non_stop)
             session = await self.link.open(target, self.progress)
         except DebugUnavailable as error:
             from cntr_tui.preflight import explain
@@ -95,6 +97,7 @@ class DebuggerScreen(LanguagesPart):
         self.status.context = (
             f"{self.container.runtime} {self.container.name} · PID "
             f"{session.target.namespace_pid} · {session.mode}"
+            + (" · non-stop" if session.non_stop else "")
         )
         self.follow_events()
         self.open_logs()
@@ -164,6 +167,9 @@ class DebuggerScreen(LanguagesPart):
             case gdb_events.Stopped():
                 self.running = False
                 self.status.state = stop_text(event, self.stepping)
+                if self.non_stop_session and not event.all_threads:
+                    self.set_thread_states({event.thread_id}, "stopped")
+                    self.status.state += self.others_running(event.thread_id)
                 interrupted = interrupted_step(event, self.stepping)
                 self.stepped = self.stepping if interrupted else None
                 self.stepping = None
@@ -174,6 +180,8 @@ class DebuggerScreen(LanguagesPart):
             case gdb_events.Paused():
                 held = f"held {event.seconds * 1000:.0f} ms to set the {event.reason}"
                 self.status.state = f"▶ running · {held}" if self.running else held
+            case gdb_events.Running() if self.non_stop_session:
+                self.thread_ran(event.thread_id)
             case gdb_events.Running():
                 self.running = True
                 self.status.state = "▶ running"
@@ -235,7 +243,7 @@ class DebuggerScreen(LanguagesPart):
             await logs.close()
 
     def on_session_ended(self, kind: str, reason: str) -> None:
-        if self.leaving or self.link.ending_is_ours:
+        if self.leaving or self.reopening or self.link.ending_is_ours:
             return  # we are the ones detaching
         severity: SeverityLevel = "information" if kind == "detached" else "warning"
         self.notify(reason, title=f"{self.container.name}: {kind}", severity=severity, timeout=8)
@@ -249,7 +257,12 @@ class DebuggerScreen(LanguagesPart):
         if not self.attached:
             self.notify("Not attached yet.", severity="warning")
             return
-        if self.running and what != "interrupt":
+        if self.non_stop_session:
+            refusal = self.non_stop_refusal(what, self.one_thread())
+            if refusal is not None:
+                self.notify(refusal, title=what, severity="warning")
+                return
+        elif self.running and what not in ("interrupt", "interrupt all"):
             self.notify("The process is running: interrupt it first (i).", severity="warning")
             return
         self.stepping = self.thread_id if stepping else None
@@ -259,26 +272,143 @@ class DebuggerScreen(LanguagesPart):
             self.stepping = None
             self.notify(str(done.error), title=what, severity="error")
 
+    def one_thread(self) -> int | None:
+        """The thread run control acts on: in all-stop mode gdb's default (None); in
+        non-stop mode the one under the threads pane's cursor (or whose frame it is on)
+        while the pane has the focus, else the one shown."""
+        if not self.non_stop_session:
+            return None
+        tree = self.query_one(ThreadsTree)
+        node = tree.cursor_node
+        if tree.has_focus and node is not None:
+            parent = node.parent.data if node.parent is not None else None
+            for data in (node.data, parent):
+                if isinstance(data, Thread):
+                    return data.id
+        return self.thread_id
+
     async def action_continue(self) -> None:
-        await self.execute(lambda engine: engine.continue_(), "continue")
+        thread = self.one_thread()
+        await self.execute(lambda engine: engine.continue_(thread), "continue")
 
     async def action_next(self) -> None:
-        await self.execute(lambda engine: engine.next(), "next", stepping=True)
+        thread = self.one_thread()
+        await self.execute(lambda engine: engine.next(thread), "next", stepping=True)
 
     async def action_step(self) -> None:
-        await self.execute(lambda engine: engine.step(), "step", stepping=True)
+        thread = self.one_thread()
+        await self.execute(lambda engine: engine.step(thread), "step", stepping=True)
 
     async def action_finish(self) -> None:
-        await self.execute(lambda engine: engine.finish(), "finish", stepping=True)
+        thread = self.one_thread()
+        await self.execute(lambda engine: engine.finish(thread), "finish", stepping=True)
 
     async def action_step_instruction(self) -> None:
-        await self.execute(lambda engine: engine.step_instruction(), "stepi", stepping=True)
+        thread = self.one_thread()
+        await self.execute(lambda engine: engine.step_instruction(thread), "stepi", stepping=True)
 
     async def action_next_instruction(self) -> None:
-        await self.execute(lambda engine: engine.next_instruction(), "nexti", stepping=True)
+        thread = self.one_thread()
+        await self.execute(lambda engine: engine.next_instruction(thread), "nexti", stepping=True)
 
     async def action_interrupt(self) -> None:
-        await self.execute(lambda engine: engine.interrupt(), "interrupt")
+        thread = self.one_thread()
+        await self.execute(lambda engine: engine.interrupt(thread), "interrupt")
+
+    async def action_continue_all(self) -> None:
+        """Every thread (in all-stop mode the same as continue)."""
+        await self.execute(lambda engine: engine.continue_(), "continue all")
+
+    async def action_interrupt_all(self) -> None:
+        """Every thread (in all-stop mode the same as interrupt)."""
+        await self.execute(lambda engine: engine.interrupt(), "interrupt all")
+
+    # --- non-stop mode -------------------------------------------------------------
+
+    def non_stop_refusal(self, what: str, thread: int | None) -> str | None:
+        """Why `what` cannot run now on `thread` in non-stop mode (None: it can): a
+        thread runs or steps only from a stop, an interrupt is for a running thread."""
+        state = self.thread_state(thread)
+        if what == "interrupt" and state == "stopped":
+            return f"Thread {thread} is stopped already (H interrupts every thread)."
+        if what == "continue all" and all(t.state == "running" for t in self.threads):
+            return "Every thread runs already."
+        if what not in ("interrupt", "interrupt all", "continue all") and state == "running":
+            return (
+                f"Thread {thread} is running: interrupt it (i), or pick a stopped thread "
+                "in the threads pane (2)."
+            )
+        return None
+
+    def others_running(self, thread_id: int | None) -> str:
+        """For the status line at a stop in non-stop mode: how many others run on."""
+        running = sum(1 for t in self.threads if t.id != thread_id and t.state == "running")
+        return f" · {running} other thread{'s' if running != 1 else ''} running" if running else ""
+
+    def set_thread_states(self, thread_ids: set[int | None] | None, state: str) -> None:
+        """Threads (None: all) told running or stopped by gdb's events; a running
+        thread's frames are gone. The pane is drawn again once, after the burst."""
+        self.threads = [
+            dataclasses.replace(t, state=state, frame=None if state == "running" else t.frame)
+            if thread_ids is None or t.id in thread_ids
+            else t
+            for t in self.threads
+        ]
+        if state == "running":
+            for thread in self.threads:
+                if thread_ids is None or thread.id in thread_ids:
+                    self.frames.pop(thread.id, None)
+        self.running = bool(self.threads) and all(t.state == "running" for t in self.threads)
+        if not self.states_to_show:
+            self.states_to_show = True
+            self.call_after_refresh(self.show_thread_states)
+
+    def show_thread_states(self) -> None:
+        self.states_to_show = False
+        with contextlib.suppress(NoMatches):
+            tree = self.query_one(ThreadsTree)
+            tree.show_threads(self.threads, self.thread_id, self.language)
+            frames = self.frames.get(self.thread_id or -1)
+            if frames is not None and self.thread_id is not None:
+                tree.show_backtrace(self.thread_id, frames)
+
+    def thread_ran(self, thread_id: int | None) -> None:
+        """Non-stop: one thread (None: every one) runs; the others keep their state."""
+        self.set_thread_states(None if thread_id is None else {thread_id}, "running")
+        if thread_id is None or thread_id == self.thread_id:
+            self.source.current_line = None
+            self.source.refresh()
+            self.query_one(DisassemblyView).clear_pc()
+        if self.running:
+            self.status.state = "▶ running (every thread)"
+        elif thread_id is not None:
+            stopped = [str(t.id) for t in self.threads if t.state == "stopped"]
+            self.status.state = f"▶ thread {thread_id} running · stopped: {', '.join(stopped)}"
+
+    async def action_toggle_non_stop(self) -> None:
+        """Detach and attach again in the other mode (gdb's non-stop is set before
+        an attach); plain breakpoints are set again, by file and line."""
+        if not self.attached or self.leaving or self.reopening:
+            self.notify("Not attached yet.", severity="warning")
+            return
+        self.reopening = True
+        try:
+            for known in self.breakpoints:
+                if known.type == "breakpoint" and known.file and known.line is not None:
+                    self.pending.add(self.container, f"{known.file}:{known.line}")
+            self.workers.cancel_group(self, "events")
+            self.workers.cancel_group(self, "refresh")
+            await self.close_session()
+            self.link = DebugLink(self.link.opener)
+            self.non_stop = not self.non_stop
+            self.threads, self.frames, self.thread_id, self.running = [], {}, None, False
+            self.breakpoints = []
+            mode = "non-stop" if self.non_stop else "all-stop"
+            self.status.state = f"attaching again in {mode} mode…"
+            self.query_one("#threads").loading = True
+        finally:
+            self.reopening = False
+        self.connect()
 
     async def action_run_to_cursor(self) -> None:
         """To the disassembly cursor's instruction when that pane has the focus, else to
