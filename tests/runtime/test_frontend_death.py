@@ -420,6 +420,11 @@ class Tui(Frontend):
 
     def bring(self, state: State, program: Program) -> None:
         open_debugger(self.terminal, self.listed_as)
+        if state.non_stop:  # M: attach again in non-stop mode; the status line says it
+            self.terminal.keys("M")
+            self.terminal.wait_for(
+                lambda shown: "· non-stop" in shown, "the non-stop attach", SCREEN_DEADLINE
+            )
         self.terminal.keys(":")
         self.terminal.wait_for(lambda shown: "f5 Continue" in shown, "the console focused", 10)
         self.type_steps(state, program)
@@ -580,7 +585,7 @@ def test_in_any_state_the_program_survives_the_front_end(
 
 
 @pytest.mark.parametrize("ending", ["SIGKILL", "SIGTERM"])
-@pytest.mark.parametrize("kind", [Batch, Console], ids=lambda kind: kind.name)
+@pytest.mark.parametrize("kind", FRONTENDS, ids=lambda kind: kind.name)
 @pytest.mark.parametrize("runtime", ["docker", "process"])
 def test_non_stop_one_thread_at_a_breakpoint_the_program_survives_the_front_end(
     start_container, terminals, witness, runtime: str, kind: type[Frontend], ending: str
