@@ -1,11 +1,15 @@
 """The selected frame's general-purpose registers and flags; the ones whose value changed
-since the previous stop are highlighted."""
+since the previous stop are highlighted. `v` adds the floating-point and vector
+registers (st0-7, xmm/ymm/zmm, k0-7 on x86-64: ~65 KB of MI, so only on demand) and
+takes them away again."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
 
 from cntr_tui.gdb.records import Register
@@ -25,6 +29,11 @@ GENERAL = frozenset(
 )
 CHANGED_STYLE = "bold reverse"
 
+# in the registers pane; bindings.py lists them for help
+REGISTERS = [
+    Binding("v", "toggle_vector", "Vector registers", id="registers.vector"),
+]
+
 
 def general(registers: Sequence[Register]) -> list[Register]:
     """The general-purpose registers and flags in gdb's order, else all of them."""
@@ -36,10 +45,18 @@ class RegistersTable(TableNavigation, DataTable[Text]):
     """Rows of `show_registers`. `changed`: the names whose value differs from the one
     at the previous stop (drawn in CHANGED_STYLE)."""
 
-    BINDINGS = NAVIGATION
+    BINDINGS = [*REGISTERS, *NAVIGATION]
+
+    class VectorToggled(Message):
+        """`v`: the screen asks the registers again, with `vector` (every one) or not."""
+
+        def __init__(self, vector: bool) -> None:
+            super().__init__()
+            self.vector = vector
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
+        self.vector = False  # the floating-point and vector registers shown too
         self.values: dict[str, str] = {}  # shown now
         self.previous: dict[str, str] = {}  # at the stop before
         self.changed: set[str] = set()
@@ -54,7 +71,10 @@ class RegistersTable(TableNavigation, DataTable[Text]):
         the same previous stop's values."""
         if stop != self.stop:
             self.previous, self.stop = self.values, stop
-        shown = general(registers)
+        if self.vector:
+            shown = sorted(registers, key=lambda register: register.number)
+        else:
+            shown = general(registers)
         self.values = {register.name: register.value for register in shown}
         self.changed = {
             name
@@ -74,6 +94,10 @@ class RegistersTable(TableNavigation, DataTable[Text]):
         """Instead of the registers (the program runs, gdb's error)."""
         self.clear()
         self.add_row(Text(""), Text(message, style="italic"))
+
+    def action_toggle_vector(self) -> None:
+        self.vector = not self.vector
+        self.post_message(self.VectorToggled(self.vector))
 
     def value_of(self, name: str) -> str | None:
         return self.values.get(name)
