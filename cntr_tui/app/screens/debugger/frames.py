@@ -177,14 +177,25 @@ class FramesPart(BreakpointsPart):
             await self.read_memory(self.memory_expression)
 
     async def show_registers(self, thread_id: int | None, level: int) -> None:
-        registers = await self.link.ask(lambda engine: engine.registers(thread_id, level))
         table = self.query_one(RegistersTable)
+        vector = table.vector
+        registers = await self.link.ask(lambda engine: engine.registers(thread_id, level, vector))
         if registers.ok:
             table.show_registers(registers.value or [], self.stops)
         else:
             table.show_message(str(registers.error))
 
+    @on(RegistersTable.VectorToggled)
+    async def vector_registers_toggled(self) -> None:
+        if not self.running and self.current_frame() is not None:
+            await self.show_registers(self.thread_id, self.frame_level)
+
     async def show_disassembly(self, thread_id: int | None, level: int) -> None:
+        frame = self.current_frame()
+        if frame is not None and self.query_one(DisassemblyView).show_kept(
+            frame.function, frame.address
+        ):
+            return  # its function's instructions, read at an earlier stop
         code = await self.link.ask(
             lambda engine: engine.disassemble(thread_id, level, with_source=True)
         )
