@@ -11,6 +11,7 @@ from textual.binding import Binding
 from cntr_tui.widgets.breakpoints import BREAKPOINTS
 from cntr_tui.widgets.memory import MEMORY
 from cntr_tui.widgets.navigation import NAVIGATION, SEARCH_BAR
+from cntr_tui.widgets.registers import REGISTERS
 from cntr_tui.widgets.source_view import SOURCE
 from cntr_tui.widgets.threads import THREADS
 from cntr_tui.widgets.watch import WATCH
@@ -163,6 +164,7 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
         ("threads pane", THREADS),
         ("breakpoints pane", BREAKPOINTS),
         ("breakpoint form", FORM),
+        ("registers pane", REGISTERS),
         ("memory pane", MEMORY),
         ("watch pane", WATCH),
     ]
