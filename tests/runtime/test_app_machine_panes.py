@@ -1,15 +1,30 @@
 """The registers, disassembly and memory panes against a real container and real gdb,
 each value checked against what the kernel says of the stopped program (/proc), not
-against gdb's own answers."""
+against gdb's own answers; the vector registers on `v`; the locals and watch panes'
+"… N more" row for /app/shapes's vector of 100,000 ints."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from textual.pilot import Pilot
 
 from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.debugger import DebuggerScreen
 from cntr_tui.widgets.disassembly import DisassemblyView, SourceRow
+from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.memory import MemoryView
 from cntr_tui.widgets.registers import RegistersTable
-from tests.runtime.test_app import SIZE, stopped_in_tick, type_in_console, wait_for
+from cntr_tui.widgets.watch import WatchTree
+from tests.runtime.test_app import (
+    SIZE,
+    attached_debugger,
+    stopped_in_tick,
+    type_in_console,
+    wait_for,
+)
+from tests.runtime.test_app_breakpoint_kinds import stop_after
 from tests.support.fake_debug import Recorder
 from tests.support.frontend import Program, load_base, symbol_value
 from tests.support.proc import read_memory
@@ -79,3 +94,72 @@ async def test_registers_disassembly_and_memory_show_the_stopped_program(start_c
         )
         differing = {workers + i for i in range(WORKERS_BYTES) if now[i] != kernel[i]}
         assert differing and differing <= memory.changed
+
+
+@asynccontextmanager
+async def debugger_on(
+    start_container, program: str
+) -> AsyncIterator[tuple[Pilot[None], CntrApp, DebuggerScreen, Recorder]]:
+    """The app's debugger attached to a new docker container running `program`."""
+    started = start_container("docker", program=program)
+    recorder = Recorder()
+    app = CntrApp()
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        yield pilot, app, await attached_debugger(pilot, app, started, recorder), recorder
+
+
+async def test_v_shows_the_vector_registers_of_the_stopped_thread(start_container):
+    async with debugger_on(start_container, "/app/threads") as (pilot, _, screen, _):
+        await pilot.press("7")
+        registers = screen.query_one(RegistersTable)
+        await wait_for(pilot, lambda: registers.value_of("rip"), "the registers", 20)
+        assert registers.value_of("xmm0") is None and registers.value_of("st0") is None
+        await pilot.press("v")
+        await wait_for(pilot, lambda: registers.value_of("xmm0"), "xmm0", 20)
+        assert registers.value_of("st0") is not None and registers.value_of("ymm0") is not None
+        assert "v4_float" in str(registers.value_of("xmm0"))
+        assert registers.value_of("rip") is not None  # the general ones stay
+        await pilot.press("v")
+        await wait_for(pilot, lambda: registers.value_of("xmm0") is None, "xmm0 gone", 20)
+
+
+SHAPES_SHOWN = 200  # gdb's `print elements`: the first 200 of `many`'s 100,000
+
+
+async def test_a_vector_of_100000_ints_ends_in_how_many_more_it_has(start_container):
+    """/app/shapes's keep_inventory holds `many`, a std::vector<int> of 100,000 (0, 1,
+    2, ...): the locals pane shows its first 200 and "… 99,800 more"; as a watch, the
+    members gdb lists (the printer's 200 and one) and "… 99,799 more"."""
+    async with debugger_on(start_container, "/app/shapes") as (pilot, app, screen, recorder):
+        await pilot.press("colon")
+        await wait_for(pilot, lambda: app.focused is screen.console.input, "the console", 5)
+        await type_in_console(pilot, "break inventory::count_round")
+        await wait_for(pilot, lambda: screen.breakpoints, "the breakpoint", 10)
+        await pilot.press("escape")  # out of the console: the keys are the screen's
+        await stop_after(pilot, screen, recorder, "c", "breakpoint")
+        await pilot.press("u")  # up to keep_inventory
+        tree = screen.query_one(LocalsTree)
+
+        def many():
+            return next((n for n in tree.root.children if n.data and n.data.name == "many"), None)
+
+        await wait_for(pilot, many, "keep_inventory's locals", 20)
+        rows = [str(child.label) for child in many().children]
+        assert len(rows) == SHAPES_SHOWN + 1
+        assert rows[0] == "[0] = 0" and rows[SHAPES_SHOWN - 1] == "[199] = 199"
+        assert rows[-1] == "… 99,800 more"
+
+        await pilot.press("0", "a", *"many", "enter")
+        watch = screen.query_one(WatchTree)
+        await wait_for(pilot, lambda: watch.values.get("many"), "the watch's value", 20)
+        assert str(watch.values["many"]).startswith("std::vector of length 100000")
+        node = watch.watched("many")
+        assert node is not None and node.allow_expand
+        watch.move_cursor(node)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: len(node.children) > 1, "the members", 30)
+        members = [str(child.label) for child in node.children]
+        assert len(members) == SHAPES_SHOWN + 2
+        assert members[0].startswith("[0]") and members[0].endswith("= 0")
+        assert members[-2].startswith("[200]") and members[-2].endswith("= 200")
+        assert members[-1] == "… 99,799 more"

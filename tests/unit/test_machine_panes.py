@@ -99,16 +99,24 @@ async def test_the_registers_pane_shows_the_frames_rip_and_highlights_what_chang
         assert engine.called("registers")[-1] == (3, 1)
 
 
+async def disassembly_in_tick(
+    pilot: Pilot[None], world: World
+) -> tuple[DebuggerScreen, DisassemblyView]:
+    """The debugger on web stopped in tick, its disassembly pane shown with tick's PC."""
+    screen = await debugger_on_web(pilot, world.app, world.recorder)
+    await stopped_in_tick(pilot, screen, world.recorder)
+    view = screen.query_one(DisassemblyView)
+    await open_by_key(pilot, screen, "8", "tab-disassembly")
+    await until(pilot, lambda: view.pc_address == TICK.address, "tick's instructions")
+    return screen, view
+
+
 async def test_the_disassembly_pane_marks_the_pc_and_b_breaks_at_the_instruction(
     world: World,
 ) -> None:
-    engine, app, recorder = world.engine, world.app, world.recorder
+    engine, app = world.engine, world.app
     async with world.run() as pilot:
-        screen = await debugger_on_web(pilot, app, recorder)
-        await stopped_in_tick(pilot, screen, recorder)
-        view = screen.query_one(DisassemblyView)
-        await open_by_key(pilot, screen, "8", "tab-disassembly")
-        await until(pilot, lambda: view.pc_address == TICK.address, "tick's instructions")
+        screen, view = await disassembly_in_tick(pilot, world)
         assert app.focused is view
         # rows are instructions and, the pane asking with source, their lines' rows
         assert engine.called("disassemble")[-1][-1] is True
@@ -275,3 +283,61 @@ async def test_help_is_titled_by_the_screen_it_opens_on(world: World) -> None:
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
         assert str(app.screen.query_one("#help-title").render()) == "Keys (debugger · web)"
+
+
+async def test_v_in_the_registers_pane_adds_the_vector_registers_and_takes_them_away(
+    world: World,
+) -> None:
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await open_by_key(pilot, screen, "7", "tab-registers")
+        table = screen.query_one(RegistersTable)
+        await until(pilot, lambda: table.value_of("rip"), "the registers")
+        assert table.value_of("xmm0") is None and not table.vector
+        await pilot.press("v")
+        await until(pilot, lambda: table.value_of("xmm0"), "xmm0")
+        assert table.vector and table.value_of("rip") is not None
+        assert str(cell(table, "xmm0", 1)).startswith("{v4_float")
+        # the next stop asks for them again
+        await stopped_in_tick(pilot, screen, recorder)
+        await until(pilot, lambda: table.value_of("rip") == hex(TICK.address), "tick's rip")
+        assert table.value_of("xmm0") is not None
+        await pilot.press("7", "v")  # the source had the focus for b
+        await until(pilot, lambda: table.value_of("xmm0") is None, "xmm0 gone")
+        assert table.value_of("rip") == hex(TICK.address)
+        assert len(engine.called("registers")) >= 4
+
+
+async def test_a_stop_in_a_function_shown_before_is_disassembled_from_the_kept_rows(
+    world: World,
+) -> None:
+    engine, recorder = world.engine, world.recorder
+    async with world.run() as pilot:
+        screen, view = await disassembly_in_tick(pilot, world)
+        asked = len(engine.called("disassemble"))
+        rows = list(view.shown_rows)
+        await stopped_after(pilot, screen, recorder, "c")  # tick again
+        await until(pilot, lambda: view.pc_address == TICK.address, "tick's PC again")
+        assert len(engine.called("disassemble")) == asked  # from the kept rows
+        assert view.shown_rows == rows and view.marked_rows()
+        # another function (frame 1, worker_main): asked of gdb, then kept as well
+        await pilot.press("u")
+        caller = WORKER_STACK[1].address
+        await until(pilot, lambda: view.pc_address == caller, "worker_main's PC")
+        assert len(engine.called("disassemble")) == asked + 1
+        await pilot.press("d")
+        await until(pilot, lambda: view.pc_address == TICK.address, "tick's PC")
+        assert len(engine.called("disassemble")) == asked + 1
+        assert [view.instruction_at_row(row).address for row in view.marked_rows()] == [
+            TICK.address
+        ]
+
+
+async def test_help_lists_the_registers_key(world: World) -> None:
+    async with world.run() as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(world.app.screen, HelpScreen), "help")
+        table = world.app.screen.query_one("#help-table", DataTable)
+        ids = {str(table.get_row_at(row)[3]) for row in range(table.row_count)}
+        assert "registers.vector" in ids
