@@ -584,7 +584,7 @@ def test_in_any_state_the_program_survives_the_front_end(
     run_case(start_container, terminals, witness, runtime, kind, ending, state)
 
 
-@pytest.mark.parametrize("ending", ["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("ending", ENDINGS)
 @pytest.mark.parametrize("kind", FRONTENDS, ids=lambda kind: kind.name)
 @pytest.mark.parametrize("runtime", ["docker", "process"])
 def test_non_stop_one_thread_at_a_breakpoint_the_program_survives_the_front_end(

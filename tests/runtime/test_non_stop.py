@@ -178,3 +178,17 @@ def test_batch_non_stop_on_a_container(runtime: str, start_container):
     assert "39\t    w->total += compute_step" in out  # next stepped worker-0 alone
     assert after.count("(running)") == 4, after
     program.assert_runs_on(set(), since=time.monotonic())
+
+
+def test_non_stop_with_a_core_is_one_line(tmp_path):
+    done = subprocess.run(
+        [*CNTR_TUI, "gdb", "--non-stop", "--core", str(tmp_path / "core"), "--batch"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode != 0
+    assert done.stderr.splitlines() == [
+        "cntr-tui: --core opens a kept core: give it no CONTAINER, --pid or --non-stop"
+    ], done.stderr
+    assert not list(tmp_path.iterdir())
