@@ -31,11 +31,12 @@ class ThreadRoster:
         """The list of the stop before, every thread stopped, if it holds."""
         if self.changed or self.threads is None or len(self.threads) < GROUP_FROM:
             return None
-        return [dataclasses.replace(t, state="stopped", frame=None) for t in self.threads]
+        return list(self.threads)
 
     def listed(self, threads: Sequence[Thread]) -> None:
-        """gdb's own list was read (after the events that changed it)."""
-        self.threads = list(threads)
+        """gdb's own list was read (after the events that changed it); kept without the
+        top frames, which hold for that stop only (records are frozen: shared as they are)."""
+        self.threads = [dataclasses.replace(t, state="stopped", frame=None) for t in threads]
         self.changed = False
 
     def forget(self) -> None:
