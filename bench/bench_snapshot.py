@@ -12,12 +12,25 @@ tool believes. Runs alternate (ours, gdb, ours, gdb ... with the order swapped e
 other pair); one snapshot before them warms gdb's index cache and the page cache.
 The table gives medians with min and max; `reported` is the pause our snapshot printed.
 
-Where the pause goes (CNTR_TUI_GDB_TRACE timestamps, a busy 2-CPU machine): for 10
-threads, -target-attach to *stopped is 130-180 ms, most of it gdb reading libc's
-separate debug info once the attach has stopped the program (45-55 ms with
-debug-file-directory pointed nowhere); for 1,000 threads, 0.5-0.9 s to stop, then
-1.0-1.5 s for the 1,000 -stack-list-frames through gdbserver (each register and
-memory read a round trip over the pipes between gdb and gdbserver).
+Where the pause goes (100 threads, a 2-CPU machine at load 10-30; CNTR_TUI_GDB_TRACE
+timestamps and /proc/PID/schedstat of gdb, gdbserver, the bridge's cats and ours at
+the attach, the stop, the first and last stack and the detach):
+- the attach to the stop: ~100 ms of gdb's CPU (libc's symbols and separate debug info,
+  the thread list, thread_db's qSymbol look-ups, the target description, /proc maps
+  over vFile) and 15-25 ms of gdbserver's (ptrace of each thread). The objects'
+  symbols and the debug units of the threads' PCs are now read before the stop
+  (snapshot.symbols_before_stop): -target-attach to the stop 73/80/232/454 ms with
+  it, 145/270/252/435 ms without (4 alternating pairs, load ~9).
+- 100 `-stack-list-frames`: 75-125 ms of gdb's CPU, ~1 ms a thread (a thread's
+  registers and 4 stack reads, `Hg` + `g` + 4 `m`, each a round trip through the two
+  cats), and 50-85 ms of ours (pygdbmi reading the answers a character at a time),
+  35-45 ms now (gdb/mi_values.py). 1,000 threads: gdb 0.7-1.0 s, ours ~0.3 s, the
+  cats 0.1-0.15 s with 16,000-20,000 context switches, gdbserver ~0.1 s. Larger
+  dcache lines (`set dcache line-size 512`: 1-2 `m` a thread) halve the cats' and
+  gdbserver's switches but leave gdb's CPU and the pause as they were: gdb's own
+  unwinding and printing of each frame, not the round trips, is the larger part.
+- what is left is mostly waiting for a CPU: each process waits about as long for one
+  as it runs.
 """
 
 from __future__ import annotations
@@ -105,10 +118,12 @@ def measure(count: int, runs: int) -> Row:
         def run_gdb() -> None:
             gdb.append(stall(pid, gdb_command)[0])
 
+        loads = [os.getloadavg()[0]]
         for index in range(runs):
             pair: list[Callable[[], None]] = [run_ours, run_gdb]
             for run in pair if index % 2 == 0 else reversed(pair):
                 run()
+        loads.append(os.getloadavg()[0])
     finally:
         started.remove()
     row = Row(
@@ -117,7 +132,8 @@ def measure(count: int, runs: int) -> Row:
         Stats.of(gdb),
         "host gdb -batch thread apply all bt",
         extra={"reported": Stats.of(reported)},
-        note=f"reported pause {Stats.of(reported).text()}",
+        note=f"reported pause {Stats.of(reported).text()}; {runs} runs each, load "
+        f"{min(loads):.1f}-{max(loads):.1f}",
     )
     if count == TARGET_THREADS:
         row.judge("< 50 ms", "the program stalls longer than 50 ms", max_value=TARGET)
