@@ -50,7 +50,17 @@ def fuse_errors(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
     An exception escaping a handler would end `pyfuse3.main()` and drop the connection.
     """
+    return handler(method, ends_request=False)
 
+
+def by_directory_fds(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """`fuse_errors` for a handler that may use directory fds: those it opened on a
+    mount other than the root's are closed when it ends (`DirectoryFds.end_request`).
+    Not for READ and WRITE: they run beside the other handlers (`fastloop`)."""
+    return handler(method, ends_request=True)
+
+
+def handler(method: Callable[P, Awaitable[R]], ends_request: bool) -> Callable[P, Awaitable[R]]:
     @functools.wraps(method)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -64,6 +74,11 @@ def fuse_errors(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         except Exception:
             log.exception("handler %s failed", method.__name__)
             raise pyfuse3.FUSEError(errno.EIO) from None
+        finally:
+            if ends_request:
+                fds = args[0].directory_fds  # type: ignore[attr-defined]
+                if fds.transient:
+                    fds.end_request()
 
     return wrapper
 
@@ -200,7 +215,7 @@ class MergedOperations(pyfuse3.Operations):
 
     # ---- lookups and attributes --------------------------------------------------
 
-    @fuse_errors
+    @by_directory_fds
     async def lookup(
         self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
@@ -238,7 +253,7 @@ class MergedOperations(pyfuse3.Operations):
         self.directory_fds.discard(inode)
         self.handles.forgotten(inode)
 
-    @fuse_errors
+    @by_directory_fds
     async def getattr(
         self, inode: int, ctx: pyfuse3.RequestContext | None = None
     ) -> pyfuse3.EntryAttributes:
@@ -246,7 +261,7 @@ class MergedOperations(pyfuse3.Operations):
         st = self.stat_inode(inode)
         return self.synthetic_attributes(inode) if st is None else self.attributes(inode, st)
 
-    @fuse_errors
+    @by_directory_fds
     async def setattr(
         self,
         inode: int,
@@ -286,7 +301,7 @@ class MergedOperations(pyfuse3.Operations):
             if pinned is not None:
                 os.close(pinned)
 
-    @fuse_errors
+    @by_directory_fds
     async def readlink(self, inode: int, ctx: pyfuse3.RequestContext) -> bytes:
         self.requests += 1
         fd = self.handles.handle(inode)
@@ -324,28 +339,28 @@ class MergedOperations(pyfuse3.Operations):
                     os.chmod(name, kept, dir_fd=dir_fd)
         return self.looked_up(parent, name)
 
-    @fuse_errors
+    @by_directory_fds
     async def mknod(
         self, parent_inode: int, name: bytes, mode: int, rdev: int, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
         os.mknod(name, mode, rdev, dir_fd=self.directory_fds.fd_of(parent_inode))
         return self.created(parent_inode, name, ctx)
 
-    @fuse_errors
+    @by_directory_fds
     async def mkdir(
         self, parent_inode: int, name: bytes, mode: int, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
         os.mkdir(name, mode, dir_fd=self.directory_fds.fd_of(parent_inode))
         return self.created(parent_inode, name, ctx)
 
-    @fuse_errors
+    @by_directory_fds
     async def symlink(
         self, parent_inode: int, name: bytes, target: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
         os.symlink(target, name, dir_fd=self.directory_fds.fd_of(parent_inode))
         return self.created(parent_inode, name, ctx)
 
-    @fuse_errors
+    @by_directory_fds
     async def link(
         self, inode: int, new_parent_inode: int, new_name: bytes, ctx: pyfuse3.RequestContext
     ) -> pyfuse3.EntryAttributes:
@@ -385,17 +400,17 @@ class MergedOperations(pyfuse3.Operations):
         ):
             self.handles.pin(inode, dir_fd, name)
 
-    @fuse_errors
+    @by_directory_fds
     async def unlink(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
         dir_fd = self.directory_fds.fd_of(parent_inode)
         self.pin_if_last_seen(parent_inode, name, dir_fd)
         os.unlink(name, dir_fd=dir_fd)
 
-    @fuse_errors
+    @by_directory_fds
     async def rmdir(self, parent_inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
         os.rmdir(name, dir_fd=self.directory_fds.fd_of(parent_inode))
 
-    @fuse_errors
+    @by_directory_fds
     async def rename(
         self,
         parent_inode_old: int,
@@ -425,7 +440,7 @@ class MergedOperations(pyfuse3.Operations):
 
     # ---- files ---------------------------------------------------------------------
 
-    @fuse_errors
+    @by_directory_fds
     async def open(self, inode: int, flags: int, ctx: pyfuse3.RequestContext) -> pyfuse3.FileInfo:
         self.requests += 1
         flags = (flags & ~os.O_NOCTTY) | os.O_CLOEXEC
@@ -438,7 +453,7 @@ class MergedOperations(pyfuse3.Operations):
         self.handles.opened(inode, fd)
         return pyfuse3.FileInfo(fh=fd, keep_cache=True)
 
-    @fuse_errors
+    @by_directory_fds
     async def create(
         self,
         parent_inode: int,
@@ -497,7 +512,7 @@ class MergedOperations(pyfuse3.Operations):
 
     # ---- directories ---------------------------------------------------------------
 
-    @fuse_errors
+    @by_directory_fds
     async def opendir(self, inode: int, ctx: pyfuse3.RequestContext) -> int:
         self.requests += 1
         if self.listings_by_inode:
@@ -537,7 +552,7 @@ class MergedOperations(pyfuse3.Operations):
         finally:
             os.close(fd)
 
-    @fuse_errors
+    @by_directory_fds
     async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
         self.requests += 1
         snapshot = self.directories[fh] if fh else self.listing(self.request_inode)
@@ -569,7 +584,7 @@ class MergedOperations(pyfuse3.Operations):
     async def releasedir(self, fh: int) -> None:
         self.directories.pop(fh, None)
 
-    @fuse_errors
+    @by_directory_fds
     async def fsyncdir(self, fh: int, datasync: bool) -> None:
         inode = self.directories[fh].inode if fh else self.request_inode
         fd = os.open(
@@ -613,21 +628,21 @@ class MergedOperations(pyfuse3.Operations):
         dir_fd, name = self.place(inode)
         return magic_path(dir_fd) + b"/" + name
 
-    @fuse_errors
+    @by_directory_fds
     async def getxattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> bytes:
         return os.getxattr(self.xattr_path(inode), name, follow_symlinks=False)
 
-    @fuse_errors
+    @by_directory_fds
     async def setxattr(
         self, inode: int, name: bytes, value: bytes, ctx: pyfuse3.RequestContext
     ) -> None:
         os.setxattr(self.xattr_path(inode), name, value, follow_symlinks=False)
 
-    @fuse_errors
+    @by_directory_fds
     async def listxattr(self, inode: int, ctx: pyfuse3.RequestContext) -> list[bytes]:
         names = os.listxattr(self.xattr_path(inode), follow_symlinks=False)
         return [os.fsencode(name) for name in names]
 
-    @fuse_errors
+    @by_directory_fds
     async def removexattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
         os.removexattr(self.xattr_path(inode), name, follow_symlinks=False)

@@ -157,6 +157,24 @@ def renameat2_at(old_dir_fd: int, old: bytes, new_dir_fd: int, new: bytes, flags
     _check(result, "renameat2", os.fsdecode(old))
 
 
+STATX_MNT_ID = 0x1000
+STATX_SIZE = 256  # struct statx
+STATX_MNT_ID_OFFSET = 0x90  # its stx_mnt_id (__u64)
+_statx_buffer = ctypes.create_string_buffer(STATX_SIZE)
+_statx_mount_id = ctypes.c_uint64.from_buffer(_statx_buffer, STATX_MNT_ID_OFFSET)
+_statx = _libc.statx
+_statx.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_char_p)
+
+
+def mount_id(fd: int) -> int:
+    """The id of the mount `fd` (O_PATH will do) is on, as /proc/self/mountinfo's first
+    field: which mount instance, so a bind mount of the same file system differs too.
+    Not thread-safe (one buffer): for the file server, which runs handlers one at a time."""
+    if _statx(fd, b"", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, _statx_buffer) < 0:
+        _check(-1, "statx")
+    return _statx_mount_id.value
+
+
 def capbset_drop(capability: int) -> None:
     _check(_libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(capability), 0, 0, 0), "capbset_drop")
 

@@ -19,6 +19,7 @@ from cntr_tui.attach.session import AttachSession
 from cntr_tui.fs.fastloop import COUNTS_ENV
 from cntr_tui.fs.inode_paths import ROOT_INODE
 from cntr_tui.fs.merged import MergedOperations
+from tests.support.fs_session import ended
 
 # Run inside the session: probe a missing name twice, create it through the merged
 # root, look again; the same for a name the container's side creates meanwhile.
@@ -86,20 +87,16 @@ def test_names_created_after_a_miss_are_seen_at_once(
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            assert proc.stdout.readline() == b"probed\n"
-            Path(in_container).write_text("made by the container's side\n")
-            proc.stdin.write(b"go\n")
-            proc.stdin.flush()
-            seen = json.loads(proc.stdout.readline())
-            probed = time.time()
-            assert proc.wait(30) == 0
-            lookups = lookups_counted(counts, probed)
+            with ended(proc):
+                assert proc.stdout.readline() == b"probed\n"
+                Path(in_container).write_text("made by the container's side\n")
+                proc.stdin.write(b"go\n")
+                proc.stdin.flush()
+                seen = json.loads(proc.stdout.readline())
+                probed = time.time()
+                assert proc.wait(30) == 0
+                lookups = lookups_counted(counts, probed)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdin.close()
-            proc.stdout.close()
             Path(in_container).unlink(missing_ok=True)
     assert seen == {
         "host-before": False,

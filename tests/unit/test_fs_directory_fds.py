@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from cntr_tui.fs.directory_fds import DirectoryFds
 from cntr_tui.fs.inode_handles import InodeHandles, magic_path
 from cntr_tui.fs.inode_paths import ROOT_INODE, InodePaths
+from cntr_tui.linux.syscalls import mount_id
 
 COMPONENT = "d" * 200
 
@@ -76,11 +79,15 @@ def test_a_directory_past_path_max_is_opened_by_relative_steps(top: Path) -> Non
         fds.close()
 
 
+def directory_fds_for(path: Path) -> tuple[DirectoryFds, int]:
+    """Directory fds of a fresh inode map, and the inode of `path` registered in it."""
+    inodes = InodePaths((os.lstat("/").st_dev, os.lstat("/").st_ino))
+    return DirectoryFds(inodes), register_path(inodes, path)
+
+
 def test_the_fd_follows_a_directory_renamed_behind_its_back(top: Path) -> None:
     (top / "a").mkdir()
-    inodes = InodePaths((os.lstat("/").st_dev, os.lstat("/").st_ino))
-    inode = register_path(inodes, top / "a")
-    fds = DirectoryFds(inodes)
+    fds, inode = directory_fds_for(top / "a")
     try:
         fd = fds.fd_of(inode)
         (top / "a").rename(top / "b")
@@ -115,3 +122,28 @@ def test_handles_prefer_open_files_then_pins(top: Path) -> None:
     finally:
         os.close(opened)
         os.close(dir_fd)
+
+
+def test_directories_on_another_mount_are_held_for_one_request_only() -> None:
+    """/dev/shm is a tmpfs of its own here: a kept fd in it would keep it busy."""
+    shm = Path("/dev/shm")
+    if os.lstat(shm).st_dev == os.lstat("/").st_dev:
+        pytest.skip("/dev/shm is not a mount of its own here")
+    inner = Path(tempfile.mkdtemp(prefix="cntr-test-fds-", dir=shm))
+    try:
+        (inner / "d").mkdir()
+        fds, inode = directory_fds_for(inner / "d")
+        try:
+            fd = fds.fd_of(inode)
+            assert os.path.samestat(os.fstat(fd), os.lstat(inner / "d"))
+            assert fds.cached(inode) is None
+            assert len(fds.transient) >= 3  # /dev/shm, inner, d (and /dev, a devtmpfs)
+            assert all(mount_id(kept) == fds.root_mount for kept in fds.fds.values())
+            fds.end_request()
+            assert fds.transient == []
+            with pytest.raises(OSError):
+                os.fstat(fd)  # closed
+        finally:
+            fds.close()
+    finally:
+        shutil.rmtree(inner)
