@@ -18,6 +18,7 @@ maps the host ids in replies back; the server itself works in host ids only.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import logging
@@ -106,6 +107,7 @@ class MergedOperations(pyfuse3.Operations):
         self.synthetic_names = frozenset(os.path.basename(path) for path in self.synthetic)
         self.directory_fds = DirectoryFds(self.inodes)
         self.handles = InodeHandles()
+        self.file_versions: dict[int, tuple[int, int, int]] = {}  # at the last open
         self.server_gid = os.getegid()
         self.directories: dict[int, DirectorySnapshot] = {}
         self.listings = ListingCache(timeout)
@@ -251,6 +253,7 @@ class MergedOperations(pyfuse3.Operations):
 
     def forgotten(self, inode: int) -> None:
         self.directory_fds.discard(inode)
+        self.file_versions.pop(inode, None)
         self.handles.forgotten(inode)
 
     @by_directory_fds
@@ -450,8 +453,32 @@ class MergedOperations(pyfuse3.Operations):
         else:
             dir_fd, name = self.place(inode)
             fd = os.open(name, flags, dir_fd=dir_fd)
+        try:
+            keep = self.pages_still_valid(inode, fd)
+        except BaseException:
+            os.close(fd)
+            raise
         self.handles.opened(inode, fd)
-        return pyfuse3.FileInfo(fh=fd, keep_cache=True)
+        return pyfuse3.FileInfo(fh=fd, keep_cache=keep)
+
+    def pages_still_valid(self, inode: int, fd: int) -> bool:
+        """Whether the kernel may keep the pages it has of the file it opens (keep_cache):
+        it is as it was (mtime, ctime, size) at the open before. If it changed meanwhile
+        (from the host, or by our own writes), its pages go, and so do its cached
+        attributes, or a grown file would be read to its old size until they time out.
+
+        The kernel's own check (auto_inval_data) acts only on attributes it fetches,
+        which a plain open+read does not within the attribute timeout.
+        """
+        st = os.fstat(fd)
+        version = (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+        before = self.file_versions.get(inode)
+        self.file_versions[inode] = version
+        if before is None or before == version:
+            return True
+        with contextlib.suppress(OSError):  # an inode the kernel no longer has
+            pyfuse3.invalidate_inode(inode, attr_only=True)
+        return False
 
     @by_directory_fds
     async def create(
@@ -481,6 +508,8 @@ class MergedOperations(pyfuse3.Operations):
         except BaseException:
             os.close(fd)
             raise
+        st = os.fstat(fd)
+        self.file_versions[entry.st_ino] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
         self.handles.opened(entry.st_ino, fd)
         return pyfuse3.FileInfo(fh=fd, keep_cache=True), entry
 

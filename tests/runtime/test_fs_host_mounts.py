@@ -5,7 +5,6 @@ folder under it (a name only it has) or ENOENT (a file only the unmounted tmpfs 
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cntr_tui.attach.session import AttachOptions, AttachSession
-from tests.support.fs_session import ended
+from tests.support.fs_session import go_on, json_line, spawned
 
 # Run inside the session: walk into the mount (listings, stats and a symlink two
 # folders down), wait while the host unmounts it, then look again. The walk opens no
@@ -68,23 +67,15 @@ def test_the_host_can_unmount_what_the_session_walked_into(
         (mnt / "d1" / "d2").mkdir(parents=True)
         (mnt / "d1" / "d2" / "inner").write_text("on the tmpfs")
         (mnt / "d1" / "d2" / "link").symlink_to("inner")
-        with AttachSession(container.pid, AttachOptions(fs=fs)) as session:
-            proc = session.spawn(
-                [python3(), "-c", SCRIPT, str(mnt)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-            assert proc.stdin is not None and proc.stdout is not None
-            with ended(proc):
-                line = proc.stdout.readline()
-                assert line, proc.stderr.read().decode() if proc.stderr else "no output"
-                walked = json.loads(line)
-                umount = subprocess.run(["umount", str(mnt)], capture_output=True, text=True)
-                proc.stdin.write(b"go\n")
-                proc.stdin.flush()
-                after = json.loads(proc.stdout.readline() or b"null")
-                assert proc.wait(30) == 0
+        argv = [python3(), "-c", SCRIPT, str(mnt)]
+        with (
+            AttachSession(container.pid, AttachOptions(fs=fs)) as session,
+            spawned(session, argv) as proc,
+        ):
+            walked = json_line(proc)
+            umount = subprocess.run(["umount", str(mnt)], capture_output=True, text=True)
+            after = go_on(proc)
+            assert proc.wait(30) == 0
     finally:
         if mounted(mnt):
             subprocess.run(["umount", "-l", str(mnt)], capture_output=True)

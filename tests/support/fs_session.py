@@ -4,8 +4,13 @@ line by line: whatever happens, it is gone and its pipes are closed afterwards."
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cntr_tui.attach.session import AttachSession
 
 
 @contextlib.contextmanager
@@ -19,3 +24,28 @@ def ended(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
         for pipe in (proc.stdin, proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+@contextlib.contextmanager
+def spawned(session: AttachSession, argv: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`argv` in the session with its stdin, stdout and stderr piped, ended after."""
+    pipe = subprocess.PIPE
+    proc = session.spawn(argv, stdin=pipe, stdout=pipe, stderr=pipe)
+    with ended(proc):
+        yield proc
+
+
+def json_line(proc: subprocess.Popen[bytes]) -> object:
+    """The next line the process prints, as JSON (its stderr in the failure if none)."""
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read().decode() if proc.stderr else "no output"
+    return json.loads(line)
+
+
+def go_on(proc: subprocess.Popen[bytes]) -> object:
+    """Tell the process (waiting on a line of stdin) to go on; its next JSON line."""
+    assert proc.stdin is not None
+    proc.stdin.write(b"go\n")
+    proc.stdin.flush()
+    return json_line(proc)
