@@ -23,12 +23,13 @@ the attach, the stop, the first and last stack and the detach):
   it, 145/270/252/435 ms without (4 alternating pairs, load ~9).
 - 100 `-stack-list-frames`: 75-125 ms of gdb's CPU, ~1 ms a thread (a thread's
   registers and 4 stack reads, `Hg` + `g` + 4 `m`, each a round trip through the two
-  cats), and 50-85 ms of ours (pygdbmi reading the answers a character at a time),
-  35-45 ms now (gdb/mi_values.py). 1,000 threads: gdb 0.7-1.0 s, ours ~0.3 s, the
-  cats 0.1-0.15 s with 16,000-20,000 context switches, gdbserver ~0.1 s. Larger
-  dcache lines (`set dcache line-size 512`: 1-2 `m` a thread) halve the cats' and
-  gdbserver's switches but leave gdb's CPU and the pause as they were: gdb's own
-  unwinding and printing of each frame, not the round trips, is the larger part.
+  cats), and 50-85 ms of ours (pygdbmi reading the answers a character at a time;
+  an own reader measured 35-45 ms and was not kept: pygdbmi stays the parser).
+  1,000 threads: gdb 0.7-1.0 s, ours ~0.3 s, the cats 0.1-0.15 s with 16,000-20,000
+  context switches, gdbserver ~0.1 s. Larger dcache lines (`set dcache line-size
+  512`: 1-2 `m` a thread) halve the cats' and gdbserver's switches but leave gdb's CPU
+  and the pause as they were: gdb's own unwinding and printing of each frame, not the
+  round trips, is the larger part.
 - what is left is mostly waiting for a CPU: each process waits about as long for one
   as it runs.
 """

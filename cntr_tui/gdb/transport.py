@@ -1,7 +1,6 @@
 """GDB/MI over a pair of pipes: bytes -> records, commands -> results.
 
-pygdbmi's grammar and shapes are the record parser's (mi_values.py, faster, pygdbmi's
-own for what it does not expect). The framing is our own: reads never block
+pygdbmi is used as the record parser only. The framing is our own: reads never block
 the event loop, a record may be any length (no 64 KiB line limit), and a record split
 across reads is joined before parsing. Each command carries a unique token; its future
 is resolved by the result record (`^done`, `^error`, `^running`, `^connected`, `^exit`)
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cntr_tui.gdb.mi_values import parse_record
+from pygdbmi.gdbmiparser import parse_response
 
 RecordKind = Literal[
     "result", "exec", "status", "notify", "console", "target", "log", "prompt", "output"
@@ -82,12 +81,12 @@ def parse_line(line: str) -> MiRecord:
     digits = len(stripped) - len(stripped.lstrip("0123456789"))
     prefix = stripped[digits : digits + 1]
     if prefix in STREAM_PREFIXES and digits == 0:
-        parsed = parse_record(stripped)
+        parsed = parse_response(stripped)
         return MiRecord(STREAM_PREFIXES[prefix], payload=parsed.get("payload") or "")
     if prefix in ASYNC_PREFIXES:
         # pygdbmi knows `*` and `=` but not the `+` of status records: same grammar.
         text = stripped if prefix != "+" else f"{stripped[:digits]}={stripped[digits + 1 :]}"
-        parsed = parse_record(value_tuples_as_lists(text))
+        parsed = parse_response(value_tuples_as_lists(text))
         if parsed.get("type") in ("result", "notify"):
             token = int(stripped[:digits]) if digits else None
             payload = parsed.get("payload") or {}
