@@ -102,3 +102,29 @@ async def test_non_stop_one_thread_stops_while_the_others_run(world: World) -> N
         assert engine.called("continue_")[-1] == (4,)
         assert screen.status.state == "▶ thread 4 running · stopped: 1, 2, 3"
         await until(pilot, lambda: pane_states(screen) == states(screen), "the pane")
+
+
+async def test_switching_mode_sets_plain_breakpoints_again_and_names_the_others(
+    world: World,
+) -> None:
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        assert (await engine.break_insert(f"threads.c:{TICK_LINE}")).ok
+        conditional = await engine.break_insert(
+            f"threads.c:{TICK_LINE + 1}", condition="w->id == 0"
+        )
+        screen.refresh_breakpoints()
+        await until(pilot, lambda: len(screen.breakpoints) == 2, "both breakpoints listed")
+        before = len(engine.called("break_insert"))
+        attached = recorder.count(DebuggerScreen.Attached)
+        await pilot.press("M")
+        await until(pilot, lambda: recorder.count(DebuggerScreen.Attached) > attached, "again")
+        await until(pilot, lambda: len(engine.called("break_insert")) > before, "set again")
+        # set again plain, the conditional one would stop at every hit: it is named instead
+        assert engine.called("break_insert")[before:] == [(f"threads.c:{TICK_LINE}",)]
+        number = conditional.unwrap().number
+        assert any(
+            "Not set again in the other mode" in notice and f"{number} (breakpoint)" in notice
+            for notice in world.notices()
+        ), world.notices()

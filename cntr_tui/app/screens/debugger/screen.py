@@ -387,15 +387,26 @@ class DebuggerScreen(LanguagesPart):
 
     async def action_toggle_non_stop(self) -> None:
         """Detach and attach again in the other mode (gdb's non-stop is set before
-        an attach); plain breakpoints are set again, by file and line."""
+        an attach); plain breakpoints are set again, by file and line, and the user is
+        told which were not (a conditional one set again plain would stop at every hit)."""
         if not self.attached or self.leaving or self.reopening:
             self.notify("Not attached yet.", severity="warning")
             return
         self.reopening = True
         try:
+            dropped = []
             for known in self.breakpoints:
-                if known.type == "breakpoint" and known.file and known.line is not None:
+                plain = known.type == "breakpoint" and not known.condition and not known.ignore
+                if plain and known.file and known.line is not None:
                     self.pending.add(self.container, f"{known.file}:{known.line}")
+                else:
+                    dropped.append(f"{known.number} ({known.kind})")
+            if dropped:
+                self.notify(
+                    "Not set again in the other mode: " + ", ".join(dropped),
+                    title="breakpoints",
+                    severity="warning",
+                )
             self.workers.cancel_group(self, "events")
             self.workers.cancel_group(self, "refresh")
             await self.close_session()
