@@ -53,7 +53,13 @@ Keep = Callable[[list[str]], str | None]
 
 
 def member_expression(parent: str, name: str) -> str:
-    return f"({parent})[{name}]" if name.isdigit() else f"({parent}).{name}"
+    """The expression of a member: an array's `3`, a printer's element `[3]` (a vector's
+    operator[] through libstdc++'s xmethods), else a field."""
+    if name.isdigit():
+        return f"({parent})[{name}]"
+    if name.startswith("[") and name.endswith("]") and name[1:-1].isdigit():
+        return f"({parent}){name}"
+    return f"({parent}).{name}"
 
 
 def is_aggregate(value: str | None, child_count: int = 0) -> bool:

@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 
 from cntr_tui.gdb.records import Variable
 from cntr_tui.widgets.locals import MORE_NAME, LocalsTree, parse_value
-from cntr_tui.widgets.watch import WatchTree, missing_members
+from cntr_tui.widgets.watch import WatchTree, member_expression, missing_members
 from tests.unit.test_screens import until
 
 SHOWN = 200  # gdb's default `print elements`
@@ -92,3 +92,11 @@ async def test_the_watch_tree_shows_the_more_row_after_the_members() -> None:
         assert len(shown) == SHOWN + 2
         assert shown[-2].startswith("[200]")
         assert shown[-1] == f"{MORE_NAME} 99,799 more"
+
+
+def test_a_printer_element_is_indexed_not_a_field() -> None:
+    # a struct inside a std::vector: the printer names it "[1]"; "(ps).[1]" is a gdb
+    # syntax error, "(ps)[1]" goes through libstdc++'s operator[] xmethod
+    assert member_expression("ps", "[1]") == "(ps)[1]"
+    assert member_expression("(ps)[1]", "v") == "((ps)[1]).v"
+    assert member_expression("a", "3") == "(a)[3]"
