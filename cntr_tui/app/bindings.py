@@ -64,6 +64,14 @@ DEBUGGER = [
         show=False,
         id="debugger.back_to_stepped",
     ),
+    # gdb's scheduler-locking step on/off: a step runs only the stepped thread
+    Binding(
+        "T",
+        "toggle_scheduler_locking",
+        "Step the thread alone",
+        show=False,
+        id="debugger.scheduler_locking",
+    ),
     Binding(
         "B",
         "new_breakpoint('breakpoint')",

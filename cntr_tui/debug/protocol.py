@@ -101,6 +101,13 @@ class DebugEngine(Protocol):
         is set in a hold (one `Paused`) and the program runs on to it."""
         ...
 
+    async def set_scheduler_locking(self, mode: str) -> Result[None]:
+        """gdb's `set scheduler-locking MODE`: "step" runs only the stepped thread during
+        next/step/finish/si/ni (the others stay stopped, so no breakpoint of theirs
+        interrupts the step; continue runs them all), "off" (gdb's default for a live
+        process, "replay") runs every thread, "on" only the current one for any resume."""
+        ...
+
     async def threads(self) -> Result[list[Thread]]: ...
 
     async def select_thread(self, thread_id: int) -> Result[Frame | None]: ...

@@ -189,6 +189,7 @@ class FakeEngine:
         self.memory = bytearray(range(256)) * 4  # from WORKERS_ADDRESS on
         self.non_stop = False
         self.thread_states = {thread.id: "stopped" for thread in THREADS}
+        self.scheduler_locking = "replay"  # gdb's default
 
     # --- what the tests look at and do ---------------------------------------------
 
@@ -304,6 +305,13 @@ class FakeEngine:
             return Result(error="Cannot execute this command while the target is running.")
         self.resume(thread_id)
         self.stop(self.stopped_thread, "location-reached")
+        return CALL_RESULT
+
+    async def set_scheduler_locking(self, mode: str) -> Result[None]:
+        self.record("set_scheduler_locking", mode)
+        if mode not in ("off", "on", "step", "replay"):
+            return Result(error=f"scheduler-locking is one of off, on, step, replay, not {mode}")
+        self.scheduler_locking = mode
         return CALL_RESULT
 
     async def threads(self) -> Result[list[Thread]]:

@@ -375,6 +375,7 @@ async def test_a_stop_in_another_thread_while_stepping_is_said_and_t_goes_back(
         await stopped_after(pilot, screen, recorder, "n")
         assert screen.status.state == (
             "■ thread 3 hit breakpoint 1 in tick while thread 1 was stepping · t: back to thread 1"
+            " · T: step it alone (scheduler-locking step)"
         )
         assert screen.thread_id == 3  # the panes show where it stopped
 
@@ -388,6 +389,53 @@ async def test_a_stop_in_another_thread_while_stepping_is_said_and_t_goes_back(
         await stopped_after(pilot, screen, recorder, "n")  # a plain step's end
         assert "end stepping range" in screen.status.state
         assert "while thread" not in screen.status.state and screen.stepped is None
+
+
+async def test_T_turns_scheduler_locking_step_on_and_off(world: World) -> None:
+    """With the fake's next as gdb's: another thread's breakpoint interrupts it unless
+    scheduler-locking is "step"."""
+    engine, app, recorder = world.engine, world.app, world.recorder
+
+    async def next_as_gdb(thread_id: int | None = None) -> Result[None]:
+        engine.record("next", thread_id)
+        engine.resume(thread_id)
+        if engine.scheduler_locking == "step":  # in gdb's selected thread (t's)
+            selected = engine.called("select_thread")
+            engine.stop(int(str(selected[-1][0])) if selected else 1, "end-stepping-range")
+        else:
+            engine.stop(3, "breakpoint-hit", breakpoint_number="1")
+        return Result()
+
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        engine.next = next_as_gdb  # type: ignore[method-assign]
+        await stopped_after(pilot, screen, recorder, "n")
+        assert screen.status.state.endswith(
+            "while thread 1 was stepping · t: back to thread 1"
+            " · T: step it alone (scheduler-locking step)"
+        )
+        await pilot.press("t")
+        await until(pilot, lambda: screen.thread_id == 1, "thread 1 again")
+
+        await pilot.press("T")
+        await until(pilot, lambda: engine.called("set_scheduler_locking"), "the mode set")
+        assert engine.called("set_scheduler_locking") == [("step",)]
+        await until(pilot, lambda: "scheduler-locking step" in screen.status.state, "said")
+        assert screen.status.state == (
+            "scheduler-locking step: n/s/f step the thread alone (T: off)"
+        )
+        await stopped_after(pilot, screen, recorder, "n")
+        assert screen.thread_id == 1 and screen.stepped is None
+        assert screen.status.state.startswith("■ thread 1 stopped: end stepping range")
+        assert screen.status.state.endswith(" · the other threads held (T)")
+
+        await pilot.press("T")
+        await until(pilot, lambda: len(engine.called("set_scheduler_locking")) == 2, "off")
+        assert engine.called("set_scheduler_locking")[-1] == ("off",)
+        await until(pilot, lambda: "scheduler-locking off" in screen.status.state, "said")
+        await stopped_after(pilot, screen, recorder, "n")
+        assert "thread 3 hit breakpoint 1" in screen.status.state
+        assert "T: step it alone" in screen.status.state
 
 
 async def test_the_status_line_says_which_thread_stopped_and_the_stops_detail(
@@ -467,6 +515,7 @@ async def test_help_lists_the_new_keys(world: World) -> None:
             "debugger.stepi",
             "debugger.nexti",
             "debugger.back_to_stepped",
+            "debugger.scheduler_locking",
             "breakpoints.toggle",
             "breakpoints.condition",
             "breakpoints.ignore",

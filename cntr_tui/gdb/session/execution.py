@@ -18,6 +18,8 @@ from cntr_tui.gdb.session.fanout import SessionEvents
 from cntr_tui.gdb.transport import MiResult, mi_quote
 from cntr_tui.linux.proc_status import interrupt_pending
 
+SCHEDULER_LOCKING = ("off", "on", "step", "replay")  # gdb's modes
+
 # stops gone through (each resumed without its signal) until the one of our SIGINT: one
 # is enough unless other stops come first each time (breakpoints, caught syscalls)
 INTERRUPT_TAKES = 16
@@ -214,6 +216,13 @@ class SessionExecution(SessionEvents):
             self._run_to_number = None
             await self._call(f"-break-delete {number}")
         return resumed
+
+    async def set_scheduler_locking(self, mode: str) -> Result[None]:
+        """See DebugEngine.set_scheduler_locking (-gdb-set takes the word unquoted)."""
+        if mode not in SCHEDULER_LOCKING:
+            return Result(error=f"scheduler-locking is one of {', '.join(SCHEDULER_LOCKING)}")
+        done = await self._call(f"-gdb-set scheduler-locking {mode}")
+        return Result(None) if done.ok else Result(error=done.error)
 
     async def _held(self, mi_command: str, reason: str) -> Result[dict[str, Any]]:
         """`_held_result` as a Result of the payload."""

@@ -87,6 +87,7 @@ class DebuggerBase(Screen[None]):
         self.memory_block: MemoryBlock | None = None  # and last showed
         self.stepping: int | None = None  # the thread a next/step/finish/si/ni runs
         self.stepped: int | None = None  # the one it ran, when another one's stop came
+        self.locked_steps = False  # gdb's scheduler-locking step: a step runs its thread alone
         self.container_logs: ContainerLogs | None = None  # open from attach to close
         self.non_stop = False  # the mode the next attach asks for (M switches it)
         self.reopening = False  # detaching to attach again in the other mode

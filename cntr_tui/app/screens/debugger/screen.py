@@ -171,6 +171,10 @@ class DebuggerScreen(LanguagesPart):
                     self.set_thread_states({event.thread_id}, "stopped")
                     self.status.state += self.others_running(event.thread_id)
                 interrupted = interrupted_step(event, self.stepping)
+                if interrupted and not self.locked_steps:
+                    self.status.state += " · T: step it alone (scheduler-locking step)"
+                elif self.stepping is not None and self.locked_steps:
+                    self.status.state += " · the other threads held (T)"
                 self.stepped = self.stepping if interrupted else None
                 self.stepping = None
                 self.query_one(LogsPane).mark_stop(
@@ -412,6 +416,7 @@ class DebuggerScreen(LanguagesPart):
             await self.close_session()
             self.link = DebugLink(self.link.opener)
             self.non_stop = not self.non_stop
+            self.locked_steps = False  # a new gdb: its default again
             self.threads, self.frames, self.thread_id, self.running = [], {}, None, False
             self.breakpoints = []
             mode = "non-stop" if self.non_stop else "all-stop"
@@ -447,6 +452,27 @@ class DebuggerScreen(LanguagesPart):
         await self.load_backtrace(thread_id)
         await self.select_frame(await self.first_frame_with_source(self.frames.get(thread_id, [])))
         self.status.state = f"■ thread {thread_id} selected again: n/s/f step it"
+
+    async def action_toggle_scheduler_locking(self) -> None:
+        """gdb's scheduler-locking step on or off: with it, n/s/f/si/ni run only the
+        stepped thread (the others' breakpoints cannot interrupt the step); c runs all."""
+        if not self.attached:
+            self.notify("Not attached yet.", severity="warning")
+            return
+        if self.non_stop_session:
+            self.notify("Non-stop mode: a step runs its thread alone already.")
+            return
+        wanted = not self.locked_steps
+        mode = "step" if wanted else "off"
+        done = await self.link.ask(lambda engine: engine.set_scheduler_locking(mode))
+        if not done.ok:
+            self.notify(str(done.error), title="scheduler-locking", severity="error")
+            return
+        self.locked_steps = wanted
+        if wanted:
+            self.status.state = "scheduler-locking step: n/s/f step the thread alone (T: off)"
+        else:
+            self.status.state = "scheduler-locking off: n/s/f run every thread (T: on)"
 
     async def action_toggle_follow_fork(self) -> None:
         """At the program's next fork gdb follows the other side (parent <-> child)."""
