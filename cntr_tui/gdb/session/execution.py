@@ -11,7 +11,7 @@ import signal
 import time
 from typing import Any
 
-from cntr_tui.gdb.events import Paused, Stopped
+from cntr_tui.gdb.events import ConsoleOutput, Paused, Stopped
 from cntr_tui.gdb.records import Result
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.fanout import SessionEvents
@@ -30,15 +30,64 @@ def interrupt_stop(stop: Stopped) -> bool:
     return stop.reason in ("signal-received", "signal-caught") and stop.signal_name == "SIGINT"
 
 
+# The console's commands that change breakpoints (gdb's name, its shortest unique
+# abbreviation or alias): run in a hold while an all-stop program runs, as the UI's
+# breakpoint changes are. Not `commands` (it reads the next lines as its input).
+BREAKPOINT_COMMANDS = {
+    "break": "b",
+    "tbreak": "tb",
+    "hbreak": "hb",
+    "thbreak": "thb",
+    "rbreak": "rb",
+    "delete": "del",
+    "disable": "dis",
+    "enable": "en",
+    "condition": "cond",
+    "ignore": "ig",
+    "watch": "wa",
+    "rwatch": "rw",
+    "awatch": "aw",
+    "dprintf": "dp",
+    "catch": "cat",
+    "tcatch": "tc",
+    "clear": "cle",
+}
+DELETE_ABBREVIATIONS = ("d", "del")  # `de` is ambiguous (define, detach, ...)
+
+
+def breakpoint_command(command: str) -> bool:
+    """Whether console `command` is one that sets, changes or removes breakpoints."""
+    word = command.split(maxsplit=1)[0] if command.strip() else ""
+    if word in DELETE_ABBREVIATIONS:
+        return True
+    return any(
+        word == shortest or (len(word) > len(shortest) and name.startswith(word))
+        for name, shortest in BREAKPOINT_COMMANDS.items()
+    )
+
+
 class SessionExecution(SessionEvents):
     """Run control: resume, step, interrupt."""
+
+    _held_seconds: float | None = None  # the last hold's, None if not resumed
 
     async def cli(self, command: str) -> Result[str]:
         """Run a CLI command (as typed at `(gdb)`); its console output."""
         if command.strip() == "interrupt" and self.tracer == "gdbserver":
             stop = await self.interrupt()  # not gdb's ^C to gdbserver (see interrupt)
             return Result("") if stop.ok else Result(error=stop.error)
-        result = await self._resuming(f"-interpreter-exec console {mi_quote(command)}")
+        console = f"-interpreter-exec console {mi_quote(command)}"
+        if breakpoint_command(command):  # refused while an all-stop program runs
+            async with self._hold_lock:  # _held_result's, with the hold's time read
+                self._held_seconds = None
+                result = await self._held_alone(console, "breakpoint")
+                held = self._held_seconds
+            if result.ok and held is not None:
+                said = f"program paused {held * 1000:.1f} ms for it\n"
+                self._emit(ConsoleOutput(said))
+                return Result(result.console + said)
+        else:
+            result = await self._resuming(console)
         if not result.ok:
             return Result(error=result.error)
         return Result(result.console)
@@ -266,5 +315,6 @@ class SessionExecution(SessionEvents):
                 return MiResult("error", {"msg": why})
         finally:
             self._holding = False
-        self._emit(Paused(reason, time.monotonic() - started))
+        self._held_seconds = time.monotonic() - started
+        self._emit(Paused(reason, self._held_seconds))
         return result
