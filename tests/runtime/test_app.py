@@ -483,19 +483,26 @@ async def stopped_in_tick(
     await type_in_console(pilot, "break tick")
     await wait_for(pilot, lambda: screen.breakpoints, "the breakpoint", 10)
     refreshed = recorder.count(DebuggerScreen.Refreshed)
-    program = Program.of(started.pid)
     await type_in_console(pilot, "continue")
+    await stop_in_tick_shown(pilot, screen, recorder, Program.of(started.pid), refreshed)
+    return screen
+
+
+async def stop_in_tick_shown(
+    pilot: Pilot[None], screen: DebuggerScreen, recorder: Recorder, program: Program, since: int
+) -> None:
+    """Breakpoint 1's stop in tick: the console says it, every thread is stopped, and the
+    panes were refreshed after it (more than `since` Refreshed messages)."""
     await wait_for(
         pilot,
         lambda: (
-            recorder.count(DebuggerScreen.Refreshed) > refreshed
+            recorder.count(DebuggerScreen.Refreshed) > since
             and "hit Breakpoint 1" in console_text(screen)
             and all_stopped(program)
         ),
         "the stop in tick",
         30,
     )
-    return screen
 
 
 async def wait_running(pilot: Pilot[None], program: Program, what: str) -> None:
