@@ -33,7 +33,8 @@ class Stopped:
 @dataclass(frozen=True)
 class Paused:
     """The engine stopped the running program for a change of its own (`reason`: a
-    breakpoint set while it ran) and resumed it; `seconds` it was held."""
+    "breakpoint" set while it ran, a "console command" changing breakpoints) and
+    resumed it; `seconds` it was held."""
 
     reason: str
     seconds: float

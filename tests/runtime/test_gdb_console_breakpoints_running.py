@@ -118,3 +118,6 @@ async def test_the_console_pane_sets_and_deletes_while_running(start_container) 
         assert len(PAUSED_LINE.findall(shown + "\n")) == 3, shown
         assert "Cannot execute" not in shown, shown
         assert screen.running
+        # the status line says what the hold was for (not "to set the breakpoint")
+        state = screen.status.state
+        assert re.fullmatch(r"▶ running · held \d+ ms for the console command", state), state

@@ -80,7 +80,7 @@ class SessionExecution(SessionEvents):
         if breakpoint_command(command):  # refused while an all-stop program runs
             async with self._hold_lock:  # _held_result's, with the hold's time read
                 self._held_seconds = None
-                result = await self._held_alone(console, "breakpoint")
+                result = await self._held_alone(console, "console command")
                 held = self._held_seconds
             if result.ok and held is not None:
                 said = f"program paused {held * 1000:.1f} ms for it\n"

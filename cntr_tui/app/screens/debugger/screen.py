@@ -45,6 +45,11 @@ ALIVE_CHECK_SECONDS = 1.0
 T = TypeVar("T")
 
 
+def paused_for(reason: str) -> str:
+    """What a hold of the running program was for, as the status line says it."""
+    return "to set the breakpoint" if reason == "breakpoint" else f"for the {reason}"
+
+
 class DebuggerScreen(LanguagesPart):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings.DEBUGGER]
 
@@ -182,7 +187,7 @@ class DebuggerScreen(LanguagesPart):
                 )
                 self.refresh_after_stop(event.thread_id)
             case gdb_events.Paused():
-                held = f"held {event.seconds * 1000:.0f} ms to set the {event.reason}"
+                held = f"held {event.seconds * 1000:.0f} ms {paused_for(event.reason)}"
                 self.status.state = f"▶ running · {held}" if self.running else held
             case gdb_events.Running() if self.non_stop_session:
                 self.thread_ran(event.thread_id)
