@@ -649,29 +649,35 @@ class MergedOperations(pyfuse3.Operations):
 
     # ---- extended attributes -------------------------------------------------------
 
-    def xattr_path(self, inode: int) -> bytes:
-        """A short path naming the inode's file (not following it if a symlink)."""
+    def xattr_path(self, inode: int) -> tuple[bytes, bool]:
+        """A short path naming the inode's file itself, and whether to follow it: an fd's
+        /proc magic link is followed (to the fd's own file, a symlink too: not on to its
+        target); without following, the xattr calls would act on the magic link (EPERM
+        for user.* names, no data)."""
         fd = self.handles.handle(inode)
         if fd is not None:
-            return magic_path(fd)
+            return magic_path(fd), True
         dir_fd, name = self.place(inode)
-        return magic_path(dir_fd) + b"/" + name
+        return magic_path(dir_fd) + b"/" + name, False
 
     @by_directory_fds
     async def getxattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> bytes:
-        return os.getxattr(self.xattr_path(inode), name, follow_symlinks=False)
+        path, follow = self.xattr_path(inode)
+        return os.getxattr(path, name, follow_symlinks=follow)
 
     @by_directory_fds
     async def setxattr(
         self, inode: int, name: bytes, value: bytes, ctx: pyfuse3.RequestContext
     ) -> None:
-        os.setxattr(self.xattr_path(inode), name, value, follow_symlinks=False)
+        path, follow = self.xattr_path(inode)
+        os.setxattr(path, name, value, follow_symlinks=follow)
 
     @by_directory_fds
     async def listxattr(self, inode: int, ctx: pyfuse3.RequestContext) -> list[bytes]:
-        names = os.listxattr(self.xattr_path(inode), follow_symlinks=False)
-        return [os.fsencode(name) for name in names]
+        path, follow = self.xattr_path(inode)
+        return [os.fsencode(name) for name in os.listxattr(path, follow_symlinks=follow)]
 
     @by_directory_fds
     async def removexattr(self, inode: int, name: bytes, ctx: pyfuse3.RequestContext) -> None:
-        os.removexattr(self.xattr_path(inode), name, follow_symlinks=False)
+        path, follow = self.xattr_path(inode)
+        os.removexattr(path, name, follow_symlinks=follow)

@@ -61,6 +61,56 @@ def test_operations_through_the_merged_root(start_container, host_dir):
     assert not (host_dir / "link").exists()
 
 
+# While the kernel holds the file open, the server reaches the inode by its fd's /proc
+# magic link: xattr calls that did not follow it acted on the link (setxattr EPERM,
+# getxattr no data). The first test met it 1 run in ~10, when the RELEASE of the file it
+# had just written came after its setxattr.
+OPEN_FILE_XATTRS = r"""
+import os, sys
+path = os.path.join(sys.argv[1], "open")
+link = os.path.join(sys.argv[1], "open-link")
+with open(path, "w") as held:
+    held.write("x")
+    held.flush()
+    os.symlink("open", link)
+    os.setxattr(path, "user.cntr", b"while open")
+    print("get", os.getxattr(path, "user.cntr").decode())
+    print("list", "user.cntr" in os.listxattr(path))
+    print("via-link", os.getxattr(link, "user.cntr").decode())
+    try:
+        os.setxattr(link, "user.cntr", b"on the link", follow_symlinks=False)
+        print("link-own", "set")
+    except OSError as error:
+        print("link-own", error.errno)
+    os.removexattr(path, "user.cntr")
+    try:
+        os.getxattr(path, "user.cntr")
+        print("removed", "no")
+    except OSError as error:
+        print("removed", error.errno)
+"""
+
+
+def test_xattrs_of_a_file_held_open(start_container, host_dir):
+    container = start_container("docker")
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    assert python
+    with AttachSession(container.pid) as session:
+        proc = session.spawn(
+            [python, "-c", OPEN_FILE_XATTRS, str(host_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    report = dict(line.split(" ", 1) for line in out.decode().splitlines())
+    assert report["get"] == "while open" and report["list"] == "True"
+    assert report["via-link"] == "while open"
+    assert report["link-own"] == str(errno.EPERM)  # user.* on a symlink, as on the host
+    assert report["removed"] == str(errno.ENODATA)
+    assert os.listxattr(host_dir / "open") == []
+
+
 def test_unexpected_handler_errors_become_eio():
     @fuse_errors
     async def broken() -> None:
