@@ -5,14 +5,12 @@ from __future__ import annotations
 import ctypes
 import shutil
 import struct
-import subprocess
 import uuid
 from pathlib import Path
 
 import pyfuse3
 import pytest
 
-from cntr_tui.attach.session import AttachSession
 from cntr_tui.fs.fastloop import (
     FUSE_CAP_CACHE_SYMLINKS,
     FUSE_CAP_READDIRPLUS,
@@ -22,6 +20,7 @@ from cntr_tui.fs.fastloop import (
     FastLoop,
     elf_symbols,
 )
+from tests.support.fs_session import script_report
 
 LISTING_SCRIPT = r"""
 import os, sys
@@ -63,17 +62,7 @@ def listed_dir():
 
 def test_cached_listings_follow_changes_made_through_the_mount(start_container, listed_dir):
     container = start_container("process")
-    python = shutil.which("python3", path="/usr/bin:/bin")
-    assert python
-    with AttachSession(container.pid) as session:
-        proc = session.spawn(
-            [python, "-c", LISTING_SCRIPT, str(listed_dir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err.decode()
-    report = dict(line.split(" ", 1) for line in out.decode().splitlines())
+    report = script_report(container.pid, LISTING_SCRIPT, str(listed_dir))
     assert report["before"] == report["again"] == "a b c"
     assert report["created"] == "a b c new"
     assert report["renamed"] == "a b c renamed"

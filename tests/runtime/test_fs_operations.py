@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
-import subprocess
 
 import pyfuse3
 import pytest
 import trio
 
-from cntr_tui.attach.session import AttachSession
 from cntr_tui.fs.merged import fuse_errors
+from tests.support.fs_session import script_report
 
 SCRIPT = r"""
 import os, sys
@@ -38,15 +36,7 @@ os.unlink(f"{base}/link")
 
 def test_operations_through_the_merged_root(start_container, host_dir):
     container = start_container("docker")
-    python = shutil.which("python3", path="/usr/bin:/bin")
-    assert python, "the host's python3 runs inside through the merged root"
-    with AttachSession(container.pid) as session:
-        proc = session.spawn(
-            [python, "-c", SCRIPT, str(host_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err.decode()
-    report = dict(line.split(" ", 1) for line in out.decode().splitlines())
+    report = script_report(container.pid, SCRIPT, str(host_dir))
     assert report["xattr"] == "value"
     assert report["readlink"] == "dir/file"
     assert report["nlink"] == "2" and report["same"] == "True"
@@ -93,17 +83,7 @@ with open(path, "w") as held:
 
 def test_xattrs_of_a_file_held_open(start_container, host_dir):
     container = start_container("docker")
-    python = shutil.which("python3", path="/usr/bin:/bin")
-    assert python
-    with AttachSession(container.pid) as session:
-        proc = session.spawn(
-            [python, "-c", OPEN_FILE_XATTRS, str(host_dir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err.decode()
-    report = dict(line.split(" ", 1) for line in out.decode().splitlines())
+    report = script_report(container.pid, OPEN_FILE_XATTRS, str(host_dir))
     assert report["get"] == "while open" and report["list"] == "True"
     assert report["via-link"] == "while open"
     assert report["link-own"] == str(errno.EPERM)  # user.* on a symlink, as on the host

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from cntr_tui.attach.session import AttachSession
+from cntr_tui.attach.session import AttachSession
 
 
 @contextlib.contextmanager
@@ -49,3 +48,18 @@ def go_on(proc: subprocess.Popen[bytes]) -> object:
     proc.stdin.write(b"go\n")
     proc.stdin.flush()
     return json_line(proc)
+
+
+def script_report(pid: int, script: str, *args: str) -> dict[str, str]:
+    """The host's python3 runs `script` in an attach session of `pid` (through the merged
+    root); each line it prints is `key value`: the lines as a dict. Fails with its stderr
+    if it did not exit 0."""
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    assert python, "the host's python3 runs inside through the merged root"
+    with AttachSession(pid) as session:
+        proc = session.spawn(
+            [python, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    return dict(line.split(" ", 1) for line in out.decode().splitlines())
