@@ -69,7 +69,8 @@ async def test_a_breakpoint_inserted_while_running_pauses_then_stops_there(runni
     # The listeners saw no stop but the breakpoint's (a Running before it may be the
     # hold's resume only if swallowed: none at all is expected).
     assert stops_and_runs(events) == [stop]
-    assert events.index(paused[0]) < events.index(stop)
+    # no order between the two: a tick right after the hold's resume is told to the
+    # listeners as soon as gdb's *stopped is read, maybe before the hold's Paused
 
 
 async def test_delete_disable_and_condition_while_running_keep_it_running(running):

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, TabbedContent
 
 from cntr_tui.app.screens.debugger import MEMORY_LENGTH, DebuggerScreen
 from cntr_tui.app.screens.help import HelpScreen
+from cntr_tui.gdb.events import Paused
 from cntr_tui.settings import Settings
 from cntr_tui.widgets.disassembly import BREAKPOINT_MARK, PC_MARK, DisassemblyView
 from cntr_tui.widgets.memory import MemoryView
@@ -187,6 +188,22 @@ async def test_the_status_line_says_how_long_a_breakpoint_held_the_running_progr
             pilot,
             lambda: screen.status.state == "▶ running · held 4 ms to set the breakpoint",
             "the held time in the status line",
+        )
+
+
+async def test_a_hold_told_after_the_stop_it_ran_into_keeps_the_stop_line(world: World) -> None:
+    # the program hit a breakpoint right after the hold's resume, and gdb's *stopped
+    # was read before the hold's end was told: the stop's line stays, the hold after it
+    engine, app, recorder = world.engine, world.app, world.recorder
+    async with world.run() as pilot:
+        screen = await debugger_on_web(pilot, app, recorder)
+        await until(pilot, lambda: screen.status.state.startswith("■"), "the stop's line")
+        stopped = screen.status.state
+        engine.emit(Paused("breakpoint", 0.004))
+        await until(
+            pilot,
+            lambda: screen.status.state == f"{stopped} · held 4 ms to set the breakpoint",
+            "the hold after the stop's line",
         )
 
 

@@ -188,7 +188,10 @@ class DebuggerScreen(LanguagesPart):
                 self.refresh_after_stop(event.thread_id)
             case gdb_events.Paused():
                 held = f"held {event.seconds * 1000:.0f} ms {paused_for(event.reason)}"
-                self.status.state = f"▶ running · {held}" if self.running else held
+                # a stop right after the hold's resume can be told before the hold is
+                # (gdb's *stopped read with the resume's answer): it keeps its line
+                shown = "▶ running" if self.running else self.status.state
+                self.status.state = f"{shown} · {held}"
             case gdb_events.Running() if self.non_stop_session:
                 self.thread_ran(event.thread_id)
             case gdb_events.Running():
