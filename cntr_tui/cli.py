@@ -25,6 +25,9 @@ PROG = "cntr-tui"
 # the interpreter's teardown of every module and object (30-80 ms, measured on
 # `cntr-tui gdb --batch`), which frees nothing the kernel does not free anyway.
 QUICK_EXIT_COMMANDS = frozenset({"ls", "attach", "exec", "gdb", "snapshot", "core"})
+# Commands that may start a merged root: the file server's Python starts right after
+# the parse (attach/spare_server.py), importing while we import and look up.
+SPARE_SERVER_COMMANDS = frozenset({"attach", "gdb"})
 
 
 def terminal_columns() -> int:
@@ -354,6 +357,16 @@ def run(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def start_spare_server(args: argparse.Namespace) -> None:
+    """The file server's Python for the merged root this command may start, begun now
+    (attach/spare_server.py): it imports while we import and look the container up."""
+    if args.container is None or getattr(args, "core", None) is not None:
+        return
+    from cntr_tui.attach import spare_server
+
+    spare_server.start(args.container, getattr(args, "fs", "fuse"))
+
+
 def quick_exit(code: int) -> None:
     """End the process now with `code`, as a normal exit would but without the
     interpreter's teardown; returns (and lets the normal exit happen) while a
@@ -377,6 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser(requested_subcommand(words))
         args = parser.parse_args(words)
         command = args.command
+        if argv is None and command in SPARE_SERVER_COMMANDS:
+            start_spare_server(args)
         code = run(args)
         sys.stdout.flush()  # a reader that left shows here, not at the interpreter's exit
     except UserError as error:
@@ -388,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not stdout_is_broken():
             raise
         code = EXIT_BROKEN_PIPE
+    finally:
+        if "cntr_tui.attach.spare_server" in sys.modules:
+            sys.modules["cntr_tui.attach.spare_server"].close()  # one never taken
     if argv is None and command in QUICK_EXIT_COMMANDS:
         quick_exit(code)
     return code

@@ -13,19 +13,17 @@ import contextlib
 import fcntl
 import json
 import os
-import select
 import socket
 import subprocess
-import sys
 from dataclasses import dataclass
 from typing import Any
 
+from cntr_tui.attach import spare_server
+from cntr_tui.attach.spare_server import RUN_DIR
 from cntr_tui.errors import UserError
 from cntr_tui.linux.pidfd import wait_gone
 from cntr_tui.linux.proc_stat import start_ticks
 
-RUN_DIR = "/run/cntr-tui"
-SERVER_MODULE = "cntr_tui.fs.server_process"
 SERVER_START_TIMEOUT = 20.0
 TEARDOWN_TIMEOUT = 8.0
 
@@ -73,33 +71,25 @@ def connect_root(path: str) -> tuple[socket.socket, dict[str, Any]] | None:
 
 
 def start_server(pid: int, ticks: int, mode: str, path: str) -> None:
-    server = subprocess.Popen(
+    """Start the file server of (pid, mode) on `path`: this process's spare server when
+    it has one (`spare_server`: its imports are done by now), else a new one."""
+    server = spare_server.server(
         [
-            sys.executable,
-            "-m",
-            SERVER_MODULE,
             f"--pid={pid}",
             f"--start-time={ticks}",
             f"--mode={mode}",
             f"--socket={path}",
             f"--log={path.removesuffix('.sock')}.log",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        ]
     )
-    assert server.stdout is not None
-    ready, _, _ = select.select([server.stdout], [], [], SERVER_START_TIMEOUT)
-    line = server.stdout.readline() if ready else b""
-    server.stdout.close()
+    line = server.ready_line(SERVER_START_TIMEOUT)
     try:
         message = json.loads(line) if line else {"error": "the file server did not start"}
     except ValueError:
         message = {"error": f"the file server said {line[:80]!r}"}
     if "error" in message:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(5)
+            server.process.wait(5)
         raise UserError(str(message["error"]))
 
 
@@ -124,6 +114,7 @@ def acquire_root(pid: int, mode: str) -> tuple[socket.socket, RootInfo]:
             finally:
                 os.close(lock)
         if connected is not None:
+            spare_server.close()  # a spare not needed here: its CPU is the caller's
             sock, info = connected
             return sock, RootInfo(
                 holder=int(info["holder"]),

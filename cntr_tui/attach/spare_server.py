@@ -1,0 +1,225 @@
+"""The file server's process, started before its container is known (a spare).
+
+A cold attach waits for the merged root's file server (`cntr_tui.fs.server_process`):
+a Python that imports trio, pyfuse3 and the merged root's operations (~100-120 ms of
+CPU here) before it can fork its holder and mount. A spare is that process started
+as the command begins, at idle priority, importing while the command imports and
+looks the container up; `merged_root.start_server` then sends it the server's
+arguments on its stdin and reads its ready line on its stdout, as it would of a
+server it had just started. A server started without a spare is the same process
+given its arguments at once.
+
+    start()            # the CLI, first thing for attach/gdb (root, /dev/fuse only)
+    take()             # start_server: the spare, once; None when there is none
+    close()            # the CLI on its way out: ends a spare never taken
+
+Nothing is left behind by a spare: one never taken is killed and reaped by `close`;
+if its starter dies first, its stdin reaches EOF and it exits once its imports are
+done (`main`), having touched nothing. Once it has its arguments it is the file
+server, with the server's own rules (its session, its teardown). Its command line is
+rewritten then (`retitle`, over a padding argument) to the server's own (`python -m
+cntr_tui.fs.server_process --pid=...`), so `ps` and the tests' leftover checks see
+the server they look for.
+The server ends with `os._exit` once `server_process.main` has returned (its holder
+and watchdog reaped, its log flushed): the interpreter's teardown of trio, pyfuse3
+and their threads cost every last session's close ~20-35 ms, freeing nothing.
+
+This module is imported by the CLI before its parse: it imports only what a Popen needs
+on the starter's side (the command imports subprocess anyway).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import subprocess
+import sys
+
+from cntr_tui.linux.proc_stat import start_ticks
+
+RUN_DIR = "/run/cntr-tui"  # the servers' sockets (merged_root)
+LOOKUP_DIR = f"{RUN_DIR}/lookup"  # lookup_cache.CACHE_DIR
+SERVER_MODULE = "cntr_tui.fs.server_process"
+START_TIMEOUT = 20.0
+TITLE_ROOM = 1024  # bytes of padding in the spare's command line, for the server's
+
+
+class SpareServer:
+    """A file server process (a Popen: one that outlives us is reaped as Popen reaps)
+    waiting for its arguments on its stdin; its ready line comes on its stdout."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    @classmethod
+    def spawn(cls, idle: bool) -> SpareServer:
+        """`idle`: at SCHED_IDLE until it is given its arguments (a spare must not
+        take the cores of the command it is started for)."""
+        code = f"from {__name__} import main; main()"
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, SERVER_MODULE, "spare", " " * TITLE_ROOM],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # as the server is: out of our terminal's signals
+        )
+        if idle:
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(process.pid, os.SCHED_IDLE, os.sched_param(0))
+        return cls(process)
+
+    def begin(self, argv: list[str]) -> bool:
+        """Give it the server's arguments; False if it is gone (start another)."""
+        import json
+
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            os.sched_setscheduler(self.pid, os.SCHED_OTHER, os.sched_param(0))
+            stdin.write(json.dumps(argv).encode() + b"\n")
+            stdin.close()
+        except OSError:
+            self.end()
+            return False
+        return True
+
+    def ready_line(self, timeout: float = START_TIMEOUT) -> bytes:
+        """Its first line on stdout (b"" if none came in time); our end is closed then.
+        Not waited for: the server outlives the session that started it."""
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            ready, _, _ = select.select([stdout], [], [], timeout)
+            return stdout.readline() if ready else b""
+        finally:
+            stdout.close()
+
+    def end(self) -> None:
+        """Kill and reap one that was never given its arguments (or failed)."""
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        self.process.wait()
+
+
+_spare: SpareServer | None = None
+
+
+def start(word: str, mode: str = "fuse") -> None:
+    """Start this process's spare for an attach to `word` (once; nothing without root
+    or /dev/fuse, nor when that container's merged root looks up already)."""
+    global _spare
+    if _spare is not None or os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
+        return
+    if root_likely_up(word, mode):
+        return
+    _spare = SpareServer.spawn(idle=True)
+
+
+def root_likely_up(word: str, mode: str) -> bool:
+    """Whether the merged root of the container `word` names seems to be up: `word`
+    as a PID, or the PID look-up remembered for it (`lookup_cache`'s entries, read
+    unchecked: a wrong guess only costs a start without a spare, or a spare unused),
+    has a server socket (`merged_root`'s PID-TICKS-MODE.sock)."""
+    import json
+
+    pids = [int(word)] if word.isdigit() else []
+    suffix = f"={word.encode().hex()}.json"
+    try:
+        names = [name for name in os.listdir(LOOKUP_DIR) if name.endswith(suffix)]
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(os.path.join(LOOKUP_DIR, name), "rb") as file:
+                pids.append(int(json.load(file)["container"]["pid"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    for pid in pids:
+        ticks = start_ticks(pid)
+        if ticks is not None and os.path.exists(f"{RUN_DIR}/{pid}-{ticks}-{mode}.sock"):
+            return True
+    return False
+
+
+def take() -> SpareServer | None:
+    global _spare
+    spare, _spare = _spare, None
+    return spare
+
+
+def close() -> None:
+    """End the spare if it was never taken; idempotent."""
+    spare = take()
+    if spare is not None:
+        spare.end()
+
+
+def server(argv: list[str]) -> SpareServer:
+    """A file server for `argv`: the spare if there is one still alive, else a new one."""
+    spare = take()
+    if spare is not None and spare.begin(argv):
+        return spare
+    fresh = SpareServer.spawn(idle=False)
+    if not fresh.begin(argv):
+        from cntr_tui.errors import UserError
+
+        raise UserError("the file server did not start")
+    return fresh
+
+
+# ---- the spare's own side -------------------------------------------------------------
+
+
+def retitle(words: list[str]) -> None:
+    """Write `words` over this process's command line (what /proc/PID/cmdline shows),
+    NUL-separated, padded with NULs; cut at the room the command line has (its
+    padding argument makes room; PR_SET_MM, which could move it, needs
+    CAP_SYS_RESOURCE, which root lacks on some machines)."""
+    import ctypes
+
+    with open("/proc/self/stat", "rb") as file:
+        fields = file.read().rpartition(b")")[2].split()
+    start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end: (48), (49)
+    room = end - start
+    if start <= 0 or room <= 1:
+        return
+    text = b"\0".join(word.encode() for word in words)[: room - 1]
+    ctypes.memmove(start, text.ljust(room, b"\0"), room)
+
+
+def main() -> None:
+    """The spare: import what the server needs, wait for its arguments, be the server."""
+    import json
+    import logging
+
+    # with what the server imports once it runs (Server.run, serve_fuse)
+    import pyfuse3  # noqa: F401
+
+    from cntr_tui.fs import fastloop, merged, server_process  # noqa: F401
+
+    line = sys.stdin.buffer.readline()
+    if not line:  # our starter is gone, or did not need us
+        os._exit(0)
+    argv = [str(word) for word in json.loads(line)]
+    null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    os.dup2(null, 0)
+    os.close(null)
+    retitle([sys.executable, "-m", SERVER_MODULE, *argv])
+    code: object = 0
+    try:
+        server_process.main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    except Exception:
+        server_process.log.exception("the server failed")
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
