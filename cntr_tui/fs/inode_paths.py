@@ -7,7 +7,8 @@ A full path (`path_of`) is only rebuilt to compare with the synthetic directorie
 to key directory listings; it is never handed to a syscall (it may be past PATH_MAX).
 Inodes are keyed by the host's (st_dev, st_ino) (or a synthetic key), so hard links
 and repeated lookups share one node. A node lives while the kernel holds lookups on
-it (FORGET gives them back).
+it (FORGET gives them back). A retired node (`retire`) keeps its place for the kernel's
+open files while the next lookup of its file gets a new inode.
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ class InodePaths:
         if inode is not None and inode != ROOT_INODE:
             self.nodes[inode].parent, self.nodes[inode].name = parent, name
 
+    def retire(self, inode: int) -> None:
+        """The next `register` of this inode's file makes a new inode; this one lives on
+        (for files the kernel has open on it) until the kernel forgets it."""
+        key = self.nodes[inode].key
+        if self.inode_of.get(key) == inode:
+            del self.inode_of[key]
+
     def looked_up(self, inode: int) -> None:
         self.nodes[inode].lookups += 1
 
@@ -85,6 +93,7 @@ class InodePaths:
         node = self.nodes.get(inode)
         if node is not None and node.lookups <= 0 and inode != ROOT_INODE:
             del self.nodes[inode]
-            self.inode_of.pop(node.key, None)
+            if self.inode_of.get(node.key) == inode:  # not if retired: a newer one has it
+                del self.inode_of[node.key]
             return True
         return False

@@ -1,0 +1,186 @@
+"""Writes through the merged root (FUSE mode, writeback cache) and on the host, seen by
+the other side in order: a process in the session and the test on the host take turns
+on the same host files, each checking the whole file after the other's turn.
+
+The session's side writes by small write()s (records of 9 bytes: not page-aligned),
+then fsync()s or close()s; the host must then read exactly what was written, in order.
+The host writes directly (appends, rewrites in place, truncates); the session's next
+open must read the host's file as it is (not a stale page, not its old size, not
+zeros past a shrunk end). With the writeback cache the kernel keeps its own size of a
+file over the server's: without the server's new inode for a file changed behind the
+kernel's back, the session reads host-grown files short and appends over the host's
+records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from cntr_tui.attach.session import AttachOptions, AttachSession
+from tests.support.fs_session import json_line, spawned
+
+# Run inside the session (the host's python3 through the merged root): one command a
+# line on stdin, one JSON answer a line; bytes travel as latin-1 strings.
+SCRIPT = r"""
+import json, mmap, os, sys
+def answer(**fields):
+    print(json.dumps(fields), flush=True)
+for line in sys.stdin:
+    command = json.loads(line)
+    op, path = command["op"], command["path"]
+    data = command.get("data", "").encode("latin-1")
+    if op == "append":  # O_APPEND, a write() a record, then fsync (held open) or close
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        for record in command["records"]:
+            assert os.write(fd, record.encode("latin-1")) == len(record)
+        if command["fsync"]:
+            os.fsync(fd)
+            answer(step="fsynced")
+            sys.stdin.readline()  # the host reads while the file is still open
+        os.close(fd)
+        answer(step="closed")
+    elif op == "pwrite":  # O_WRONLY: the kernel must read the page it writes part of
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        assert os.pwrite(fd, data, command["offset"]) == len(data)
+        os.close(fd)
+        answer(step="closed")
+    elif op == "mmap":  # a shared mapping's stores, msync
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        with mmap.mmap(fd, 0) as mapped:
+            mapped[command["offset"] : command["offset"] + len(data)] = data
+            mapped.flush()
+            seen = mapped[:].decode("latin-1")
+        os.close(fd)
+        answer(step="synced", mapped=seen)
+    elif op == "truncate":
+        os.truncate(path, command["size"])
+        answer(step="truncated")
+    elif op == "read":  # a fresh open; read() to the end, fstat, and a mapping's view
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        size = os.fstat(fd).st_size
+        mapped = b""
+        if size:
+            with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as view:
+                mapped = view[:]
+        os.close(fd)
+        answer(data=b"".join(chunks).decode("latin-1"), size=size,
+               mapped=mapped.decode("latin-1"), stat=os.stat(path).st_size)
+"""
+
+
+def python3() -> str:
+    found = shutil.which("python3", path="/usr/bin:/bin")
+    assert found, "the host's python3 runs inside through the merged root"
+    return found
+
+
+def record(side: str, turn: int, index: int) -> str:
+    return f"{side}{turn:03d}.{index:03d}\n"  # 9 bytes
+
+
+class Inside:
+    """The session's side: send a command, get its answer."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+
+    def send(self, **command: object) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(command).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def do(self, **command: object) -> dict[str, object]:
+        self.send(**command)
+        answer = json_line(self.proc)
+        assert isinstance(answer, dict)
+        return answer
+
+    def read(self, path: Path) -> bytes:
+        answer = self.do(op="read", path=str(path))
+        data = str(answer["data"]).encode("latin-1")
+        # what read() gave, the size fstat and stat say, a mapping's bytes: all the same
+        assert answer["size"] == answer["stat"] == len(data), answer
+        assert str(answer["mapped"]).encode("latin-1") == data
+        return data
+
+
+def test_the_session_and_the_host_see_each_others_writes_in_order(
+    start_container, host_dir: Path
+) -> None:
+    container = start_container("docker")
+    log, pages, mapped = host_dir / "log", host_dir / "pages", host_dir / "mapped"
+    log.write_bytes(b"")
+    with (
+        AttachSession(container.pid, AttachOptions(fs="fuse")) as session,
+        spawned(session, [python3(), "-c", SCRIPT]) as proc,
+    ):
+        inside = Inside(proc)
+        expected = b""
+        for turn in range(6):
+            # the session appends three records; the host reads them after the
+            # session's fsync (the file still open there) or close
+            records = [record("c", turn, index) for index in range(3)]
+            fsync = turn % 2 == 1
+            inside.send(op="append", path=str(log), records=records, fsync=fsync)
+            expected += "".join(records).encode()
+            if fsync:
+                assert json_line(proc) == {"step": "fsynced"}
+                assert log.read_bytes() == expected, f"turn {turn}: after fsync"
+                assert proc.stdin is not None
+                proc.stdin.write(b"go\n")
+                proc.stdin.flush()
+            assert json_line(proc) == {"step": "closed"}
+            assert log.read_bytes() == expected, f"turn {turn}: after close"
+            # the host appends one; the session's next open reads it, and its next
+            # append goes after it
+            with log.open("ab") as file:
+                file.write(record("h", turn, 0).encode())
+            expected += record("h", turn, 0).encode()
+            assert inside.read(log) == expected, f"turn {turn}: the host's append"
+
+        # a write-only open writing part of a page the kernel has not read
+        pages.write_bytes(b"a" * 4096 + b"b" * 4096 + b"c" * 4096)
+        assert inside.do(op="pwrite", path=str(pages), offset=5000, data="XYZ") == {
+            "step": "closed"
+        }
+        content = b"a" * 4096 + b"b" * 904 + b"XYZ" + b"b" * 3189 + b"c" * 4096
+        assert pages.read_bytes() == content
+        assert inside.read(pages) == content
+        # the host rewrites a page in place (same size), then shrinks the file
+        with pages.open("r+b") as file:
+            file.seek(4096)
+            file.write(b"d" * 4096)
+        content = b"a" * 4096 + b"d" * 4096 + b"c" * 4096
+        assert inside.read(pages) == content, "the host's rewrite in place"
+        with pages.open("r+b") as file:
+            file.truncate(4100)
+        assert inside.read(pages) == content[:4100], "the host's truncate"
+        # the session truncates; the host grows it again
+        assert inside.do(op="truncate", path=str(pages), size=2000) == {"step": "truncated"}
+        assert pages.read_bytes() == content[:2000]
+        with pages.open("ab") as file:
+            file.write(b"e" * 3000)
+        assert inside.read(pages) == content[:2000] + b"e" * 3000, "the host's append"
+
+        # a shared mapping's stores, msync'ed, and the host's writes seen by the next one
+        mapped.write_bytes(bytes(8192))
+        answer = inside.do(op="mmap", path=str(mapped), offset=4090, data="mapped!!")
+        content = bytes(4090) + b"mapped!!" + bytes(8192 - 4098)
+        assert answer == {"step": "synced", "mapped": content.decode("latin-1")}
+        assert mapped.read_bytes() == content
+        with mapped.open("r+b") as file:
+            file.seek(100)
+            file.write(b"host")
+        content = content[:100] + b"host" + content[104:]
+        answer = inside.do(op="mmap", path=str(mapped), offset=0, data="s")
+        content = b"s" + content[1:]
+        assert answer == {"step": "synced", "mapped": content.decode("latin-1")}
+        assert mapped.read_bytes() == content
+        assert proc.stdin is not None
+        proc.stdin.close()
+        assert proc.wait(30) == 0
