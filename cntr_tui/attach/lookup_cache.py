@@ -34,9 +34,9 @@ from collections.abc import Sequence
 
 from cntr_tui.attach.container import Container, KubernetesInfo
 from cntr_tui.attach.runtimes import docker_api
-from cntr_tui.attach.runtimes.base import DiscoveryConfig, RuntimeFailed
+from cntr_tui.attach.runtimes.base import DiscoveryConfig, RuntimeFailed, kubernetes_from_labels
 from cntr_tui.linux.namespaces import namespaces_differing
-from cntr_tui.linux.proc_stat import start_ticks
+from cntr_tui.linux.proc_stat import start_ticks, start_time
 from cntr_tui.linux.procfs import command_line
 
 CACHE_DIR = "/run/cntr-tui/lookup"
@@ -155,6 +155,58 @@ def _confirmed(
             container,
             namespaces=namespaces_differing(container.pid),
             command=command_line(container.pid),
+        )
+    return None
+
+
+def direct(word: str, allowed: Sequence[str], config: DiscoveryConfig) -> Container | None:
+    """Without an entry: the running docker container whose exact id or name `word`
+    is, by the checks `recall` makes of an entry (not a number, no podman container
+    may claim it, docker's inspect of the word says running, not paused or
+    restarting, with a PID), with the facts a full look-up would give it (namespaces,
+    command line and start time from /proc, image as docker names it); None (a full
+    look-up follows) otherwise, and for a Kubernetes pod's container (the full look-up
+    knows its pod and refuses its sandbox). A full look-up would pick the same one:
+    steps 1 and 2 cannot claim the word, and within docker an exact id or name names
+    one container (step 3's exact match before prefixes)."""
+    if (
+        "docker" not in allowed
+        or word.isdigit()
+        or not word
+        or config.podman_command != DiscoveryConfig.podman_command
+    ):
+        return None
+    if "podman" in allowed and _podman_may_claim(word):
+        return None
+    try:
+        state = docker_api.inspect(config.resolved_docker_host(), word, INSPECT_TIMEOUT)
+    except RuntimeFailed:
+        return None
+    status = state.get("State") or {}
+    settings = state.get("Config") or {}
+    identifier, name, pid = state.get("Id"), str(state.get("Name") or ""), status.get("Pid")
+    if (
+        not isinstance(identifier, str)
+        or word not in (identifier, name.removeprefix("/"))
+        or status.get("Status") != "running"
+        or status.get("Paused")
+        or status.get("Restarting")
+        or not isinstance(pid, int)
+        or pid <= 0
+        or kubernetes_from_labels(settings.get("Labels")) is not None
+    ):
+        return None
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        return Container(
+            runtime="docker",
+            id=identifier,
+            name=name.removeprefix("/"),
+            pid=pid,
+            image=settings.get("Image") or None,
+            status="running",
+            started_at=start_time(pid),
+            namespaces=namespaces_differing(pid),
+            command=command_line(pid),
         )
     return None
 
