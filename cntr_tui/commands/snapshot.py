@@ -5,8 +5,11 @@ source line), read while the program is stopped; the program then runs on, untra
 The first line says how long it was stopped. The text groups threads with identical
 stacks ("12 threads in nanosleep <- spin <- worker_main"); --json lists every thread
 in the versioned schema of cntr_tui/debug/snapshot.py. The work is the debug service's
-(debug/snapshot.py, started as `gdb --batch` is); this module maps the arguments and
-formats what came back, after the program was let go.
+(debug/snapshot.py); this module maps the arguments and formats what came back, after
+the program was let go. The fast path (debug/stack_snapshot.py: our own short stop,
+gdb unwinds a copy of the stacks afterwards) is taken where it can be; elsewhere (and
+with --via-gdb) gdb stops the program, started in an attach session as for
+`gdb --batch`, and a line on stderr says why.
 """
 
 from __future__ import annotations
@@ -35,13 +38,24 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
         if args.container is None:
             raise UserError("name a CONTAINER (or --core FILE)")
         target = find_target(args.container, args.types, args.pid)
-        from cntr_tui.debug.launchers import begin_in_session
+        via_gdb = bool(getattr(args, "via_gdb", False))
+        if not via_gdb:
+            from cntr_tui.debug.ending import say
+            from cntr_tui.debug.stack_snapshot import fast_path_refusal
 
-        starts = begin_in_session(target, spares)  # gdb starts while asyncio is imported
+            refusal = fast_path_refusal(target, args.max_pause)
+            if refusal is not None:
+                say(f"{refusal}: the snapshot stops the program through gdb")
+                via_gdb = True
+        starts = None
+        if via_gdb:
+            from cntr_tui.debug.launchers import begin_in_session
+
+            starts = begin_in_session(target, spares)  # gdb starts while asyncio is imported
         import asyncio
 
         try:
-            snapshot = asyncio.run(snapshot_with_signals(target, starts, args))
+            snapshot = asyncio.run(snapshot_with_signals(target, starts, args, via_gdb))
         finally:
             if starts is not None:
                 starts.close()
@@ -70,23 +84,24 @@ def core_snapshot(args: argparse.Namespace) -> Snapshot:
 
 
 async def snapshot_with_signals(
-    target: DebugTarget, starts: SessionStarts | None, args: argparse.Namespace
+    target: DebugTarget, starts: SessionStarts | None, args: argparse.Namespace, via_gdb: bool
 ) -> Snapshot | int:
     """The snapshot, or on SIGTERM/SIGHUP the exit status of a command they ended
     (what take_snapshot started is closed on the way out, as `gdb --batch` does)."""
     import asyncio
 
     from cntr_tui.debug.ending import EndingSignals, say
-    from cntr_tui.debug.snapshot import take_snapshot
+    from cntr_tui.debug.stack_snapshot import snapshot_taken
 
     with EndingSignals() as ending:
         try:
-            return await take_snapshot(
+            return await snapshot_taken(
                 target,
                 starts,
                 with_locals=args.locals,
                 budget_ms=args.max_pause,
                 notes=say,
+                via_gdb=via_gdb,
             )
         except asyncio.CancelledError:
             if ending.received is None:

@@ -1,7 +1,7 @@
 """What a core file's notes say (elf(5), core(5)): the files the process mapped
-(NT_FILE, as the crashed process named them), its pid and command (NT_PRPSINFO) and the
-signal that ended it (the first NT_PRSTATUS). 64-bit little-endian cores only (x86-64,
-aarch64); anything else is not read."""
+(NT_FILE, as the crashed process named them), its pid and command (NT_PRPSINFO), the
+signal that ended it (the first NT_PRSTATUS) and its threads (each NT_PRSTATUS's
+pr_pid). 64-bit little-endian cores only (x86-64, aarch64); anything else is not read."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class CoreNotes:
     arguments: str | None  # pr_psargs: the start of its command line
     signal: int | None
     files: tuple[MappedFile, ...]
+    lwps: tuple[int, ...] = ()  # each NT_PRSTATUS's pr_pid: the threads, in order
 
     def executable(self) -> str | None:
         """The program's own file: the mapped file named as the command, else the first
@@ -101,6 +102,9 @@ def _aligned(size: int) -> int:
 def _decoded(notes: list[tuple[int, bytes]]) -> CoreNotes:
     pid = command = arguments = signal = None
     files: tuple[MappedFile, ...] = ()
+    lwps = [
+        struct.unpack_from("<i", d, 32)[0] for k, d in notes if k == NT_PRSTATUS and len(d) >= 36
+    ]
     for kind, desc in notes:
         if kind == NT_PRPSINFO and len(desc) >= 136 and pid is None:
             (pid,) = struct.unpack_from("<i", desc, 24)
@@ -110,7 +114,7 @@ def _decoded(notes: list[tuple[int, bytes]]) -> CoreNotes:
             (signal,) = struct.unpack_from("<i", desc, 0)
         elif kind == NT_FILE and len(desc) >= 16 and not files:
             files = _files(desc)
-    return CoreNotes(pid, command, arguments, signal, files)
+    return CoreNotes(pid, command, arguments, signal, files, tuple(lwps))
 
 
 def _files(desc: bytes) -> tuple[MappedFile, ...]:

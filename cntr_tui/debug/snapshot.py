@@ -21,7 +21,7 @@ frame) is always read, so a budget shorter than the stop itself gives top frames
 JSON (`snapshot_json`): version SCHEMA_VERSION of the schema in snapshot_schema.json
 (JSON Schema draft 2020-12, shipped in the package, `schema()`):
 
-    {"schema": "cntr-tui/snapshot", "version": 1,
+    {"schema": "cntr-tui/snapshot", "version": 3,
      "container": {"runtime", "id", "name", "image"} | null,
      "process": {"host_pid", "pid", "executable", "start_ticks", "tracer"},
      "pause": {"ms": float, "budget_ms": float | null},
@@ -38,7 +38,9 @@ A field added, removed or changed in meaning raises the version (and the schema'
 `version` const). `pid` is the process as its PID namespace sees it, `lwp` likewise; `address` a hex
 string; `locals` null where they were not asked for or not read. Version 2 added the
 language frames (a Python frame has `language` "python" and `level` null: it stands
-where the native eval-loop frame running it was), `language` and `core`.
+where the native eval-loop frame running it was), `language` and `core`. Version 3
+added the tracer "ptrace": the fast path's own stop (stack_snapshot.py), whose
+`executable` is the process's own path.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ if TYPE_CHECKING:
     from cntr_tui.gdb.transport import MiResult
 
 SCHEMA_NAME = "cntr-tui/snapshot"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCALS_FRAMES = 4  # --locals: of each thread's innermost frames that have a source line
 BUDGET_WINDOW = 16  # commands in flight under a budget: each one is a promise to wait
 FIRST_GUESS = 0.0005  # s per command before one has been answered
@@ -624,7 +626,9 @@ async def take_snapshot(
     """Stop the target, read every stack, let it go (detached, the program runs on
     untraced); raises UserError (one line) when it cannot, with nothing of ours left:
     gdb, gdbserver and the attach session are closed on every way out. A Python
-    program's frames are read by py-spy beside gdb's reads (languages/python.py)."""
+    program's frames are read by py-spy beside gdb's reads (languages/python.py).
+    This is the path through gdb; stack_snapshot.snapshot_taken takes the fast one
+    where it can and this one elsewhere."""
     from cntr_tui.debug.language_stacks import LanguageStackReader
     from cntr_tui.debug.launchers import choose_launch
     from cntr_tui.debug.service import start_debug

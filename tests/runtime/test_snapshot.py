@@ -139,7 +139,12 @@ def test_every_thread_listed_with_lines_and_the_pause_the_ticker_saw(
     assert user_frames(main) == [("main", line_of("main's line"))]
 
     pause = output["pause"]["ms"]
-    assert -noise <= pause - gap <= GAP_SLACK_MS + noise, (pause, gap, noise)
+    assert output["process"]["tracer"] == "ptrace"  # the fast path: our own stop
+    # The fast path stops the program for ~1 ms: the ticker's largest gap over the whole
+    # command is then most often outside the stop (gdb and our Python on 2 CPUs beside
+    # other load), so it bounds the pause from above only within the slack; the pause's
+    # own measure against the ticker is test_snapshot_stop's held-stop test
+    assert -(GAP_SLACK_MS + noise) <= pause - gap <= GAP_SLACK_MS + noise, (pause, gap, noise)
     assert_nothing_left(mark, container.pid)
 
 

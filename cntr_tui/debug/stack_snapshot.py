@@ -1,0 +1,220 @@
+"""The snapshot's fast path: our own short stop, gdb's unwinding after it.
+
+gdb through gdbserver costs about a millisecond a thread while the program is stopped
+(bench/bench_snapshot.py). Here the stack stop process (stack_stop_process.py) stops
+every thread, copies its registers and its stack, lets the program go and writes a
+small core (stack_core.py) of what it copied; the host's gdb then opens that core
+against the process's own files (its root, /proc/PID/root, as sysroot) and reads every
+thread's stack (and `--locals`) as `snapshot --core` reads a kept core
+(core_snapshot.py), while the program runs on.
+
+Before the stop: gdb starts and reads the executable's symbols (its index cache), the
+stop process starts and reads what needs no stop (the maps, the auxiliary vector, the
+threads' ids and names, the vDSO), and the dynamic linker's list is read to know which
+few words of memory gdb will need to list the libraries. The pause is what the stop
+process measured: from before its first interrupt to after its last detach.
+
+The core is a file with no name (made and unlinked at once, mode 0600, in the host's
+temporary folder): gdb opens it as /proc/OUR_PID/fd/N; it goes when we end, however we
+end. Nothing is written into the container.
+
+What it cannot read: memory it did not copy. The stacks, registers and the libraries'
+files are there; a local that points into the heap (or into another thread's stack
+past its copy) shows gdb's "Cannot access memory" for what it points to. The budget
+(`--max-pause`), language stacks (Python's frames are read by py-spy from the live
+process, Go's goroutines from its heap) and non-x86-64 programs take the gdb path
+(snapshot_taken decides, and says why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cntr_tui.debug.snapshot import (
+    Budget,
+    PauseClock,
+    Snapshot,
+    StackError,
+    StackRead,
+    build_snapshot,
+    ended,
+    exited_during,
+    read_stacks,
+    take_snapshot,
+)
+from cntr_tui.debug.stack_stop import StackStop, StopResult, dynamic_linker_ranges
+from cntr_tui.errors import UserError
+from cntr_tui.gdb.transport import mi_quote
+
+if TYPE_CHECKING:
+    from cntr_tui.debug.target import DebugTarget
+    from cntr_tui.gdb.session import GdbSession
+    from cntr_tui.gdb.starts import SessionStarts
+
+TRACER = "ptrace"  # the snapshot's `tracer`: our own stop, no gdbserver
+EM_X86_64 = 62
+
+
+async def snapshot_taken(
+    target: DebugTarget,
+    starts: SessionStarts | None = None,
+    *,
+    with_locals: bool = False,
+    budget_ms: float | None = None,
+    notes: Callable[[str], None] = lambda text: None,
+    via_gdb: bool = False,
+) -> Snapshot:
+    """The snapshot by the fast path where it can serve it, else (and with `via_gdb`)
+    through gdb (snapshot.take_snapshot, `starts` its session started early); `notes`
+    is told why the fast path was not taken."""
+    if not via_gdb:
+        refusal = fast_path_refusal(target, budget_ms)
+        if refusal is None:
+            return await take_fast_snapshot(target, with_locals=with_locals, notes=notes)
+        notes(f"{refusal}: the snapshot stops the program through gdb")
+    return await take_snapshot(
+        target, starts, with_locals=with_locals, budget_ms=budget_ms, notes=notes
+    )
+
+
+def fast_path_refusal(target: DebugTarget, budget_ms: float | None) -> str | None:
+    """Why the fast path cannot serve this snapshot (None: it can)."""
+    import platform
+
+    from cntr_tui.debug.language_stacks import LanguageStackReader
+
+    if platform.machine() != "x86_64":
+        return f"the fast snapshot reads x86-64 registers, this host is {platform.machine()}"
+    if executable_machine(target.host_pid) != EM_X86_64:
+        return "the program is not an x86-64 one"
+    if target.non_stop:
+        return "non-stop mode asks for gdb"
+    if budget_ms is not None:
+        return "--max-pause reads the stacks through gdb while the program is stopped"
+    language = LanguageStackReader(target.host_pid).language
+    if language is not None:
+        return f"{language.capitalize()} frames are read from the running process"
+    return None
+
+
+def executable_machine(host_pid: int) -> int | None:
+    try:
+        with open(f"/proc/{host_pid}/exe", "rb") as file:
+            header = file.read(20)
+    except OSError:
+        return None
+    if len(header) < 20 or header[:4] != b"\x7fELF":
+        return None
+    return int.from_bytes(header[18:20], "little")
+
+
+def anonymous_core() -> int:
+    """A file with no name, mode 0600, on the host (the temporary folder): ours alone."""
+    fd, path = tempfile.mkstemp(prefix="cntr-tui-stacks-", suffix=".core")
+    os.unlink(path)
+    return fd
+
+
+async def take_fast_snapshot(
+    target: DebugTarget,
+    *,
+    with_locals: bool = False,
+    notes: Callable[[str], None] = lambda text: None,
+) -> Snapshot:
+    """Raises UserError (one line) when it cannot, with nothing of ours left (gdb and
+    the stop process end on every way out; the core has no name)."""
+    from cntr_tui.gdb.launch import HostLauncher
+    from cntr_tui.gdb.session import GdbSession
+    from cntr_tui.gdb.symbols import executable_in_container
+    from cntr_tui.linux.proc_stat import alive, start_ticks
+    from cntr_tui.linux.procfs import root_path, shares_our_root
+
+    pid = target.host_pid
+    started = start_ticks(pid)
+    executable = executable_in_container(pid)
+    if executable is None:
+        raise UserError(f"process {pid}: its executable is deleted or unreadable")
+    root = None if shares_our_root(pid) else root_path(pid)
+    core_fd = anonymous_core()
+    gdb: GdbSession | None = None
+    stop: StackStop | None = None
+    try:
+        starting = await asyncio.gather(
+            GdbSession.start(HostLauncher(root=root, tracer="native")),
+            StackStop.start(pid, core_fd),
+            return_exceptions=True,
+        )
+        gdb = starting[0] if isinstance(starting[0], GdbSession) else None
+        stop = starting[1] if isinstance(starting[1], StackStop) else None
+        for outcome in starting:
+            if isinstance(outcome, BaseException):
+                if await ended(target, started):
+                    raise exited_during(target) from outcome
+                raise UserError(f"the snapshot could not start: {outcome}") from outcome
+        assert gdb is not None and stop is not None
+        await gdb_command(
+            gdb, f"-file-exec-and-symbols {mi_quote(gdb.placement.container_path(executable))}"
+        )
+        result = await stop.run(dynamic_linker_ranges(pid))
+        await stopped_checked(target, started, result)
+        core = f"/proc/{os.getpid()}/fd/{core_fd}"
+        await gdb_command(gdb, f"-interpreter-exec console {mi_quote('core-file ' + core)}")
+        try:
+            read = await read_stacks(gdb, Budget(PauseClock(gdb), None, 0), with_locals)
+        except StackError as error:
+            raise UserError(f"reading the copied stacks: {error}") from error
+    finally:
+        if stop is not None:
+            await stop.close()
+        if gdb is not None:
+            await gdb.close()
+        os.close(core_fd)
+    if not alive(pid) or start_ticks(pid) != started:
+        raise exited_during(target)  # during gdb's reading: after the stop, at least
+    return build_snapshot(
+        target,
+        named(read, result),
+        executable,
+        started,
+        TRACER,
+        result.pause_ms or 0.0,
+        None,
+    )
+
+
+async def gdb_command(gdb: GdbSession, command: str) -> None:
+    done = await gdb.command(command)
+    if not done.ok:
+        raise UserError(f"gdb: {command.split()[0]}: {done.error}")
+
+
+async def stopped_checked(target: DebugTarget, started: int | None, result: StopResult) -> None:
+    """UserError (one line) when the stop failed: the process exited, another tracer
+    holds it, or the stop itself failed (the program runs on in every case)."""
+    if result.error is None and not any(t.host_tid == target.host_pid for t in result.threads):
+        result = replace(result, error="the main thread was not stopped", gone=True)
+    if result.error is None:
+        return
+    if result.gone or await ended(target, started):
+        raise exited_during(target)
+    if result.traced:
+        from cntr_tui.preflight.tracer import tracer_refusal
+
+        check = tracer_refusal(target.host_pid)
+        detail = (
+            f"{check.detail} ({check.fix})" if check is not None else "traced by another tracer"
+        )
+        raise UserError(f"process {target.host_pid} is {detail}")
+    raise UserError(f"the snapshot's stop failed: {result.error}")
+
+
+def named(read: StackRead, result: StopResult) -> StackRead:
+    """gdb's threads of the core with the names the stop process read (a core has none)."""
+    names = {thread.lwp: thread.name for thread in result.threads}
+    threads = [replace(t, name=names.get(t.lwp, t.name)) for t in read.threads]
+    return replace(read, threads=threads)
