@@ -161,7 +161,7 @@ def add_snapshot(sub: Subparsers) -> None:
     )
     snapshot.add_argument("-t", "--type", dest="types", type=runtime_types)
     snapshot.add_argument("--pid", type=int, help="PID in the container's PID namespace")
-    snapshot.add_argument("--json", action="store_true", help="every thread, as JSON (schema v2)")
+    snapshot.add_argument("--json", action="store_true", help="every thread, as JSON (schema v3)")
     snapshot.add_argument(
         "--locals", action="store_true", help="the locals of each thread's innermost frames"
     )
@@ -173,6 +173,11 @@ def add_snapshot(sub: Subparsers) -> None:
     )
     snapshot.add_argument(
         "--core", metavar="FILE", help="the snapshot of a core kept by `cntr-tui core`"
+    )
+    snapshot.add_argument(
+        "--via-gdb",
+        action="store_true",
+        help="stop the program through gdb (the old path), not with the fast stop",
     )
     snapshot.add_argument("container", nargs="?", metavar="CONTAINER")
 
