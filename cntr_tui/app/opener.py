@@ -36,11 +36,11 @@ def service_snapshotter() -> SnapshotTaker:
     """The debug service's snapshot, as text with the Python frames and locals."""
 
     async def snapshot_with_service(target: DebugTarget) -> list[str]:
-        from cntr_tui.debug.snapshot import take_snapshot
         from cntr_tui.debug.snapshot_text import snapshot_text
+        from cntr_tui.debug.stack_snapshot import snapshot_taken
 
         try:
-            return snapshot_text(await take_snapshot(target, with_locals=True), True)
+            return snapshot_text(await snapshot_taken(target, with_locals=True), True)
         except UserError as error:
             raise DebugUnavailable(str(error)) from error
 
