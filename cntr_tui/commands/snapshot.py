@@ -38,7 +38,7 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
         if args.container is None:
             raise UserError("name a CONTAINER (or --core FILE)")
         target = find_target(args.container, args.types, args.pid)
-        via_gdb = bool(getattr(args, "via_gdb", False))
+        via_gdb = bool(args.via_gdb)
         if not via_gdb:
             from cntr_tui.debug.ending import say
             from cntr_tui.debug.stack_snapshot import fast_path_refusal
@@ -76,6 +76,8 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
 def core_snapshot(args: argparse.Namespace) -> Snapshot:
     if args.container is not None or args.pid is not None or args.max_pause is not None:
         raise UserError("--core reads a kept core: give it no CONTAINER, --pid or --max-pause")
+    if args.via_gdb:
+        raise UserError("--core reads a kept core through gdb: --via-gdb is for a live process")
     import asyncio
 
     from cntr_tui.debug.core_snapshot import snapshot_of_core
