@@ -46,6 +46,16 @@ the tracer (`native`), gdb's death leaves only this rescue, which a thread execu
 trap in the instant before the SIGSTOP does not survive. Likewise when gdbserver
 itself is killed. x86-64 only.
 
+Every process gdb holds is watched, not only the one attached: the session says
+`watch HOST_PID PID` (PID as gdbserver sees it) when gdb reports another (a fork's
+child it follows or keeps, an inferior attached from the console) and `unwatch
+HOST_PID` when gdb lets one go; at the takeover the guard also takes every process
+gdbserver traces (a fork's child is traced before the session hears of it). Each is
+stopped, has its traps removed before any is resumed, and is detached (`D;PID`), then
+checked as above. Before, only the attached process was: gdbserver's own exit let the
+others go with its traps in place (a trap left in a second process attached from the
+console, 3 of 3 runs).
+
 stdin: a line `release` ends the guard without touching anything; `detached` (a clean
 detach) ends it after the check above; a line `freeze` stops the program now (SIGSTOP,
 native only), before the session kills a gdb it no longer trusts; the rescue that
@@ -82,7 +92,7 @@ from cntr_tui.gdb.trap_rescue import (
 from cntr_tui.linux.fds import pipe_readers
 from cntr_tui.linux.pidfd import open_pidfd, wait_exit
 from cntr_tui.linux.proc_stat import alive
-from cntr_tui.linux.proc_status import status_fields, tracer_pid
+from cntr_tui.linux.proc_status import nspids_of, status_fields, tracer_pid
 
 TAKEOVER_TIMEOUT = 10.0
 RESTOP_INTERVAL = 0.3
@@ -235,25 +245,44 @@ def drain_stops(
     return reply
 
 
-def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, object]:
+def traced_by(server: ServerLink, host_pid: int) -> bool:
+    return tracer_pid(host_pid) == server.pid
+
+
+def detach_through_gdbserver(
+    server: ServerLink, host_pid: int, others: dict[int, int] | None = None
+) -> dict[str, object]:
     """Take over gdb's connection: interrupt, remove the traps, let gdbserver drop the
     stops it holds (drain_stops), detach. Nothing to do when gdb died before gdbserver
-    attached (the guard is armed before the attach)."""
+    attached (the guard is armed before the attach).
+
+    `others`: the other processes gdbserver holds for gdb (host PID -> PID in
+    gdbserver's namespace: a fork's other side, an inferior attached from the console):
+    each is stopped with the program, has its traps removed (`Hg` to it first: a `z0`
+    is for the current process) before any process is resumed, and is detached after
+    the program. The outcome's "detached_hosts" names every process `D` let go."""
+    others = {pid: inner for pid, inner in (others or {}).items() if pid != host_pid}
     if not alive(host_pid):
-        return {}
+        if not any(alive(pid) for pid in others):
+            return {}
+        # the program left (a fork followed into the child): another one is asked
+        host_pid, server = next_primary(server, others)
     end_other_readers(server.from_server, {os.getpid(), server.pid})
     reader = PacketReader(server.from_server)
     deadline = time.monotonic() + TAKEOVER_TIMEOUT
     stopped = False
+    held = {pid: inner for pid, inner in others.items() if traced_by(server, pid)}
     try:
         # Not gdbserver's interrupt (^C): it signals the target's process group, for a
         # container's PID 1 that is kill(-1). SIGSTOP stops a running program under
         # gdbserver; if it stopped already, the signal waits and the program stops
         # after the detach: `settle` continues it either way. A program gdbserver does
         # not trace (yet: an attach in flight leaves it stopped) gets no signal.
-        stopped = tracer_pid(host_pid) == server.pid
+        stopped = traced_by(server, host_pid)
         if stopped:
             os.kill(host_pid, SIGSTOP)
+        for pid in held:
+            send_signal(pid, SIGSTOP)
         # `#00` ends a packet gdb may have left half written; then a marker question
         marker = packet(b"qAttached:%x" % server.target_pid)
         os.write(server.to_server, b"#00" + marker)
@@ -262,7 +291,7 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
             b"1",
             b"0",
         ):
-            traced = tracer_pid(host_pid) == server.pid
+            traced = traced_by(server, host_pid)
             if reply is not None and reply.startswith(b"qSymbol:"):
                 # gdb died in a symbol look-up gdbserver asked of it (thread_db, after a
                 # stop): gdbserver took our marker for the answer. The symbol is
@@ -287,30 +316,64 @@ def detach_through_gdbserver(server: ServerLink, host_pid: int) -> dict[str, obj
                 # to ask it to
                 return {"detached_by_guard": False, "server_attached": False}
         removed = 0
-        for address in sorted(traps_in(host_pid)):
-            os.write(server.to_server, packet(b"z0,%x,1" % address))
-            if reader.next(deadline) == b"OK":
-                removed += 1
+        for pid, inner in [(host_pid, server.target_pid), *held.items()]:
+            if pid != host_pid or held:  # with one process, it is the current one
+                os.write(server.to_server, packet(b"Hgp%x.0" % inner))
+                reader.next(deadline)
+            for address in sorted(traps_in(pid)):
+                os.write(server.to_server, packet(b"z0,%x,1" % address))
+                if reader.next(deadline) == b"OK":
+                    removed += 1
+        detached_hosts = []
         detached = None
-        for _attempt in range(DETACH_ATTEMPTS):
-            if tracer_pid(host_pid) == server.pid:  # only a tracer holds stops
-                drained = min(deadline, time.monotonic() + DRAIN_TIMEOUT)
-                stop = drain_stops(server, host_pid, reader, drained)
-                if stop is not None and stop[:1] in EXITED:
-                    return {"takeover_error": "the program is gone"}
-            os.write(server.to_server, packet(b"D;%x" % server.target_pid))
-            detached = reader.next(deadline)
-            if detached != b"E01":
-                break
+        for pid, inner in [(host_pid, server.target_pid), *held.items()]:
+            link = ServerLink(server.pid, inner, server.to_server, server.from_server)
+            answer = detach_one(link, pid, reader, deadline)
+            if answer == b"W" and not held:
+                return {"takeover_error": "the program is gone"}
+            if answer == b"OK":
+                detached_hosts.append(pid)
+            if pid == host_pid:
+                detached = answer
     except ProcessLookupError:
         return {"takeover_error": "the program is gone"}
     except OSError as error:
         return {"takeover_error": str(error), "stopped_by_guard": stopped}
-    return {
+    outcome: dict[str, object] = {
         "removed_by_gdbserver": removed,
         "detached_by_guard": detached == b"OK",
         "stopped_by_guard": stopped,
     }
+    if others:
+        outcome["detached_hosts"] = tuple(detached_hosts)
+        outcome["others_detached"] = len(detached_hosts) - (detached == b"OK")
+    return outcome
+
+
+def next_primary(server: ServerLink, others: dict[int, int]) -> tuple[int, ServerLink]:
+    """The first live one of `others`, and the link that names it to gdbserver."""
+    pid = next(pid for pid in others if alive(pid))
+    inner = others.pop(pid)
+    return pid, ServerLink(server.pid, inner, server.to_server, server.from_server)
+
+
+def detach_one(
+    server: ServerLink, host_pid: int, reader: PacketReader, deadline: float
+) -> bytes | None:
+    """`D` for one process, its held stops drained first (see drain_stops): gdbserver's
+    answer (OK, E01; None: none in time), b"W" when the process exited meanwhile."""
+    detached = None
+    for _attempt in range(DETACH_ATTEMPTS):
+        if traced_by(server, host_pid):  # only a tracer holds stops
+            drained = min(deadline, time.monotonic() + DRAIN_TIMEOUT)
+            stop = drain_stops(server, host_pid, reader, drained)
+            if stop is not None and stop[:1] in EXITED and not alive(host_pid):
+                return b"W"  # another process's exit: its `D` is tried all the same
+        os.write(server.to_server, packet(b"D;%x" % server.target_pid))
+        detached = reader.next(deadline)
+        if detached != b"E01":
+            break
+    return detached
 
 
 def ended_within(pidfd: int | None, timeout: float) -> bool:
@@ -318,67 +381,180 @@ def ended_within(pidfd: int | None, timeout: float) -> bool:
     return pidfd is None or wait_exit(pidfd, timeout)
 
 
+class Watched:
+    """The processes the guard watches, host PID -> PID in gdbserver's namespace (the
+    same without gdbserver): the program, and every other process gdb holds that the
+    session tells of (`watch HOST_PID PID` / `unwatch HOST_PID` on stdin). Each is held
+    by a pidfd, so that a PID reused after an exit is never touched."""
+
+    def __init__(self, target_pid: int, target_inner: int):
+        self.target_pid = target_pid
+        self.processes: dict[int, int] = {}
+        self.pidfds: dict[int, int | None] = {}
+        # where gdbserver's namespace is in a process's NSpid line
+        self.depth = namespace_depth(target_pid, target_inner)
+        self.add(target_pid, target_inner)
+
+    def add(self, host_pid: int, inner: int) -> None:
+        if host_pid not in self.processes:
+            self.processes[host_pid] = inner
+            self.pidfds[host_pid] = open_pidfd(host_pid)
+
+    def remove(self, host_pid: int) -> None:
+        self.processes.pop(host_pid, None)
+        pidfd = self.pidfds.pop(host_pid, None)
+        if pidfd is not None:
+            close_quietly(pidfd)
+
+    def live(self) -> dict[int, int]:
+        """Those still running (their pidfd not ended), the program first."""
+        return {
+            pid: inner
+            for pid, inner in sorted(self.processes.items(), key=lambda p: p[0] != self.target_pid)
+            if self.pidfds.get(pid) is not None and not wait_exit(self.pidfds[pid], 0)
+        }
+
+    def with_tracees_of(self, tracer: int) -> dict[int, int]:
+        """`live()` and every other process `tracer` traces (gdbserver holds a fork's
+        child from the fork on, before the session can tell of it), those `tracer`
+        traces first."""
+        found = dict(self.live())
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in found:
+                try:
+                    fields = status_fields(entry)
+                except OSError:
+                    continue
+                nspids = nspids_of(fields, int(entry))
+                if fields.get("TracerPid") == str(tracer) and len(nspids) > self.depth:
+                    found[int(entry)] = nspids[self.depth]
+        return dict(sorted(found.items(), key=lambda p: tracer_pid(p[0]) != tracer))
+
+    def close(self) -> None:
+        for pid in list(self.processes):
+            self.remove(pid)
+
+
+def namespace_depth(host_pid: int, inner: int) -> int:
+    """The index of `inner` in `host_pid`'s NSpid line (0: the host's namespace)."""
+    try:
+        nspids = nspids_of(status_fields(host_pid), host_pid)
+    except OSError:
+        return 0
+    return nspids.index(inner) if inner in nspids else len(nspids) - 1
+
+
+def combined(outcomes: dict[int, dict[str, object]], target_pid: int) -> dict[str, object]:
+    """One outcome for the processes: the program's (or the first's, once it left),
+    the counts summed, how many processes."""
+    if not outcomes:
+        return {"restored": 0, "threads": 0, "error": None, "gone": True}
+    live = {pid: outcome for pid, outcome in outcomes.items() if not outcome.get("gone")}
+    first = live.get(target_pid) or next(iter(live.values()), None)
+    first = first or outcomes.get(target_pid) or next(iter(outcomes.values()))
+    if len(outcomes) == 1:
+        return first
+    outcome = dict(first)
+    for key in ("restored", "threads"):
+        outcome[key] = sum(int(o.get(key, 0) or 0) for o in live.values())  # type: ignore[call-overload]
+    errors = [str(o["error"]) for o in live.values() if o.get("error")]
+    outcome["error"] = "; ".join(errors) or None
+    outcome["continued"] = any(o.get("continued") for o in live.values())
+    outcome["processes"] = len(live)
+    return outcome
+
+
 def guard(gdb_pid: int, target_pid: int, server: ServerLink | None) -> dict[str, object] | None:
-    """Wait for gdb's end (or gdbserver's); make the target safe unless released first.
-    A `release` already waiting on stdin wins over gdb's end (gdb exits right after a
-    clean detach)."""
+    """Wait for gdb's end (or gdbserver's); make every watched process safe unless
+    released first. A `release` already waiting on stdin wins over gdb's end (gdb exits
+    right after a clean detach)."""
     gdb_fd = open_pidfd(gdb_pid)
     tracer_fd = open_pidfd(server.pid) if server is not None else gdb_fd
+    watched = Watched(target_pid, server.target_pid if server is not None else target_pid)
     report("ready")
     watching_stdin = True
     while True:
-        watched = [fd for fd in {gdb_fd, tracer_fd} if fd is not None]
-        watched += [sys.stdin] if watching_stdin else []
+        fds = [fd for fd in {gdb_fd, tracer_fd} if fd is not None]
+        fds += [sys.stdin] if watching_stdin else []
         timeout = 0 if gdb_fd is None or tracer_fd is None else None
-        readable, _, _ = select.select(watched, [], [], timeout)
+        readable, _, _ = select.select(fds, [], [], timeout)
         if sys.stdin in readable:
             line = sys.stdin.readline()
-            if line.strip() == "release":
+            words = line.split()
+            if words[:1] == ["watch"] and len(words) == 3:
+                watched.add(int(words[1]), int(words[2]))
+            elif words[:1] == ["unwatch"] and len(words) == 2:
+                watched.remove(int(words[1]))
+            elif line.strip() == "release":
                 if server is not None:
                     server.close()
                 return None
-            if line.strip() == "detached":  # the tracer detached: check, touch if needed
+            elif line.strip() == "detached":  # the tracer detached: check, touch if needed
                 if server is not None:
                     server.close()
-                return settle(target_pid)
-            if line.strip() == "freeze" and server is None:
-                send_signal(target_pid, SIGSTOP)
-            if line.strip() == "freeze":
+                return combined({pid: settle(pid) for pid in watched.live()}, target_pid)
+            elif line.strip() == "freeze":
+                if server is None:
+                    for pid in watched.live():
+                        send_signal(pid, SIGSTOP)
                 report("frozen")
-            if not line:
+            elif not line:
                 # our front end is gone without a word: gdb (in a state no one knows) is
                 # ended, and the program made safe as after gdb's death
                 watching_stdin = False
                 if server is None:
-                    send_signal(target_pid, SIGSTOP)  # no trap reached while gdb dies
+                    for pid in watched.live():
+                        send_signal(pid, SIGSTOP)  # no trap reached while gdb dies
                 send_signal(gdb_pid, SIGKILL)
             continue
         if server is None:
             if gdb_fd is None or gdb_fd in readable:
-                return rescue(target_pid)
+                return combined({pid: rescue(pid) for pid in watched.live()}, target_pid)
             continue
-        takeover: dict[str, object] = {}
-        if tracer_fd is not None and tracer_fd not in readable:
-            # gdb is gone, gdbserver still holds the program: detach it cleanly
-            takeover = detach_through_gdbserver(server, target_pid)
-        server.close()  # gdbserver sees its connection end and exits
-        if not ended_within(tracer_fd, TAKEOVER_TIMEOUT):
-            send_signal(server.pid, SIGKILL)  # stuck: the rescue below follows
-            ended_within(tracer_fd, TAKEOVER_TIMEOUT)
-        if takeover.get("detached_by_guard") and alive(target_pid):
+        return after_gdb(server, watched, tracer_fd, target_pid)
+
+
+def after_gdb(
+    server: ServerLink, watched: Watched, tracer_fd: int | None, target_pid: int
+) -> dict[str, object]:
+    """gdb is gone (or gdbserver is): detach gdbserver from every process it holds for
+    gdb, end it, then check each process (`rescue` those the guard detached: gdb may
+    have left watchpoints enabled)."""
+    takeover: dict[str, object] = {}
+    processes = watched.with_tracees_of(server.pid)
+    if tracer_fd is not None and not wait_exit(tracer_fd, 0) and processes:
+        # gdb is gone, gdbserver still holds the program: detach it cleanly
+        primary, *rest = processes
+        link = ServerLink(server.pid, processes[primary], server.to_server, server.from_server)
+        others = {pid: processes[pid] for pid in rest}
+        takeover = detach_through_gdbserver(link, primary, others)
+    server.close()  # gdbserver sees its connection end and exits
+    if not ended_within(tracer_fd, TAKEOVER_TIMEOUT):
+        send_signal(server.pid, SIGKILL)  # stuck: the rescue below follows
+        ended_within(tracer_fd, TAKEOVER_TIMEOUT)
+    detached_hosts = takeover.pop("detached_hosts", None)
+    if detached_hosts is None:
+        detached_hosts = (next(iter(processes)),) if takeover.get("detached_by_guard") else ()
+    outcomes = {}
+    for pid in processes:
+        if not alive(pid):
+            outcomes[pid] = {"restored": 0, "threads": 0, "error": None, "gone": True}
+        elif pid in detached_hosts:
             # gdb died between commands: watchpoints it had inserted are still enabled
             # in the debug registers (only ptrace reaches them), a stop we asked for
             # may still be on its way: the rescue clears them, and ends with SIGCONT
-            outcome = {**rescue(target_pid), "continued": True}
+            outcomes[pid] = {**rescue(pid), "continued": True}
         else:
-            outcome = settle(target_pid)
+            outcome = settle(pid)
             if takeover.get("stopped_by_guard") and outcome == NOTHING_DONE:
                 # a takeover that failed after our SIGSTOP: settle saw the program
                 # running with nothing pending, but that stop may still be under way (a
                 # group stop not yet at every thread shows in no /proc field)
-                send_signal(target_pid, SIGCONT)
+                send_signal(pid, SIGCONT)
                 outcome["continued"] = True
-        return {**outcome, **takeover}
+            outcomes[pid] = outcome
+    watched.close()
+    return {**combined(outcomes, target_pid), **takeover}
 
 
 JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}

@@ -2,6 +2,7 @@
 
     guard = await TrapGuard.start(gdb_pid, target_host_pid, gdbserver_link)
     ...                                  # gdb attaches, debugs
+    guard.watch(host_pid, pid)           # another process gdb holds (guard.unwatch)
     outcome = await guard.detached()     # after a clean detach: check, continue a stop
     await guard.release()                # or: nothing to protect (attach failed, gone)
 
@@ -28,6 +29,8 @@ class TrapGuard:
     def __init__(self, process: subprocess.Popen[bytes], target_pid: int):
         self._process = process
         self.target_pid = target_pid  # host PID of the guarded program
+        # every process it watches (host PIDs): the program, and those `watch` added
+        self.watched: set[int] = {target_pid}
         self.outcome: dict[str, object] | None = None
         self._frozen = asyncio.Event()
         self._reader = asyncio.ensure_future(self._read())
@@ -99,6 +102,18 @@ class TrapGuard:
         except (BrokenPipeError, ValueError):  # the guard is gone, or we closed the pipe
             return False
         return True
+
+    def watch(self, host_pid: int, pid: int) -> None:
+        """Another process gdb holds (a fork's other side, an inferior attached from the
+        console): `host_pid`, and `pid` as gdbserver (or gdb) sees it. The guard makes it
+        safe too."""
+        if host_pid not in self.watched and self._send(b"watch %d %d\n" % (host_pid, pid)):
+            self.watched.add(host_pid)
+
+    def unwatch(self, host_pid: int) -> None:
+        """gdb let `host_pid` go (detached, exited): the guard no longer touches it."""
+        if host_pid in self.watched and self._send(b"unwatch %d\n" % host_pid):
+            self.watched.discard(host_pid)
 
     async def freeze(self) -> bool:
         """Stop the program now (the rescue continues it). False if the guard is done."""

@@ -41,6 +41,10 @@ class SessionCore:
         # than one after a fork gdb keeps (detach-on-fork off) or follows into
         self.processes: dict[str, int | None] = {}
         self._thread_groups: dict[int, str] = {}  # gdb's thread id -> its inferior
+        # the host PID of each inferior's process, for the trap guard's watch; and those
+        # known before gdb names them (the attach's), PID as gdb sees it -> host PID
+        self._process_hosts: dict[str, int] = {}
+        self._known_hosts: dict[int, int] = {}
         self.last_stop: Stopped | None = None
         self.ended: SessionEnded | None = None
         self.selected_thread: int | None = None

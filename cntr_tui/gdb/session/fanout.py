@@ -103,8 +103,10 @@ class SessionEvents(SessionSources):
         payload = record.payload if isinstance(record.payload, dict) else {}
         if record.kind == "notify" and record.klass == "thread-group-started":
             self.processes[str(payload.get("id"))] = to_int(payload.get("pid"))
+            self._guard_watch(str(payload.get("id")), to_int(payload.get("pid")))
         if record.kind == "notify" and record.klass == "thread-group-exited":
             pid = self.processes.pop(str(payload.get("id")), None) or self.pid
+            self._guard_unwatch(str(payload.get("id")))
             if self._detaching or self._closing:
                 return  # detach() / close() end the session themselves
             if self.processes:
@@ -155,6 +157,26 @@ class SessionEvents(SessionSources):
         if pid == self.pid and others:
             self.pid = others[0]
             self.target_host_pid = self._host_pid_of(others[0])
+
+    def _guard_watch(self, group: str, pid: int | None) -> None:
+        """A process gdb now holds (attached, a fork's child, one attached from the
+        console): the trap guard watches it too, so that the front end's death leaves
+        none of them traced or trapped."""
+        if pid is None:
+            return
+        host_pid = self._known_hosts.get(pid) or self._host_pid_of(pid)
+        if host_pid is None:
+            self._emit(LogOutput(f"the trap guard cannot watch process {pid}: no host PID\n"))
+            return
+        self._process_hosts[group] = host_pid
+        if self._guard is not None:
+            self._guard.watch(host_pid, pid)
+
+    def _guard_unwatch(self, group: str) -> None:
+        """gdb let a process go (detached, or it exited): the guard leaves it alone."""
+        host_pid = self._process_hosts.pop(group, None)
+        if host_pid is not None and self._guard is not None:
+            self._guard.unwatch(host_pid)
 
     def _current_process_of(self, thread_id: int | None) -> None:
         """gdb's current thread is `thread_id` (a stop, `inferior N`): with several

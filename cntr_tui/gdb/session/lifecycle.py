@@ -116,7 +116,7 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._detach_inferior(), detach_timeout)
         if self._guard is not None and self.tracer == "gdbserver":
-            if not alive(self._guard.target_pid):
+            if not any(alive(pid) for pid in self._guard.watched):
                 await self._guard.release()  # nothing left to protect
                 self._guard = None
             else:
@@ -183,6 +183,8 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
                     self.executable_path = path
         server = await self._connect_gdbserver()
         await self._arm_guard(host_pid, pid, server)  # before gdb may plant a trap
+        if host_pid is not None:
+            self._known_hosts[pid] = host_pid  # the guard watches it already
         result = await self.command(f"-target-attach {pid}")
         if not result.ok:
             if self._guard is not None and not self._may_hold(host_pid, server):
