@@ -34,13 +34,14 @@ the program runs on, untraced, with nothing pending. `--hold-stopped` (tests) pr
 `stopped N` once every thread is stopped and waits for a line on stdin before reading.
 A thread another tracer holds makes the seize fail: it exits before interrupting any.
 
-Imports: os, sys, json, _signal, the Linux layer's ptrace and stack_core (cheap).
+Imports: os, sys, json, bisect, _signal, the Linux layer's ptrace and stack_core (cheap).
 """
 
 from __future__ import annotations
 
 import _signal
 import errno
+from bisect import bisect_right
 import json
 import os
 import sys
@@ -133,10 +134,12 @@ def process_info(pid: int, root_pid: int) -> CoreProcess:
     )
 
 
-def mapping_at(mappings: list[Mapping], address: int) -> Mapping | None:
-    for mapping in mappings:
-        if mapping.start <= address < mapping.end:
-            return mapping
+def mapping_at(mappings: list[Mapping], starts: list[int], address: int) -> Mapping | None:
+    """The mapping holding `address`; `starts`: the mappings' starts, sorted as they are
+    (/proc/PID/maps lists them by address)."""
+    index = bisect_right(starts, address) - 1
+    if index >= 0 and address < mappings[index].end:
+        return mappings[index]
     return None
 
 
@@ -212,6 +215,7 @@ def copy_threads(
     stop: Stop, mappings: list[Mapping], names: dict[int, tuple[int, str]]
 ) -> tuple[list[CoreThread], list[tuple[int, bytes]]]:
     buffers = ptrace.RegisterBuffers()
+    starts = [mapping.start for mapping in mappings]
     threads: list[CoreThread] = []
     stacks: list[tuple[int, bytes]] = []
     total = 0
@@ -224,7 +228,7 @@ def copy_threads(
         lwp = names.get(tid, (tid, ""))[0]
         threads.append(CoreThread(lwp, general, floating, stop.signals[tid]))
         low = ptrace.register(general, ptrace.RSP_INDEX) - RED_ZONE
-        mapping = mapping_at(mappings, low) or mapping_at(mappings, low + RED_ZONE)
+        mapping = mapping_at(mappings, starts, low) or mapping_at(mappings, starts, low + RED_ZONE)
         if mapping is None or total >= TOTAL_LIMIT:
             continue
         low = max(low, mapping.start)
