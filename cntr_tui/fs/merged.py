@@ -152,9 +152,10 @@ class MergedOperations(pyfuse3.Operations):
         self.synthetic_names = frozenset(os.path.basename(path) for path in self.synthetic)
         self.directory_fds = DirectoryFds(self.inodes)
         self.handles = InodeHandles()
-        # Each open file's host version as the kernel knows it: at its open, and after
-        # the changes the kernel made (`own_change`); READ/WRITE run beside the other
-        # handlers (`fastloop`), so these three go under `version_lock`.
+        # Each regular file's host version as the kernel's inode has it: from the entry
+        # that made the inode, at each open, after the changes the kernel made
+        # (`own_change`); READ/WRITE run beside the other handlers (`fastloop`), so
+        # these three go under `version_lock`.
         self.file_versions: dict[int, Version] = {}
         self.changes_in_flight: dict[int, int] = {}  # inode -> WRITE/SETATTR running
         self.changed_behind: set[int] = set()  # the host changed it before our change
@@ -259,8 +260,32 @@ class MergedOperations(pyfuse3.Operations):
                 parent, name, ("synthetic", self.inodes.child_path(parent, name))
             )
             return inode, self.synthetic_attributes(inode)
-        inode = self.inodes.register(parent, name, (st.st_dev, st.st_ino))
+        inode = self.register_entry(parent, name, st)
         return inode, self.attributes(inode, st)
+
+    def register_entry(self, parent: int, name: bytes, st: os.stat_result) -> int:
+        """`InodePaths.register` for an entry the kernel is told of (LOOKUP,
+        READDIRPLUS); a regular file the host changed behind the kernel's back (not
+        the size or mtime its inode has) gets a new inode, as at OPEN: the kernel
+        would keep its own size and mtime (writeback cache), and stat() in the session
+        would show them as long as the inode lives, not only until a timeout."""
+        key = (st.st_dev, st.st_ino)
+        known = self.inodes.inode_of.get(key)
+        if known is not None and stat.S_ISREG(st.st_mode) and self.enable_writeback_cache:
+            node = self.inodes.nodes[known]
+            with self.version_lock:
+                before = self.file_versions.get(known)
+                changed = not self.changes_in_flight.get(known) and before != version_of(st)
+            if changed and before is not None and node.lookups > 0:
+                self.inodes.retire(known)
+                self.retired.add(known)
+        inode = self.inodes.register(parent, name, key)
+        if stat.S_ISREG(st.st_mode):
+            node = self.inodes.nodes[inode]
+            with self.version_lock:  # what the kernel's inode starts with
+                if node.lookups == 0 or inode not in self.file_versions:
+                    self.file_versions[inode] = version_of(st)
+        return inode
 
     def looked_up(self, parent: int, name: bytes) -> pyfuse3.EntryAttributes:
         inode, entry = self.entry_for(parent, name)
@@ -720,7 +745,7 @@ class MergedOperations(pyfuse3.Operations):
                 inode = self.inodes.register(snapshot.inode, name, ("synthetic", prefix + name))
                 entry = self.synthetic_attributes(inode)
             else:
-                inode = self.inodes.register(snapshot.inode, name, (st.st_dev, st.st_ino))
+                inode = self.register_entry(snapshot.inode, name, st)
                 entry = self.attributes(inode, st)
             if not pyfuse3.readdir_reply(token, name, entry, index + 1):
                 if self.inodes.drop_if_unused(inode):

@@ -1,0 +1,110 @@
+"""The merged root's write path without FUSE: a retired inode (a file the host changed
+behind the kernel's back gets a new one), the flags a host file is opened with for the
+kernel's writeback cache, and which changes count as the kernel's own."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyfuse3
+import pytest
+
+from cntr_tui.fs.inode_paths import ROOT_INODE, InodePaths
+from cntr_tui.fs.merged import MergedOperations, host_open_flags
+from tests.unit.test_fs_directory_fds import register_path
+
+
+def test_a_retired_inode_gives_its_file_a_new_one_and_lives_until_forgotten() -> None:
+    inodes = InodePaths(("root",))
+    old = inodes.register(ROOT_INODE, b"f", ("dev", 7))
+    inodes.looked_up(old)
+    inodes.retire(old)
+    new = inodes.register(ROOT_INODE, b"f", ("dev", 7))
+    inodes.looked_up(new)
+    assert new != old and inodes.nodes[old].name == b"f"
+    assert inodes.forget(old, 1)  # the kernel forgets the old one: the new one stays
+    assert inodes.inode_of[("dev", 7)] == new
+    assert inodes.register(ROOT_INODE, b"g", ("dev", 7)) == new
+
+
+def test_host_open_flags_let_the_kernel_read_and_place_appends() -> None:
+    assert host_open_flags(os.O_WRONLY) & os.O_ACCMODE == os.O_RDWR
+    assert host_open_flags(os.O_RDONLY) & os.O_ACCMODE == os.O_RDONLY
+    flags = host_open_flags(os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
+    assert not flags & (os.O_APPEND | os.O_NOCTTY) and flags & os.O_CLOEXEC
+
+
+@dataclass
+class Opened:
+    """A host file `f` in a fresh folder, looked up and opened as OPEN would."""
+
+    operations: MergedOperations
+    path: Path
+    inode: int
+    fd: int
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[Opened]:
+    operations = MergedOperations()
+    path = tmp_path / "f"
+    path.write_bytes(b"one")
+    inode = register_path(operations.inodes, path)
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    operations.handles.opened(inode, fd)
+    try:
+        yield Opened(operations, path, inode, fd)
+    finally:
+        os.close(fd)
+
+
+def test_only_a_change_behind_the_kernels_back_retires_the_file(opened: Opened) -> None:
+    operations, inode, fd = opened.operations, opened.inode, opened.fd
+    assert operations.pages_still_valid(inode, fd)  # the first open
+    with operations.own_change(inode, fd):  # a WRITE the kernel sent
+        os.pwrite(fd, b"own writes", 0)
+    assert operations.pages_still_valid(inode, fd)
+    with opened.path.open("ab") as file:  # the host's own
+        file.write(b" and the host's")
+    with pytest.raises(pyfuse3.FUSEError) as raised:
+        operations.pages_still_valid(inode, fd)
+    assert raised.value.errno == errno.ESTALE
+    assert inode in operations.retired
+    assert operations.pages_still_valid(inode, fd)  # its retry, nothing new since
+    with opened.path.open("ab") as file:
+        file.write(b"!")
+    assert not operations.pages_still_valid(inode, fd)  # retired: pages dropped
+
+
+def test_a_kernel_change_after_a_host_change_leaves_it_to_be_found(opened: Opened) -> None:
+    operations, inode, fd = opened.operations, opened.inode, opened.fd
+    assert operations.pages_still_valid(inode, fd)
+    with opened.path.open("ab") as file:
+        file.write(b" host")
+    with operations.own_change(inode, fd):  # written back after the host's change
+        os.pwrite(fd, b"O", 0)
+    with pytest.raises(pyfuse3.FUSEError):
+        operations.pages_still_valid(inode, fd)
+
+
+def test_an_entry_of_a_file_changed_behind_the_kernels_back_is_a_new_inode(
+    tmp_path: Path,
+) -> None:
+    """LOOKUP after the entry timeout (stat() in the session): a new inode, so the
+    kernel takes the host's size and mtime; unchanged, the same one."""
+    operations = MergedOperations()
+    path = tmp_path / "f"
+    path.write_bytes(b"one")
+    parent = register_path(operations.inodes, tmp_path)
+    first = operations.register_entry(parent, b"f", os.lstat(path))
+    operations.inodes.looked_up(first)
+    assert operations.register_entry(parent, b"f", os.lstat(path)) == first
+    with path.open("ab") as file:
+        file.write(b" more")
+    second = operations.register_entry(parent, b"f", os.lstat(path))
+    assert second != first and first in operations.retired
+    assert operations.file_versions[second][1] == len(b"one more")
