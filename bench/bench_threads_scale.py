@@ -41,9 +41,7 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_tui import attached_engine, open_debugger, rss_mib, until
-from bench.common import Row, Stats, report
+from bench.common import Row, Stats, report, run_child
 
 if TYPE_CHECKING:
     pass
@@ -108,30 +106,6 @@ def start(count: int) -> Any:
     return started
 
 
-def run_child(kind: str, pid: int, count: int, samples: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            kind,
-            str(pid),
-            str(count),
-            str(samples),
-            "--json",
-            out.name,
-        ]
-        try:
-            result = subprocess.run(command, timeout=CHILD_TIMEOUT, capture_output=True, text=True)
-        except subprocess.TimeoutExpired:
-            return {"error": f"{kind}: no result within {CHILD_TIMEOUT:.0f} s"}
-        text = Path(out.name).read_text()
-        if result.returncode != 0 or not text:
-            last = (result.stderr or "").strip().splitlines()
-            return {"error": f"{kind} failed: {last[-1] if last else result.returncode}"[:300]}
-        return json.loads(text)
-
-
 def merged(results: list[dict]) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for result in results:
@@ -161,7 +135,15 @@ def measure(count: int, rounds: int, samples: int) -> tuple[list[Row], list[str]
         for number in range(rounds):
             order = ("app", "engine") if number % 2 == 0 else ("engine", "app")
             for kind in order:
-                result = run_child(kind, started.pid, count, samples)
+                result = run_child(
+                    __file__,
+                    kind,
+                    str(started.pid),
+                    str(count),
+                    str(samples),
+                    label=kind,
+                    timeout=CHILD_TIMEOUT,
+                )
                 if "error" in result:
                     errors.append(result["error"])
                 (apps if kind == "app" else engines).append(result)

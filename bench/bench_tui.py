@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, Stats, report
+from bench.common import Row, Stats, report, run_child
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -143,18 +143,9 @@ def build_root(work: Path) -> Path:
     return root
 
 
-def run_child(*args: str) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        command = [sys.executable, __file__, "--child", *args, "--json", out.name]
-        try:
-            result = subprocess.run(command, timeout=CHILD_TIMEOUT, capture_output=True, text=True)
-        except subprocess.TimeoutExpired:
-            return {"error": f"no result within {CHILD_TIMEOUT:.0f} s"}
-        text = Path(out.name).read_text()
-        if result.returncode != 0 or not text:
-            last = (result.stderr or "").strip().splitlines()
-            return {"error": f"child failed: {last[-1] if last else result.returncode}"[:120]}
-        return json.loads(text)
+def in_child(*args: str) -> dict:
+    """One measurement in a child process (see common.run_child)."""
+    return run_child(__file__, *args, timeout=CHILD_TIMEOUT, width=120)
 
 
 def stats(data: dict, key: str, unit: str = "s") -> Stats | None:
@@ -173,8 +164,8 @@ def measure_parent(runs: int, counts: list[int]) -> list[Row]:
         for count in counts:
             started = start_process(f"cntr-bench-tui-{count}", root, f"/app/manythreads {count}")
             try:
-                app = run_child("app", str(started.pid), str(count), str(runs))
-                engine = run_child("engine", str(started.pid), str(count), str(runs))
+                app = in_child("app", str(started.pid), str(count), str(runs))
+                engine = in_child("engine", str(started.pid), str(count), str(runs))
             finally:
                 started.remove()
             note = "; ".join(d["error"] for d in (app, engine) if "error" in d)
@@ -190,7 +181,7 @@ def measure_parent(runs: int, counts: list[int]) -> list[Row]:
             )
             if count == max(counts):
                 rss_app = app
-        bare = run_child("bare", "0", "0", str(runs))  # the RSS rows' one baseline
+        bare = in_child("bare", "0", "0", str(runs))  # the RSS rows' one baseline
         rows += measure_panes(root, runs, bare)
         if counts:
             note = "; ".join(d["error"] for d in (rss_app, bare) if "error" in d)
@@ -220,8 +211,8 @@ def measure_panes(root: Path, runs: int, bare: dict) -> list[Row]:
     started = start_process(f"cntr-bench-tui-panes-{count}", root, f"/app/manythreads {count}")
     try:
         for pane in SHOWN_PANES:
-            app = run_child(f"app-{pane}", str(started.pid), str(count), str(runs))
-            engine = run_child(f"engine-{pane}", str(started.pid), str(count), str(runs))
+            app = in_child(f"app-{pane}", str(started.pid), str(count), str(runs))
+            engine = in_child(f"engine-{pane}", str(started.pid), str(count), str(runs))
             note = "; ".join(d["error"] for d in (app, engine) if "error" in d)
             row = Row(
                 f"*stopped -> all panes updated, {count} threads, {pane} pane shown",
@@ -231,7 +222,7 @@ def measure_panes(root: Path, runs: int, bare: dict) -> list[Row]:
                 note=note or "ratio = the UI's overhead over the engine's queries",
             )
             rows.append(row.judge("< 100 ms", "the UI side (ratio)", max_value=PANE_TARGET))
-        every = run_child("app-every", str(started.pid), str(count), str(runs))
+        every = in_child("app-every", str(started.pid), str(count), str(runs))
         note = "; ".join(d["error"] for d in (every, bare) if "error" in d)
         rows.append(
             Row(

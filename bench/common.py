@@ -8,6 +8,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -103,6 +104,25 @@ def wall_time(command: list[str], **kwargs: object) -> float:
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
     return time.perf_counter() - start
+
+
+def run_child(
+    script: str | Path, *args: str, label: str = "child", timeout: float = 900.0, width: int = 300
+) -> dict:
+    """`script --child ARGS --json FILE` in an interpreter of its own (its RSS and
+    imports are its own): the JSON it wrote, or {"error": ...} when it gave none within
+    `timeout` s or failed (its last stderr line, cut to `width` characters)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [sys.executable, str(script), "--child", *args, "--json", out.name]
+        try:
+            result = subprocess.run(command, timeout=timeout, capture_output=True, text=True)
+        except subprocess.TimeoutExpired:
+            return {"error": f"{label}: no result within {timeout:.0f} s"}
+        text = Path(out.name).read_text()
+        if result.returncode != 0 or not text:
+            last = (result.stderr or "").strip().splitlines()
+            return {"error": f"{label} failed: {last[-1] if last else result.returncode}"[:width]}
+        return json.loads(text)
 
 
 def drop_caches() -> None:
