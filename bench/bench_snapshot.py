@@ -1,8 +1,13 @@
 """Issue 15: how long a warm `cntr-tui snapshot` stops a program with 10, 100 and 1,000
 threads, beside host `gdb -p PID -batch -ex 'thread apply all bt'` measured the same
-way in the same run.
+way in the same run, and beside the snapshot's gdb path (`snapshot --via-gdb`).
 
     .venv/bin/python bench/bench_snapshot.py [--runs N] [--threads 10 100 1000] [--json OUT]
+        [--no-via-gdb]
+
+`ours` is the default path (debug/stack_snapshot.py: our own stop copies every thread's
+registers and stack, gdb unwinds the copy after the program runs on); the profile
+below is of the gdb path, which `via gdb` measures.
 
 The program is the demo root's /app/stalls (N workers sleeping in spin() and a ticker
 thread that ticks every millisecond and records the largest gap between two ticks),
@@ -11,6 +16,7 @@ just before the run and read after it: what the program itself saw, whatever eit
 tool believes. Runs alternate (ours, gdb, ours, gdb ... with the order swapped every
 other pair); one snapshot before them warms gdb's index cache and the page cache.
 The table gives medians with min and max; `reported` is the pause our snapshot printed.
+The three commands alternate (the order rotated every run).
 
 Where the pause goes (100 threads, a 2-CPU machine at load 10-30; CNTR_TUI_GDB_TRACE
 timestamps and /proc/PID/schedstat of gdb, gdbserver, the bridge's cats and ours at
@@ -90,7 +96,7 @@ def stall(pid: int, command: list[str]) -> tuple[float, str]:
     return read_stats(stats_path(pid))[1] / 1e9, done.stdout
 
 
-def measure(count: int, runs: int) -> Row:
+def measure(count: int, runs: int, via_gdb: bool = True) -> Row:
     from cntr_tui.demo import containers
     from cntr_tui.demo.rootfs import build_rootfs
 
@@ -102,39 +108,53 @@ def measure(count: int, runs: int) -> Row:
         while not os.path.exists(stats_path(pid)) or read_stats(stats_path(pid))[0] < 2:
             time.sleep(0.01)
         ours_command = [CNTR_TUI, "snapshot", "--json", str(pid)]
+        old_command = [CNTR_TUI, "snapshot", "--json", "--via-gdb", str(pid)]
         gdb_command = ["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"]
         stall(pid, ours_command)  # warm
+        if via_gdb:
+            stall(pid, old_command)
         ours: list[float] = []
         gdb: list[float] = []
+        old: list[float] = []
         reported: list[float] = []
+        old_reported: list[float] = []
 
-        def run_ours() -> None:
-            gap, output = stall(pid, ours_command)
+        def snapshot_run(command: list[str], gaps: list[float], pauses: list[float]) -> None:
+            gap, output = stall(pid, command)
             document = json.loads(output)
             if len(document["threads"]) != count + 2:
                 raise RuntimeError(f"{len(document['threads'])} threads listed, not {count + 2}")
-            ours.append(gap)
-            reported.append(document["pause"]["ms"] / 1000)
+            gaps.append(gap)
+            pauses.append(document["pause"]["ms"] / 1000)
 
         def run_gdb() -> None:
             gdb.append(stall(pid, gdb_command)[0])
 
+        turn: list[Callable[[], None]] = [
+            lambda: snapshot_run(ours_command, ours, reported),
+            run_gdb,
+        ]
+        if via_gdb:
+            turn.append(lambda: snapshot_run(old_command, old, old_reported))
         loads = [os.getloadavg()[0]]
         for index in range(runs):
-            pair: list[Callable[[], None]] = [run_ours, run_gdb]
-            for run in pair if index % 2 == 0 else reversed(pair):
-                run()
+            for offset in range(len(turn)):
+                turn[(index + offset) % len(turn)]()
         loads.append(os.getloadavg()[0])
     finally:
         started.remove()
+    extra = {"reported": Stats.of(reported)}
+    note = f"reported pause {Stats.of(reported).text()}"
+    if via_gdb:
+        extra |= {"via gdb": Stats.of(old), "via gdb reported": Stats.of(old_reported)}
+        note += f"; via gdb {Stats.of(old).text()} (reported {Stats.of(old_reported).text()})"
     row = Row(
         f"stall of a warm snapshot, {count} threads",
         Stats.of(ours),
         Stats.of(gdb),
         "host gdb -batch thread apply all bt",
-        extra={"reported": Stats.of(reported)},
-        note=f"reported pause {Stats.of(reported).text()}; {runs} runs each, load "
-        f"{min(loads):.1f}-{max(loads):.1f}",
+        extra=extra,
+        note=f"{note}; {runs} runs each, load {min(loads):.1f}-{max(loads):.1f}",
     )
     if count == TARGET_THREADS:
         row.judge("< 50 ms", "the program stalls longer than 50 ms", max_value=TARGET)
@@ -146,9 +166,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=list(THREAD_COUNTS))
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--no-via-gdb", action="store_true", help="leave out the snapshot's gdb path"
+    )
     args = parser.parse_args()
     compile_bytecode()
-    rows = [measure(count, args.runs) for count in args.threads]
+    rows = [measure(count, args.runs, not args.no_via_gdb) for count in args.threads]
     return report("Snapshot: the program's stall", rows, args.json)
 
 
