@@ -2,15 +2,18 @@
 containers running /app/stalls: SIGKILLed while every thread is stopped, the program
 runs on untraced with no signal left; its pause against the ticker's gap over a held
 stop; its core's notes read back; a thread another tracer holds makes it touch
-nothing."""
+nothing; the fast path and the gdb path (--via-gdb) list the same stacks; where the
+fast path cannot serve, one line says why."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +25,10 @@ from cntr_tui.debug.stack_snapshot import anonymous_core
 from cntr_tui.debug.stack_stop import StackStop, dynamic_linker_ranges
 from tests.runtime.test_snapshot import (
     WORKERS,
+    assert_nothing_left,
     read_ticks,
     reset_ticker,
+    snapshot,
     started,
 )
 from tests.support.proc import running, tracer_of, wait_until
@@ -218,3 +223,54 @@ def test_a_thread_another_tracer_holds_is_one_line_and_nothing_stopped(
         other.wait()
     assert wait_until(lambda: tracer_of(pid) == 0)
     assert_running_untraced(pid)
+
+
+SESSION_ROOT = "/var/lib/cntr"  # where the gdb path's session shows the container's root
+
+
+def stacks_by_lwp(document: dict) -> dict[int, list[tuple]]:
+    """Each thread's frames; the executable as the container names it (the gdb path
+    names it under the session's root, the fast path as the process does)."""
+    return {
+        thread["lwp"]: [
+            (f["function"], f["file"], f["line"], f["library"].removeprefix(SESSION_ROOT))
+            for f in thread["frames"]
+        ]
+        for thread in document["threads"]
+    }
+
+
+@pytest.mark.parametrize("runtime", ["docker", "process"])
+def test_the_fast_path_and_the_gdb_path_list_the_same_stacks(
+    runtime: str, start_container: StartContainer
+) -> None:
+    """Every thread's frames (function, file, line, library) and name alike; only the
+    tracer, the pause and the executable's name differ. The program sleeps in the same
+    places each time."""
+    container, word = started(start_container, runtime)
+    fast, mark = snapshot(word, "--json")
+    slow, _ = snapshot(word, "--json", "--via-gdb")
+    assert fast.returncode == slow.returncode == 0, (fast.stderr, slow.stderr)
+    assert fast.stderr == slow.stderr == ""  # no note: neither path was refused
+    ours, gdbs = json.loads(fast.stdout), json.loads(slow.stdout)
+    assert (ours["process"]["tracer"], gdbs["process"]["tracer"]) == ("ptrace", "gdbserver")
+    assert stacks_by_lwp(ours) == stacks_by_lwp(gdbs)
+    names = {t["lwp"]: t["name"] for t in ours["threads"]}
+    assert names == {t["lwp"]: t["name"] for t in gdbs["threads"]}
+    assert ours["pause"]["ms"] < gdbs["pause"]["ms"]
+    assert not list(Path(tempfile.gettempdir()).glob("cntr-tui-stacks-*"))  # no core kept
+    assert_nothing_left(mark, container.pid)
+
+
+def test_where_the_fast_path_cannot_serve_one_line_says_why(
+    start_container: StartContainer,
+) -> None:
+    container, word = started(start_container, "process")
+    result, mark = snapshot(word, "--json", "--max-pause", "5000")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "cntr-tui: --max-pause reads the stacks through gdb while the program is stopped: "
+        "the snapshot stops the program through gdb\n"
+    )
+    assert json.loads(result.stdout)["process"]["tracer"] == "gdbserver"
+    assert_nothing_left(mark, container.pid)
