@@ -51,6 +51,7 @@ from tests.support.frontend import (
     ours,
 )
 from tests.support.proc import tracer_of, wait_until
+from tests.support.runtimes import word_for
 from tests.support.terminal import CNTR_TUI, SCREEN_DEADLINE, Terminal, open_debugger
 
 # a dprintf's trap is a breakpoint's, at the address gdb says
@@ -458,7 +459,7 @@ def run_case(
     state: State,
 ) -> None:
     container = start_container(runtime)
-    word = container.name if runtime == "docker" else str(container.pid)
+    word = word_for(container)
     # a plain-namespace container is listed under its command's name: by runtime and PID
     listed_as = container.name if runtime == "docker" else f"process {container.pid}"
     program = Program.of(container.pid)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from cntr_tui.attach.lookup import resolve
 from cntr_tui.debug.service import open_debug
 from cntr_tui.debug.target import target_for
 from cntr_tui.demo.containers import StartedContainer
@@ -19,7 +18,7 @@ from cntr_tui.gdb.trap_rescue import traps_in
 from tests.support.frontend import load_base, symbol_value
 from tests.support.proc import read_u64, tracer_of, wait_until
 from tests.support.program_roots import root_with_program
-from tests.support.runtimes import StartContainer
+from tests.support.runtimes import StartContainer, container_of
 
 THROWER = Program("thrower", "thrower.cpp", "g++", ("-g", "-O0", "-std=c++17"))
 THROW_LINE = 13  # throw std::runtime_error(...) in throw_one
@@ -40,9 +39,7 @@ async def test_throw_and_catch_catchpoints_stop_where_the_program_throws_and_cat
     thrower: StartedContainer,
 ) -> None:
     pid = thrower.pid
-    word = str(pid) if thrower.runtime == "process" else thrower.name
-    container = resolve(word, [thrower.runtime], warn=lambda message: None)
-    session = await open_debug(target_for(container))
+    session = await open_debug(target_for(container_of(thrower)))
     try:
         gdb = session.gdb
         assert gdb.tracer == "gdbserver"

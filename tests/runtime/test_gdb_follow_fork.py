@@ -15,8 +15,6 @@ import subprocess
 
 import pytest
 
-from cntr_tui.attach.container import Container
-from cntr_tui.attach.lookup import resolve
 from cntr_tui.debug.service import open_debug
 from cntr_tui.debug.target import host_pid_of, target_for
 from cntr_tui.demo.containers import StartedContainer
@@ -26,7 +24,7 @@ from tests.support.cli import CNTR_TUI
 from tests.support.fork_root import PROGRAM, build_fork_root
 from tests.support.frontend import load_base, symbol_value
 from tests.support.proc import namespace_pid, read_u64, running, tracer_of, wait_until
-from tests.support.runtimes import StartContainer
+from tests.support.runtimes import StartContainer, container_of, word_for
 
 RUNTIMES = ["docker", "process"]
 INFERIOR_LINE = re.compile(r"^[ *]\s*\d+\s+process (\d+)\s", re.MULTILINE)  # info inferiors
@@ -35,14 +33,6 @@ INFERIOR_LINE = re.compile(r"^[ *]\s*\d+\s+process (\d+)\s", re.MULTILINE)  # in
 @pytest.fixture(params=RUNTIMES)
 def server(request: pytest.FixtureRequest, start_container: StartContainer) -> StartedContainer:
     return start_container(request.param, program=PROGRAM, root=build_fork_root())
-
-
-def word_for(started: StartedContainer) -> str:
-    return str(started.pid) if started.runtime == "process" else started.name
-
-
-def container_of(started: StartedContainer) -> Container:
-    return resolve(word_for(started), [started.runtime], warn=lambda message: None)
 
 
 def forks_of(pid: int) -> int:

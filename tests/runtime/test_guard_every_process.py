@@ -40,6 +40,7 @@ from tests.support.proc import (
     tracer_of,
     wait_until,
 )
+from tests.support.runtimes import word_for
 
 RUNTIMES = ["docker", "process"]
 REPOSITORY = Path(__file__).parents[2]
@@ -60,10 +61,6 @@ class Held:
         """The breakpoint's address in `pid` (the same program mapped elsewhere)."""
         offset = self.address - load_base(self.stopped)
         return {load_base(pid) + offset}
-
-
-def word_for(started: StartedContainer) -> str:
-    return str(started.pid) if started.runtime == "process" else started.name
 
 
 @contextlib.contextmanager

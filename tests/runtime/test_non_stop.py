@@ -25,6 +25,7 @@ from cntr_tui.gdb.records import Thread
 from tests.support.cli import CNTR_TUI
 from tests.support.frontend import Program
 from tests.support.proc import wait_until
+from tests.support.runtimes import word_for
 
 WORKER_0 = "w->id == 0"  # the breakpoint's condition: only worker-0 stops at tick
 
@@ -75,7 +76,7 @@ async def test_one_thread_stopped_at_a_breakpoint_while_another_counts(
 ):
     container = start_container(runtime)
     program = Program.of(container.pid)
-    word = container.name if runtime == "docker" else str(container.pid)
+    word = word_for(container)
     target = dataclasses.replace(find_target(word, None, None), non_stop=True)
     session = await open_debug(target)
     events = Events(session.engine)
@@ -155,7 +156,7 @@ VALUE = re.compile(r"^\$(\d+) = (\d+)$", re.MULTILINE)
 def test_batch_non_stop_on_a_container(runtime: str, start_container):
     container = start_container(runtime)
     program = Program.of(container.pid)
-    word = container.name if runtime == "docker" else str(container.pid)
+    word = word_for(container)
     arguments = [arg for command in BATCH for arg in ("-ex", command)]
     done = subprocess.run(
         [*CNTR_TUI, "gdb", "--non-stop", word, "--batch", *arguments],

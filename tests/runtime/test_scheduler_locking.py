@@ -22,6 +22,7 @@ from cntr_tui.debug.target import find_target
 from cntr_tui.gdb.events import Stopped
 from tests.runtime.test_non_stop import Events
 from tests.support.frontend import Program
+from tests.support.runtimes import word_for
 
 LOCKED_NEXTS = 12
 UNLOCKED_NEXTS = 40  # worker-1 ticks every ~100 ms; a next over line 48 lasts 100 ms
@@ -34,7 +35,7 @@ async def test_a_locked_next_is_not_interrupted_by_another_threads_breakpoint(
 ):
     container = start_container(runtime)
     program = Program.of(container.pid)
-    word = container.name if runtime == "docker" else str(container.pid)
+    word = word_for(container)
     session = await open_debug(find_target(word, None, None))
     engine = session.engine
     events = Events(engine)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cntr_tui.attach.container import Container
 from cntr_tui.demo import containers
 from cntr_tui.demo.availability import unavailable_reason
 
@@ -36,3 +37,16 @@ def start_program(rootfs: Path, name: str) -> subprocess.Popen[bytes]:
     assert process.stdout is not None
     assert process.stdout.readline().startswith(b"ready")  # the program says when it is
     return process
+
+
+def word_for(started: containers.StartedContainer) -> str:
+    """The word a user gives cntr-tui for a started test container: its name, or for a
+    plain-namespace process (its name is its command's, shared by others) its PID."""
+    return str(started.pid) if started.runtime == "process" else started.name
+
+
+def container_of(started: containers.StartedContainer) -> Container:
+    """The started container as cntr-tui's look-up finds it by `word_for`."""
+    from cntr_tui.attach.lookup import resolve
+
+    return resolve(word_for(started), [started.runtime], warn=lambda message: None)
