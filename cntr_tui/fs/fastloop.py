@@ -52,6 +52,32 @@ LOWLEVEL_OPS_SIZE = 44 * 8  # struct fuse_lowlevel_ops of libfuse 3.14: 44 funct
 SESSION_SCAN = 1024  # bytes of struct fuse_session searched for op.init
 SHT_SYMTAB = 2
 FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for growth
+# fuse_init_out.flags bit (kernel 5.11+) that libfuse 3.14 has no FUSE_CAP_* for: the
+# kernel then marks the mount SB_NOSEC, and a file once found without security.capability
+# is S_NOSEC: its write()s skip file_remove_privs' GETXATTR (one request per write()).
+FUSE_HANDLE_KILLPRIV_V2 = 1 << 28
+OUT_HEADER_SIZE = 16  # struct fuse_out_header {u32 len; s32 error; u64 unique}
+INIT_OUT_FLAGS = 12  # offset of flags in struct fuse_init_out
+WRITEV = ctypes.CFUNCTYPE(
+    ctypes.c_ssize_t, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
+)
+
+
+class Iovec(ctypes.Structure):
+    _fields_ = (("base", ctypes.c_void_p), ("len", ctypes.c_size_t))
+
+
+class CustomIo(ctypes.Structure):
+    """libfuse's struct fuse_custom_io (3.14)."""
+
+    _fields_ = (
+        ("writev", ctypes.c_void_p),
+        ("read", ctypes.c_void_p),
+        ("splice_receive", ctypes.c_void_p),
+        ("splice_send", ctypes.c_void_p),
+    )
+
+
 # A developer's switch, like CNTR_TUI_FS_PROFILE, read through `Settings.fs_counts`:
 # count requests by opcode and keep the counts (JSON, opcode name -> count) in this
 # file, rewritten at most every 0.2 s.
@@ -114,6 +140,12 @@ class FastLoop:
     exited: ctypes._CFuncPtr
     free: ctypes._CFuncPtr
     init_function: int  # pyfuse3's fuse_init, the first entry of the session's ops table
+    custom_io: ctypes._CFuncPtr | None = None  # fuse_session_custom_io
+    session_fd: ctypes._CFuncPtr | None = None  # fuse_session_fd
+    libc_io: tuple[int, int] = (0, 0)  # the addresses of libc's writev and read
+    init_flags: int = 0  # fuse_init_out.flags bits added to the INIT reply
+    init_writev: Any = None  # the CFUNCTYPE writev of INIT's reply, kept alive
+    init_pending: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     counts_path: str | None = None
     counts: dict[int, int] = field(default_factory=dict)
@@ -160,6 +192,16 @@ class FastLoop:
         free = libc.free
         free.argtypes = (ctypes.c_void_p,)
         free.restype = None
+        custom_io = holding.fuse_session_custom_io
+        custom_io.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+        custom_io.restype = ctypes.c_int
+        session_fd = holding.fuse_session_fd
+        session_fd.argtypes = (ctypes.c_void_p,)
+        session_fd.restype = ctypes.c_int
+        libc_io = tuple(
+            ctypes.cast(getattr(libc, name), ctypes.c_void_p).value or 0
+            for name in ("writev", "read")
+        )
         return cls(
             session.value,
             retval,
@@ -169,6 +211,9 @@ class FastLoop:
             free,
             base + symbols["__pyx_f_7pyfuse3_fuse_init"],
             counts_path=settings.fs_counts,
+            custom_io=custom_io,
+            session_fd=session_fd,
+            libc_io=(libc_io[0], libc_io[1]),
         )
 
     def want_capabilities(self, wanted: int) -> int:
@@ -203,6 +248,43 @@ class FastLoop:
         granted = wanted & capable
         ctypes.c_uint32.from_address(self.session + offset + 24).value = want | granted
         return granted
+
+    def add_init_flags(self, flags: int) -> bool:
+        """Add `flags` to the flags of the INIT reply, which libfuse builds from the
+        FUSE_CAP_* it knows only; True if the hook is in place (before INIT).
+
+        libfuse's session writes replies through a custom io when one is set
+        (`fuse_session_custom_io`): ours is libc's read and a writev that ORs the
+        flags into the first reply, INIT's, and then sets libc's writev as the
+        session's for every later reply (no Python in the reply path after INIT).
+        """
+        if self.custom_io is None or self.session_fd is None or not all(self.libc_io):
+            return False
+        writev_address, read_address = self.libc_io
+        libc_writev = WRITEV(writev_address)
+        fd = self.session_fd(self.session)
+        if fd < 0:
+            return False
+
+        def writev(fd: int, iov: int, count: int, userdata: int) -> int:
+            if self.init_pending:
+                self.init_pending = False
+                if add_to_init_reply(iov, count, flags):
+                    self.init_flags = flags
+                else:
+                    log.warning("the first reply is not INIT's: flags %#x not added", flags)
+                plain = CustomIo(writev_address, read_address, None, None)
+                if self.custom_io is not None:  # the same fd; libfuse copies the struct
+                    self.custom_io(self.session, ctypes.byref(plain), fd)
+            return libc_writev(fd, iov, count, userdata)
+
+        self.init_writev = hook = WRITEV(writev)
+        hooked = CustomIo(ctypes.cast(hook, ctypes.c_void_p).value, read_address, None, None)
+        self.init_pending = True
+        if self.custom_io(self.session, ctypes.byref(hooked), fd) != 0:
+            self.init_pending = False
+            return False
+        return True
 
     def take_retval(self) -> object:
         """Take pyfuse3's pending coroutine out of `py_retval`, leaving None there."""
@@ -276,6 +358,27 @@ class FastLoop:
         except OSError as error:
             log.warning("cannot write request counts: %s", error)
             self.counts_path = None
+
+
+def add_to_init_reply(iov: int, count: int, flags: int) -> bool:
+    """OR `flags` into the fuse_init_out of the reply in the `count` iovecs at `iov`,
+    if it is an INIT reply: a header without error, then at least the init_out's
+    first 16 bytes. False if not."""
+    vectors = (Iovec * count).from_address(iov)
+    data = b"".join(ctypes.string_at(v.base, v.len) for v in vectors if v.len)
+    if len(data) < OUT_HEADER_SIZE + 16:
+        return False
+    length, error = struct.unpack_from("<Ii", data)
+    if error != 0 or length != len(data):
+        return False
+    offset = OUT_HEADER_SIZE + INIT_OUT_FLAGS  # in the joined reply: find its vector
+    for vector in vectors:
+        if offset + 4 <= vector.len:
+            cell = ctypes.c_uint32.from_address(vector.base + offset)
+            cell.value |= flags
+            return True
+        offset -= vector.len
+    return False  # the flags straddle two vectors: libfuse sends header and body apart
 
 
 def finish(coroutine: Any) -> None:

@@ -13,7 +13,14 @@ and reaches the host file when the kernel writes its dirty pages back (in large
 WRITEs), at the latest when the file is closed or fsync'ed. The kernel then trusts
 its own size and mtime of a regular file over ours, so a change the host makes behind
 its back (another size, new bytes) could not reach it by attributes: OPEN finds such a
-change (`pages_still_valid`) and gives the file a new inode (`retire_changed`).
+change (`pages_still_valid`) and gives the file a new inode (`retire_changed`), and so
+does an entry the kernel looks up again (`register_entry`, after the entry timeout).
+What stays on the old inode, with the kernel's size and mtime: files the session holds
+open (fstat, reads past the old end: `tail -f` of a host log does not see it grow),
+opens by a /proc fd link, and the file's other hard-link names until their entries
+time out. Both sides writing one file while both hold it open is not coherent: the
+session's dirty pages reach the host when the kernel writes them back, over what the
+host wrote meanwhile, and its O_APPEND writes go to the kernel's end of the file.
 
 `/var/lib/cntr` is presented as an empty directory when the host has none: the attach
 moves the container's own root onto it, so the host needs no such folder.

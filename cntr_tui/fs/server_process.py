@@ -256,6 +256,8 @@ class Server:
                 await pyfuse3.main(min_tasks=1, max_tasks=1)
             else:
                 operations.listings_by_inode = True
+                # writes then cost no GETXATTR each (see FUSE_HANDLE_KILLPRIV_V2)
+                loop.add_init_flags(fastloop.FUSE_HANDLE_KILLPRIV_V2)
                 # the kernel then keeps symlink targets (Debian's /lib, /bin, ...) in its
                 # page cache instead of asking for each on every path walk
                 operations.on_init = functools.partial(

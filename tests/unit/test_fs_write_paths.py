@@ -1,11 +1,14 @@
 """The merged root's write path without FUSE: a retired inode (a file the host changed
 behind the kernel's back gets a new one), the flags a host file is opened with for the
-kernel's writeback cache, and which changes count as the kernel's own."""
+kernel's writeback cache, which changes count as the kernel's own, and the INIT reply's
+flag that spares each write() a GETXATTR."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import pyfuse3
 import pytest
 
+from cntr_tui.fs.fastloop import FUSE_HANDLE_KILLPRIV_V2, Iovec, add_to_init_reply
 from cntr_tui.fs.inode_paths import ROOT_INODE, InodePaths
 from cntr_tui.fs.merged import MergedOperations, host_open_flags
 from tests.unit.test_fs_directory_fds import register_path
@@ -108,3 +112,26 @@ def test_an_entry_of_a_file_changed_behind_the_kernels_back_is_a_new_inode(
     second = operations.register_entry(parent, b"f", os.lstat(path))
     assert second != first and first in operations.retired
     assert operations.file_versions[second][1] == len(b"one more")
+
+
+def iovecs(*parts: bytes) -> tuple[object, ctypes.Array[Iovec]]:
+    buffers = [ctypes.create_string_buffer(part, len(part)) for part in parts]
+    vectors = (Iovec * len(parts))(
+        *(Iovec(ctypes.addressof(buffer), len(buffer)) for buffer in buffers)
+    )
+    return buffers, vectors
+
+
+def test_the_init_reply_gets_the_flags_libfuse_cannot_ask_for() -> None:
+    """The INIT reply's fuse_init_out.flags get FUSE_HANDLE_KILLPRIV_V2 (header and
+    body in two iovecs, as libfuse sends them); an error reply is left alone."""
+    init_out = struct.pack("<IIII", 7, 38, 4 << 20, 0x1234) + bytes(48)
+    header = struct.pack("<IiQ", 16 + len(init_out), 0, 1)
+    _kept, vectors = iovecs(header, init_out)
+    assert add_to_init_reply(ctypes.addressof(vectors), 2, FUSE_HANDLE_KILLPRIV_V2)
+    body = ctypes.string_at(vectors[1].base, vectors[1].len)
+    assert struct.unpack_from("<I", body, 12)[0] == 0x1234 | FUSE_HANDLE_KILLPRIV_V2
+    error = struct.pack("<IiQ", 16, -errno.EPROTO, 1)
+    _kept, vectors = iovecs(error)
+    assert not add_to_init_reply(ctypes.addressof(vectors), 1, FUSE_HANDLE_KILLPRIV_V2)
+    assert ctypes.string_at(vectors[0].base, 16) == error
