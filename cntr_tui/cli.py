@@ -179,6 +179,13 @@ def add_snapshot(sub: Subparsers) -> None:
         action="store_true",
         help="stop the program through gdb (the old path), not with the fast stop",
     )
+    snapshot.add_argument(
+        "--keep-core",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="keep the fast stop's core and its objects (default under /var/lib/cntr-tui/cores/)",
+    )
     snapshot.add_argument("container", nargs="?", metavar="CONTAINER")
 
 
