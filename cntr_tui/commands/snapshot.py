@@ -44,9 +44,13 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
             from cntr_tui.debug.stack_snapshot import fast_path_refusal
 
             refusal = fast_path_refusal(target, args.max_pause)
+            if refusal is not None and args.keep_core is not None:
+                raise UserError(f"--keep-core keeps the fast stop's core, and {refusal}")
             if refusal is not None:
                 say(f"{refusal}: the snapshot stops the program through gdb")
                 via_gdb = True
+        elif args.keep_core is not None:
+            raise UserError("--keep-core keeps the fast stop's core: not with --via-gdb")
         starts = None
         if via_gdb:
             from cntr_tui.debug.launchers import begin_in_session
@@ -76,8 +80,10 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
 def core_snapshot(args: argparse.Namespace) -> Snapshot:
     if args.container is not None or args.pid is not None or args.max_pause is not None:
         raise UserError("--core reads a kept core: give it no CONTAINER, --pid or --max-pause")
-    if args.via_gdb:
-        raise UserError("--core reads a kept core through gdb: --via-gdb is for a live process")
+    if args.via_gdb or args.keep_core is not None:
+        raise UserError(
+            "--core reads a kept core: --via-gdb and --keep-core are for a live process"
+        )
     import asyncio
 
     from cntr_tui.debug.core_snapshot import snapshot_of_core
@@ -104,6 +110,7 @@ async def snapshot_with_signals(
                 budget_ms=args.max_pause,
                 notes=say,
                 via_gdb=via_gdb,
+                keep=args.keep_core,
             )
         except asyncio.CancelledError:
             if ending.received is None:

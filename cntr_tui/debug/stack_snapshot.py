@@ -14,9 +14,10 @@ threads' ids and names, the vDSO), and the dynamic linker's list is read to know
 few words of memory gdb will need to list the libraries. The pause is what the stop
 process measured: from before its first interrupt to after its last detach.
 
-The core is a file with no name (made and unlinked at once, mode 0600, in the host's
-temporary folder): gdb opens it as /proc/OUR_PID/fd/N; it goes when we end, however we
-end. Nothing is written into the container.
+The core is a file with no name (O_TMPFILE, mode 0600, in the host's temporary
+folder): gdb opens it as /proc/OUR_PID/fd/N; it goes when we end, however we end,
+unless `--keep-core` gives it a name with its objects beside it (core_bundle.py, as
+`cntr-tui core` keeps one). Nothing is written into the container.
 
 What it cannot read: memory it did not copy. The stacks, registers and the libraries'
 files are there; a local that points into the heap (or into another thread's stack
@@ -33,8 +34,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cntr_tui.debug.core_bundle import CoreBundle
 from cntr_tui.debug.snapshot import (
     Budget,
     PauseClock,
@@ -68,15 +71,21 @@ async def snapshot_taken(
     budget_ms: float | None = None,
     notes: Callable[[str], None] = lambda text: None,
     via_gdb: bool = False,
+    keep: str | None = None,
 ) -> Snapshot:
     """The snapshot by the fast path where it can serve it, else (and with `via_gdb`)
     through gdb (snapshot.take_snapshot, `starts` its session started early); `notes`
-    is told why the fast path was not taken."""
+    is told why the fast path was not taken. `keep` (the fast path's core kept there)
+    is refused where the fast path cannot serve."""
     if not via_gdb:
         refusal = fast_path_refusal(target, budget_ms)
         if refusal is None:
-            return await take_fast_snapshot(target, with_locals=with_locals, notes=notes)
+            return await take_fast_snapshot(target, with_locals=with_locals, notes=notes, keep=keep)
+        if keep is not None:
+            raise UserError(f"--keep-core keeps the fast stop's core, and {refusal}")
         notes(f"{refusal}: the snapshot stops the program through gdb")
+    if keep is not None:
+        raise UserError("--keep-core keeps the fast stop's core: not with --via-gdb")
     return await take_snapshot(
         target, starts, with_locals=with_locals, budget_ms=budget_ms, notes=notes
     )
@@ -114,10 +123,59 @@ def executable_machine(host_pid: int) -> int | None:
 
 
 def anonymous_core() -> int:
-    """A file with no name, mode 0600, on the host (the temporary folder): ours alone."""
-    fd, path = tempfile.mkstemp(prefix="cntr-tui-stacks-", suffix=".core")
-    os.unlink(path)
-    return fd
+    """A file with no name, mode 0600, on the host (the temporary folder): ours alone,
+    gone when its last descriptor closes (O_TMPFILE where the folder's file system has
+    it, else made and unlinked at once)."""
+    folder = tempfile.gettempdir()
+    try:
+        return os.open(folder, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    except OSError:
+        fd, path = tempfile.mkstemp(prefix="cntr-tui-stacks-", suffix=".core")
+        os.unlink(path)
+        return fd
+
+
+def copy_core(core_fd: int, path: Path) -> None:
+    """The core's bytes into a new file at `path` (0600; on another file system than
+    the temporary folder, a link would not do)."""
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        size, at = os.fstat(core_fd).st_size, 0
+        while at < size:
+            at += os.copy_file_range(core_fd, out, size - at, at, at) or os.sendfile(
+                out, core_fd, at, size - at
+            )
+    finally:
+        os.close(out)
+
+
+def keep_core(
+    bundle: CoreBundle,
+    core_fd: int,
+    target: DebugTarget,
+    executable: str,
+    started: int | None,
+    pause_ms: float,
+) -> None:
+    """The core given its name and kept with its objects and manifest (core_bundle.py),
+    so that `snapshot --core` and `gdb --core` open it after the container is gone.
+    Raises UserError (one line) with nothing of the bundle left."""
+    from cntr_tui.debug.core import manifest_of
+    from cntr_tui.debug.core_bundle import folder_made_for, keep_objects, link_core, write_manifest
+
+    try:
+        with folder_made_for(bundle):
+            try:
+                copy_core(core_fd, bundle.core)
+                kept = keep_objects(bundle, target.host_pid)
+                link_core(bundle)
+                manifest = manifest_of(target, executable, started, pause_ms, TRACER, None)
+                write_manifest(bundle, manifest, kept)
+            except BaseException:
+                bundle.remove()
+                raise
+    except OSError as error:
+        raise UserError(f"keeping the core at {bundle.core}: {error.strerror or error}") from error
 
 
 async def take_fast_snapshot(
@@ -125,9 +183,11 @@ async def take_fast_snapshot(
     *,
     with_locals: bool = False,
     notes: Callable[[str], None] = lambda text: None,
+    keep: str | None = None,
 ) -> Snapshot:
     """Raises UserError (one line) when it cannot, with nothing of ours left (gdb and
-    the stop process end on every way out; the core has no name)."""
+    the stop process end on every way out; the core has no name). `keep`: the core is
+    kept there (core_bundle.py; "" for the default folder), `notes` told where."""
     from cntr_tui.gdb.launch import HostLauncher
     from cntr_tui.gdb.session import GdbSession
     from cntr_tui.gdb.symbols import executable_in_container
@@ -140,6 +200,11 @@ async def take_fast_snapshot(
     if executable is None:
         raise UserError(f"process {pid}: its executable is deleted or unreadable")
     root = None if shares_our_root(pid) else root_path(pid)
+    bundle = None
+    if keep is not None:
+        from cntr_tui.debug.core import core_path
+
+        bundle = CoreBundle(core_path(target, keep or None))  # refused before any stop
     core_fd = anonymous_core()
     gdb: GdbSession | None = None
     stop: StackStop | None = None
@@ -162,6 +227,9 @@ async def take_fast_snapshot(
         )
         result = await stop.run(dynamic_linker_ranges(pid))
         await stopped_checked(target, started, result)
+        if bundle is not None:
+            keep_core(bundle, core_fd, target, executable, started, result.pause_ms or 0.0)
+            notes(f"the core is kept at {bundle.core} (cntr-tui snapshot --core {bundle.core})")
         core = f"/proc/{os.getpid()}/fd/{core_fd}"
         await gdb_command(gdb, f"-interpreter-exec console {mi_quote('core-file ' + core)}")
         try:

@@ -274,3 +274,38 @@ def test_where_the_fast_path_cannot_serve_one_line_says_why(
     )
     assert json.loads(result.stdout)["process"]["tracer"] == "gdbserver"
     assert_nothing_left(mark, container.pid)
+
+
+def test_a_kept_core_opens_after_the_container_is_gone(
+    start_container: StartContainer, tmp_path: Path
+) -> None:
+    """--keep-core: the fast stop's core kept (0600) with its objects and manifest; the
+    container removed, `snapshot --core` lists the same stacks (the kept core has no
+    thread names: a core holds none)."""
+    container, word = started(start_container, "docker")
+    core = tmp_path / "kept" / "core"
+    live, mark = snapshot(word, "--json", "--keep-core", str(core))
+    assert live.returncode == 0, live.stderr
+    assert (
+        live.stderr == f"cntr-tui: the core is kept at {core} (cntr-tui snapshot --core {core})\n"
+    )
+    assert core.stat().st_mode & 0o777 == 0o600
+    assert json.loads(core.with_name("core.json").read_text())["process"]["tracer"] == "ptrace"
+    existing, _ = snapshot(word, "--keep-core", str(core))  # refused before any stop
+    assert existing.returncode != 0 and existing.stdout == ""
+    assert existing.stderr == f"cntr-tui: {core} exists: choose another -o FILE\n"
+    assert_nothing_left(mark, container.pid)
+    container.remove()
+    kept, _ = snapshot("--core", str(core), "--json")
+    assert kept.returncode == 0, kept.stderr
+    sysroot = f"{core}.objects/sysroot"
+
+    def stacks(document: dict) -> dict[int, list[tuple]]:
+        return {
+            lwp: [
+                (f, file, line, (lib or "").removeprefix(sysroot)) for f, file, line, lib in frames
+            ]
+            for lwp, frames in stacks_by_lwp(document).items()
+        }
+
+    assert stacks(json.loads(kept.stdout)) == stacks(json.loads(live.stdout))
