@@ -9,7 +9,7 @@ arguments on its stdin and reads its ready line on its stdout, as it would of a
 server it had just started. A server started without a spare is the same process
 given its arguments at once.
 
-    start()            # the CLI, first thing for attach/gdb (root, /dev/fuse only)
+    start(word)        # the CLI after its parse, for attach/gdb (root, /dev/fuse only)
     take()             # start_server: the spare, once; None when there is none
     close()            # the CLI on its way out: ends a spare never taken
 
@@ -24,8 +24,8 @@ The server ends with `os._exit` once `server_process.main` has returned (its hol
 and watchdog reaped, its log flushed): the interpreter's teardown of trio, pyfuse3
 and their threads cost every last session's close ~20-35 ms, freeing nothing.
 
-This module is imported by the CLI before its parse: it imports only what a Popen needs
-on the starter's side (the command imports subprocess anyway).
+This module is imported by the CLI right after its parse: on the starter's side it
+imports only what a Popen and a lock need (the command imports both anyway).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import os
 import select
 import subprocess
 import sys
+import threading
 
 from cntr_tui.linux.proc_stat import start_ticks
 
@@ -109,6 +110,7 @@ class SpareServer:
 
 
 _spare: SpareServer | None = None
+_lock = threading.Lock()
 
 
 def start(word: str, mode: str = "fuse") -> None:
@@ -119,7 +121,9 @@ def start(word: str, mode: str = "fuse") -> None:
         return
     if root_likely_up(word, mode):
         return
-    _spare = SpareServer.spawn(idle=True)
+    spare = SpareServer.spawn(idle=True)
+    with _lock:
+        _spare = spare
 
 
 def root_likely_up(word: str, mode: str) -> bool:
@@ -149,8 +153,10 @@ def root_likely_up(word: str, mode: str) -> bool:
 
 
 def take() -> SpareServer | None:
+    """The spare, to one caller only (sessions open from several threads)."""
     global _spare
-    spare, _spare = _spare, None
+    with _lock:
+        spare, _spare = _spare, None
     return spare
 
 
