@@ -35,6 +35,7 @@ from cntr_tui.widgets.file_tree import FileTree
 from cntr_tui.widgets.locals import LocalsTree
 from cntr_tui.widgets.source_view import SourceView
 from cntr_tui.widgets.threads import ThreadsTree
+from tests.support.app_session import stopped_in_tick_app
 from tests.support.fake_debug import Recorder
 from tests.support.frontend import Program
 from tests.support.proc import tracer_of
@@ -521,11 +522,7 @@ async def test_console_next_after_a_stop_resumes_the_program(start_container) ->
     """After a breakpoint's stop, `delete 1` and `next 1000` typed into the console pane
     together run as two commands, and the program runs (over tick's lines and the loop's
     0.1 s nanosleep, for many seconds), as in gdb's console."""
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await stopped_in_tick(pilot, app, started, recorder)
+    async with stopped_in_tick_app(start_container) as (pilot, app, screen, _recorder, started):
         type_at_once(app, "delete 1", "next 1000")
         await wait_running(pilot, Program.of(started.pid), "`next 1000`")
         assert not screen.breakpoints
@@ -537,11 +534,7 @@ async def test_u_then_f_finishes_the_frame_shown_and_the_program_runs(start_cont
     """Stopped in tick, `u` shows worker_main and `f` finishes it, as `up` and `finish`
     in gdb's console: worker_main never returns, so the program runs on (it finished
     tick, the frame gdb had selected, and stopped at once)."""
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await stopped_in_tick(pilot, app, started, recorder)
+    async with stopped_in_tick_app(start_container) as (pilot, _app, screen, _recorder, started):
         await type_in_console(pilot, "delete 1")
         await wait_for(pilot, lambda: not screen.breakpoints, "the breakpoint deleted", 10)
         await pilot.press("escape")  # the keys to the panes

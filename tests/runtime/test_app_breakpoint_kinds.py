@@ -7,43 +7,24 @@ wrapper and says the call, run to cursor stops at the cursor's line."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.pilot import Pilot
 
-from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.breakpoint_form import BreakpointForm
 from cntr_tui.app.screens.debugger import DebuggerScreen
-from cntr_tui.demo.containers import StartedContainer
 from tests.runtime.test_app import (
-    SIZE,
-    attached_debugger,
     console_text,
     line_of,
     wait_for,
     wait_running,
 )
+from tests.support.app_session import debugging
 from tests.support.fake_debug import Recorder
-from tests.support.frontend import Program
 
 THREADS_C = Path(__file__).parents[2] / "cntr_tui" / "demo" / "programs" / "threads.c"
 TICK_LINE = line_of(THREADS_C, "w->iterations++")
 WATCH_DETAIL = re.compile(r"watchpoint trigger #(\d+) \((\d+) -> (\d+)\)")
-
-
-@asynccontextmanager
-async def debugging(
-    start_container: Callable[[str], StartedContainer],
-) -> AsyncIterator[tuple[Pilot[None], DebuggerScreen, Recorder, Program]]:
-    """The app's debugger attached to a new docker container running the demo."""
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await attached_debugger(pilot, app, started, recorder)
-        yield pilot, screen, recorder, Program.of(started.pid)
 
 
 async def form_filled(pilot: Pilot[None], key: str, *keys: str) -> None:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import re
 
-from cntr_tui.app.app import CntrApp
 from cntr_tui.app.screens.debugger import DebuggerScreen
 from cntr_tui.widgets.logs import LogsPane
 from tests.runtime.test_app import (
-    SIZE,
     console_text,
     stop_in_tick_shown,
-    stopped_in_tick,
     type_in_console,
     wait_for,
 )
-from tests.support.fake_debug import Recorder
+from tests.support.app_session import stopped_in_tick_app
 from tests.support.frontend import Program
 
 PRINTED = "cntr-test: printed by the program while stopped"
@@ -30,11 +27,7 @@ def stop_markers(lines: list[str]) -> list[int]:
 
 
 async def test_the_logs_tab_shows_the_container_log_with_the_stops_marked(start_container):
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await stopped_in_tick(pilot, app, started, recorder)
+    async with stopped_in_tick_app(start_container) as (pilot, app, screen, recorder, started):
         logs = screen.query_one(LogsPane)
         await pilot.press("escape")  # out of the console: l is the screen's
         await pilot.press("l")

@@ -20,11 +20,11 @@ from cntr_tui.widgets.watch import WatchTree
 from tests.runtime.test_app import (
     SIZE,
     attached_debugger,
-    stopped_in_tick,
     type_in_console,
     wait_for,
 )
 from tests.runtime.test_app_breakpoint_kinds import stop_after
+from tests.support.app_session import stopped_in_tick_app
 from tests.support.fake_debug import Recorder
 from tests.support.frontend import Program, load_base, symbol_value
 from tests.support.proc import read_memory
@@ -33,11 +33,7 @@ WORKERS_BYTES = 3 * 40  # struct worker workers[3]
 
 
 async def test_registers_disassembly_and_memory_show_the_stopped_program(start_container):
-    started = start_container("docker")
-    recorder = Recorder()
-    app = CntrApp()
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = await stopped_in_tick(pilot, app, started, recorder)
+    async with stopped_in_tick_app(start_container) as (pilot, app, screen, recorder, started):
         program = Program.of(started.pid)
         trap = screen.breakpoints[0].address
         assert trap is not None
