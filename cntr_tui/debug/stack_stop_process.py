@@ -41,11 +41,11 @@ from __future__ import annotations
 
 import _signal
 import errno
-from bisect import bisect_right
 import json
 import os
 import sys
 import time
+from bisect import bisect_right
 
 from cntr_tui.debug.stack_core import CoreProcess, CoreThread, MappedRange, write_core
 from cntr_tui.linux import ptrace
@@ -219,16 +219,28 @@ def copy_threads(
     threads: list[CoreThread] = []
     stacks: list[tuple[int, bytes]] = []
     total = 0
+    reread = False
     for tid in sorted(stop.signals):
         try:
             general = buffers.general(tid)
             floating = buffers.floating(tid)
         except OSError:
             continue
-        lwp = names.get(tid, (tid, ""))[0]
-        threads.append(CoreThread(lwp, general, floating, stop.signals[tid]))
+        if tid not in names:  # it appeared after the names were read: its id, now
+            names[tid] = thread_facts(stop.pid, tid)
+        threads.append(CoreThread(names[tid][0], general, floating, stop.signals[tid]))
         low = ptrace.register(general, ptrace.RSP_INDEX) - RED_ZONE
         mapping = mapping_at(mappings, starts, low) or mapping_at(mappings, starts, low + RED_ZONE)
+        if mapping is None and not reread:  # a stack mapped since the maps were read
+            reread = True
+            try:  # noqa: SIM105  contextlib's import costs our start
+                mappings[:] = read_maps(stop.pid)
+            except OSError:
+                pass
+            starts = [mapping.start for mapping in mappings]
+            mapping = mapping_at(mappings, starts, low) or mapping_at(
+                mappings, starts, low + RED_ZONE
+            )
         if mapping is None or total >= TOTAL_LIMIT:
             continue
         low = max(low, mapping.start)

@@ -23,6 +23,7 @@ import pytest
 from cntr_tui.debug.core_notes import read_core_notes
 from cntr_tui.debug.stack_snapshot import anonymous_core
 from cntr_tui.debug.stack_stop import StackStop, dynamic_linker_ranges
+from cntr_tui.demo.rootfs import Program
 from tests.runtime.test_snapshot import (
     WORKERS,
     assert_nothing_left,
@@ -32,6 +33,7 @@ from tests.runtime.test_snapshot import (
     started,
 )
 from tests.support.proc import running, tracer_of, wait_until
+from tests.support.program_roots import root_with_program
 from tests.support.runtimes import StartContainer
 
 SIGTRAP, SIGSTOP = 5, 19
@@ -309,3 +311,62 @@ def test_a_kept_core_opens_after_the_container_is_gone(
         }
 
     assert stacks(json.loads(kept.stdout)) == stacks(json.loads(live.stdout))
+
+
+POOL = Program("thread_pool", "thread_pool.c", "gcc", ("-g", "-O0", "-pthread"))
+
+
+def test_threads_that_appear_before_the_stop_are_stopped_and_unwound(
+    start_container: StartContainer, core_fd: int
+) -> None:
+    """thread_pool starts a thread every 20 ms: those started after the stop process
+    read the threads (and the maps) are seized in its loop, named by their id in the
+    PID namespace, and their stacks (mapped since) copied: gdb unwinds every thread of
+    the core to the program's own function."""
+    container = start_container(
+        "process", program="/app/thread_pool 4 200", root=root_with_program(POOL)
+    )
+    pid = container.pid
+    assert wait_until(lambda: len(os.listdir(f"/proc/{pid}/task")) > 6)
+
+    async def late_stop():
+        stop = await StackStop.start(pid, core_fd)
+        before = len(os.listdir(f"/proc/{pid}/task"))
+        await asyncio.sleep(0.2)  # some ten threads more by the stop
+        return before, await stop.run(dynamic_linker_ranges(pid))
+
+    before, result = asyncio.run(late_stop())
+    assert result.error is None, result.error
+    assert len(result.threads) >= before + 5
+    notes = read_core_notes(f"/proc/self/fd/{core_fd}")
+    assert notes is not None
+    in_namespace = sorted(int(status_of_task(pid, t.host_tid)) for t in result.threads)
+    assert sorted(notes.lwps) == in_namespace == sorted(t.lwp for t in result.threads)
+    traced = subprocess.run(
+        [
+            "gdb", "-nx", "-batch",
+            "-ex", f"set sysroot /proc/{pid}/root",
+            "-ex", f"file /proc/{pid}/root/app/thread_pool",
+            "-ex", f"core-file /proc/{os.getpid()}/fd/{core_fd}",
+            "-ex", "thread apply all bt",
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    stacks = traced.stdout.split("\nThread ")[1:]
+    assert len(stacks) == len(result.threads), traced.stdout[-2000:]
+    for stack in stacks:
+        assert any(name in stack for name in (" in pool_wait ", " in late_wait ", " in main ")), (
+            stack
+        )
+    assert_running_untraced_pool(pid)
+
+
+def status_of_task(pid: int, tid: int) -> str:
+    return thread_status(pid)[tid]["NSpid"].split()[-1]
+
+
+def assert_running_untraced_pool(pid: int) -> None:
+    assert wait_until(lambda: all(f["TracerPid"] == "0" for f in thread_status(pid).values()))
+    for fields in thread_status(pid).values():
+        assert fields["State"][0] in "SR", fields["State"]
+        assert not pending(fields) & (1 << (SIGSTOP - 1) | 1 << (SIGTRAP - 1)), fields
