@@ -137,19 +137,17 @@ FUSE_TARGETS: dict[str, tuple[str, float | None, float | None, str]] = {
         "<= 2x native (issue 18)",
         2.0,
         None,
-        "with the writeback cache the data goes out in ~1 MiB WRITEs (~520 for 512 "
-        "MiB), but every write() still costs the server one GETXATTR (security."
-        "capability, asked by the kernel's file_remove_privs: 131,075 of them): FUSE "
-        "marks its files S_NOSEC only with FUSE_HANDLE_KILLPRIV_V2, for which libfuse "
-        "3.14 has no FUSE_CAP_* to ask with",
+        "the writeback cache sends the data in ~520 WRITEs of 1 MiB, each copied "
+        "through the Python server; without FUSE_HANDLE_KILLPRIV_V2 in the INIT reply "
+        "(fastloop.add_init_flags) each write() also costs a GETXATTR of "
+        "security.capability",
     ),
     "512 MiB write, 1 MiB blocks": (
         LL_GOAL,
         None,
         None,
         "the data is copied through the Python server in WRITEs of 1 MiB (514 for 512 "
-        "MiB with the writeback cache, 1,023 of 512 KiB without), plus one GETXATTR "
-        "(security.capability) per write()",
+        "MiB with the writeback cache, 1,023 of 512 KiB without)",
     ),
 }
 MOUNT_TARGET = ("native (<= 1.2x, noise allowance)", 1.2)
