@@ -38,7 +38,7 @@ from cntr_tui.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FUSE_READ, FUSE_WRITE = 15, 16
+FUSE_SETATTR, FUSE_OPEN, FUSE_READ, FUSE_WRITE = 4, 14, 15, 16
 UNLOCKED_OPCODES = frozenset({FUSE_READ, FUSE_WRITE})
 SYMBOLS = (
     "PyInit_pyfuse3",
@@ -57,6 +57,12 @@ FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for grow
 # is S_NOSEC: its write()s skip file_remove_privs' GETXATTR (one request per write()).
 FUSE_HANDLE_KILLPRIV_V2 = 1 << 28
 OUT_HEADER_SIZE = 16  # struct fuse_out_header {u32 len; s32 error; u64 unique}
+IN_HEADER_SIZE = 40  # struct fuse_in_header
+# With FUSE_HANDLE_KILLPRIV_V2 the server clears set-ID bits where the kernel says so
+# (the caller lacks CAP_FSETID), which pyfuse3 does not pass on: (opcode, offset of the
+# u32 after fuse_in_header, its bit) for WRITE's write_flags (FUSE_WRITE_KILL_SUIDGID),
+# SETATTR's valid (FATTR_KILL_SUIDGID) and OPEN's open_flags (FUSE_OPEN_KILL_SUIDGID).
+KILL_SUIDGID = {FUSE_WRITE: (20, 1 << 2), FUSE_SETATTR: (0, 1 << 11), FUSE_OPEN: (4, 1 << 0)}
 INIT_OUT_FLAGS = 12  # offset of flags in struct fuse_init_out
 WRITEV = ctypes.CFUNCTYPE(
     ctypes.c_ssize_t, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
@@ -96,6 +102,8 @@ OPCODE_NAMES = {
 
 class RequestTarget(Protocol):
     request_inode: int
+
+    def kill_suidgid(self, inode: int) -> None: ...
 
 
 class HandlerSuspended(RuntimeError):
@@ -326,12 +334,20 @@ class FastLoop:
                 header = ctypes.c_void_p.from_buffer(buffer, 16).value  # fuse_buf.mem
                 # struct fuse_in_header {u32 len; u32 opcode; u64 unique; u64 nodeid; ...}
                 opcode, _, inode = struct.unpack_from("<IQQ", ctypes.string_at(header + 4, 20))
+                kill = KILL_SUIDGID.get(opcode) if self.init_flags else None
                 with lock:
                     if self.counts_path:
                         self.count(opcode)
                     target.request_inode = inode
+                    if kill is not None and opcode != FUSE_OPEN:
+                        killed_before(target, header, inode, kill)
                     process(session, buf)  # pyfuse3 leaves the handler's coroutine in py_retval
                     coroutine = take()
+                    if kill is not None and opcode == FUSE_OPEN:  # after the file is opened
+                        if coroutine is not None:
+                            finish(coroutine)
+                            coroutine = None
+                        killed_before(target, header, inode, kill)
                     if coroutine is not None and opcode not in UNLOCKED_OPCODES:
                         finish(coroutine)
                         continue
@@ -358,6 +374,18 @@ class FastLoop:
         except OSError as error:
             log.warning("cannot write request counts: %s", error)
             self.counts_path = None
+
+
+def killed_before(target: RequestTarget, header: int, inode: int, kill: tuple[int, int]) -> None:
+    """Clear the inode's set-ID bits if the request (at `header`) asks to (`kill`:
+    the offset of its flags after fuse_in_header and the bit)."""
+    offset, bit = kill
+    (flags,) = struct.unpack("<I", ctypes.string_at(header + IN_HEADER_SIZE + offset, 4))
+    if flags & bit:
+        try:
+            target.kill_suidgid(inode)
+        except OSError as error:
+            log.warning("cannot clear the set-ID bits of inode %d: %s", inode, error)
 
 
 def add_to_init_reply(iov: int, count: int, flags: int) -> bool:

@@ -402,6 +402,26 @@ class MergedOperations(pyfuse3.Operations):
             os.utime(path, ns=(atime, mtime))
         return self.attributes(inode, os.fstat(fd))
 
+    def kill_suidgid(self, inode: int) -> None:
+        """Clear S_ISUID, and S_ISGID of a group-executable file, as a write or
+        truncate by a caller without CAP_FSETID does (the kernel asks for it with
+        FUSE_HANDLE_KILLPRIV_V2: `fastloop`); the server itself has CAP_FSETID."""
+        fd = self.handles.handle(inode)
+        pinned = None
+        if fd is None:
+            dir_fd, name = self.place(inode)
+            fd = pinned = os.open(name, PIN_FLAGS, dir_fd=dir_fd)
+        try:
+            mode = os.fstat(fd).st_mode
+            kept = mode & ~stat.S_ISUID
+            if mode & stat.S_IXGRP:
+                kept &= ~stat.S_ISGID
+            if stat.S_ISREG(mode) and kept != mode:
+                os.chmod(magic_path(fd), stat.S_IMODE(kept))
+        finally:
+            if pinned is not None:
+                os.close(pinned)
+
     @by_directory_fds
     async def readlink(self, inode: int, ctx: pyfuse3.RequestContext) -> bytes:
         self.requests += 1

@@ -14,6 +14,7 @@ records."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -207,3 +208,61 @@ def test_the_session_and_the_host_see_each_others_writes_in_order(
         assert proc.stdin is not None
         proc.stdin.close()
         assert proc.wait(30) == 0
+
+
+# A caller without CAP_FSETID (nobody, forked off the session's root process) writes,
+# opens O_TRUNC and truncates a set-user-ID file it owns: the kernel clears S_ISUID on
+# the host's own file system; through the merged root the server does it when the
+# kernel asks (FUSE_HANDLE_KILLPRIV_V2's flags, which pyfuse3 does not pass on).
+KILL_SCRIPT = r"""
+import os, sys
+for path in sys.argv[1:]:
+    how = os.path.basename(path)
+    if os.fork() == 0:
+        os.setresgid(65534, 65534, 65534)
+        os.setresuid(65534, 65534, 65534)
+        if how == "truncate":
+            os.truncate(path, 1)
+        else:
+            flags = os.O_WRONLY | os.O_CLOEXEC | (os.O_TRUNC if how == "trunc" else 0)
+            fd = os.open(path, flags)
+            if how == "write":
+                os.write(fd, b"x")
+            os.close(fd)
+        os._exit(0)
+    os.wait()
+    print(how, oct(os.stat(path).st_mode & 0o7777))
+"""
+NOBODY = 65534
+
+
+def set_id_files(folder: Path) -> list[str]:
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    names = []
+    for how in ("write", "trunc", "truncate"):
+        path = folder / how
+        path.write_bytes(b"data")
+        os.chown(path, NOBODY, NOBODY)
+        path.chmod(0o4766)
+        names.append(str(path))
+    return names
+
+
+def test_a_write_by_a_caller_without_fsetid_clears_set_user_id(
+    start_container, host_dir: Path
+) -> None:
+    host = subprocess.run(
+        [python3(), "-c", KILL_SCRIPT, *set_id_files(host_dir / "host")],
+        capture_output=True,
+        check=True,
+    ).stdout
+    container = start_container("docker")
+    with (
+        AttachSession(container.pid, AttachOptions(fs="fuse")) as session,
+        spawned(session, [python3(), "-c", KILL_SCRIPT, *set_id_files(host_dir / "in")]) as proc,
+    ):
+        inside, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+    assert host == b"write 0o766\ntrunc 0o766\ntruncate 0o766\n"
+    assert inside == host
