@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +43,7 @@ from tests.support.proc import (
     wait_until,
 )
 from tests.support.runtimes import word_for
+from tests.support.terminal import CNTR_TUI, Terminal, open_debugger
 
 RUNTIMES = ["docker", "process"]
 REPOSITORY = Path(__file__).parents[2]
@@ -221,3 +224,55 @@ def test_two_processes_running_through_a_hot_breakpoint_survive_the_front_end(
             program.assert_runs_on(set(), since, RELEASE_DEADLINE)
             assert not program.pending_trap()
     assert wait_until(lambda: not left_over(started), 30), left_over(started)
+
+
+@pytest.mark.parametrize("hot", [False, True], ids=["stopped-at-a-hit", "through-a-hot-one"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_tui_killed_with_two_processes_at_a_breakpoint(
+    runtime: str, hot: bool, start_container
+) -> None:
+    """The TUI in a real terminal (tmux): a second copy attached from its console pane,
+    then `break tick` and continue: both processes stop (schedule-multiple), a worker of
+    one just past the trap; or (hot) a conditional breakpoint never true in compute_step's
+    loop and continue: both run through it. SIGKILL the TUI: both run on. The hot one
+    failed before the guard watched every process (docker: 3 of 3 runs)."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    started_container = start_container(runtime)
+    first = started_container.pid
+    docker = runtime == "docker"
+    listed_as = started_container.name if docker else f"process {started_container.pid}"
+    with second_copy(started_container) as second:
+        programs = [Program.of(first), Program.of(second)]
+        terminal = Terminal(shlex.quote(str(CNTR_TUI)))
+        try:
+            open_debugger(terminal, listed_as)
+            terminal.keys(":")
+            terminal.wait_for(lambda shown: "f5 Continue" in shown, "the console focused", 10)
+            for command in ("add-inferior", "inferior 2", f"attach {namespace_pid(second)}"):
+                terminal.text(command)
+                terminal.keys("Enter")
+            assert wait_until(lambda: programs[1].all_stopped() and tracer_of(second) != 0, 30)
+            terminal.text("break tick")
+            terminal.keys("Enter")
+            terminal.wait_for(lambda shown: "Breakpoint 1 at" in shown, "the breakpoint", 20)
+            terminal.text("continue")
+            terminal.keys("Enter")
+            assert wait_until(
+                lambda: (
+                    "hit Breakpoint 1" in terminal.screen()
+                    and all(program.all_stopped() for program in programs)
+                ),
+                30,
+            ), terminal.screen()[-1500:]
+            tui = terminal.app_pid()
+            ours_before = ours(tui)
+            assert any("cntr_tui.gdb.guard" in line for line in ours_before.values())
+            since = time.monotonic()
+            os.kill(tui, signal.SIGKILL)
+            for program in programs:
+                program.assert_runs_on(set(), since, RELEASE_DEADLINE)
+                assert not program.pending_trap()
+            assert wait_until(lambda: not left_over(ours_before), 30), left_over(ours_before)
+        finally:
+            terminal.close()
