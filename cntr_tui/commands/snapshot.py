@@ -43,7 +43,7 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
             from cntr_tui.debug.ending import say
             from cntr_tui.debug.stack_snapshot import fast_path_refusal
 
-            refusal = fast_path_refusal(target, args.max_pause)
+            refusal = fast_path_refusal(target, args.max_pause, bool(args.locals))
             if refusal is not None and args.keep_core is not None:
                 raise UserError(f"--keep-core keeps the fast stop's core, and {refusal}")
             if refusal is not None:

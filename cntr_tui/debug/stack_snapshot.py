@@ -78,7 +78,7 @@ async def snapshot_taken(
     is told why the fast path was not taken. `keep` (the fast path's core kept there)
     is refused where the fast path cannot serve."""
     if not via_gdb:
-        refusal = fast_path_refusal(target, budget_ms)
+        refusal = fast_path_refusal(target, budget_ms, with_locals)
         if refusal is None:
             return await take_fast_snapshot(target, with_locals=with_locals, notes=notes, keep=keep)
         if keep is not None:
@@ -91,8 +91,12 @@ async def snapshot_taken(
     )
 
 
-def fast_path_refusal(target: DebugTarget, budget_ms: float | None) -> str | None:
-    """Why the fast path cannot serve this snapshot (None: it can)."""
+def fast_path_refusal(
+    target: DebugTarget, budget_ms: float | None, with_locals: bool = False
+) -> str | None:
+    """Why the fast path cannot serve this snapshot (None: it can). Locals are not
+    served: the copy holds the stacks alone, and what a local points to (a vector's
+    elements, a map's nodes, a string's bytes) is in memory the copy does not hold."""
     import platform
 
     from cntr_tui.debug.language_stacks import LanguageStackReader
@@ -105,6 +109,8 @@ def fast_path_refusal(target: DebugTarget, budget_ms: float | None) -> str | Non
         return "non-stop mode asks for gdb"
     if budget_ms is not None:
         return "--max-pause reads the stacks through gdb while the program is stopped"
+    if with_locals:
+        return "--locals reads the values from the program's memory while it is stopped"
     language = LanguageStackReader(target.host_pid).language
     if language is not None:
         return f"{language.capitalize()} frames are read from the running process"

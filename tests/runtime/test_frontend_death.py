@@ -294,6 +294,7 @@ class Frontend:
                     program.thread_states(),
                     self.terminal.screen()[-1200:],
                 )
+                self.shown(step)
 
     def type_command(self, command: str) -> None:
         self.terminal.text(command)
@@ -301,6 +302,9 @@ class Frontend:
 
     def settle(self) -> None:
         """After a command's reply: ready for the next one."""
+
+    def shown(self, step: Step) -> None:
+        """After the program reached what `step` waits for: the front end shows it."""
 
     def pid(self) -> int:
         return self.terminal.app_pid()
@@ -429,6 +433,16 @@ class Tui(Frontend):
         self.terminal.keys(":")
         self.terminal.wait_for(lambda shown: "f5 Continue" in shown, "the console focused", 10)
         self.type_steps(state, program)
+
+    def shown(self, step: Step) -> None:
+        # A user types the next command once the screen shows the stop. Typed earlier,
+        # a breakpoint command runs in a hold (interrupt, command, resume) that raced the
+        # stop: its SIGINT stops the program again after the resume (found in CI: `up`
+        # and `finish` then met a running program, and the program stayed stopped).
+        if step.then is all_stopped:
+            self.terminal.wait_for(
+                lambda shown: " stopped: " in shown, "the stop on the screen", SCREEN_DEADLINE
+            )
 
     @classmethod
     def assert_detached_cleanly(cls, said: str, trace: bytes, planted: int, ending: str) -> None:

@@ -106,7 +106,7 @@ def test_every_thread_listed_with_lines_and_the_pause_the_ticker_saw(
     time.sleep(NOISE_WINDOW)  # a measurement window, not a wait for readiness
     noise = read_ticks(container.pid).max_gap_ms  # the machine's scheduling, as it sees it
     reset_ticker(container.pid)
-    result, mark = snapshot(word, "--json", "--locals")
+    result, mark = snapshot(word, "--json")
     gap = read_ticks(container.pid).max_gap_ms
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
@@ -126,9 +126,6 @@ def test_every_thread_listed_with_lines_and_the_pause_the_ticker_saw(
         assert user_frames(worker) == [("spin", spin_line), ("worker_main", worker_line)]
         spin = next(f for f in worker["frames"] if f["function"] == "spin")
         assert spin["library"].endswith("/app/stalls")
-        names = {v["name"]: v for v in spin["locals"]}
-        assert names["id"]["argument"] and names["rounds"]["value"].isdigit()
-        assert f"worker-{names['id']['value']}" == worker["name"]
     (ticker,) = [t for t in threads if t["name"] == "ticker"]
     assert user_frames(ticker) == [
         ("tick_forever", line_of("the ticker's line")),
@@ -145,6 +142,24 @@ def test_every_thread_listed_with_lines_and_the_pause_the_ticker_saw(
     # other load), so it bounds the pause from above only within the slack; the pause's
     # own measure against the ticker is test_snapshot_stop's held-stop test
     assert -(GAP_SLACK_MS + noise) <= pause - gap <= GAP_SLACK_MS + noise, (pause, gap, noise)
+    assert_nothing_left(mark, container.pid)
+    # --locals: the values are read from the program's memory while gdb holds it
+    # stopped (the fast stop's copy has the stacks alone), and stderr says so
+    result, mark = snapshot(word, "--json", "--locals")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "cntr-tui: --locals reads the values from the program's memory while it is stopped: "
+        "the snapshot stops the program through gdb\n"
+    )
+    output = json.loads(result.stdout)
+    assert validate(output) == [] and output["process"]["tracer"] == "gdbserver"
+    workers = [t for t in output["threads"] if t["name"].startswith("worker-")]
+    assert len(workers) == WORKERS
+    for worker in workers:
+        spin = next(f for f in worker["frames"] if f["function"] == "spin")
+        names = {v["name"]: v for v in spin["locals"]}
+        assert names["id"]["argument"] and names["rounds"]["value"].isdigit()
+        assert f"worker-{names['id']['value']}" == worker["name"]
     assert_nothing_left(mark, container.pid)
 
 
