@@ -38,19 +38,12 @@ def run_snapshot(args: argparse.Namespace, spares: Sequence[SpareHelper] = ()) -
         if args.container is None:
             raise UserError("name a CONTAINER (or --core FILE)")
         target = find_target(args.container, args.types, args.pid)
-        via_gdb = bool(args.via_gdb)
-        if not via_gdb:
-            from cntr_tui.debug.ending import say
-            from cntr_tui.debug.stack_snapshot import fast_path_refusal
+        from cntr_tui.debug.ending import say
+        from cntr_tui.debug.stack_snapshot import through_gdb
 
-            refusal = fast_path_refusal(target, args.max_pause, bool(args.locals))
-            if refusal is not None and args.keep_core is not None:
-                raise UserError(f"--keep-core keeps the fast stop's core, and {refusal}")
-            if refusal is not None:
-                say(f"{refusal}: the snapshot stops the program through gdb")
-                via_gdb = True
-        elif args.keep_core is not None:
-            raise UserError("--keep-core keeps the fast stop's core: not with --via-gdb")
+        via_gdb = through_gdb(
+            target, args.max_pause, bool(args.locals), bool(args.via_gdb), args.keep_core, say
+        )
         starts = None
         if via_gdb:
             from cntr_tui.debug.launchers import begin_in_session

@@ -77,18 +77,33 @@ async def snapshot_taken(
     through gdb (snapshot.take_snapshot, `starts` its session started early); `notes`
     is told why the fast path was not taken. `keep` (the fast path's core kept there)
     is refused where the fast path cannot serve."""
+    if not through_gdb(target, budget_ms, with_locals, via_gdb, keep, notes):
+        return await take_fast_snapshot(target, with_locals=with_locals, notes=notes, keep=keep)
+    return await take_snapshot(
+        target, starts, with_locals=with_locals, budget_ms=budget_ms, notes=notes
+    )
+
+
+def through_gdb(
+    target: DebugTarget,
+    budget_ms: float | None,
+    with_locals: bool,
+    via_gdb: bool,
+    keep: str | None,
+    notes: Callable[[str], None],
+) -> bool:
+    """Whether the snapshot goes through gdb (asked, or the fast path cannot serve it:
+    `notes` is told why); `keep` is refused (UserError) where it would."""
     if not via_gdb:
         refusal = fast_path_refusal(target, budget_ms, with_locals)
         if refusal is None:
-            return await take_fast_snapshot(target, with_locals=with_locals, notes=notes, keep=keep)
+            return False
         if keep is not None:
             raise UserError(f"--keep-core keeps the fast stop's core, and {refusal}")
         notes(f"{refusal}: the snapshot stops the program through gdb")
     if keep is not None:
         raise UserError("--keep-core keeps the fast stop's core: not with --via-gdb")
-    return await take_snapshot(
-        target, starts, with_locals=with_locals, budget_ms=budget_ms, notes=notes
-    )
+    return True
 
 
 def fast_path_refusal(
