@@ -54,6 +54,11 @@ VARIABLES = (
     Variable("CNTR_TUI_GDB_TRACE", "", "a file every byte to and from gdb is appended to"),
     Variable("CNTR_TUI_FS_PROFILE", "", "a file the file server writes a cProfile to"),
     Variable("CNTR_TUI_FS_COUNTS", "", "a file the file server writes its request counts to"),
+    Variable(
+        "CNTR_TUI_FS_PASSTHROUGH",
+        "on",
+        "`off`: the file server's FUSE mode keeps the writeback cache, not FUSE passthrough",
+    ),
 )
 
 
@@ -68,6 +73,7 @@ class Settings:
     gdb_trace: str | None = None
     fs_profile: str | None = None
     fs_counts: str | None = None
+    fs_passthrough: bool = True  # FUSE passthrough where the kernel offers it
     # None (a Settings made in code, the tests'): the TUI keeps nothing across sessions
     state_dir: str | None = None
 
@@ -86,5 +92,6 @@ class Settings:
             gdb_trace=env.get("CNTR_TUI_GDB_TRACE") or None,
             fs_profile=env.get("CNTR_TUI_FS_PROFILE") or None,
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,
+            fs_passthrough=env.get("CNTR_TUI_FS_PASSTHROUGH", "on").lower() != "off",
             state_dir=env.get("CNTR_TUI_STATE_DIR") or STATE_DIR_DEFAULT,
         )

@@ -32,13 +32,16 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cntr_tui.settings import Settings
 
+if TYPE_CHECKING:
+    from cntr_tui.fs.passthrough import Passthrough
+
 log = logging.getLogger(__name__)
 
-FUSE_SETATTR, FUSE_OPEN, FUSE_READ, FUSE_WRITE = 4, 14, 15, 16
+FUSE_SETATTR, FUSE_OPEN, FUSE_READ, FUSE_WRITE, FUSE_INIT = 4, 14, 15, 16, 26
 UNLOCKED_OPCODES = frozenset({FUSE_READ, FUSE_WRITE})
 SYMBOLS = (
     "PyInit_pyfuse3",
@@ -64,6 +67,7 @@ IN_HEADER_SIZE = 40  # struct fuse_in_header
 # SETATTR's valid (FATTR_KILL_SUIDGID) and OPEN's open_flags (FUSE_OPEN_KILL_SUIDGID).
 KILL_SUIDGID = {FUSE_WRITE: (20, 1 << 2), FUSE_SETATTR: (0, 1 << 11), FUSE_OPEN: (4, 1 << 0)}
 INIT_OUT_FLAGS = 12  # offset of flags in struct fuse_init_out
+INIT_IN_FLAGS = 12  # offset of flags (then flags2) in struct fuse_init_in
 WRITEV = ctypes.CFUNCTYPE(
     ctypes.c_ssize_t, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
 )
@@ -154,6 +158,7 @@ class FastLoop:
     init_flags: int = 0  # fuse_init_out.flags bits added to the INIT reply
     init_writev: Any = None  # the CFUNCTYPE writev of INIT's reply, kept alive
     init_pending: bool = False
+    passthrough: Passthrough | None = None  # asked for at INIT where the kernel offers it
     lock: threading.Lock = field(default_factory=threading.Lock)
     counts_path: str | None = None
     counts: dict[int, int] = field(default_factory=dict)
@@ -264,7 +269,9 @@ class FastLoop:
         libfuse's session writes replies through a custom io when one is set
         (`fuse_session_custom_io`): ours is libc's read and a writev that ORs the
         flags into the first reply, INIT's, and then sets libc's writev as the
-        session's for every later reply (no Python in the reply path after INIT).
+        session's for every later reply (no Python in the reply path after INIT),
+        unless INIT asked for passthrough (`passthrough`): then it stays, to put
+        the backing ids into OPEN and CREATE replies.
         """
         if self.custom_io is None or self.session_fd is None or not all(self.libc_io):
             return False
@@ -275,15 +282,21 @@ class FastLoop:
             return False
 
         def writev(fd: int, iov: int, count: int, userdata: int) -> int:
+            passthrough = self.passthrough
             if self.init_pending:
                 self.init_pending = False
-                if add_to_init_reply(iov, count, flags):
+                if add_to_init_reply(iov, count, flags, passthrough):
                     self.init_flags = flags
                 else:
                     log.warning("the first reply is not INIT's: flags %#x not added", flags)
-                plain = CustomIo(writev_address, read_address, None, None)
-                if self.custom_io is not None:  # the same fd; libfuse copies the struct
+                if passthrough is not None:
+                    passthrough.init_answered(bool(self.init_flags))
+                if (passthrough is None or not passthrough.active) and self.custom_io:
+                    plain = CustomIo(writev_address, read_address, None, None)
+                    # the same fd; libfuse copies the struct
                     self.custom_io(self.session, ctypes.byref(plain), fd)
+            elif passthrough is not None and passthrough.pending:
+                return passthrough_reply(passthrough, libc_writev, fd, iov, count, userdata)
             return libc_writev(fd, iov, count, userdata)
 
         self.init_writev = hook = WRITEV(writev)
@@ -333,9 +346,14 @@ class FastLoop:
                     break
                 header = ctypes.c_void_p.from_buffer(buffer, 16).value  # fuse_buf.mem
                 # struct fuse_in_header {u32 len; u32 opcode; u64 unique; u64 nodeid; ...}
-                opcode, _, inode = struct.unpack_from("<IQQ", ctypes.string_at(header + 4, 20))
+                opcode, unique, inode = struct.unpack_from("<IQQ", ctypes.string_at(header + 4, 20))
                 kill = KILL_SUIDGID.get(opcode) if self.init_flags else None
+                passthrough = self.passthrough
+                if opcode == FUSE_INIT and passthrough is not None:
+                    passthrough.offered(kernel_init_flags(header))
                 with lock:
+                    if passthrough is not None:
+                        passthrough.request = (unique, opcode)
                     if self.counts_path:
                         self.count(opcode)
                     target.request_inode = inode
@@ -388,10 +406,39 @@ def killed_before(target: RequestTarget, header: int, inode: int, kill: tuple[in
             log.warning("cannot clear the set-ID bits of inode %d: %s", inode, error)
 
 
-def add_to_init_reply(iov: int, count: int, flags: int) -> bool:
+def kernel_init_flags(header: int) -> int:
+    """The 64-bit flags of the kernel's INIT request at `header` (flags2 only with
+    FUSE_INIT_EXT, as the kernel reads ours)."""
+    (length,) = struct.unpack("<I", ctypes.string_at(header, 4))
+    if length < IN_HEADER_SIZE + INIT_IN_FLAGS + 8:
+        return 0
+    flags, flags2 = struct.unpack("<II", ctypes.string_at(header + IN_HEADER_SIZE + 12, 8))
+    return flags | (flags2 << 32 if flags & 1 << 30 else 0)
+
+
+def passthrough_reply(
+    passthrough: Passthrough, libc_writev: Any, fd: int, iov: int, count: int, userdata: int
+) -> int:
+    """Write a reply that may answer an OPEN or CREATE given a backing id: the id goes
+    into it; an error reply, or one the kernel did not take (the request was
+    interrupted), gives the id's hold back."""
+    vectors = (Iovec * count).from_address(iov)
+    patched = passthrough.patch_reply(vectors)
+    result = libc_writev(fd, iov, count, userdata)
+    if patched is not None:
+        fh, opened = patched
+        if not opened or result < 0:
+            passthrough.released(fh)
+    return result
+
+
+def add_to_init_reply(
+    iov: int, count: int, flags: int, passthrough: Passthrough | None = None
+) -> bool:
     """OR `flags` into the fuse_init_out of the reply in the `count` iovecs at `iov`,
     if it is an INIT reply: a header without error, then at least the init_out's
-    first 16 bytes. False if not."""
+    first 16 bytes. False if not. If `passthrough` asked for it, the reply asks the
+    kernel for FUSE passthrough too (`Passthrough.patch_init`)."""
     vectors = (Iovec * count).from_address(iov)
     data = b"".join(ctypes.string_at(v.base, v.len) for v in vectors if v.len)
     if len(data) < OUT_HEADER_SIZE + 16:
@@ -399,6 +446,9 @@ def add_to_init_reply(iov: int, count: int, flags: int) -> bool:
     length, error = struct.unpack_from("<Ii", data)
     if error != 0 or length != len(data):
         return False
+    if passthrough is not None and passthrough.asked and not passthrough.patch_init(vectors):
+        passthrough.asked = False
+        passthrough.reason = "the INIT reply is too short to ask for it"
     offset = OUT_HEADER_SIZE + INIT_OUT_FLAGS  # in the joined reply: find its vector
     for vector in vectors:
         if offset + 4 <= vector.len:

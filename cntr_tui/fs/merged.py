@@ -8,7 +8,11 @@ name is gone while the file lives on (open, or linked elsewhere) is reached thro
 descriptor of the file (`inode_handles.InodeHandles`). Directory listings kept between
 OPENDIRs are `listings.ListingCache`.
 
-File data goes through the kernel's writeback cache: a write() lands in the page cache
+File data of regular files goes through FUSE passthrough where the kernel offers it
+(`passthrough`): the kernel reads and writes the host file itself, with no request to
+us, and everything below about the writeback cache does not apply (`writeback_cache`
+is then False). Elsewhere it goes through the kernel's writeback cache: a write()
+lands in the page cache
 and reaches the host file when the kernel writes its dirty pages back (in large
 WRITEs), at the latest when the file is closed or fsync'ed. The kernel then trusts
 its own size and mtime of a regular file over ours, so a change the host makes behind
@@ -49,6 +53,7 @@ from cntr_tui.fs.directory_fds import DirectoryFds
 from cntr_tui.fs.inode_handles import PIN_FLAGS, InodeHandles, magic_path
 from cntr_tui.fs.inode_paths import ROOT_INODE, InodePaths
 from cntr_tui.fs.listings import DirectorySnapshot, ListingCache
+from cntr_tui.fs.passthrough import Passthrough
 from cntr_tui.linux import syscalls
 
 log = logging.getLogger(__name__)
@@ -180,6 +185,14 @@ class MergedOperations(pyfuse3.Operations):
         self.listings_by_inode = False
         self.request_inode = 0
         self.on_init: Callable[[], None] | None = None  # run while INIT is answered
+        # set by the request loop that can ask for FUSE passthrough (`fastloop`)
+        self.passthrough: Passthrough | None = None
+
+    @property
+    def writeback_cache(self) -> bool:
+        """Whether the kernel caches file data with its writeback cache (asked for in
+        `enable_writeback_cache`), i.e. passthrough is not in use."""
+        return self.passthrough is None or not self.passthrough.active
 
     def init(self) -> None:
         if self.on_init is not None:
@@ -278,7 +291,7 @@ class MergedOperations(pyfuse3.Operations):
         would show them as long as the inode lives, not only until a timeout."""
         key = (st.st_dev, st.st_ino)
         known = self.inodes.inode_of.get(key)
-        if known is not None and stat.S_ISREG(st.st_mode) and self.enable_writeback_cache:
+        if known is not None and stat.S_ISREG(st.st_mode) and self.writeback_cache:
             node = self.inodes.nodes[known]
             with self.version_lock:
                 before = self.file_versions.get(known)
@@ -582,7 +595,21 @@ class MergedOperations(pyfuse3.Operations):
             os.close(fd)
             raise
         self.handles.opened(inode, fd)
+        self.pass_through(inode, fd)
         return pyfuse3.FileInfo(fh=fd, keep_cache=keep)
+
+    def pass_through(self, inode: int, fd: int) -> None:
+        """A regular file's OPEN or CREATE: in passthrough where it is in use, except
+        a set-ID file: the kernel writes a passthrough file as the server (root, with
+        CAP_FSETID), so a write by a caller without CAP_FSETID would keep S_ISUID;
+        through this server, `kill_suidgid` clears it as the host would."""
+        passthrough = self.passthrough
+        if passthrough is None or not passthrough.active:
+            return
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode):
+            set_id = mode & stat.S_ISUID or (mode & stat.S_ISGID and mode & stat.S_IXGRP)
+            passthrough.attach(inode, fd, allowed=not set_id)
 
     def pages_still_valid(self, inode: int, fd: int) -> bool:
         """Whether the kernel may keep what it has of the file it opens (keep_cache):
@@ -608,7 +635,7 @@ class MergedOperations(pyfuse3.Operations):
             self.file_versions[inode] = version
         if before is None or before == version:
             return True
-        if stat.S_ISREG(st.st_mode) and inode not in self.retired and self.enable_writeback_cache:
+        if stat.S_ISREG(st.st_mode) and inode not in self.retired and self.writeback_cache:
             self.retire_changed(inode)
         with contextlib.suppress(OSError):  # an inode the kernel no longer has
             pyfuse3.invalidate_inode(inode, attr_only=True)
@@ -676,6 +703,7 @@ class MergedOperations(pyfuse3.Operations):
         with self.version_lock:
             self.file_versions[entry.st_ino] = version_of(os.fstat(fd))
         self.handles.opened(entry.st_ino, fd)
+        self.pass_through(entry.st_ino, fd)
         return pyfuse3.FileInfo(fh=fd, keep_cache=True), entry
 
     @fuse_errors
@@ -699,6 +727,8 @@ class MergedOperations(pyfuse3.Operations):
 
     @fuse_errors
     async def release(self, fh: int) -> None:
+        if self.passthrough is not None:
+            self.passthrough.released(fh)
         self.handles.released(fh)
         os.close(fh)
 

@@ -43,6 +43,7 @@ from cntr_tui.fs import mountapi
 from cntr_tui.fs.channel import channel, receive, send
 from cntr_tui.fs.fuse_connection import abort_connection, connection_of, set_read_ahead
 from cntr_tui.fs.holder_process import HolderPlan, holder_main
+from cntr_tui.fs.passthrough import Passthrough
 from cntr_tui.fs.watchdog_process import watchdog_main
 from cntr_tui.linux.namespaces import members, namespace_inode_or_none, open_namespace
 from cntr_tui.linux.proc_stat import start_ticks
@@ -58,6 +59,7 @@ DEFAULT_PROBE_DEADLINE = 3.0  # generous: a false abort breaks a healthy session
 STARTUP_GRACE = 10.0
 UNMOUNT_GRACE = 3.0
 READ_AHEAD_KB = 4096
+INIT_WAIT = 2.0  # seconds the ready line waits for INIT's answer, if it is not out yet
 FUSE_THREADS = 2  # a second thread reads ahead while the first waits for the disk
 CONNECTION_GONE = frozenset({errno.ENODEV, errno.ECONNABORTED, errno.ENOTCONN})
 
@@ -141,6 +143,7 @@ class Server:
     holder_namespace: int | None = None
     connected: trio.Event = field(default_factory=trio.Event)
     idle: trio.Event = field(default_factory=trio.Event)
+    passthrough: Passthrough | None = None  # FUSE mode, with `fastloop`
     fuse_done: trio.Event = field(default_factory=trio.Event)
 
     async def run(self) -> None:
@@ -152,6 +155,9 @@ class Server:
 
                 operations = MergedOperations(timeout=self.args.timeout)
                 pyfuse3.init(operations, f"/dev/fd/{self.dev_fuse_fd}", set())
+                self.passthrough = Passthrough(
+                    self.dev_fuse_fd, enabled=self.settings.fs_passthrough
+                )
                 nursery.start_soon(self.serve_fuse, operations)
                 send(self.holder_channel, step="serve")
             ready = await self.holder_message()
@@ -171,6 +177,8 @@ class Server:
                 "mode": self.args.mode,
             }
             if connection is not None:
+                info["data_path"] = await self.data_path()
+            if connection is not None:
                 set_read_ahead(connection, READ_AHEAD_KB)
                 send(self.watchdog_channel, holder=self.holder, connection=connection)
             listener = self.listen()
@@ -186,6 +194,19 @@ class Server:
             await self.idle.wait()
             self.remove_socket(listener)
             await self.teardown(nursery)
+
+    async def data_path(self) -> str:
+        """What serves file data in FUSE mode: "passthrough", or "writeback cache
+        (why not passthrough)"; logged when not passthrough. INIT is answered by now
+        (the holder's bind mounts walked into the mount); waited for a moment if not."""
+        passthrough = self.passthrough
+        if passthrough is None:
+            return "writeback cache (pyfuse3's own loop)"
+        await trio.to_thread.run_sync(passthrough.decided.wait, INIT_WAIT)
+        described = passthrough.describe()
+        if described != "passthrough":
+            log.warning("FUSE data path: %s", described)
+        return described
 
     def listen(self) -> trio.socket.SocketType:
         with contextlib.suppress(FileNotFoundError):
@@ -253,9 +274,12 @@ class Server:
         loop = fastloop.FastLoop.locate(self.settings)
         try:
             if loop is None:
+                self.passthrough = None
                 await pyfuse3.main(min_tasks=1, max_tasks=1)
             else:
                 operations.listings_by_inode = True
+                # file data then bypasses us (see `passthrough`), where the kernel offers it
+                loop.passthrough = operations.passthrough = self.passthrough
                 # writes then cost no GETXATTR each (see FUSE_HANDLE_KILLPRIV_V2)
                 loop.add_init_flags(fastloop.FUSE_HANDLE_KILLPRIV_V2)
                 # the kernel then keeps symlink targets (Debian's /lib, /bin, ...) in its

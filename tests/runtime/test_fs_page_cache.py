@@ -8,8 +8,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from cntr_tui.attach.session import AttachOptions, AttachSession
+from tests.runtime.test_fs_passthrough import data_paths  # noqa: F401 (a fixture)
 from tests.support.fs_session import go_on, json_line, spawned
+
+# each test runs with FUSE passthrough and with the writeback cache (`data_paths`)
+pytestmark = pytest.mark.usefixtures("data_paths")
 
 # Run inside the session: read both files (their pages and sizes are then cached),
 # wait while the host changes them, read them again through fresh opens.

@@ -1,6 +1,7 @@
-"""Writes through the merged root (FUSE mode, writeback cache) and on the host, seen by
-the other side in order: a process in the session and the test on the host take turns
-on the same host files, each checking the whole file after the other's turn.
+"""Writes through the merged root (FUSE mode: passthrough, and the writeback cache) and
+on the host, seen by the other side in order: a process in the session and the test on
+the host take turns on the same host files, each checking the whole file after the
+other's turn.
 
 The session's side writes by small write()s (records of 9 bytes: not page-aligned),
 then fsync()s or close()s; the host must then read exactly what was written, in order.
@@ -19,8 +20,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from cntr_tui.attach.session import AttachOptions, AttachSession
+from tests.runtime.test_fs_passthrough import data_paths  # noqa: F401 (a fixture)
 from tests.support.fs_session import json_line, spawned
+
+# each test runs with FUSE passthrough and with the writeback cache (`data_paths`)
+pytestmark = pytest.mark.usefixtures("data_paths")
 
 # Run inside the session (the host's python3 through the merged root): one command a
 # line on stdin, one JSON answer a line; bytes travel as latin-1 strings.
