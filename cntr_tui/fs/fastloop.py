@@ -23,7 +23,6 @@ that does not finish in one step is a bug, reported by `HandlerSuspended`.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import json
 import logging
@@ -186,7 +185,8 @@ class FastLoop:
             retval = ctypes.c_void_p.from_address(base + symbols["__pyx_v_7pyfuse3_py_retval"])
             if not session.value or retval.value != id(None):
                 return None  # not initialised, or not the layout we expect
-            libfuse_name = ctypes.util.find_library("fuse3") or "libfuse3.so.3"
+            # the soname pyfuse3 links (loaded already): find_library would run ldconfig
+            libfuse_name = "libfuse3.so.3"
             blocking = ctypes.CDLL(libfuse_name)  # releases the GIL while reading
             holding = ctypes.PyDLL(libfuse_name)  # keeps the GIL for the Python handlers
             libc = ctypes.CDLL(None)
