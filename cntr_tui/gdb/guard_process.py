@@ -31,11 +31,13 @@ dies (killed, a SIGBUS because the merged root's file server went away), and gdb
 when gdb is gone, the guard speaks the remote protocol itself: stop the program
 (SIGSTOP), remove every trap it finds in the code (`z0`), stop catching syscalls and
 resume and stop it once, traced and with no trap left (`drain_stops`: gdbserver
-refuses `D` while it holds a thread's syscall stop), detach (`D`), close the
-connection; then, the program still stopped by a SIGSTOP, seize it once to disable
-any hardware watchpoint gdb left enabled (debug register 7: gdbserver's detach keeps
-them, and no memory scan shows them), and continue it. It is stopped or traced all
-along: no thread can meet a trap untraced.
+refuses `D` while it holds a thread's syscall stop, and its detach would cancel our
+stop while a thread still holds one of its own SIGSTOPs), queue a SIGSTOP, detach
+(`D`: each thread takes that SIGSTOP as it is let go), close the connection; then, the
+program still stopped, seize it once to disable any hardware watchpoint gdb left
+enabled (debug register 7: gdbserver's detach keeps them, and no memory scan shows
+them), and continue it (see detach_one). It is stopped or traced all along: no thread
+can meet a trap or an armed watchpoint untraced.
 
 After the tracer is gone the guard checks the program, and touches it only if needed
 (`trap_rescue.settle`): a trap left in file-backed code (memory reads 0xCC where the
@@ -68,7 +70,9 @@ which ends gdbserver once every copy is closed; it is closed when the guard exit
 stdout (skipped when no one reads it any more): `ready` once armed; at the end one
 JSON line {"restored": N, "threads": M, "error": ..., "detached_by_guard": bool,
 "continued": bool} ({"gone": true} if the program is gone; "server_attached": false if
-gdb died before gdbserver attached).
+gdb died before gdbserver attached; "others_detached": N, the other processes its `D`
+let go). The same line, with "guarded": TARGET_PID first, is appended to the file
+CNTR_TUI_GUARD_TRACE names, if set.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ TAKEOVER_TIMEOUT = 10.0
 RESTOP_INTERVAL = 0.3
 STOP_REPLIES = b"TSWX"  # the first byte of a stop reply: stopped, or W/X exited
 EXITED = b"WX"
+STOP_BIT = 1 << (SIGSTOP - 1)
 # `D` refused (E01: a syscall stop still held, see drain_stops): drain and ask again.
 # Threads detached before the refusal run on (no trap is left); a SIGSTOP that one of
 # them takes stops the whole program, which the rescue after the detach continues.
@@ -187,9 +192,22 @@ def end_other_readers(fd: int, keep: set[int]) -> None:
 def stop_queued(pid: int) -> bool:
     """A SIGSTOP queued for the whole process: ours (gdbserver's own go to one thread)."""
     try:
-        return bool(int(status_fields(pid).get("ShdPnd", "0"), 16) & (1 << (SIGSTOP - 1)))
+        return bool(int(status_fields(pid).get("ShdPnd", "0"), 16) & STOP_BIT)
     except (OSError, ValueError):
         return False
+
+
+def stop_held(pid: int) -> bool:
+    """A SIGSTOP queued for one thread: gdbserver's, sent to stop it while it reported
+    another event (a watchpoint's trap). gdbserver still expects it, and its detach
+    sends that thread a SIGCONT, which cancels every stop queued for the program."""
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            if int(status_fields(f"{pid}/task/{task}").get("SigPnd", "0"), 16) & STOP_BIT:
+                return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def queue_stop(server: ServerLink, host_pid: int) -> None:
@@ -240,7 +258,7 @@ def drain_stops(
         reply = next_stop(server, host_pid, reader, deadline)
         if reply is None or reply[:1] in EXITED:
             return reply
-        if b"syscall_" not in reply and not stop_queued(host_pid):
+        if b"syscall_" not in reply and not stop_queued(host_pid) and not stop_held(host_pid):
             return reply
     return reply
 
@@ -361,7 +379,22 @@ def detach_one(
     server: ServerLink, host_pid: int, reader: PacketReader, deadline: float
 ) -> bytes | None:
     """`D` for one process, its held stops drained first (see drain_stops): gdbserver's
-    answer (OK, E01; None: none in time), b"W" when the process exited meanwhile."""
+    answer (OK, E01; None: none in time), b"W" when the process exited meanwhile.
+
+    A SIGSTOP is queued for the process just before `D`, so that it stays stopped once
+    let go: gdbserver's detach leaves gdb's hardware watchpoints armed in each thread's
+    debug registers (only `z2`-`z4` with gdb's address and length, which gdb alone knew,
+    would clear them), and a thread let go running traps on the next write to a watched
+    address, untraced: SIGTRAP kills the program. Stopped, each thread waits for the
+    rescue that follows (`after_gdb`), which clears debug register 7 and continues it.
+    A thread stopped by ptrace takes a queued signal before it returns to its own code
+    (the kernel rechecks its signals as it leaves the ptrace stop). For that, no thread
+    may still hold a SIGSTOP of gdbserver's (drain_stops waits for none, `stop_held`):
+    gdbserver's detach sends such a thread a SIGCONT, which cancels our stop too.
+    Without both: a watchpoint on a local written ~1,000 times a tick, the program
+    died in 12 of the 12 front-end deaths the guard's detach handles (two runs of
+    tests/runtime/test_frontend_death.py's "through a hot watchpoint"); with the queued
+    SIGSTOP alone, in 5 of 8 (a thread held gdbserver's SIGSTOP at `D` in each)."""
     detached = None
     for _attempt in range(DETACH_ATTEMPTS):
         if traced_by(server, host_pid):  # only a tracer holds stops
@@ -369,6 +402,9 @@ def detach_one(
             stop = drain_stops(server, host_pid, reader, drained)
             if stop is not None and stop[:1] in EXITED and not alive(host_pid):
                 return b"W"  # another process's exit: its `D` is tried all the same
+        # every thread stopped under gdbserver: this SIGSTOP waits in the queue, and each
+        # thread takes it as `D` lets it go, before any instruction of its own
+        queue_stop(server, host_pid)
         os.write(server.to_server, packet(b"D;%x" % server.target_pid))
         detached = reader.next(deadline)
         if detached != b"E01":
@@ -584,6 +620,23 @@ def report(line: str) -> None:
         pass
 
 
+def record(line: str) -> None:
+    """The outcome appended to the file CNTR_TUI_GUARD_TRACE names, if set (tests: the
+    guard's account of a detach, once the front end that would read it is gone)."""
+    path = os.environ.get("CNTR_TUI_GUARD_TRACE")
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return
+    try:  # noqa: SIM105  (see close_quietly)
+        os.write(fd, line.encode() + b"\n")
+    except OSError:
+        pass
+    os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point; `argv` defaults to the command line (after `-c CODE` or the module)."""
     arguments = sys.argv[1:] if argv is None else argv
@@ -596,6 +649,7 @@ def main(argv: list[str] | None = None) -> None:
     outcome = guard(gdb_pid, target_pid, server)
     if outcome is not None:
         report(outcome_line(outcome))
+        record(outcome_line({"guarded": target_pid, **outcome}))
     # The session waits for our exit after a detach: skip the interpreter's teardown
     # (nothing to flush or release that the kernel does not), a few ms.
     os._exit(0)
