@@ -33,7 +33,15 @@ from cntr_tui.demo.containers import StartedContainer
 from cntr_tui.gdb.trap_rescue import traps_in
 from tests.runtime.test_app_processes import second_copy
 from tests.support.fork_root import PROGRAM, build_fork_root
-from tests.support.frontend import Program, left_over, load_base, ours, symbol_value
+from tests.support.frontend import (
+    DETACH_SENT,
+    Program,
+    gdb_detached,
+    left_over,
+    load_base,
+    ours,
+    symbol_value,
+)
 from tests.support.proc import (
     namespace_pid,
     process_state,
@@ -125,6 +133,15 @@ def assert_all_released(held: Held, since: float) -> None:
         return why[0] is None
 
     assert wait_until(free, max(0.0, since + RELEASE_DEADLINE - time.monotonic())), why[0]
+
+
+def assert_all_run_on(programs: list[Program], since: float, started: dict[int, str]) -> None:
+    """Each program released within RELEASE_DEADLINE of `since`, no SIGTRAP pending, and
+    nothing `started` by the front end left."""
+    for program in programs:
+        program.assert_runs_on(set(), since, RELEASE_DEADLINE)
+        assert not program.pending_trap()
+    assert wait_until(lambda: not left_over(started), 30), left_over(started)
 
 
 def forks_counter(pid: int, name: str) -> int:
@@ -270,9 +287,160 @@ def test_the_tui_killed_with_two_processes_at_a_breakpoint(
             assert any("cntr_tui.gdb.guard" in line for line in ours_before.values())
             since = time.monotonic()
             os.kill(tui, signal.SIGKILL)
-            for program in programs:
-                program.assert_runs_on(set(), since, RELEASE_DEADLINE)
-                assert not program.pending_trap()
-            assert wait_until(lambda: not left_over(ours_before), 30), left_over(ours_before)
+            assert_all_run_on(programs, since, ours_before)
         finally:
             terminal.close()
+
+
+# ---- the console, --batch and the TUI, each ending, two processes ---------------------
+
+HANGUP = "SIGHUP (terminal closed)"
+ATTACH_SECOND = ("add-inferior", "inferior 2")
+
+
+def two_process_commands(second: int) -> list[str]:
+    """From gdb's console: the second copy as inferior 2, then a breakpoint never true in
+    compute_step's loop and continue (schedule-multiple: both run through it)."""
+    return [*ATTACH_SECOND, f"attach {namespace_pid(second)}", f"break {HOT_LINE} if {NEVER}"]
+
+
+def prompt_shown(shown: str) -> bool:
+    return shown.rstrip().endswith("(gdb)")
+
+
+def start_console(terminal: Terminal, commands: list[str]) -> None:
+    terminal.wait_for(prompt_shown, "gdb's prompt", 60)
+    for command in commands:
+        terminal.text(command)
+        terminal.keys("Enter")
+        terminal.wait_for(
+            lambda shown, c=command: prompt_shown(shown) and c in shown, f"{command}'s end", 30
+        )
+    terminal.text("continue")
+    terminal.keys("Enter")
+
+
+def start_tui(terminal: Terminal, listed_as: str, commands: list[str], second: int) -> None:
+    open_debugger(terminal, listed_as)
+    terminal.keys(":")
+    terminal.wait_for(lambda shown: "f5 Continue" in shown, "the console focused", 10)
+    for command in commands:
+        terminal.text(command)
+        terminal.keys("Enter")
+        if command.startswith("attach"):
+            assert wait_until(lambda: tracer_of(second) != 0, 30)
+    terminal.wait_for(lambda shown: "Breakpoint 1 at" in shown, "the breakpoint", 20)
+    terminal.text("continue")
+    terminal.keys("Enter")
+
+
+def guard_outcome(trace: Path, target: int) -> dict[str, object] | None:
+    """The outcome of the guard of `target` in the CNTR_TUI_GUARD_TRACE file (None: that
+    guard wrote none)."""
+    lines = trace.read_text().splitlines() if trace.exists() else []
+    outcomes = [json.loads(line) for line in lines]
+    return next((o for o in reversed(outcomes) if o.get("guarded") == target), None)
+
+
+def detaches_done(trace: bytes) -> int:
+    """How many `-target-detach` gdb answered `^done` in its MI trace (0 if any failed)."""
+    return len(DETACH_SENT.findall(trace)) if gdb_detached(trace) else 0
+
+
+FRONT_END_CASES = [
+    pytest.param(runtime, kind, ending, id=f"{runtime}-{kind}-{ending.split()[0]}")
+    for runtime, kind, ending in [
+        # the console: every ending is the guard's detach (its SIGKILL: the end of the
+        # guard's stdin; SIGTERM: the console ends gdb; SIGHUP: the terminal's)
+        ("docker", "console", "SIGKILL"),
+        ("docker", "console", "SIGTERM"),
+        ("docker", "console", HANGUP),
+        ("process", "console", "SIGTERM"),
+        # --batch: SIGKILL is the guard's; SIGTERM and SIGHUP gdb's own detach of each
+        ("docker", "--batch", "SIGKILL"),
+        ("docker", "--batch", "SIGTERM"),
+        ("docker", "--batch", HANGUP),
+        ("process", "--batch", HANGUP),
+        # the TUI (its SIGKILL: test_the_tui_killed_with_two_processes_at_a_breakpoint;
+        # on plain namespaces gdb finds no symbols for the second copy, and the TUI shows
+        # no "Breakpoint 1 at" to wait for)
+        ("docker", "TUI", "SIGTERM"),
+        ("docker", "TUI", HANGUP),
+    ]
+]
+
+
+@pytest.mark.parametrize(("runtime", "kind", "ending"), FRONT_END_CASES)
+def test_each_front_end_ends_with_two_processes_running_through_a_hot_breakpoint(
+    runtime: str, kind: str, ending: str, start_container, tmp_path: Path
+) -> None:
+    """The console, --batch and the TUI in a real terminal (tmux), a second copy attached
+    as inferior 2, both running through a conditional breakpoint never true; then the
+    front end is SIGKILLed, sent SIGTERM or loses its terminal. Within 5 s both run on
+    (untraced, not stopped, no trap, no SIGTRAP pending, counters moving), nothing of
+    ours is left, and the detach was a clean one for both processes: the guard's
+    (`D` for each, no trap left for its rescue to put back: its outcome in
+    CNTR_TUI_GUARD_TRACE) or gdb's (`-target-detach` for each inferior answered ^done in
+    its MI trace, the guard's check then found no trap)."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    started_container = start_container(runtime)
+    first = started_container.pid
+    word = word_for(started_container)
+    gdb_trace, guard_trace = tmp_path / "gdb-trace", tmp_path / "guard-trace"
+    environment = (
+        f"CNTR_TUI_GDB_TRACE={shlex.quote(str(gdb_trace))} "
+        f"CNTR_TUI_GUARD_TRACE={shlex.quote(str(guard_trace))} "
+    )
+    with second_copy(started_container) as second:
+        programs = [Program.of(first), Program.of(second)]
+        commands = two_process_commands(second)
+        if kind == "--batch":
+            arguments = [str(CNTR_TUI), "gdb", word, "--batch"]
+            for command in (*commands, "continue", "shell sleep 600"):
+                arguments += ["-ex", command]
+            line = shlex.join(arguments)
+        elif kind == "console":
+            line = shlex.join([str(CNTR_TUI), "gdb", word])
+        else:
+            line = shlex.quote(str(CNTR_TUI))
+        if ending == HANGUP and kind != "TUI":  # the TUI draws on stderr
+            line += f" 2>>{shlex.quote(str(tmp_path / 'stderr'))}"
+        terminal = Terminal(environment + line)
+        try:
+            if kind == "console":
+                start_console(terminal, commands)
+            elif kind == "TUI":
+                docker = runtime == "docker"
+                listed_as = started_container.name if docker else f"process {first}"
+                start_tui(terminal, listed_as, commands, second)
+            # both run under gdb, through their traps (in a plain-namespace container gdb
+            # may find no symbols for the second, which then has none)
+            assert wait_until(
+                lambda: all(tracer_of(p.pid) != 0 for p in programs) and bool(traps_in(first)),
+                60,
+            ), (terminal.screen()[-1500:], [traps_in(p.pid) for p in programs])
+            for program in programs:
+                before = program.counter_values()
+                assert wait_until(lambda p=program, b=before: p.counter_values() != b)
+            frontend = terminal.app_pid()
+            started = ours(frontend)
+            assert any("cntr_tui.gdb.guard" in cmd for cmd in started.values()), started
+            since = time.monotonic()
+            if ending == HANGUP:
+                terminal.close()
+            else:
+                os.kill(frontend, getattr(signal, ending))
+            assert_all_run_on(programs, since, started)
+        finally:
+            terminal.close()
+    # how it detached: the guard's `D` for each process, or gdb's detach of each
+    outcome = guard_outcome(guard_trace, first) or {}
+    if kind == "console" or ending == "SIGKILL" or outcome.get("detached_by_guard"):
+        assert kind == "--batch" or ending == "SIGKILL" or kind == "console", outcome
+        assert outcome.get("detached_by_guard") and outcome.get("others_detached") == 1, outcome
+        assert outcome.get("processes") == 2 and not outcome.get("error"), outcome
+        assert outcome.get("restored") == 0, outcome  # no trap left for its rescue
+    else:  # the TUI's, --batch's within its 1.5 s
+        trace = gdb_trace.read_bytes() if gdb_trace.exists() else b""
+        assert detaches_done(trace) >= 2, trace[-3000:]
