@@ -394,7 +394,8 @@ def detach_one(
     Without both: a watchpoint on a local written ~1,000 times a tick, the program
     died in 12 of the 12 front-end deaths the guard's detach handles (two runs of
     tests/runtime/test_frontend_death.py's "through a hot watchpoint"); with the queued
-    SIGSTOP alone, in 5 of 8 (a thread held gdbserver's SIGSTOP at `D` in each)."""
+    SIGSTOP alone, in 5 of 8 (of the 3 of those logged, a thread held gdbserver's SIGSTOP
+    at `D` in 2; in the third the program was already dying, untraced, before `D`)."""
     detached = None
     for _attempt in range(DETACH_ATTEMPTS):
         if traced_by(server, host_pid):  # only a tracer holds stops
