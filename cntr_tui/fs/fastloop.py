@@ -291,12 +291,16 @@ class FastLoop:
                     log.warning("the first reply is not INIT's: flags %#x not added", flags)
                 if passthrough is not None:
                     passthrough.init_answered(bool(self.init_flags))
-                if (passthrough is None or not passthrough.active) and self.custom_io:
+                if self.custom_io:
                     plain = CustomIo(writev_address, read_address, None, None)
                     # the same fd; libfuse copies the struct
                     self.custom_io(self.session, ctypes.byref(plain), fd)
+                    if passthrough is not None and passthrough.active:
+                        self.switch_writev(passthrough, plain, hooked, fd)
             elif passthrough is not None and passthrough.pending:
-                return passthrough_reply(passthrough, libc_writev, fd, iov, count, userdata)
+                result = passthrough_reply(passthrough, libc_writev, fd, iov, count, userdata)
+                passthrough.disarm()
+                return result
             return libc_writev(fd, iov, count, userdata)
 
         self.init_writev = hook = WRITEV(writev)
@@ -306,6 +310,25 @@ class FastLoop:
             self.init_pending = False
             return False
         return True
+
+    def switch_writev(
+        self, passthrough: Passthrough, plain: CustomIo, hooked: CustomIo, fd: int
+    ) -> None:
+        """Let `passthrough` switch the session's writev between libc's and our hook
+        (`Passthrough.attach`, `disarm`): the hook only while an OPEN or CREATE reply
+        needs its backing id, so no other reply pays for a Python call. The
+        session's io struct (libfuse 3.14's fuse_session {mountpoint, exited, fd,
+        io, ...}) is recognised by the fd and its contents; unsure, the hook stays
+        for all."""
+        fd_cell = ctypes.c_int32.from_address(self.session + 12)
+        io = ctypes.c_void_p.from_address(self.session + 16).value
+        expected = bytes(plain)
+        if fd_cell.value == fd and io and ctypes.string_at(io, len(expected)) == expected:
+            passthrough.writev_cell = ctypes.c_uint64.from_address(io)
+            passthrough.writev_choices = (plain.writev, hooked.writev)
+        elif self.custom_io is not None:
+            log.warning("libfuse's session io not found: every reply goes through Python")
+            self.custom_io(self.session, ctypes.byref(hooked), fd)
 
     def take_retval(self) -> object:
         """Take pyfuse3's pending coroutine out of `py_retval`, leaving None there."""

@@ -120,6 +120,10 @@ class Passthrough:
     pending: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     decided: threading.Event = field(default_factory=threading.Event)
+    # the session's writev (in libfuse's io struct) and its (plain, hook) values, set
+    # by `FastLoop.switch_writev`: the hook only while replies wait in `pending`
+    writev_cell: ctypes.c_uint64 | None = None
+    writev_choices: tuple[int, int] = (0, 0)
 
     def offered(self, flags: int) -> bool:
         """At the kernel's INIT (its 64-bit flags): whether to ask for passthrough."""
@@ -196,7 +200,15 @@ class Passthrough:
             offset = OUT_HEADER_SIZE + (ENTRY_OUT_SIZE if opcode == FUSE_CREATE else 0)
             self.pending[unique] = (fd, backing.backing_id, offset)
             self.opened += 1
+            if self.writev_cell is not None:  # this reply goes through the hook
+                self.writev_cell.value = self.writev_choices[1]
         return True
+
+    def disarm(self) -> None:
+        """After a reply from `pending`: libc's writev again once none is left."""
+        with self.lock:
+            if not self.pending and self.writev_cell is not None:
+                self.writev_cell.value = self.writev_choices[0]
 
     def backing_failed(self, error: OSError) -> None:
         name = errno.errorcode.get(error.errno or 0, str(error.errno))

@@ -197,14 +197,16 @@ class Server:
 
     async def data_path(self) -> str:
         """What serves file data in FUSE mode: "passthrough", or "writeback cache
-        (why not passthrough)"; logged when not passthrough. INIT is answered by now
-        (the holder's bind mounts walked into the mount); waited for a moment if not."""
+        (why not passthrough)"; logged when passthrough was asked for and is not in
+        use (an ordinary fallback would leave a log file per session). INIT is
+        answered by now (the holder's bind mounts walked into the mount); waited for
+        a moment if not."""
         passthrough = self.passthrough
         if passthrough is None:
             return "writeback cache (pyfuse3's own loop)"
         await trio.to_thread.run_sync(passthrough.decided.wait, INIT_WAIT)
         described = passthrough.describe()
-        if described != "passthrough":
+        if described != "passthrough" and passthrough.asked:  # not one of the known cases
             log.warning("FUSE data path: %s", described)
         return described
 
