@@ -25,8 +25,8 @@ PROG = "cntr-tui"
 # the interpreter's teardown of every module and object (30-80 ms, measured on
 # `cntr-tui gdb --batch`), which frees nothing the kernel does not free anyway.
 QUICK_EXIT_COMMANDS = frozenset({"ls", "attach", "exec", "gdb", "snapshot", "core"})
-# Commands that may start a merged root: the file server's Python starts right after
-# the parse (attach/spare_server.py), importing while we import and look up.
+# Commands that may start a merged root: the resident agent, which keeps a file server's
+# imports done, is started right after the parse when none runs (attach/spare_server.py).
 SPARE_SERVER_COMMANDS = frozenset({"attach", "gdb"})
 
 
@@ -253,6 +253,13 @@ def add_doctor(sub: Subparsers) -> None:
     doctor.add_argument("container", nargs="?", metavar="CONTAINER")
 
 
+def add_agent(sub: Subparsers) -> None:
+    agent = sub.add_parser(
+        "agent", help="the resident agent that keeps file servers ready: status or stop"
+    )
+    agent.add_argument("action", choices=("status", "stop"))
+
+
 def add_ui(sub: Subparsers) -> None:
     ui = sub.add_parser(
         "ui", help="the terminal UI, with CONTAINER selected (kubectl cntr's node pod runs it)"
@@ -275,6 +282,7 @@ SUBCOMMANDS = {
     "demo": add_demo,
     "doctor": add_doctor,
     "ui": add_ui,
+    "agent": add_agent,
 }
 
 
@@ -362,6 +370,10 @@ def run(args: argparse.Namespace) -> int:
             from cntr_tui.commands.doctor import run_doctor
 
             return run_doctor(types=args.types, as_json=args.json, word=args.container)
+        case "agent":
+            from cntr_tui.commands.agent import run_agent
+
+            return run_agent(args.action)
         case "ui":
             from cntr_tui.commands.ui import run_ui
 
@@ -370,8 +382,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def start_spare_server(args: argparse.Namespace) -> None:
-    """The file server's Python for the merged root this command may start, begun now
-    (attach/spare_server.py): it imports while we import and look the container up."""
+    """The resident agent, for the merged root this command may start, begun now when
+    none runs (attach/spare_server.py): it imports while we import and look up."""
     if args.container is None or getattr(args, "core", None) is not None:
         return
     from cntr_tui.attach import spare_server
@@ -415,9 +427,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not stdout_is_broken():
             raise
         code = EXIT_BROKEN_PIPE
-    finally:
-        if "cntr_tui.attach.spare_server" in sys.modules:
-            sys.modules["cntr_tui.attach.spare_server"].close()  # one never taken
     if argv is None and command in QUICK_EXIT_COMMANDS:
         quick_exit(code)
     return code
