@@ -59,6 +59,12 @@ VARIABLES = (
         "on",
         "`off`: the file server's FUSE mode keeps the writeback cache, not FUSE passthrough",
     ),
+    Variable(
+        "CNTR_TUI_AGENT",
+        "on",
+        "`off`: no resident agent (`cntr-tui agent`); another word: an agent of that name",
+    ),
+    Variable("CNTR_TUI_AGENT_IDLE", "300", "seconds the resident agent waits unused, then exits"),
 )
 
 
@@ -74,6 +80,8 @@ class Settings:
     fs_profile: str | None = None
     fs_counts: str | None = None
     fs_passthrough: bool = True  # FUSE passthrough where the kernel offers it
+    agent: str = "on"  # "off", "on" or the name of a separate agent
+    agent_idle: float = 300.0
     # None (a Settings made in code, the tests'): the TUI keeps nothing across sessions
     state_dir: str | None = None
 
@@ -93,5 +101,16 @@ class Settings:
             fs_profile=env.get("CNTR_TUI_FS_PROFILE") or None,
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,
             fs_passthrough=env.get("CNTR_TUI_FS_PASSTHROUGH", "on").lower() != "off",
+            agent=env.get("CNTR_TUI_AGENT") or "on",
+            agent_idle=float_or(env.get("CNTR_TUI_AGENT_IDLE"), 300.0),
             state_dir=env.get("CNTR_TUI_STATE_DIR") or STATE_DIR_DEFAULT,
         )
+
+
+def float_or(text: str | None, default: float) -> float:
+    """`text` as a number of seconds, `default` when unset or not a positive number."""
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return value if value > 0 else default

@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import socket
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,8 +70,8 @@ def connect_root(path: str) -> tuple[socket.socket, dict[str, Any]] | None:
 
 
 def start_server(pid: int, ticks: int, mode: str, path: str) -> None:
-    """Start the file server of (pid, mode) on `path`: this process's spare server when
-    it has one (`spare_server`: its imports are done by now), else a new one."""
+    """Start the file server of (pid, mode) on `path`: forked by the resident agent
+    when one runs (its imports are done), else a new one (`spare_server.server`)."""
     server = spare_server.server(
         [
             f"--pid={pid}",
@@ -88,8 +87,7 @@ def start_server(pid: int, ticks: int, mode: str, path: str) -> None:
     except ValueError:
         message = {"error": f"the file server said {line[:80]!r}"}
     if "error" in message:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.process.wait(5)
+        server.wait(5)
         raise UserError(str(message["error"]))
 
 
@@ -114,7 +112,6 @@ def acquire_root(pid: int, mode: str) -> tuple[socket.socket, RootInfo]:
             finally:
                 os.close(lock)
         if connected is not None:
-            spare_server.close()  # a spare not needed here: its CPU is the caller's
             sock, info = connected
             return sock, RootInfo(
                 holder=int(info["holder"]),

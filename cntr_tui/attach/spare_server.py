@@ -1,31 +1,29 @@
-"""The file server's process, started before its container is known (a spare).
+"""Where a merged root's file server process comes from: the resident agent, or a
+Python started here.
 
 A cold attach waits for the merged root's file server (`cntr_tui.fs.server_process`):
-a Python that imports trio, pyfuse3 and the merged root's operations (~100-120 ms of
-CPU here) before it can fork its holder and mount. A spare is that process started
-as the command begins, at idle priority, importing while the command imports and
-looks the container up; `merged_root.start_server` then sends it the server's
-arguments on its stdin and reads its ready line on its stdout, as it would of a
-server it had just started. A server started without a spare is the same process
-given its arguments at once.
+a Python that imports trio, pyfuse3 and the merged root's operations (~100-170 ms of
+CPU here) before it can fork its holder and mount. The resident agent
+(`agent_process.py`) keeps those imports done and forks a server on request; it is
+started on first use, right after the CLI's parse (`start`), and imports at idle
+priority while the command imports and looks the container up. `merged_root.start_server`
+asks for a server (`server`): the agent's, else (no agent: switched off, not up yet,
+killed, stale) a Python started here and given the server's arguments on its stdin;
+either way it reads the server's ready line, as it would of a server it had just
+started.
 
     start(word)        # the CLI after its parse, for attach/gdb (root, /dev/fuse only)
-    take()             # start_server: the spare, once; None when there is none
-    close()            # the CLI on its way out: ends a spare never taken
+    server(argv)       # start_server: a server, with .ready_line() and .wait()
 
-Nothing is left behind by a spare: one never taken is killed and reaped by `close`;
-if its starter dies first, its stdin reaches EOF and it exits once its imports are
-done (`main`), having touched nothing. Once it has its arguments it is the file
-server, with the server's own rules (its session, its teardown). Its command line is
-rewritten then (`retitle`, over a padding argument) to the server's own (`python -m
-cntr_tui.fs.server_process --pid=...`), so `ps` and the tests' leftover checks see
-the server they look for.
-The server ends with `os._exit` once `server_process.main` has returned (its holder
-and watchdog reaped, its log flushed): the interpreter's teardown of trio, pyfuse3
-and their threads cost every last session's close ~20-35 ms, freeing nothing.
+A server started here has its command line rewritten (`retitle`, over a padding
+argument) to the server's own (`python -m cntr_tui.fs.server_process --pid=...`), as
+has one the agent forked, so `ps` and the tests' leftover checks see the server they
+look for. The server ends with `os._exit` once `server_process.main` has returned (its
+holder and watchdog reaped, its log flushed): the interpreter's teardown of trio,
+pyfuse3 and their threads cost every last session's close ~20-35 ms, freeing nothing.
 
 This module is imported by the CLI right after its parse: on the starter's side it
-imports only what a Popen and a lock need (the command imports both anyway).
+imports only what a Popen needs (the command imports it anyway).
 """
 
 from __future__ import annotations
@@ -35,9 +33,11 @@ import os
 import select
 import subprocess
 import sys
-import threading
 
+from cntr_tui.attach import agent_client
+from cntr_tui.linux.pidfd import wait_gone
 from cntr_tui.linux.proc_stat import start_ticks
+from cntr_tui.settings import Settings
 
 RUN_DIR = "/run/cntr-tui"  # the servers' sockets (merged_root)
 LOOKUP_DIR = f"{RUN_DIR}/lookup"  # lookup_cache.CACHE_DIR
@@ -47,8 +47,9 @@ TITLE_ROOM = 1024  # bytes of padding in the spare's command line, for the serve
 
 
 class SpareServer:
-    """A file server process (a Popen: one that outlives us is reaped as Popen reaps)
-    waiting for its arguments on its stdin; its ready line comes on its stdout."""
+    """A file server process started here (a Popen: one that outlives us is reaped as
+    Popen reaps) waiting for its arguments on its stdin; its ready line comes on its
+    stdout."""
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
@@ -97,6 +98,10 @@ class SpareServer:
         finally:
             stdout.close()
 
+    def wait(self, timeout: float) -> None:
+        """Wait (up to `timeout` seconds) until it has exited (after an error)."""
+        wait_gone(self.pid, timeout)
+
     def end(self) -> None:
         """Kill and reap one that was never given its arguments (or failed)."""
         for stream in (self.process.stdin, self.process.stdout):
@@ -109,21 +114,19 @@ class SpareServer:
         self.process.wait()
 
 
-_spare: SpareServer | None = None
-_lock = threading.Lock()
+def attach_available() -> bool:
+    return os.geteuid() == 0 and os.path.exists("/dev/fuse")
 
 
 def start(word: str, mode: str = "fuse") -> None:
-    """Start this process's spare for an attach to `word` (once; nothing without root
-    or /dev/fuse, nor when that container's merged root looks up already)."""
-    global _spare
-    if _spare is not None or os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
+    """Start the resident agent for an attach to `word`, unless it runs (or is switched
+    off, or we are not root, or that container's merged root looks up already)."""
+    if not attach_available():
         return
-    if root_likely_up(word, mode):
+    address = agent_client.agent_address(Settings.from_environment())
+    if address is None or root_likely_up(word, mode):
         return
-    spare = SpareServer.spawn(idle=True)
-    with _lock:
-        _spare = spare
+    agent_client.ensure_started(address)
 
 
 def root_likely_up(word: str, mode: str) -> bool:
@@ -152,26 +155,15 @@ def root_likely_up(word: str, mode: str) -> bool:
     return False
 
 
-def take() -> SpareServer | None:
-    """The spare, to one caller only (sessions open from several threads)."""
-    global _spare
-    with _lock:
-        spare, _spare = _spare, None
-    return spare
-
-
-def close() -> None:
-    """End the spare if it was never taken; idempotent."""
-    spare = take()
-    if spare is not None:
-        spare.end()
-
-
-def server(argv: list[str]) -> SpareServer:
-    """A file server for `argv`: the spare if there is one still alive, else a new one."""
-    spare = take()
-    if spare is not None and spare.begin(argv):
-        return spare
+def server(argv: list[str]) -> agent_client.AgentServer | SpareServer:
+    """A file server for `argv`: the agent's if one runs, else one started here (and the
+    agent, for the next command)."""
+    address = agent_client.agent_address(Settings.from_environment())
+    if address is not None:
+        forked = agent_client.request_server(address, argv)
+        if forked is not None:
+            return forked
+        agent_client.ensure_started(address)
     fresh = SpareServer.spawn(idle=False)
     if not fresh.begin(argv):
         from cntr_tui.errors import UserError
@@ -180,7 +172,7 @@ def server(argv: list[str]) -> SpareServer:
     return fresh
 
 
-# ---- the spare's own side -------------------------------------------------------------
+# ---- the server's own side -------------------------------------------------------------
 
 
 def retitle(words: list[str]) -> None:
@@ -201,9 +193,8 @@ def retitle(words: list[str]) -> None:
 
 
 def main() -> None:
-    """The spare: import what the server needs, wait for its arguments, be the server."""
+    """A server started here: import what it needs, wait for its arguments, serve."""
     import json
-    import logging
 
     # with what the server imports once it runs (Server.run, serve_fuse)
     import pyfuse3  # noqa: F401
@@ -213,10 +204,18 @@ def main() -> None:
     line = sys.stdin.buffer.readline()
     if not line:  # our starter is gone, or did not need us
         os._exit(0)
-    argv = [str(word) for word in json.loads(line)]
     null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
     os.dup2(null, 0)
     os.close(null)
+    serve([str(word) for word in json.loads(line)])
+
+
+def serve(argv: list[str]) -> None:
+    """Be the file server for `argv` (stdout: where its ready line goes); never returns."""
+    import logging
+
+    from cntr_tui.fs import server_process
+
     retitle([sys.executable, "-m", SERVER_MODULE, *argv])
     code: object = 0
     try:
