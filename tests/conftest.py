@@ -6,6 +6,7 @@ fails instead, since the project's machines run all six.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
@@ -14,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from cntr_tui.attach import agent_client
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
+from cntr_tui.settings import Settings
 from tests.support.runtimes import (
     ALL_RUNTIMES,
     TEST_PREFIX,
@@ -23,6 +26,19 @@ from tests.support.runtimes import (
     require_runtime,
     start_program,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_agent() -> Iterator[None]:
+    """The resident agent the tests' commands start is this session's alone (named after
+    it, so a developer's agent, or another run's, is neither used nor stopped), exits
+    after 30 s unused (a killed run's), and is stopped when the session ends."""
+    os.environ["CNTR_TUI_AGENT"] = f"tests-{os.getpid()}"
+    os.environ["CNTR_TUI_AGENT_IDLE"] = "30"
+    address = agent_client.agent_address(Settings.from_environment())
+    yield
+    if address is not None:
+        agent_client.stop(address)
 
 
 @pytest.fixture(scope="session")
