@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import json
 import logging
 import os
@@ -113,6 +114,7 @@ class HandlerSuspended(RuntimeError):
     """A pyfuse3 handler coroutine awaited something: this loop cannot run it."""
 
 
+@functools.cache  # the resident agent reads them once for every server it forks
 def elf_symbols(path: str, wanted: tuple[str, ...]) -> dict[str, int]:
     """Values (addresses relative to the load base) of `wanted` in `path`'s .symtab."""
     with open(path, "rb") as file:
