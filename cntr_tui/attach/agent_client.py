@@ -17,7 +17,6 @@ Imported by the CLI right after its parse: os, socket, json, struct and zlib onl
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import select
@@ -57,7 +56,8 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
 
 @dataclass
 class AgentLink:
-    """A connection to a root agent; `pid` is the agent's."""
+    """A connection to a root agent; `pid` is that of the process that made its socket
+    listen (the command that started it, not the agent)."""
 
     sock: socket.socket
     pid: int
@@ -96,28 +96,37 @@ def exchange(
 
 
 def ensure_started(address: bytes) -> None:
-    """Start the agent at `address` unless one listens there. Not waited for: it binds
-    its address first thing, then imports at idle priority (a command asking it for a
-    server before it is done raises it to normal priority, `request_server`)."""
+    """Start the agent at `address` unless one listens there. Its socket is bound and
+    listening here, before its Python starts (so a request of ours cannot miss it: it
+    waits in the backlog until the agent's imports are done), then handed to it."""
     link = connect(address)
     if link is not None:
         link.close()
         return
-    spawn_agent()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    try:
+        listener.bind(address)
+        listener.listen(64)
+        spawn_agent(listener.fileno())
+    except OSError:  # another command's agent took the name first, or no Python
+        pass
+    finally:
+        listener.close()
 
 
-def spawn_agent() -> None:
-    """The agent's Python, in a session of its own; its first act is to fork the agent
-    proper and exit, so the agent is nobody's child (this process's short-lived child
-    is reaped as subprocess reaps dropped Popens). Its environment is only what it needs
-    to be this install's agent: the servers it forks get their command's."""
+def spawn_agent(listener_fd: int) -> None:
+    """The agent's Python on `listener_fd`, in a session of its own, cwd `/`. Not waited
+    for: a dropped Popen is reaped by subprocess at a later Popen or by init once we are
+    gone. Its environment is only what makes it this install's agent (the servers it
+    forks get their command's)."""
     subprocess.Popen(
-        [sys.executable, "-c", f"from {AGENT_MODULE} import main; main()"],
+        [sys.executable, "-c", f"from {AGENT_MODULE} import main; main()", str(listener_fd)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
         cwd="/",
+        pass_fds=[listener_fd],
         env={name: os.environ[name] for name in AGENT_ENVIRONMENT if name in os.environ},
     )
 
@@ -167,9 +176,6 @@ def request_server(address: bytes, argv: list[str]) -> AgentServer | None:
         return None
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     try:
-        # still importing at idle priority, it must not wait behind the machine's load
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(link.pid, os.SCHED_OTHER, os.sched_param(0))
         message = {"op": "server", "argv": argv, "env": dict(os.environ), "umask": umask_now()}
         reply = exchange(link, message, [write_fd])
     finally:
@@ -213,8 +219,10 @@ def stop(address: bytes, timeout: float = 5.0) -> int | None:
     if link is None:
         return None
     try:
-        exchange(link, {"op": "stop"})
+        reply = exchange(link, {"op": "stop"})
     finally:
         link.close()
-    wait_gone(link.pid, timeout)
-    return link.pid
+    if reply is None or not isinstance(reply.get("pid"), int):
+        return None
+    wait_gone(reply["pid"], timeout)
+    return int(reply["pid"])

@@ -1,13 +1,14 @@
 """The resident agent's process: a file-server zygote, one per machine (and install).
 
-Started by: the first command that may start a merged root (`agent_client.spawn_agent`),
-as `python -c "from cntr_tui.attach.agent_process import main; main()"`, in a session of
-its own; it binds its abstract socket (`agent_client.agent_address`) first, forks the
-agent proper (nobody's child) and exits. Runs in: the host's namespaces, as root, one
-thread only (it forks), cwd `/`. Never: enter a namespace, mount, start a thread.
+Started by: the first command that may start a merged root (`agent_client.ensure_started`),
+as `python -c "from cntr_tui.attach.agent_process import main; main()" FD`, in a session
+of its own, FD its abstract socket (`agent_client.agent_address`), bound and listening
+already (requests wait in its backlog meanwhile). Runs in: the host's namespaces, as
+root, one thread only (it forks), cwd `/`. Never: enter a namespace, mount, start a
+thread.
 
-It imports what a file server needs (at idle priority: the command that started it is
-importing too), then serves one request per connection, from root peers only
+It imports what a file server needs, then serves one request per connection, from root
+peers only
 (SO_PEERCRED; anyone else gets an error and is closed):
   server  argv, env, umask and a pipe's write end (SCM_RIGHTS): forks twice; the
           grandchild, nobody's child and in a session of its own, answers its PID,
@@ -199,30 +200,21 @@ def become_server(
 
 
 def main() -> None:
-    """The agent's first Python: bind, fork the agent proper, exit."""
+    """The agent, on the listening socket its starter made (fd in argv[1])."""
     settings = Settings.from_environment()
-    address = agent_address(settings)
-    if address is None or os.geteuid() != 0:
-        os._exit(0)
-    with contextlib.suppress(OSError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    listener = socket.socket(fileno=int(sys.argv[1]))
+    os.set_inheritable(listener.fileno(), False)
     try:
-        listener.bind(address)
-    except OSError:  # another agent has it
-        os._exit(0)
-    if os.fork() != 0:
-        os._exit(0)
-    listener.listen(64)
-    # what a file server imports (as spare_server.main does)
-    import pyfuse3  # noqa: F401
+        if agent_address(settings) != listener.getsockname() or os.geteuid() != 0:
+            return  # not this install's agent's name
+        # what a file server imports (as spare_server.main does)
+        import pyfuse3
 
-    from cntr_tui.attach import spare_server  # noqa: F401
-    from cntr_tui.fs import fastloop, merged, server_process  # noqa: F401
+        from cntr_tui.attach import spare_server  # noqa: F401
+        from cntr_tui.fs import fastloop, merged, server_process  # noqa: F401
 
-    with contextlib.suppress(OSError):
-        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
-    try:
+        with contextlib.suppress(Exception):  # optional: read once here, for every server
+            fastloop.elf_symbols(pyfuse3.__file__, fastloop.SYMBOLS)
         Agent(listener, settings).run()
     finally:
         listener.close()
