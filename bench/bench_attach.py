@@ -21,15 +21,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CNTR_TUI, Row, Stats, compile_bytecode, report, wall_time
+from cntr_tui.attach import agent_client
 from cntr_tui.attach.lookup_cache import CACHE_DIR as LOOKUP_CACHE_DIR
 from cntr_tui.demo import containers
 from cntr_tui.demo.rootfs import build_rootfs
 from cntr_tui.gdb.settings import INDEX_CACHE_DIR, INDEX_CACHE_VARIABLE
+from cntr_tui.settings import Settings
 
 
 def forget_lookups() -> None:
     """Cold means nothing remembered either: no merged root, no look-up short cut."""
     shutil.rmtree(LOOKUP_CACHE_DIR, ignore_errors=True)
+
+
+def forget_lookups_and_agent() -> None:
+    """Cold for the first command in a while: the resident agent is not up either."""
+    forget_lookups()
+    address = agent_client.agent_address(Settings.from_environment())
+    if address is not None:
+        agent_client.stop(address)
 
 
 def interleaved(
@@ -105,9 +115,9 @@ def import_time() -> Stats:
 
 # The steps of `cntr-tui attach NAME -- true`, timed one by one in a fresh interpreter,
 # cold as the row above is: no merged root, nothing remembered by the look-up. As the
-# command does right after its parse, the file server's spare (attach/spare_server.py,
-# where it exists) is started before the command's imports: it imports meanwhile, and
-# "session start" is what is left of the server's start after the look-up.
+# command does right after its parse, the resident agent (attach/spare_server.py, where
+# it exists) is started before the command's imports when none runs: it imports
+# meanwhile, and "session start" is what is left of the server's start after the look-up.
 PHASES = """
 import json, shutil, sys, time
 from cntr_tui.attach.lookup_cache import CACHE_DIR
@@ -129,8 +139,6 @@ session.run(["true"])
 t4 = time.perf_counter()
 session.close()
 t5 = time.perf_counter()
-if "spare_server" in globals():
-    spare_server.close()
 print(json.dumps({"imports": t1 - t0, "look-up": t2 - t1, "session start (namespaces, merged "
     "root)": t3 - t2, "run true": t4 - t3, "session end": t5 - t4}))
 """
@@ -221,8 +229,6 @@ async def steps():
         **{f"part: {label}": seconds for label, seconds in parts.items()}}
 print(json.dumps(asyncio.run(steps())))
 spare_context.__exit__(None, None, None)
-if "spare_server" in globals():
-    spare_server.close()
 """
 
 
@@ -240,8 +246,8 @@ def phases(container: str, runs: int, script: str = PHASES) -> dict[str, Stats]:
 CLI_REASON = (
     "a new Python process per command (interpreter, imports), the attach helper (a "
     "second Python process) and, cold, the FUSE server's Python start (trio and pyfuse3 "
-    "imports, ~0.1-0.2 s: begun with the command by the spare server, but longer than "
-    "our imports and look-up) and the mounts; see the phase rows"
+    "imports, ~0.1-0.2 s: done already when the resident agent is up, begun with the "
+    "command when it is not) and the mounts; see the phase rows"
 )
 GDB_REASON = (
     "what comes before gdb's exec (Python start, imports and look-up in the command, then "
@@ -279,6 +285,29 @@ def main() -> int:
             Row("attach -- true, cold", cold, nsenter, "nsenter -a true", "", note).judge(
                 "< 0.5 s", CLI_REASON, max_value=0.5
             )
+        )
+        first, first_note = timed(attach_true, runs, before=forget_lookups_and_agent)
+        rows.append(
+            Row(
+                "attach -- true, cold, no agent up (the command starts it)",
+                first,
+                docker_exec,
+                "docker exec true",
+                "",
+                first_note,
+            ).judge("< 0.25 s", CLI_REASON, max_value=0.25)
+        )
+        off_env = {**os.environ, "CNTR_TUI_AGENT": "off"}
+        off, off_note = timed(attach_true, runs, before=forget_lookups, env=off_env)
+        rows.append(
+            Row(
+                "attach -- true, cold, CNTR_TUI_AGENT=off",
+                off,
+                docker_exec,
+                "docker exec true",
+                "",
+                off_note,
+            ).judge("< 0.25 s", CLI_REASON, max_value=0.25)
         )
         by_pid, pid_note = timed([CNTR_TUI, "attach", pid, "--", "true"], runs)
         rows.append(
