@@ -34,6 +34,9 @@ from cntr_tui.settings import Settings
 AGENT_MODULE = "cntr_tui.attach.agent_process"
 REQUEST_TIMEOUT = 5.0  # an agent that does not answer a request in time is not used
 MAX_MESSAGE = 1 << 20
+# bytes of padding in the command lines of processes that become file servers (the
+# agent's, spare_server's): a server's own is written over it (spare_server.retitle)
+TITLE_ROOM = 1024
 AGENT_ENVIRONMENT = ("CNTR_TUI_AGENT", "CNTR_TUI_AGENT_IDLE", "PATH", "PYTHONPATH")
 
 
@@ -120,7 +123,13 @@ def spawn_agent(listener_fd: int) -> None:
     gone. Its environment is only what makes it this install's agent (the servers it
     forks get their command's)."""
     subprocess.Popen(
-        [sys.executable, "-c", f"from {AGENT_MODULE} import main; main()", str(listener_fd)],
+        [
+            sys.executable,
+            "-c",
+            f"from {AGENT_MODULE} import main; main()",
+            str(listener_fd),
+            " " * TITLE_ROOM,  # the forked servers' command lines are written over it
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -35,6 +35,7 @@ import subprocess
 import sys
 
 from cntr_tui.attach import agent_client
+from cntr_tui.attach.agent_client import TITLE_ROOM
 from cntr_tui.linux.pidfd import wait_gone
 from cntr_tui.linux.proc_stat import start_ticks
 from cntr_tui.settings import Settings
@@ -43,7 +44,6 @@ RUN_DIR = "/run/cntr-tui"  # the servers' sockets (merged_root)
 LOOKUP_DIR = f"{RUN_DIR}/lookup"  # lookup_cache.CACHE_DIR
 SERVER_MODULE = "cntr_tui.fs.server_process"
 START_TIMEOUT = 20.0
-TITLE_ROOM = 1024  # bytes of padding in the spare's command line, for the server's
 
 
 class SpareServer:

@@ -121,6 +121,8 @@ def test_a_forked_server_is_the_server_with_our_environment_and_cgroup(
         line = cmdline(server).split(b"\0")
         assert line[1:3] == [b"-m", b"cntr_tui.fs.server_process"]
         assert f"--pid={container.pid}".encode() in line
+        # whole, to its last argument: the agent's command line has room for it
+        assert any(word.startswith(b"--log=") and word.endswith(b".log") for word in line)
         with (
             open(f"/proc/{server}/cgroup", "rb") as theirs,
             open("/proc/self/cgroup", "rb") as ours,
