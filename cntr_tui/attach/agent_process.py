@@ -79,7 +79,11 @@ class Agent:
             except OSError:
                 continue
             with conn:
-                if not self.handle(conn):
+                try:
+                    keep = self.handle(conn)
+                except (OSError, ValueError, TypeError, KeyError, AttributeError):  # a bad one
+                    keep = True
+                if not keep:
                     return
 
     def handle(self, conn: socket.socket) -> bool:
@@ -95,6 +99,8 @@ class Agent:
             data, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, MAX_FDS, socket.MSG_CMSG_CLOEXEC)
             message = json.loads(data) if data else {}
         except (OSError, ValueError):
+            message = {}
+        if not isinstance(message, dict):
             message = {}
         try:
             return self.answer(conn, pid, message, fds)

@@ -245,3 +245,21 @@ def test_a_non_root_client_is_refused_and_a_non_root_agent_not_used(start_contai
         finally:
             squatter.kill()
     assert_nothing_left(container.pid)
+
+
+def test_bad_requests_leave_the_agent_serving(start_container, agent):
+    container = start_container("docker")
+    assert agent.attach(container.name, "true").returncode == 0
+    pid = agent.pid()
+    assert pid is not None
+    for message in (b"not json", b'{"op": "server", "argv": 1}', b"[1, 2]", b""):
+        link = agent_client.connect(agent.address)
+        assert link is not None
+        link.sock.send(message)
+        link.sock.settimeout(5)
+        assert link.sock.recv(4096) == b""  # closed without an answer
+        link.close()
+    assert agent.pid() == pid
+    result = agent.attach(container.name, "sh", "-c", "echo ok")
+    assert result.returncode == 0 and result.stdout == b"ok\n", result.stderr
+    assert agent_client.status(agent.address)["served"] == 2
