@@ -381,14 +381,15 @@ def run(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def start_spare_server(args: argparse.Namespace) -> None:
+def start_spare_server(args: argparse.Namespace) -> bool:
     """The resident agent, for the merged root this command may start, begun now when
-    none runs (attach/spare_server.py): it imports while we import and look up."""
+    none runs (attach/spare_server.py): it imports while we import and look up. True
+    if this command started it."""
     if args.container is None or getattr(args, "core", None) is not None:
-        return
+        return False
     from cntr_tui.attach import spare_server
 
-    spare_server.start(args.container, getattr(args, "fs", "fuse"))
+    return spare_server.start(args.container, getattr(args, "fs", "fuse"))
 
 
 def quick_exit(code: int) -> None:
@@ -410,17 +411,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     or `python -m`), and a finished command may end it at once (see quick_exit)."""
     words = sys.argv[1:] if argv is None else list(argv)
     command = None
+    started_agent = False
     try:
         parser = build_parser(requested_subcommand(words))
         args = parser.parse_args(words)
         command = args.command
         if argv is None and command in SPARE_SERVER_COMMANDS:
-            start_spare_server(args)
+            started_agent = start_spare_server(args)
         code = run(args)
         sys.stdout.flush()  # a reader that left shows here, not at the interpreter's exit
     except UserError as error:
         print(error_line(str(error)), file=sys.stderr)
         code = error.exit_code
+        if started_agent:  # bad input leaves nothing behind
+            from cntr_tui.attach import spare_server
+
+            spare_server.stop_started()
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:

@@ -98,23 +98,25 @@ def exchange(
         return None
 
 
-def ensure_started(address: bytes) -> None:
-    """Start the agent at `address` unless one listens there. Its socket is bound and
-    listening here, before its Python starts (so a request of ours cannot miss it: it
-    waits in the backlog until the agent's imports are done), then handed to it."""
+def ensure_started(address: bytes) -> bool:
+    """Start the agent at `address` unless one listens there; True if this call started
+    it. Its socket is bound and listening here, before its Python starts (so a request
+    of ours cannot miss it: it waits in the backlog until the agent's imports are
+    done), then handed to it."""
     link = connect(address)
     if link is not None:
         link.close()
-        return
+        return False
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     try:
         listener.bind(address)
         listener.listen(64)
         spawn_agent(listener.fileno())
     except OSError:  # another command's agent took the name first, or no Python
-        pass
+        return False
     finally:
         listener.close()
+    return True
 
 
 def spawn_agent(listener_fd: int) -> None:

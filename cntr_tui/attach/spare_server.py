@@ -13,6 +13,7 @@ either way it reads the server's ready line, as it would of a server it had just
 started.
 
     start(word)        # the CLI after its parse, for attach/gdb (root, /dev/fuse only)
+    stop_started()     # the CLI, when that command then failed (UserError)
     server(argv)       # start_server: a server, with .ready_line() and .wait()
 
 A server started here has its command line rewritten (`retitle`, over a padding
@@ -118,15 +119,24 @@ def attach_available() -> bool:
     return os.geteuid() == 0 and os.path.exists("/dev/fuse")
 
 
-def start(word: str, mode: str = "fuse") -> None:
+def start(word: str, mode: str = "fuse") -> bool:
     """Start the resident agent for an attach to `word`, unless it runs (or is switched
-    off, or we are not root, or that container's merged root looks up already)."""
+    off, or we are not root, or that container's merged root looks up already); True
+    if this call started it (`stop_started` ends it again after a bad word)."""
     if not attach_available():
-        return
+        return False
     address = agent_client.agent_address(Settings.from_environment())
     if address is None or root_likely_up(word, mode):
-        return
-    agent_client.ensure_started(address)
+        return False
+    return agent_client.ensure_started(address)
+
+
+def stop_started() -> None:
+    """End the agent `start` began for a command that then failed on its input (a word
+    that names no container): bad input leaves no process of ours behind."""
+    address = agent_client.agent_address(Settings.from_environment())
+    if address is not None:
+        agent_client.stop(address)
 
 
 def root_likely_up(word: str, mode: str) -> bool:

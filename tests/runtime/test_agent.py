@@ -263,3 +263,14 @@ def test_bad_requests_leave_the_agent_serving(start_container, agent):
     result = agent.attach(container.name, "sh", "-c", "echo ok")
     assert result.returncode == 0 and result.stdout == b"ok\n", result.stderr
     assert agent_client.status(agent.address)["served"] == 2
+
+
+def test_a_word_that_names_no_container_leaves_no_agent(agent):
+    """Bad input leaves nothing behind: the agent the command started right after its
+    parse is stopped again when the look-up fails."""
+    assert agent.pid() is None
+    done = agent.attach("cntr-test-no-such-container", "true")
+    assert done.returncode != 0
+    said = done.stderr.decode().strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("cntr-tui: "), said
+    assert not agent.listening(), "an agent outlived the failed command"
