@@ -19,7 +19,7 @@ from cntr_tui.gdb.attached import AttachLauncher
 from cntr_tui.gdb.gdbserver import bridge_target
 from cntr_tui.gdb.pipes import GdbserverProcess
 from cntr_tui.gdb.placement import Placement
-from cntr_tui.gdb.settings import GDB_ENVIRONMENT, gdb_settings
+from cntr_tui.gdb.settings import GDB_ENVIRONMENT, SIGNAL_COMMANDS, gdb_settings
 from cntr_tui.linux.procfs import root_path
 
 
@@ -44,6 +44,8 @@ def interactive_argv(
     argv = ["gdb", "--nx", "--quiet"]
     for name, value in gdb_settings(placement, non_stop):
         argv += ["-iex", f"set {name} {value}"]
+    for command in SIGNAL_COMMANDS:  # no SIGSTOP handed to the program at the detach
+        argv += ["-iex", command]
     argv += printer_arguments(placement)  # the host's libstdc++ and Rust pretty printers
     folders = compile_directories(f"/proc/{host_pid}/exe")
     for recorded, actual in source_directory_rules(placement, folders):

@@ -112,6 +112,16 @@ def gdb_settings(
 
 GDB_ARGS = ("gdb", "--interpreter=mi3", "--nx", "--quiet")
 
+# gdbserver's detach hands each thread the signal of a stop gdb has not been told of
+# yet, if gdb passes that signal (get_detach_signal, QProgramSignals): an attach's
+# SIGSTOP still pending on one thread, when another thread's stop (a Go thread's SIGURG)
+# was the one reported, reached the program at `D`, which then stopped itself with no
+# tracer (test_go_goroutines under load: 3 of 40 runs; PTRACE_DETACH with data 19 in
+# the kernel's trace). gdb never passes a SIGSTOP on: a stop is not the program's
+# signal to take. A program stopped before the attach is still left stopped (tried by
+# hand with gdbserver 13.1: a SIGSTOPped sleep is in state T after attach and detach).
+SIGNAL_COMMANDS = ("handle SIGSTOP nopass",)
+
 # gdb runs its bridge to gdbserver (and `shell`) with $SHELL, which a session takes from
 # the container's environment: a shell the host, whose tools gdb sees at /, may lack
 GDB_ENVIRONMENT = {"SHELL": "/bin/sh"}
@@ -127,5 +137,6 @@ def gdb_command_line(
     anything else, with no round trips, and are in force before our first command."""
     pairs = [("mi-async", "on"), *gdb_settings(placement, non_stop, settings)]
     setup = [arg for name, value in pairs for arg in ("-iex", f"set {name} {value}")]
+    setup += [arg for command in SIGNAL_COMMANDS for arg in ("-iex", command)]
     setup += printer_arguments(placement)  # the host's libstdc++ and Rust pretty printers
     return [*GDB_ARGS, *setup, *gdb_args]

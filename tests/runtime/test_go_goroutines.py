@@ -25,6 +25,7 @@ from cntr_tui.languages.go import (
     process_executable,
 )
 from cntr_tui.languages.records import Goroutine
+from cntr_tui.linux.proc_status import status_fields
 from tests.support.proc import namespace_pid, read_u64, tracer_of, wait_until
 from tests.support.runtimes import TEST_PREFIX, StartContainer, require_runtime
 
@@ -93,6 +94,38 @@ async def attached_session(host_pid: int) -> GdbSession:
     return session
 
 
+def thread_report(pid: int) -> str:
+    """Every thread's state and signal masks from /proc, and the process's counter
+    reading: what a failed "the program runs on" check prints, so it explains itself."""
+    lines = []
+    try:
+        tasks = sorted(os.listdir(f"/proc/{pid}/task"), key=int)
+    except OSError as error:
+        return f"no /proc/{pid}/task: {error}"
+    for task in tasks:
+        try:
+            fields = status_fields(f"{pid}/task/{task}")
+            with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                after_name = stat.read().rpartition(")")[2].split()
+        except OSError as error:
+            lines.append(f"{task}: gone ({error})")
+            continue
+        masks = " ".join(f"{key}={fields.get(key)}" for key in ("SigPnd", "ShdPnd", "SigBlk"))
+        lines.append(
+            f"{task}: {fields.get('State')} TracerPid={fields.get('TracerPid')} {masks}"
+            f" utime={after_name[11]} stime={after_name[12]} wchan={wchan(pid, task)}"
+        )
+    return "\n".join(lines)
+
+
+def wchan(pid: int, task: str) -> str:
+    try:
+        with open(f"/proc/{pid}/task/{task}/wchan") as found:
+            return found.read() or "-"
+    except OSError:
+        return "?"
+
+
 def by_function(goroutines: tuple[Goroutine, ...]) -> dict[str, list[Goroutine]]:
     found: dict[str, list[Goroutine]] = {}
     for goroutine in goroutines:
@@ -123,6 +156,7 @@ async def test_goroutines_listed_with_their_functions_and_one_stack_opens(
             assert goroutine.line == source_line(go_root, statement), goroutine
             assert statement in shown_line(session, goroutine.file, goroutine.line)
             assert goroutine.lwp is None
+        assert SPINNER[0] in found, stacks.goroutines
         spinner = found[SPINNER[0]][0]
         assert spinner.state in ("running", "runnable"), spinner
         assert spinner.line == source_line(go_root, SPINNER[1])
@@ -150,9 +184,12 @@ async def test_goroutines_listed_with_their_functions_and_one_stack_opens(
         assert (await session.detach()).ok
     finally:
         await session.close()
-    assert wait_until(lambda: tracer_of(container.pid) == 0)
+    assert wait_until(lambda: tracer_of(container.pid) == 0), thread_report(container.pid)
     before = read_u64(container.pid, spins)  # nothing was written: the program runs on
-    assert wait_until(lambda: read_u64(container.pid, spins) > before)
+    moving = wait_until(lambda: read_u64(container.pid, spins) > before)
+    assert moving, f"spins {before} -> {read_u64(container.pid, spins)}\n" + thread_report(
+        container.pid
+    )
 
 
 async def test_the_host_gdb_finds_the_thread_of_a_running_goroutine(start_go: StartContainer):
