@@ -53,7 +53,7 @@ class CoreTaken:
     objects: int
 
 
-def core_path(target: DebugTarget, output: str | None) -> Path:
+def core_path(target: DebugTarget, output: str | None, option: str = "-o FILE") -> Path:
     if output is not None:
         path = Path(output).absolute()
     else:
@@ -62,7 +62,7 @@ def core_path(target: DebugTarget, output: str | None) -> Path:
         path = default_core_path(
             runtime, name, target.host_pid, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         )
-    refuse_existing(path)
+    refuse_existing(path, option)
     if path == Path(CONTAINER_ROOT_IN_SESSION) or Path(CONTAINER_ROOT_IN_SESSION) in path.parents:
         raise UserError(
             f"{path}: under {CONTAINER_ROOT_IN_SESSION}, where a session shows the container's root"

@@ -103,10 +103,11 @@ class CoreBundle:
         shutil.rmtree(self.objects, ignore_errors=True)
 
 
-def refuse_existing(path: Path) -> None:
-    """UserError (one line) when a core or its manifest is already at `path`."""
+def refuse_existing(path: Path, option: str = "-o FILE") -> None:
+    """UserError (one line) when a core or its manifest is already at `path`; `option`
+    is how the user named it."""
     if path.exists() or CoreBundle(path).manifest_path.exists():
-        raise UserError(f"{path} exists: choose another -o FILE")
+        raise UserError(f"{path} exists: choose another {option}")
 
 
 @contextlib.contextmanager

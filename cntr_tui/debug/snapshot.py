@@ -138,6 +138,8 @@ class Snapshot:
     missing: tuple[str, ...]
     language: LanguageStacks | None = None
     core: str | None = None  # read from this kept core, not a live process
+    # in a job-control stop (SIGSTOP) before the snapshot, and left in it after
+    left_stopped: bool = False
 
 
 @dataclass(frozen=True)

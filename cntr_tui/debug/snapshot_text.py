@@ -83,7 +83,10 @@ def snapshot_text(snapshot: Snapshot, with_locals: bool = False) -> list[str]:
         first = f"{where}: {counted}; the core was taken in a {snapshot.pause_ms:.1f} ms stop"
     else:
         first = f"{where}: {counted}, stopped for {snapshot.pause_ms:.1f} ms{budget}, "
-        first += "running again untraced"
+        if snapshot.left_stopped:
+            first += "left stopped (SIGSTOP) as it was before, untraced"
+        else:
+            first += "running again untraced"
     lines = [first]
     language = snapshot.language
     if language is not None and language.missing:

@@ -217,6 +217,7 @@ async def take_fast_snapshot(
 
     pid = target.host_pid
     started = start_ticks(pid)
+    stopped_before = job_stopped(pid)
     executable = executable_in_container(pid)
     if executable is None:
         raise UserError(f"process {pid}: its executable is deleted or unreadable")
@@ -225,7 +226,9 @@ async def take_fast_snapshot(
     if keep is not None:
         from cntr_tui.debug.core import core_path
 
-        bundle = CoreBundle(core_path(target, keep or None))  # refused before any stop
+        bundle = CoreBundle(
+            core_path(target, keep or None, "--keep-core FILE")
+        )  # refused before any stop
     core_fd = anonymous_core()
     gdb: GdbSession | None = None
     stop: StackStop | None = None
@@ -265,7 +268,7 @@ async def take_fast_snapshot(
         os.close(core_fd)
     if not alive(pid) or start_ticks(pid) != started:
         raise exited_during(target)  # during gdb's reading: after the stop, at least
-    return build_snapshot(
+    snapshot = build_snapshot(
         target,
         named(read, result),
         executable,
@@ -274,6 +277,17 @@ async def take_fast_snapshot(
         result.pause_ms or 0.0,
         None,
     )
+    return replace(snapshot, left_stopped=stopped_before and job_stopped(pid))
+
+
+def job_stopped(pid: int) -> bool:
+    """In a job-control stop (state T: a SIGSTOP, not a tracer's stop)."""
+    from cntr_tui.linux.proc_status import state_of, status_fields
+
+    try:
+        return state_of(status_fields(pid)) == "T"
+    except OSError:
+        return False
 
 
 async def gdb_command(gdb: GdbSession, command: str) -> None:

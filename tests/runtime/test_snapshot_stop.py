@@ -295,7 +295,7 @@ def test_a_kept_core_opens_after_the_container_is_gone(
     assert json.loads(core.with_name("core.json").read_text())["process"]["tracer"] == "ptrace"
     existing, _ = snapshot(word, "--keep-core", str(core))  # refused before any stop
     assert existing.returncode != 0 and existing.stdout == ""
-    assert existing.stderr == f"cntr-tui: {core} exists: choose another -o FILE\n"
+    assert existing.stderr == f"cntr-tui: {core} exists: choose another --keep-core FILE\n"
     assert_nothing_left(mark, container.pid)
     container.remove()
     kept, _ = snapshot("--core", str(core), "--json")
@@ -370,3 +370,24 @@ def assert_running_untraced_pool(pid: int) -> None:
     for fields in thread_status(pid).values():
         assert fields["State"][0] in "SR", fields["State"]
         assert not pending(fields) & (1 << (SIGSTOP - 1) | 1 << (SIGTRAP - 1)), fields
+
+
+def test_a_program_stopped_before_is_left_stopped_and_the_text_says_so(
+    start_container: StartContainer,
+) -> None:
+    """A program SIGSTOPped before the snapshot stays stopped, untraced, and the first
+    line says so (it said "running again untraced")."""
+    container, word = started(start_container, "process")
+    os.kill(container.pid, signal.SIGSTOP)
+    try:
+        statuses = lambda: thread_status(container.pid).values()  # noqa: E731
+        assert wait_until(lambda: all(f["State"][0] == "T" for f in statuses()))
+        done, mark = snapshot(word)
+        assert done.returncode == 0, done.stderr
+        first = done.stdout.splitlines()[0]
+        assert first.endswith(", left stopped (SIGSTOP) as it was before, untraced"), first
+        assert all(f["State"][0] == "T" and f["TracerPid"] == "0" for f in statuses())
+    finally:
+        os.kill(container.pid, signal.SIGCONT)
+    assert_nothing_left(mark, container.pid)
+    assert_running_untraced(container.pid)
