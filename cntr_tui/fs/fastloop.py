@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cntr_tui.linux.iovec import Iovec
 from cntr_tui.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,10 +72,6 @@ INIT_IN_FLAGS = 12  # offset of flags (then flags2) in struct fuse_init_in
 WRITEV = ctypes.CFUNCTYPE(
     ctypes.c_ssize_t, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
 )
-
-
-class Iovec(ctypes.Structure):
-    _fields_ = (("base", ctypes.c_void_p), ("len", ctypes.c_size_t))
 
 
 class CustomIo(ctypes.Structure):

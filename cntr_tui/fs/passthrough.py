@@ -35,7 +35,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 
-from cntr_tui.fs.fastloop import Iovec
+from cntr_tui.linux.iovec import Iovec
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ctypes
 import os
 
+from cntr_tui.linux.iovec import Iovec
+
 PTRACE_DETACH = 17
 PTRACE_GETREGSET = 0x4204
 PTRACE_SEIZE = 0x4206
@@ -27,18 +29,14 @@ USER_FPREGS_SIZE = 512  # struct user_fpregs_struct (fxsave area)
 RIP_INDEX, RSP_INDEX = 16, 19  # in user_regs_struct
 
 
-class _Iovec(ctypes.Structure):
-    _fields_ = (("base", ctypes.c_void_p), ("length", ctypes.c_size_t))
-
-
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 _libc.ptrace.argtypes = (ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p)
 _libc.ptrace.restype = ctypes.c_long
 _libc.process_vm_readv.argtypes = (
     ctypes.c_int,
-    ctypes.POINTER(_Iovec),
+    ctypes.POINTER(Iovec),
     ctypes.c_ulong,
-    ctypes.POINTER(_Iovec),
+    ctypes.POINTER(Iovec),
     ctypes.c_ulong,
     ctypes.c_ulong,
 )
@@ -92,7 +90,7 @@ class RegisterBuffers:
     def __init__(self) -> None:
         self._general = ctypes.create_string_buffer(USER_REGS_SIZE)
         self._float = ctypes.create_string_buffer(USER_FPREGS_SIZE)
-        self._vectors = (_Iovec * 2)()
+        self._vectors = (Iovec * 2)()
         self._vectors[0].base = ctypes.addressof(self._general)
         self._vectors[1].base = ctypes.addressof(self._float)
         self._general_at = ctypes.addressof(self._vectors[0])
@@ -100,15 +98,15 @@ class RegisterBuffers:
 
     def general(self, tid: int) -> bytes:
         """user_regs_struct of a stopped thread."""
-        self._vectors[0].length = USER_REGS_SIZE
+        self._vectors[0].len = USER_REGS_SIZE
         ptrace(PTRACE_GETREGSET, tid, NT_PRSTATUS, self._general_at)
-        return self._general.raw[: self._vectors[0].length]
+        return self._general.raw[: self._vectors[0].len]
 
     def floating(self, tid: int) -> bytes:
         """user_fpregs_struct (the fxsave area) of a stopped thread."""
-        self._vectors[1].length = USER_FPREGS_SIZE
+        self._vectors[1].len = USER_FPREGS_SIZE
         ptrace(PTRACE_GETREGSET, tid, NT_PRFPREG, self._float_at)
-        return self._float.raw[: self._vectors[1].length]
+        return self._float.raw[: self._vectors[1].len]
 
 
 def register(registers: bytes, index: int) -> int:
@@ -119,8 +117,8 @@ def read_memory(pid: int, address: int, length: int) -> bytes:
     """`length` bytes of `pid`'s memory at `address` (fewer if the range ends in
     unmapped memory); one process_vm_readv."""
     buffer = ctypes.create_string_buffer(length)
-    local = _Iovec(ctypes.addressof(buffer), length)
-    remote = _Iovec(address, length)
+    local = Iovec(ctypes.addressof(buffer), length)
+    remote = Iovec(address, length)
     done = _libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
     if done < 0:
         raise _failed(f"process_vm_readv({pid}, {address:#x}, {length})")

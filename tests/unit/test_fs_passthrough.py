@@ -12,7 +12,7 @@ import struct
 import pytest
 
 from cntr_tui.fs import passthrough as module
-from cntr_tui.fs.fastloop import FUSE_HANDLE_KILLPRIV_V2, Iovec, add_to_init_reply
+from cntr_tui.fs.fastloop import FUSE_HANDLE_KILLPRIV_V2, add_to_init_reply
 from cntr_tui.fs.passthrough import (
     FOPEN_PASSTHROUGH,
     FUSE_CREATE,
@@ -23,6 +23,7 @@ from cntr_tui.fs.passthrough import (
     MAX_STACK_DEPTH,
     Passthrough,
 )
+from cntr_tui.linux.iovec import Iovec
 
 FOPEN_KEEP_CACHE = 1 << 1
 

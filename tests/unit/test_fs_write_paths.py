@@ -16,9 +16,10 @@ from pathlib import Path
 import pyfuse3
 import pytest
 
-from cntr_tui.fs.fastloop import FUSE_HANDLE_KILLPRIV_V2, Iovec, add_to_init_reply
+from cntr_tui.fs.fastloop import FUSE_HANDLE_KILLPRIV_V2, add_to_init_reply
 from cntr_tui.fs.inode_paths import ROOT_INODE, InodePaths
 from cntr_tui.fs.merged import MergedOperations, host_open_flags
+from cntr_tui.linux.iovec import Iovec
 from tests.unit.test_fs_directory_fds import register_path
 
 
