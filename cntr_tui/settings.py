@@ -52,6 +52,11 @@ VARIABLES = (
         "what the TUI keeps across sessions: watches/, the watch pane's expressions per image",
     ),
     Variable("CNTR_TUI_GDB_TRACE", "", "a file every byte to and from gdb is appended to"),
+    Variable(
+        "CNTR_TUI_GUARD_TRACE",
+        "",
+        "a file each trap guard appends its outcome to (what its detach or rescue did)",
+    ),
     Variable("CNTR_TUI_FS_PROFILE", "", "a file the file server writes a cProfile to"),
     Variable("CNTR_TUI_FS_COUNTS", "", "a file the file server writes its request counts to"),
     Variable(
@@ -79,6 +84,7 @@ class Settings:
     gdb_trace: str | None = None
     fs_profile: str | None = None
     fs_counts: str | None = None
+    guard_trace: str | None = None
     fs_passthrough: bool = True  # FUSE passthrough where the kernel offers it
     agent: str = "on"  # "off", "on" or the name of a separate agent
     agent_idle: float = 300.0
@@ -100,6 +106,7 @@ class Settings:
             gdb_trace=env.get("CNTR_TUI_GDB_TRACE") or None,
             fs_profile=env.get("CNTR_TUI_FS_PROFILE") or None,
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,
+            guard_trace=env.get("CNTR_TUI_GUARD_TRACE") or None,
             fs_passthrough=env.get("CNTR_TUI_FS_PASSTHROUGH", "on").lower() != "off",
             agent=env.get("CNTR_TUI_AGENT") or "on",
             agent_idle=float_or(env.get("CNTR_TUI_AGENT_IDLE"), 300.0),

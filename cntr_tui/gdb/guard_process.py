@@ -72,7 +72,7 @@ JSON line {"restored": N, "threads": M, "error": ..., "detached_by_guard": bool,
 "continued": bool} ({"gone": true} if the program is gone; "server_attached": false if
 gdb died before gdbserver attached; "others_detached": N, the other processes its `D`
 let go). The same line, with "guarded": TARGET_PID first, is appended to the file
-CNTR_TUI_GUARD_TRACE names, if set.
+given with `--trace` (CNTR_TUI_GUARD_TRACE), if set.
 """
 
 from __future__ import annotations
@@ -621,10 +621,10 @@ def report(line: str) -> None:
         pass
 
 
-def record(line: str) -> None:
-    """The outcome appended to the file CNTR_TUI_GUARD_TRACE names, if set (tests: the
-    guard's account of a detach, once the front end that would read it is gone)."""
-    path = os.environ.get("CNTR_TUI_GUARD_TRACE")
+def record(line: str, path: str | None) -> None:
+    """The outcome appended to the file `path` (`--trace`, CNTR_TUI_GUARD_TRACE), if one
+    is given (tests: the guard's account of a detach, once the front end that would
+    read it is gone)."""
     if not path:
         return
     try:
@@ -640,7 +640,11 @@ def record(line: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point; `argv` defaults to the command line (after `-c CODE` or the module)."""
-    arguments = sys.argv[1:] if argv is None else argv
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    trace = None
+    if len(arguments) >= 2 and arguments[-2] == "--trace":
+        trace = arguments.pop()
+        arguments.pop()
     gdb_pid, target_pid = int(arguments[0]), int(arguments[1])
     server = None
     if len(arguments) == 7 and arguments[2] == "--gdbserver":
@@ -650,7 +654,7 @@ def main(argv: list[str] | None = None) -> None:
     outcome = guard(gdb_pid, target_pid, server)
     if outcome is not None:
         report(outcome_line(outcome))
-        record(outcome_line({"guarded": target_pid, **outcome}))
+        record(outcome_line({"guarded": target_pid, **outcome}), trace)
     # The session waits for our exit after a detach: skip the interpreter's teardown
     # (nothing to flush or release that the kernel does not), a few ms.
     os._exit(0)

@@ -19,6 +19,7 @@ import subprocess
 
 from cntr_tui.gdb.pidfd import child_exit
 from cntr_tui.python_command import module_main_command
+from cntr_tui.settings import Settings
 
 GUARD_MODULE = "cntr_tui.gdb.guard_process"
 
@@ -56,6 +57,9 @@ class TrapGuard:
             pass_fds = gdbserver[2:]
         if hold is not None:
             pass_fds += (hold,)
+        trace = Settings.from_environment().guard_trace
+        if trace is not None:
+            arguments += ["--trace", trace]
         # A plain Popen (a fraction of a millisecond; asyncio's subprocess machinery
         # takes a few, and this is on the way to -target-attach). It returns after the
         # exec: the guard holds `pass_fds` from here on.
