@@ -113,7 +113,11 @@ def test_node_image_lists_attaches_and_debugs_with_its_own_tools(
     assert "main () at threads.c" in debugged.stdout
     assert marker in debugged.stdout.splitlines()  # gdb runs in the image's root
 
-    # nothing left: no helper or server in the pod, nothing in the container
+    # nothing left: no helper or server in the pod, nothing in the container. The
+    # resident agent the commands started stays by design until its idle exit: stopped
+    # here, and then it too must be gone.
+    stopped = node.exec("cntr-tui", "agent", "stop")
+    assert stopped.returncode == 0, stopped.stderr
     leftovers = [pid for pid, args in node.processes() if args != "sleep infinity"]
     assert wait_exited(leftovers, 15.0) == []
     assert pids_in_pid_namespace(own_ns) == [target.pid]
