@@ -143,15 +143,22 @@ class Program:
         assert self.released() is None, self.released()
 
 
+AGENT_MODULE = "cntr_tui.attach.agent_process"
+
+
 def ours(frontend: int) -> dict[int, str]:
     """PID -> command line of the front end's descendants (gdb, gdbserver, the guard,
-    attach helpers, file server)."""
+    attach helpers, file server). Not the resident agent, which the front end's command
+    may have started (its child until the command ends): it serves the next commands
+    and ends at its own idle exit, and the session's end stops it (conftest)."""
     found = {}
     for child in psutil.Process(frontend).children(recursive=True):
         try:
-            found[child.pid] = " ".join(child.cmdline())
+            line = " ".join(child.cmdline())
         except psutil.Error:
             continue
+        if AGENT_MODULE not in line:
+            found[child.pid] = line
     return found
 
 
