@@ -57,9 +57,7 @@ class SpareServer:
         self.pid = process.pid
 
     @classmethod
-    def spawn(cls, idle: bool) -> SpareServer:
-        """`idle`: at SCHED_IDLE until it is given its arguments (a spare must not
-        take the cores of the command it is started for)."""
+    def spawn(cls) -> SpareServer:
         code = f"from {__name__} import main; main()"
         process = subprocess.Popen(
             [sys.executable, "-c", code, SERVER_MODULE, "spare", " " * TITLE_ROOM],
@@ -68,9 +66,6 @@ class SpareServer:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # as the server is: out of our terminal's signals
         )
-        if idle:
-            with contextlib.suppress(OSError):
-                os.sched_setscheduler(process.pid, os.SCHED_IDLE, os.sched_param(0))
         return cls(process)
 
     def begin(self, argv: list[str]) -> bool:
@@ -80,7 +75,6 @@ class SpareServer:
         stdin = self.process.stdin
         assert stdin is not None
         try:
-            os.sched_setscheduler(self.pid, os.SCHED_OTHER, os.sched_param(0))
             stdin.write(json.dumps(argv).encode() + b"\n")
             stdin.close()
         except OSError:
@@ -174,7 +168,7 @@ def server(argv: list[str]) -> agent_client.AgentServer | SpareServer:
         if forked is not None:
             return forked
         agent_client.ensure_started(address)
-    fresh = SpareServer.spawn(idle=False)
+    fresh = SpareServer.spawn()
     if not fresh.begin(argv):
         from cntr_tui.errors import UserError
 
