@@ -41,6 +41,7 @@ from tests.support.frontend import (
     load_base,
     ours,
     symbol_value,
+    trace_sessions,
 )
 from tests.support.proc import (
     namespace_pid,
@@ -343,8 +344,10 @@ def guard_outcome(trace: Path, target: int) -> dict[str, object] | None:
 
 
 def detaches_done(trace: bytes) -> int:
-    """How many `-target-detach` gdb answered `^done` in its MI trace (0 if any failed)."""
-    return len(DETACH_SENT.findall(trace)) if gdb_detached(trace) else 0
+    """How many `-target-detach` gdb's last session answered `^done` in its MI trace (0
+    if any failed)."""
+    sessions = trace_sessions(trace)
+    return len(DETACH_SENT.findall(sessions[-1][0])) if gdb_detached(trace) else 0
 
 
 FRONT_END_CASES = [

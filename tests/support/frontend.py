@@ -205,16 +205,41 @@ def command_of(pid: int) -> str:
         return "gone"
 
 
-DETACH_SENT = re.compile(rb"> (\d+)-target-detach\b")
+TRACE_CHUNK = re.compile(rb"^\d+\.\d{3} ([<>]) ", re.MULTILINE)
+MI_RESULT = re.compile(rb"^(\d+)\^(\w+)", re.MULTILINE)
+DETACH_SENT = re.compile(rb"^(\d+)-target-detach\b", re.MULTILINE)
+
+
+def trace_sessions(trace: bytes) -> list[tuple[bytes, bytes]]:
+    """A CNTR_TUI_GDB_TRACE file's gdb sessions, in order, each as (what was sent,
+    what gdb answered), the chunks of each direction joined. The file holds one
+    chunk per read or write (a timestamp, `>` or `<`, the bytes, a newline), and a
+    read may end inside a line (seen in CI: `< 24` then `< ^done`); a new session
+    starts at a command with token 1."""
+    heads = list(TRACE_CHUNK.finditer(trace))
+    sessions: list[tuple[list[bytes], list[bytes]]] = []
+    for head, after in zip(heads, [*heads[1:], None][: len(heads)], strict=True):
+        data = trace[head.end() : after.start() if after else len(trace)]
+        data = data[:-1] if data.endswith(b"\n") else data  # the writer's own newline
+        sent = head.group(1) == b">"
+        if not sessions or (sent and data.startswith(b"1-")):
+            sessions.append(([], []))
+        sessions[-1][0 if sent else 1].append(data)
+    return [(b"".join(sent), b"".join(answered)) for sent, answered in sessions]
 
 
 def gdb_detached(trace: bytes) -> bool:
-    """Whether gdb, in a CNTR_TUI_GDB_TRACE file's bytes, was asked to detach and
-    answered `^done` (gdb takes its breakpoints out before it detaches)."""
-    tokens = DETACH_SENT.findall(trace)
-    return bool(tokens) and all(
-        re.search(rb"(?<!\d)" + token + rb"\^done", trace) for token in tokens
-    )
+    """Whether gdb, in a CNTR_TUI_GDB_TRACE file's bytes, was asked to detach in its
+    last session and answered `^done` to each detach of every session (gdb takes its
+    breakpoints out before it detaches)."""
+    sessions = trace_sessions(trace)
+    if not sessions or not DETACH_SENT.search(sessions[-1][0]):
+        return False
+    for sent, answered in sessions:
+        results = dict(MI_RESULT.findall(answered))
+        if any(results.get(token) != b"done" for token in DETACH_SENT.findall(sent)):
+            return False
+    return True
 
 
 GUARD_DETACHED = re.compile(r"(\d+) trap\(s\) removed, the guard detached gdbserver")
