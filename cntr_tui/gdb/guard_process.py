@@ -96,7 +96,7 @@ from cntr_tui.gdb.trap_rescue import (
 from cntr_tui.linux.fds import pipe_readers
 from cntr_tui.linux.pidfd import open_pidfd, wait_exit
 from cntr_tui.linux.proc_stat import alive
-from cntr_tui.linux.proc_status import nspids_of, status_fields, tracer_pid
+from cntr_tui.linux.proc_status import interrupt_pending, nspids_of, status_fields, tracer_pid
 
 TAKEOVER_TIMEOUT = 10.0
 RESTOP_INTERVAL = 0.3
@@ -246,7 +246,11 @@ def drain_stops(
     catches, but reports first any other status it holds (our SIGSTOP, taken by one
     thread while it stopped the others for a syscall stop). So: stop catching (for our
     process: `Hg` first), then resume and stop (SIGSTOP) until a stop that took our
-    queued SIGSTOP and is no syscall stop: the threads ran, nothing is held."""
+    queued SIGSTOP and is no syscall stop: the threads ran, nothing is held. Nor a
+    SIGINT queued (the session's interrupt, sent as gdb died): a thread takes it under
+    gdbserver, which reports it and resumes without it (as gdb, `handle SIGINT
+    nopass`); let go with it queued, the program would take it untraced (the demo's
+    handler ends it)."""
     os.write(server.to_server, packet(b"Hgp%x.0" % server.target_pid))
     reader.next(deadline)
     os.write(server.to_server, packet(b"QCatchSyscalls:0"))
@@ -258,7 +262,12 @@ def drain_stops(
         reply = next_stop(server, host_pid, reader, deadline)
         if reply is None or reply[:1] in EXITED:
             return reply
-        if b"syscall_" not in reply and not stop_queued(host_pid) and not stop_held(host_pid):
+        if (
+            b"syscall_" not in reply
+            and not stop_queued(host_pid)
+            and not stop_held(host_pid)
+            and not interrupt_pending(host_pid)
+        ):
             return reply
     return reply
 

@@ -30,7 +30,9 @@ from tests.support.proc import (
 
 HOT_LINE = "threads.c:33"  # value += ... in compute_step's loop
 NEVER = "i < 0"
-ROUNDS = 2
+# 4: the session's SIGINT that outlived gdb (a detach begun as the file server went) ended
+# the program in ~1 of 3 abort rounds under load, and CI met it once in 2
+ROUNDS = 4
 
 
 Fault = Callable[[GdbSession, AttachLauncher], None]

@@ -80,6 +80,7 @@ class SessionCore:
         self._guard: TrapGuard | None = None
         self._guard_check: asyncio.Future[dict[str, object] | None] | None = None
         self._lost: tuple[EndKind, str] | None = None
+        self._guard_detaches = False  # the launcher was lost: gdb killed, the guard detaches
         self.guard_outcome: dict[str, object] | None = None
         self.tracer: Literal["gdbserver", "native"] = "native"
         self.gdbserver_failure: str | None = None  # why gdbserver is not the tracer
