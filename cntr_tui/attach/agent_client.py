@@ -120,12 +120,26 @@ def ensure_started(address: bytes) -> bool:
 
 
 def spawn_agent(listener_fd: int) -> None:
-    """The agent's Python on `listener_fd`, in a session of its own, cwd `/`. Not waited
-    for: a dropped Popen is reaped by subprocess at a later Popen or by init once we are
-    gone. Its environment is only what makes it this install's agent (the servers it
-    forks get their command's)."""
-    subprocess.Popen(
+    """The agent's Python on `listener_fd`, in a session of its own, cwd `/`, nobody's
+    child: `setsid --fork` forks it off and exits at once (waited for here), so the
+    agent is no descendant of the command that started it (a caller that waits for its
+    command's children, or counts them, does not meet it). Its environment is only what
+    makes it this install's agent (the servers it forks get their command's). OSError
+    if there is no setsid(1) or Python: the command then starts its server itself."""
+    setsid = next(
+        (
+            os.path.join(folder, "setsid")
+            for folder in os.get_exec_path()
+            if os.access(os.path.join(folder, "setsid"), os.X_OK)
+        ),
+        None,
+    )
+    if setsid is None:
+        raise FileNotFoundError("setsid")
+    forker = subprocess.Popen(
         [
+            setsid,
+            "--fork",
             sys.executable,
             "-c",
             f"from {AGENT_MODULE} import main; main()",
@@ -135,11 +149,12 @@ def spawn_agent(listener_fd: int) -> None:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
         cwd="/",
         pass_fds=[listener_fd],
         env={name: os.environ[name] for name in AGENT_ENVIRONMENT if name in os.environ},
     )
+    if forker.wait() != 0:
+        raise OSError(f"setsid --fork exited {forker.returncode}")
 
 
 class AgentServer:

@@ -11,6 +11,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 
+import psutil
 import pytest
 
 from cntr_tui.attach import agent_client
@@ -100,6 +101,31 @@ def test_attach_through_the_agent_is_attach_without_it_and_leaves_nothing(start_
     assert agent_client.status(agent.address)["served"] == after["served"]  # not asked
     assert first.stdout == second.stdout == without.stdout
     assert b"uid=0" in first.stdout and b"app" in first.stdout
+
+
+def test_the_agent_is_no_child_of_the_command_that_starts_it(start_container, agent):
+    # a caller that waits for its command's children or counts them (a test's left-over
+    # check, a supervisor's process tree) must not meet the agent, which outlives it
+    container = start_container("docker")
+    command = subprocess.Popen(
+        [*CLI, "attach", container.name, "--", "sleep", "3"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=agent.env,
+    )
+    try:
+        assert wait_until(lambda: agent.pid() is not None, 30), "no agent started"
+        pid = agent.pid()
+        assert pid is not None
+        descendants = {child.pid for child in psutil.Process(command.pid).children(True)}
+        assert command.poll() is None, command.stderr.read() if command.stderr else b""
+        assert pid not in descendants
+        assert psutil.Process(pid).ppid() != command.pid
+        assert os.getsid(pid) == pid  # a session of its own, away from our terminal
+    finally:
+        _, stderr = command.communicate(timeout=60)
+    assert command.returncode == 0, stderr
 
 
 def test_a_forked_server_is_the_server_with_our_environment_and_cgroup(

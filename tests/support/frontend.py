@@ -7,6 +7,7 @@ what tells how it detached (gdb's MI trace, the console's closing note).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -143,22 +144,16 @@ class Program:
         assert self.released() is None, self.released()
 
 
-AGENT_MODULE = "cntr_tui.attach.agent_process"
-
-
 def ours(frontend: int) -> dict[int, str]:
     """PID -> command line of the front end's descendants (gdb, gdbserver, the guard,
-    attach helpers, file server). Not the resident agent, which the front end's command
-    may have started (its child until the command ends): it serves the next commands
-    and ends at its own idle exit, and the session's end stops it (conftest)."""
+    attach helpers, file server). The resident agent a command starts is nobody's
+    child (`agent_client.spawn_agent`), so it is not among them; its forked file
+    servers are sessions' of their own too, and are found through the attach helper
+    that waits for them where that holds."""
     found = {}
     for child in psutil.Process(frontend).children(recursive=True):
-        try:
-            line = " ".join(child.cmdline())
-        except psutil.Error:
-            continue
-        if AGENT_MODULE not in line:
-            found[child.pid] = line
+        with contextlib.suppress(psutil.Error):
+            found[child.pid] = " ".join(child.cmdline())
     return found
 
 
