@@ -16,6 +16,7 @@ from cntr_tui.gdb.records import Result
 from cntr_tui.gdb.session.core import STOP_TIMEOUT
 from cntr_tui.gdb.session.fanout import SessionEvents
 from cntr_tui.gdb.transport import MiResult, mi_quote
+from cntr_tui.linux.proc_stat import alive
 from cntr_tui.linux.proc_status import interrupt_pending
 
 SCHEDULER_LOCKING = ("off", "on", "step", "replay")  # gdb's modes
@@ -138,6 +139,10 @@ class SessionExecution(SessionEvents):
             if not result.ok:
                 return Result(error=result.error)
         else:
+            if self._guard_detaches or not alive(self._process.pid):
+                # gdb is gone or going: the guard takes over, and a SIGINT sent now
+                # could reach the program after its `D` (its own handler, or death)
+                return Result(error="gdb is gone: the guard detaches the process")
             try:
                 os.kill(self.target_host_pid, signal.SIGINT)  # type: ignore[arg-type]
             except ProcessLookupError:
