@@ -126,14 +126,9 @@ def spawn_agent(listener_fd: int) -> None:
     command's children, or counts them, does not meet it). Its environment is only what
     makes it this install's agent (the servers it forks get their command's). OSError
     if there is no setsid(1) or Python: the command then starts its server itself."""
-    setsid = next(
-        (
-            os.path.join(folder, "setsid")
-            for folder in os.get_exec_path()
-            if os.access(os.path.join(folder, "setsid"), os.X_OK)
-        ),
-        None,
-    )
+    import shutil  # here, not at the top: shutil imports bz2 and lzma, off every command's path
+
+    setsid = shutil.which("setsid")
     if setsid is None:
         raise FileNotFoundError("setsid")
     forker = subprocess.Popen(
