@@ -146,10 +146,9 @@ class Program:
 
 def ours(frontend: int) -> dict[int, str]:
     """PID -> command line of the front end's descendants (gdb, gdbserver, the guard,
-    attach helpers, file server). The resident agent a command starts is nobody's
-    child (`agent_client.spawn_agent`), so it is not among them; its forked file
-    servers are sessions' of their own too, and are found through the attach helper
-    that waits for them where that holds."""
+    attach helpers, file server). Not the resident agent a command starts, nor the file
+    servers the agent forks: each is nobody's child (`agent_client.spawn_agent`,
+    agent_process's `server` request)."""
     found = {}
     for child in psutil.Process(frontend).children(recursive=True):
         with contextlib.suppress(psutil.Error):
@@ -213,8 +212,9 @@ def trace_sessions(trace: bytes) -> list[tuple[bytes, bytes]]:
     starts at a command with token 1."""
     heads = list(TRACE_CHUNK.finditer(trace))
     sessions: list[tuple[list[bytes], list[bytes]]] = []
-    for head, after in zip(heads, [*heads[1:], None][: len(heads)], strict=True):
-        data = trace[head.end() : after.start() if after else len(trace)]
+    for index, head in enumerate(heads):
+        end = heads[index + 1].start() if index + 1 < len(heads) else len(trace)
+        data = trace[head.end() : end]
         data = data[:-1] if data.endswith(b"\n") else data  # the writer's own newline
         sent = head.group(1) == b">"
         if not sessions or (sent and data.startswith(b"1-")):
