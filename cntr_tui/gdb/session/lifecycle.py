@@ -84,8 +84,9 @@ class SessionLifecycle(SessionTracer, SessionExecution, SessionStack):
 
     async def _watch_launcher(self, failure: Any) -> None:
         """The launcher's failure (the merged root's file server gone): gdb's pages come
-        from that server, so gdb may die any moment. Detach while it still answers;
-        otherwise kill it and let the guard take the traps out of the program."""
+        from that server, so gdb may die any moment. With gdbserver in all-stop mode,
+        kill gdb and let the guard detach gdbserver; otherwise detach through gdb while
+        it still answers, and kill it if it does not."""
         reason = str(await failure())
         if self.ended is not None or self._closing:
             return
