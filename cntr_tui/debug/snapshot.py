@@ -53,7 +53,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from importlib import resources
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cntr_tui.debug.ending import DETACH_TIMEOUT
 from cntr_tui.debug.protocol import DebugUnavailable
@@ -268,10 +268,17 @@ def blocked_pcs(host_pid: int) -> list[int]:
     return [pc for pc, _ in counts.most_common()]
 
 
-class Budget:
-    """Whether one more command fits in the pause budget (None: no budget)."""
+class Stopwatch(Protocol):
+    def elapsed(self) -> float:
+        """Seconds since the program was stopped."""
+        ...
 
-    def __init__(self, clock: PauseClock, budget_ms: float | None, threads: int) -> None:
+
+class Budget:
+    """Whether one more command fits in the pause budget (None: no budget). Every time it
+    weighs is its clock's, so a test can drive it with a clock of its own."""
+
+    def __init__(self, clock: Stopwatch, budget_ms: float | None, threads: int) -> None:
         self._clock = clock
         self._limit = None if budget_ms is None else budget_ms / 1000.0
         self._reserve = DETACH_BASE + DETACH_PER_THREAD * threads
@@ -285,11 +292,12 @@ class Budget:
 
     def sent(self) -> None:
         if self._began is None:
-            self._began = time.monotonic()
+            self._began = self._clock.elapsed()
 
     def answered(self) -> None:
         self._answered += 1
-        self._busy = time.monotonic() - (self._began or time.monotonic())
+        now = self._clock.elapsed()
+        self._busy = now - (now if self._began is None else self._began)
 
     def allows(self, in_flight: int) -> bool:
         if self._limit is None:
