@@ -96,13 +96,14 @@ from cntr_tui.gdb.trap_rescue import (
 from cntr_tui.linux.fds import pipe_readers
 from cntr_tui.linux.pidfd import open_pidfd, wait_exit
 from cntr_tui.linux.proc_stat import alive
-from cntr_tui.linux.proc_status import interrupt_pending, nspids_of, status_fields, tracer_pid
+from cntr_tui.linux.proc_status import SIGINT, nspids_of, status_fields, tracer_pid
 
 TAKEOVER_TIMEOUT = 10.0
 RESTOP_INTERVAL = 0.3
 STOP_REPLIES = b"TSWX"  # the first byte of a stop reply: stopped, or W/X exited
 EXITED = b"WX"
 STOP_BIT = 1 << (SIGSTOP - 1)
+INTERRUPT_BIT = 1 << (SIGINT - 1)
 # `D` refused (E01: a syscall stop still held, see drain_stops): drain and ask again.
 # Threads detached before the refusal run on (no trap is left); a SIGSTOP that one of
 # them takes stops the whole program, which the rescue after the detach continues.
@@ -197,17 +198,33 @@ def stop_queued(pid: int) -> bool:
         return False
 
 
-def stop_held(pid: int) -> bool:
-    """A SIGSTOP queued for one thread: gdbserver's, sent to stop it while it reported
-    another event (a watchpoint's trap). gdbserver still expects it, and its detach
-    sends that thread a SIGCONT, which cancels every stop queued for the program."""
+def pending_masks(pid: int) -> tuple[int, int]:
+    """(ShdPnd, every thread's SigPnd or'ed): the signals queued for the whole process,
+    and those queued for one of its threads, from one read of each thread's status (a
+    thread gone meanwhile is left out); (0, 0) once the process is gone."""
+    shared = threads = 0
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            if int(status_fields(f"{pid}/task/{task}").get("SigPnd", "0"), 16) & STOP_BIT:
-                return True
-    except (OSError, ValueError):
-        return False
-    return False
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0, 0
+    for task in tasks:
+        try:
+            fields = status_fields(f"{pid}/task/{task}")
+            shared |= int(fields.get("ShdPnd", "0"), 16)
+            threads |= int(fields.get("SigPnd", "0"), 16)
+        except (OSError, ValueError):
+            continue
+    return shared, threads
+
+
+def nothing_held(pid: int) -> bool:
+    """No SIGSTOP or SIGINT queued that `D` would let go with the program: our SIGSTOP
+    for the process; gdbserver's for one thread (sent to stop it while it reported
+    another event, a watchpoint's trap: gdbserver still expects it, and its detach sends
+    that thread a SIGCONT, which cancels every stop queued for the program); a SIGINT
+    for the process or a thread (the session's interrupt)."""
+    shared, threads = pending_masks(pid)
+    return not (shared & STOP_BIT or threads & STOP_BIT or (shared | threads) & INTERRUPT_BIT)
 
 
 def queue_stop(server: ServerLink, host_pid: int) -> None:
@@ -262,12 +279,7 @@ def drain_stops(
         reply = next_stop(server, host_pid, reader, deadline)
         if reply is None or reply[:1] in EXITED:
             return reply
-        if (
-            b"syscall_" not in reply
-            and not stop_queued(host_pid)
-            and not stop_held(host_pid)
-            and not interrupt_pending(host_pid)
-        ):
+        if b"syscall_" not in reply and nothing_held(host_pid):
             return reply
     return reply
 
@@ -398,7 +410,7 @@ def detach_one(
     rescue that follows (`after_gdb`), which clears debug register 7 and continues it.
     A thread stopped by ptrace takes a queued signal before it returns to its own code
     (the kernel rechecks its signals as it leaves the ptrace stop). For that, no thread
-    may still hold a SIGSTOP of gdbserver's (drain_stops waits for none, `stop_held`):
+    may still hold a SIGSTOP of gdbserver's (drain_stops waits for none, `nothing_held`):
     gdbserver's detach sends such a thread a SIGCONT, which cancels our stop too.
     Without both: a watchpoint on a local written ~1,000 times a tick, the program
     died in 12 of the 12 front-end deaths the guard's detach handles (two runs of
