@@ -1,6 +1,6 @@
 """Remove containers left behind by an interrupted test run (a killed pytest skips its
-fixtures' teardown): every container, of every runtime, whose name has the prefix, and
-the throwaway copies of the root file system they ran on.
+fixtures' teardown): every container, of every runtime, whose name has the prefix, the
+throwaway copies of the root file system they ran on, and the tests' ftrace instances.
 
     python -m cntr_tui.demo.sweep [PREFIX]      (default: cntr-test-)
 
@@ -27,6 +27,8 @@ from cntr_tui.demo.containers import (
     remove_roots,
 )
 from cntr_tui.linux.procfs import pids, read_bytes
+
+FTRACE_INSTANCES = "/sys/kernel/tracing/instances"
 
 
 def lines(*command: str) -> list[str]:
@@ -66,6 +68,23 @@ def sweep(prefix: str) -> list[str]:
             removed.append(f"process:{pid}")
     # the roots they ran on, unless the process that made one still lives (and will)
     removed += [f"root:{folder}" for folder in remove_roots(prefix)]
+    removed += [f"ftrace instance:{name}" for name in remove_ftrace_instances(prefix)]
+    return removed
+
+
+def remove_ftrace_instances(prefix: str) -> list[str]:
+    """A test's signal trace left by a killed run (rmdir removes an instance whole)."""
+    try:
+        names = [n for n in os.listdir(FTRACE_INSTANCES) if n.startswith(prefix)]
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        try:
+            os.rmdir(os.path.join(FTRACE_INSTANCES, name))
+        except OSError:
+            continue
+        removed.append(name)
     return removed
 
 

@@ -394,6 +394,20 @@ def test_a_killed_run_leaves_a_copy_that_the_next_start_and_the_sweep_remove(
         containers.remove_roots(name)
 
 
+def test_the_sweep_removes_a_killed_run_s_ftrace_instance_and_only_its_own():
+    name = f"cntr-test-trace-{uuid.uuid4().hex[:8]}"
+    ours, other = (Path(sweep.FTRACE_INSTANCES) / n for n in (name, f"x{name}"))
+    ours.mkdir()  # what a test's signal trace leaves when its run is killed
+    other.mkdir()
+    try:
+        assert sweep.sweep(name) == [f"ftrace instance:{name}"]
+        assert not ours.exists() and other.is_dir()
+    finally:
+        for instance in (ours, other):
+            if instance.exists():
+                instance.rmdir()
+
+
 def test_lacking_standard_devices(tmp_path: Path):
     assert not mountapi.lacks_standard_devices("/dev")
     (tmp_path / "null").write_text("")  # what the bug left: a regular file
