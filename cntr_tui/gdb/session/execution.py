@@ -223,6 +223,28 @@ class SessionExecution(SessionEvents):
             return Result(error=f"a SIGINT is still queued for process {self.pid}")
         return Result(None)
 
+    async def _back_at(self, real: Stopped) -> Result[None]:
+        """After a hold's interrupt that a real stop raced: the SIGINT left queued taken,
+        and gdb's current thread the real stop's again (the session's and the screen's).
+
+        gdbserver may hold both events, the breakpoint's trap and our SIGINT taken by
+        another thread (the main one), and report the trap first: the interrupt's
+        `signal 0` then gets the SIGINT's stop, nothing runs, but gdb's current thread
+        is the SIGINT's, and the console's next `up` or `finish` (or a `break` with no
+        location) acted there (issue 12: `finish` ran the main thread out of its
+        nanosleep, and the program stopped again in it)."""
+        taken = await self._take_queued_interrupt()
+        if self.state != "stopped":
+            return taken
+        if real.thread_id is not None:
+            selected = await self.command(f"-thread-select {real.thread_id}")
+            if not selected.ok:
+                return Result(error=selected.error)
+        self.last_stop = real  # the stop the listeners were told of
+        self.selected_thread = real.thread_id or self.selected_thread
+        self.selected_frame = 0
+        return taken
+
     async def next(self, thread_id: int | None = None) -> Result[None]:
         return await self._run("-exec-next", thread_id or self.selected_thread)
 
@@ -287,8 +309,9 @@ class SessionExecution(SessionEvents):
         """Run `mi_command`, which gdb refuses while an all-stop program runs: interrupt,
         run it, resume, unseen by the listeners (no Stopped/Running for it), then emit
         `Paused(reason, seconds held)`. A real stop that raced the interrupt (a
-        breakpoint hit) is the listeners' stop: the program stays stopped there, and a
-        SIGINT left queued by the interrupt is taken first. One hold at a time."""
+        breakpoint hit) is the listeners' stop, told once: the program stays stopped
+        there, a SIGINT left queued by the interrupt is taken and gdb's current thread
+        is the stop's before the command runs (`_back_at`). One hold at a time."""
         async with self._hold_lock:
             return await self._held_alone(mi_command, reason)
 
@@ -302,16 +325,13 @@ class SessionExecution(SessionEvents):
             stop = await self.interrupt()
             if not stop.ok:
                 return MiResult("error", {"msg": stop.error})
-            result = await self.command(mi_command)
             real = self._held_real_stop
             if real is not None:
-                taken = await self._take_queued_interrupt()
-                if self.state == "stopped" and self._held_real_stop is real:
-                    self.last_stop = real  # the stop the listeners were told of
-                    self.selected_thread = real.thread_id or self.selected_thread
+                taken = await self._back_at(real)
                 if not taken.ok:
                     return MiResult("error", {"msg": taken.error})
-                return result
+                return await self.command(mi_command)
+            result = await self.command(mi_command)
             self._running_to_swallow += 1
             resumed = await self._resuming("-exec-continue")
             if not resumed.ok:

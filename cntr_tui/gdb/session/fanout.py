@@ -246,8 +246,13 @@ class SessionEvents(SessionSources):
             return False
         if event.reason in ("signal-received", "signal-caught") and event.signal_name == "SIGINT":
             return True  # the hold's interrupt (or the queued SIGINT taken after it)
-        if event.reason not in ("exited", "exited-signalled"):
-            self._held_real_stop = event  # raced the interrupt: the listeners' stop
+        if event.reason in ("exited", "exited-signalled"):
+            return False
+        if self._held_real_stop is not None:
+            # another thread's trap gdbserver held with the first, reported as the hold
+            # takes its SIGINT: the listeners are told of one stop, the first
+            return True
+        self._held_real_stop = event  # raced the interrupt: the listeners' stop
         return False
 
     def _on_stopped(self, stop: Stopped) -> None:
