@@ -113,6 +113,11 @@ def frozen_plain_container(
     child = wait_for_child(launcher.pid)
     for pid in (launcher.pid, child):  # the child may be forked before the move
         (cgroup / "cgroup.procs").write_text(str(pid))
+    # frozen between its fork and its exec, the child would still be "unshare" (seen in
+    # a run under load): the refusal names the program it runs
+    comm = Path(f"/proc/{child}/comm")
+    while comm.read_text() != "sleep\n":
+        os.sched_yield()
     child_exit = os.pidfd_open(child)
     try:
         (cgroup / freeze_file).write_text(frozen)
