@@ -236,7 +236,11 @@ class SessionExecution(SessionEvents):
         taken = await self._take_queued_interrupt()
         if self.state != "stopped":
             return taken
-        if real.thread_id is not None:
+        # a stop with no reason is no event in its thread: a console `attach`'s own stop
+        # (gdb answers `attach` before it), which the session took for a run; gdb's
+        # current thread stays where the interrupt left it (a second process attached on
+        # plain namespaces has no symbols: a `break` there would find none)
+        if real.thread_id is not None and real.reason != "unknown":
             selected = await self.command(f"-thread-select {real.thread_id}")
             if not selected.ok:
                 return Result(error=selected.error)
