@@ -137,11 +137,12 @@ def test_every_thread_listed_with_lines_and_the_pause_the_ticker_saw(
 
     pause = output["pause"]["ms"]
     assert output["process"]["tracer"] == "ptrace"  # the fast path: our own stop
-    # The fast path stops the program for ~1 ms: the ticker's largest gap over the whole
-    # command is then most often outside the stop (gdb and our Python on 2 CPUs beside
-    # other load), so it bounds the pause from above only within the slack; the pause's
-    # own measure against the ticker is test_snapshot_stop's held-stop test
-    assert -(GAP_SLACK_MS + noise) <= pause - gap <= GAP_SLACK_MS + noise, (pause, gap, noise)
+    # The fast path stops the program for ~1 ms: the ticker saw at least that gap. Its
+    # largest gap over the whole command is most often outside the stop (gdb and our
+    # Python on 2 CPUs beside other load: 23.7 ms against a 0.9 ms pause in a loaded
+    # run), so it is no upper bound on the pause; that the pause is not under-reported
+    # is test_snapshot_stop's held-stop test, where the stop is long enough to stand out
+    assert pause - gap <= GAP_SLACK_MS + noise, (pause, gap, noise)
     assert_nothing_left(mark, container.pid)
     # --locals: the values are read from the program's memory while gdb holds it
     # stopped (the fast stop's copy has the stacks alone), and stderr says so
