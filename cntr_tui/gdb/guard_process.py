@@ -96,7 +96,13 @@ from cntr_tui.gdb.trap_rescue import (
 from cntr_tui.linux.fds import pipe_readers
 from cntr_tui.linux.pidfd import open_pidfd, wait_exit
 from cntr_tui.linux.proc_stat import alive
-from cntr_tui.linux.proc_status import SIGINT, nspids_of, status_fields, tracer_pid
+from cntr_tui.linux.proc_status import (
+    SIGINT,
+    nspids_of,
+    pending_anywhere,
+    status_fields,
+    tracer_pid,
+)
 
 TAKEOVER_TIMEOUT = 10.0
 RESTOP_INTERVAL = 0.3
@@ -198,33 +204,13 @@ def stop_queued(pid: int) -> bool:
         return False
 
 
-def pending_masks(pid: int) -> tuple[int, int]:
-    """(ShdPnd, every thread's SigPnd or'ed): the signals queued for the whole process,
-    and those queued for one of its threads, from one read of each thread's status (a
-    thread gone meanwhile is left out); (0, 0) once the process is gone."""
-    shared = threads = 0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return 0, 0
-    for task in tasks:
-        try:
-            fields = status_fields(f"{pid}/task/{task}")
-            shared |= int(fields.get("ShdPnd", "0"), 16)
-            threads |= int(fields.get("SigPnd", "0"), 16)
-        except (OSError, ValueError):
-            continue
-    return shared, threads
-
-
 def nothing_held(pid: int) -> bool:
     """No SIGSTOP or SIGINT queued that `D` would let go with the program: our SIGSTOP
     for the process; gdbserver's for one thread (sent to stop it while it reported
     another event, a watchpoint's trap: gdbserver still expects it, and its detach sends
     that thread a SIGCONT, which cancels every stop queued for the program); a SIGINT
     for the process or a thread (the session's interrupt)."""
-    shared, threads = pending_masks(pid)
-    return not (shared & STOP_BIT or threads & STOP_BIT or (shared | threads) & INTERRUPT_BIT)
+    return not pending_anywhere(pid) & (STOP_BIT | INTERRUPT_BIT)
 
 
 def queue_stop(server: ServerLink, host_pid: int) -> None:

@@ -74,11 +74,21 @@ def interrupt_pending(pid: int) -> bool:
 
 def signal_pending(pid: int, number: int) -> bool:
     """Signal `number` queued for the process or one of its threads."""
-    mask = 1 << (number - 1)
+    return bool(pending_anywhere(pid) & 1 << (number - 1))
+
+
+def pending_anywhere(pid: int) -> int:
+    """The signals queued for the process or any of its threads (`pending_signals` of
+    each, one read of each thread's status; a thread gone meanwhile is left out); 0
+    once the process is gone."""
     try:
-        for task in os.listdir(f"{PROC}/{pid}/task"):
-            if pending_signals(status_fields(f"{pid}/task/{task}")) & mask:
-                return True
-    except (OSError, ValueError):
-        return False
-    return False
+        tasks = os.listdir(f"{PROC}/{pid}/task")
+    except OSError:
+        return 0
+    mask = 0
+    for task in tasks:
+        try:
+            mask |= pending_signals(status_fields(f"{pid}/task/{task}"))
+        except (OSError, ValueError):
+            continue
+    return mask

@@ -27,23 +27,12 @@ import pytest
 
 from cntr_tui.gdb.guard_process import PacketReader, ServerLink, detach_through_gdbserver, packet
 from cntr_tui.gdb.trap_rescue import rescue
-from cntr_tui.linux.proc_status import SIGINT, SIGSTOP, pending_signals, status_fields
+from cntr_tui.linux.proc_status import SIGINT, SIGSTOP, pending_anywhere
 from tests.runtime.test_interrupt_after_gdb import assert_runs_on
 from tests.support.frontend import Program
 from tests.support.proc import process_state, running, tracer_of
 
 REPLY_WAIT = 30.0  # for one of gdbserver's answers to the handshake
-
-
-def pending_anywhere(pid: int) -> int:
-    """The signals queued for the process or any of its threads, bit N-1 for signal N."""
-    mask = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            mask |= pending_signals(status_fields(f"{pid}/task/{task}"))
-        except OSError:
-            continue
-    return mask
 
 
 def queued(mask: int, number: int) -> bool:
