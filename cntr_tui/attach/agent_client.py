@@ -9,8 +9,10 @@ holds nothing a command needs: without it (`CNTR_TUI_AGENT=off`, not started yet
 killed, stale) a command starts its server itself, as before the agent.
 
 Its address is an abstract unix socket (nothing on disk, gone when it dies) named after
-this checkout and interpreter, so two installs never share one; both ends check the
-other's SO_PEERCRED: the agent serves root only, a command talks only to a root agent.
+this checkout and Python environment (`sys.prefix`, not the interpreter's path: a venv's
+`python` and `python3`, which the `cntr-tui` script runs, are one install), so two
+installs never share one; both ends check the other's SO_PEERCRED: the agent serves root
+only, a command talks only to a root agent.
 
 Imported by the CLI right after its parse: os, socket, json, struct and zlib only.
 """
@@ -45,7 +47,7 @@ def agent_address(settings: Settings) -> bytes | None:
     if settings.agent.lower() == "off":
         return None
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    key = zlib.crc32(f"{package}\0{sys.executable}".encode())
+    key = zlib.crc32(f"{package}\0{os.path.realpath(sys.prefix)}".encode())
     name = "" if settings.agent.lower() == "on" else f"-{settings.agent}"
     return f"\0cntr-tui-agent-{key:08x}{name}".encode()
 

@@ -4,6 +4,8 @@ command tells a server still starting from none at all when the agent dies mid-r
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from cntr_tui.attach.agent_client import AgentServer, agent_address, writer_alive
 from cntr_tui.settings import Settings
@@ -38,3 +40,24 @@ def test_a_pipe_still_held_by_a_writer_is_a_server_starting() -> None:
     os.close(write_fd)
     assert not writer_alive(read_fd)  # nobody holds it: no server
     assert AgentServer(None, read_fd).ready_line(1.0) == b""
+
+
+def test_one_install_has_one_address_whichever_name_its_python_is_run_by() -> None:
+    """The `cntr-tui` script runs the venv's `python3`, `python -m cntr_tui` and the
+    benchmarks its `python`: both must reach (and `agent stop` must stop) one agent."""
+    folder = os.path.dirname(sys.executable)
+    names = [name for name in ("python", "python3") if os.path.exists(f"{folder}/{name}")]
+    assert len(names) == 2, f"no python and python3 in {folder}"
+    code = (
+        "from cntr_tui.attach.agent_client import agent_address;"
+        "from cntr_tui.settings import Settings;"
+        "print(agent_address(Settings.from_environment({})))"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    printed = {
+        subprocess.run(
+            [f"{folder}/{name}", "-c", code], cwd=root, capture_output=True, text=True, check=True
+        ).stdout
+        for name in names
+    }
+    assert len(printed) == 1, printed
