@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cntr_tui.fs.direct_replies import DIRECT_OPCODES, DirectReplies
 from cntr_tui.linux.iovec import Iovec
 from cntr_tui.settings import Settings
 
@@ -329,6 +330,16 @@ class FastLoop:
             log.warning("libfuse's session io not found: every reply goes through Python")
             self.custom_io(self.session, ctypes.byref(hooked), fd)
 
+    def direct_replies(self) -> DirectReplies | None:
+        """OPEN and RELEASE answered by this loop itself (`direct_replies`), on the
+        session's /dev/fuse fd; None where that fd is not known."""
+        fd = self.session_fd(self.session) if self.session_fd is not None else -1
+        if fd < 0:
+            return None
+        if self.passthrough is not None:
+            self.passthrough.direct_open = True
+        return DirectReplies(fd, finish, self.passthrough)
+
     def take_retval(self) -> object:
         """Take pyfuse3's pending coroutine out of `py_retval`, leaving None there."""
         address = self.retval.value
@@ -355,6 +366,7 @@ class FastLoop:
         buf = ctypes.addressof(buffer)
         session, receive, process, lock = self.session, self.receive, self.process, self.lock
         take = self.take_retval
+        direct = self.direct_replies()
         try:
             while not self.exited(session):
                 result = receive(session, buf)
@@ -379,6 +391,11 @@ class FastLoop:
                     if self.counts_path:
                         self.count(opcode)
                     target.request_inode = inode
+                    if direct is not None and opcode in DIRECT_OPCODES:
+                        direct.handle(target, opcode, unique, inode, header)  # type: ignore[arg-type]
+                        if kill is not None:  # OPEN's, after the file is opened
+                            killed_before(target, header, inode, kill)
+                        continue
                     if kill is not None and opcode != FUSE_OPEN:
                         killed_before(target, header, inode, kill)
                     process(session, buf)  # pyfuse3 leaves the handler's coroutine in py_retval
@@ -481,11 +498,11 @@ def add_to_init_reply(
     return False  # the flags straddle two vectors: libfuse sends header and body apart
 
 
-def finish(coroutine: Any) -> None:
-    """Run a handler's coroutine, which must not suspend, to its end."""
+def finish(coroutine: Any) -> Any:
+    """Run a handler's coroutine, which must not suspend, to its end; its result."""
     try:
         coroutine.send(None)
-    except StopIteration:
-        return
+    except StopIteration as done:
+        return done.value
     coroutine.close()
     raise HandlerSuspended(f"{coroutine!r} awaited")
