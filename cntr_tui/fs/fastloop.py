@@ -271,7 +271,8 @@ class FastLoop:
         flags into the first reply, INIT's, and then sets libc's writev as the
         session's for every later reply (no Python in the reply path after INIT),
         unless INIT asked for passthrough (`passthrough`): then it stays, to put
-        the backing ids into OPEN and CREATE replies.
+        the backing ids into CREATE replies (and OPEN's where the loop does not
+        write those itself, `direct_replies`).
         """
         if self.custom_io is None or self.session_fd is None or not all(self.libc_io):
             return False

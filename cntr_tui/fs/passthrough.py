@@ -6,11 +6,12 @@ The file server's request loop (`fastloop`) asks for it in the INIT reply it pat
 taken out: the kernel refuses the two together, `process_init_reply`). Each OPEN or
 CREATE of a regular file then registers the server's host fd as a backing file
 (FUSE_DEV_IOC_BACKING_OPEN on /dev/fuse) and the reply carries its id and
-FOPEN_PASSTHROUGH: the kernel opens the host file itself for that file, with the
-session's open flags (O_APPEND included) and the server's credentials, and its read,
-write, splice and mmap go to the host file with no request to us and no page cache of
-ours. So a warm read is the host's page cache, a write is the host's write, and both
-sides see each other at once.
+FOPEN_PASSTHROUGH (an OPEN's written so by the loop itself, `direct_replies`; a
+CREATE's patched in libfuse's writev, `patch_reply`): the kernel opens the host file
+itself for that file, with the session's open flags (O_APPEND included) and the
+server's credentials, and its read, write, splice and mmap go to the host file with no
+request to us and no page cache of ours. So a warm read is the host's page cache, a
+write is the host's write, and both sides see each other at once.
 
 One backing id per inode while the kernel holds files of it open: the kernel keeps one
 backing file per FUSE inode and fails (EIO) an open that names another id while files
