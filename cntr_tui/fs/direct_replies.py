@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pyfuse3
 
-from cntr_tui.fs.passthrough import FOPEN_PASSTHROUGH, FOPEN_PASSTHROUGH_MASK
+from cntr_tui.fs.passthrough import FOPEN_PASSTHROUGH, FOPEN_PASSTHROUGH_MASK, FUSE_OPEN
 
 if TYPE_CHECKING:
     from cntr_tui.fs.passthrough import Passthrough
 
 log = logging.getLogger(__name__)
 
-FUSE_OPEN, FUSE_RELEASE = 14, 18
+FUSE_RELEASE = 18
 DIRECT_OPCODES = frozenset({FUSE_OPEN, FUSE_RELEASE})
 # a reply refused because its request is gone (ENOENT: interrupted) or the connection is
 # (the unmount: RELEASEs race it): nothing to log

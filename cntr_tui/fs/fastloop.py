@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cntr_tui.fs.direct_replies import DIRECT_OPCODES, DirectReplies
+from cntr_tui.fs.direct_replies import DIRECT_OPCODES, IN_HEADER_SIZE, DirectReplies
 from cntr_tui.linux.iovec import Iovec
 from cntr_tui.settings import Settings
 
@@ -62,7 +62,6 @@ FUSE_BUF_SIZE = 64  # struct fuse_buf is 40 bytes in libfuse 3.14; room for grow
 # is S_NOSEC: its write()s skip file_remove_privs' GETXATTR (one request per write()).
 FUSE_HANDLE_KILLPRIV_V2 = 1 << 28
 OUT_HEADER_SIZE = 16  # struct fuse_out_header {u32 len; s32 error; u64 unique}
-IN_HEADER_SIZE = 40  # struct fuse_in_header
 # With FUSE_HANDLE_KILLPRIV_V2 the server clears set-ID bits where the kernel says so
 # (the caller lacks CAP_FSETID), which pyfuse3 does not pass on: (opcode, offset of the
 # u32 after fuse_in_header, its bit) for WRITE's write_flags (FUSE_WRITE_KILL_SUIDGID),
@@ -271,8 +270,8 @@ class FastLoop:
         flags into the first reply, INIT's, and then sets libc's writev as the
         session's for every later reply (no Python in the reply path after INIT),
         unless INIT asked for passthrough (`passthrough`): then it stays, to put
-        the backing ids into CREATE replies (and OPEN's where the loop does not
-        write those itself, `direct_replies`).
+        the backing ids into CREATE replies (the loop writes OPEN's itself,
+        `direct_replies`).
         """
         if self.custom_io is None or self.session_fd is None or not all(self.libc_io):
             return False
@@ -337,8 +336,6 @@ class FastLoop:
         fd = self.session_fd(self.session) if self.session_fd is not None else -1
         if fd < 0:
             return None
-        if self.passthrough is not None:
-            self.passthrough.direct_open = True
         return DirectReplies(fd, finish, self.passthrough)
 
     def take_retval(self) -> object:

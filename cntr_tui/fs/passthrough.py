@@ -119,8 +119,6 @@ class Passthrough:
     files: dict[int, tuple[int, bool]] = field(default_factory=dict)  # fh -> (inode, in it)
     # the replies to be patched: unique -> (fh, backing id, offset of fuse_open_out)
     pending: dict[int, tuple[int, int, int]] = field(default_factory=dict)
-    # OPEN replies are written with the id in place (`direct_replies`): no hook for them
-    direct_open: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     decided: threading.Event = field(default_factory=threading.Event)
     # the session's writev (in libfuse's io struct) and its (plain, hook) values, set
@@ -203,8 +201,10 @@ class Passthrough:
             offset = OUT_HEADER_SIZE + (ENTRY_OUT_SIZE if opcode == FUSE_CREATE else 0)
             self.pending[unique] = (fd, backing.backing_id, offset)
             self.opened += 1
-            if self.writev_cell is not None and not (self.direct_open and opcode == FUSE_OPEN):
-                self.writev_cell.value = self.writev_choices[1]  # the reply needs the hook
+            # an OPEN's reply is written with the id in place by the loop (`direct_replies`,
+            # in use wherever the INIT hook made passthrough active); a CREATE's needs the hook
+            if self.writev_cell is not None and opcode == FUSE_CREATE:
+                self.writev_cell.value = self.writev_choices[1]
         return True
 
     def disarm(self) -> None:

@@ -332,7 +332,7 @@ async def reads_come_here(passthrough: Passthrough | None) -> bool:
     disk. With passthrough only metadata, OPEN and RELEASE come, each handled under the
     loop's one lock, and a second thread only contends for that lock and the GIL with
     the first: measured, it took the server's CPU per open+read+close of a small file
-    from ~60 us to ~105 us (bench/RESULTS.md, FUSE passthrough)."""
+    from ~60 us to ~105 us (bench/RESULTS.md, "OPEN and RELEASE in the request loop")."""
     if passthrough is None:
         return True
     await trio.to_thread.run_sync(passthrough.decided.wait, abandon_on_cancel=True)
