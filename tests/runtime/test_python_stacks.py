@@ -55,6 +55,16 @@ def chain(thread: dict) -> list[tuple[str, str, str | None, int | None]]:
     return [(f["language"], f["function"], f["file"], f["line"]) for f in thread["frames"]]
 
 
+# what crunch can be running when stopped, innermost first (demo/programs/service.py)
+CRUNCH_CALLS = (
+    ["square", "compute_total", "handle_batch"],
+    ["compute_total", "handle_batch"],
+    ["handle_batch"],
+    ["Event.is_set"],
+    [],
+)
+
+
 def python_functions(thread: dict) -> list[str]:
     return [f["function"] for f in thread["frames"] if f["language"] == "python"]
 
@@ -104,7 +114,11 @@ def test_each_thread_shows_its_python_frames_in_call_order_among_native_ones(
     assert wait["level"] is None and wait["library"] is None
 
     crunch = threads["crunch"]
-    assert python_functions(crunch)[-5:] == ["handle_batch", "crunch", *THREAD_START]
+    # a busy loop: stopped inside its batch's calls (nearly always) or, in the instant
+    # between two, in crunch's own line or its `while` test (ci-40: caught in `crunch`)
+    inner = python_functions(crunch)[:-4]
+    assert inner in CRUNCH_CALLS, python_functions(crunch)
+    assert python_functions(crunch)[-4:] == ["crunch", *THREAD_START]
     frame = crunch["frames"][index_of(crunch, "crunch")]
     batch = {v["name"]: v["value"] for v in frame["locals"]}["batch"]
     assert batch.isdigit() and 0 <= int(batch) < 97
