@@ -65,6 +65,12 @@ VARIABLES = (
         "`off`: the file server's FUSE mode keeps the writeback cache, not FUSE passthrough",
     ),
     Variable(
+        "CNTR_TUI_FS_SPIN_US",
+        "50",
+        "microseconds the file server polls for the next FUSE request during a burst"
+        " before it sleeps (fs/spin_wait.py); 0: it sleeps at once",
+    ),
+    Variable(
         "CNTR_TUI_AGENT",
         "on",
         "`off`: no resident agent (`cntr-tui agent`); another word: an agent of that name",
@@ -86,6 +92,7 @@ class Settings:
     fs_counts: str | None = None
     guard_trace: str | None = None
     fs_passthrough: bool = True  # FUSE passthrough where the kernel offers it
+    fs_spin: float = 50e-6  # seconds (CNTR_TUI_FS_SPIN_US)
     agent: str = "on"  # "off", "on" or the name of a separate agent
     agent_idle: float = 300.0
     # None (a Settings made in code, the tests'): the TUI keeps nothing across sessions
@@ -108,10 +115,21 @@ class Settings:
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,
             guard_trace=env.get("CNTR_TUI_GUARD_TRACE") or None,
             fs_passthrough=env.get("CNTR_TUI_FS_PASSTHROUGH", "on").lower() != "off",
+            fs_spin=microseconds_or(env.get("CNTR_TUI_FS_SPIN_US"), 50e-6),
             agent=env.get("CNTR_TUI_AGENT") or "on",
             agent_idle=float_or(env.get("CNTR_TUI_AGENT_IDLE"), 300.0),
             state_dir=env.get("CNTR_TUI_STATE_DIR") or STATE_DIR_DEFAULT,
         )
+
+
+def microseconds_or(text: str | None, default: float) -> float:
+    """`text`, microseconds, as seconds (0 allowed); `default` when unset or not a
+    number of at least 0."""
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return default
+    return default if value is None or not value >= 0 else value / 1e6
 
 
 def float_or(text: str | None, default: float) -> float:

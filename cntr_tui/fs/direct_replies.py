@@ -1,11 +1,14 @@
-"""OPEN and RELEASE answered by the file server's request loop (`fastloop`) itself.
+"""OPEN, RELEASE and GETATTR answered by the file server's request loop (`fastloop`)
+itself.
 
-An open+read+close of a small file is two requests, OPEN and RELEASE, and through
-libfuse and pyfuse3 each costs a C request object, pyfuse3's wrapper coroutine, a
-`RequestContext` and a `FileInfo`, and (with FUSE passthrough) a Python writev hook
-that puts the backing id into the OPEN reply (`passthrough.patch_reply`). Here the loop
-reads `fuse_open_in` / `fuse_release_in` from the request, runs the same handler
-coroutines (`open`, `release`), and writes the reply to /dev/fuse with the backing id
+An open+read+close of a small file is two requests, OPEN and RELEASE, and a second
+walk of a tree is one GETATTR per directory (reading a directory marks its atime stale
+in the kernel, and the walk's fstat asks again). Through libfuse and pyfuse3 each costs
+a C request object, pyfuse3's wrapper coroutine, a `RequestContext`, a `FileInfo` or an
+attribute conversion, and (with FUSE passthrough) a Python writev hook that puts the
+backing id into the OPEN reply (`passthrough.patch_reply`). Here the loop reads
+`fuse_open_in` / `fuse_release_in` from the request, runs the same handler coroutines
+(`open`, `release`, `getattr`), and writes the reply to /dev/fuse with the backing id
 already in place: no request of libfuse's, no hook.
 
 What libfuse would have done beside the reply, kept: an OPEN reply the kernel does not
@@ -13,7 +16,8 @@ take (ENOENT: the open was interrupted and is gone) releases the file, as libfus
 `fuse_reply_open` does not but should (the host fd and the backing id would leak); an
 INTERRUPT naming one of these requests finds no request of libfuse's and is answered
 EAGAIN at its next request (libfuse's `check_interrupt`), which the kernel takes as "not
-yet"; the request's opener's credentials are not needed (`open` takes no context).
+yet"; the request's opener's credentials are not needed (`open` takes no context, `getattr`
+uses none); GETATTR's file handle is not passed on, as pyfuse3 does not pass it.
 """
 
 from __future__ import annotations
@@ -36,8 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FUSE_RELEASE = 18
-DIRECT_OPCODES = frozenset({FUSE_OPEN, FUSE_RELEASE})
+FUSE_GETATTR, FUSE_RELEASE = 3, 18
+DIRECT_OPCODES = frozenset({FUSE_GETATTR, FUSE_OPEN, FUSE_RELEASE})
 # a reply refused because its request is gone (ENOENT: interrupted) or the connection is
 # (the unmount: RELEASEs race it): nothing to log
 REQUEST_GONE = frozenset({errno.ENOENT, errno.ENODEV, errno.ENOTCONN, errno.ECONNABORTED})
@@ -45,6 +49,11 @@ IN_HEADER_SIZE = 40  # struct fuse_in_header
 OUT_HEADER = struct.Struct("<IiQ")  # struct fuse_out_header {len, error, unique}
 OPEN_OUT = struct.Struct("<IiQQIi")  # the header, then fuse_open_out {fh, open_flags, backing_id}
 FOPEN_DIRECT_IO, FOPEN_KEEP_CACHE, FOPEN_NONSEEKABLE = 1 << 0, 1 << 1, 1 << 2
+# the header, then fuse_attr_out {attr_valid, attr_valid_nsec, dummy, struct fuse_attr
+# {ino, size, blocks, atime, mtime, ctime, atimensec, mtimensec, ctimensec, mode, nlink,
+# uid, gid, rdev, blksize, flags}}; times signed, as libfuse stores a time_t there
+ATTR_OUT = struct.Struct("<IiQQIIQQQqqqIIIIIIIIII")
+MAX_NSEC = 999_999_999
 
 
 class OpenTarget(Protocol):
@@ -53,6 +62,30 @@ class OpenTarget(Protocol):
     def open(self, inode: int, flags: int, ctx: Any) -> Awaitable[pyfuse3.FileInfo]: ...
 
     def release(self, fh: int) -> Awaitable[None]: ...
+
+    def getattr(self, inode: int, ctx: Any) -> Awaitable[pyfuse3.EntryAttributes]: ...
+
+
+def timeout_parts(seconds: float) -> tuple[int, int]:
+    """A cache timeout as libfuse's `calc_timeout_sec` / `calc_timeout_nsec` split it."""
+    if seconds <= 0:
+        return 0, 0
+    whole = int(seconds)
+    return whole, min(int((seconds - whole) * 1e9), MAX_NSEC)
+
+
+def attr_reply(unique: int, entry: pyfuse3.EntryAttributes) -> bytes:
+    """GETATTR's reply as libfuse's `fuse_reply_attr` makes it from `entry`."""
+    valid, valid_nsec = timeout_parts(entry.attr_timeout)
+    atime, atime_ns = divmod(entry.st_atime_ns, 1_000_000_000)
+    mtime, mtime_ns = divmod(entry.st_mtime_ns, 1_000_000_000)
+    ctime, ctime_ns = divmod(entry.st_ctime_ns, 1_000_000_000)
+    return ATTR_OUT.pack(
+        ATTR_OUT.size, 0, unique, valid, valid_nsec, 0,
+        entry.st_ino, entry.st_size, entry.st_blocks, atime, mtime, ctime,
+        atime_ns, mtime_ns, ctime_ns, entry.st_mode, entry.st_nlink,
+        entry.st_uid, entry.st_gid, entry.st_rdev & 0xFFFF_FFFF, entry.st_blksize, 0,
+    )  # fmt: skip
 
 
 def open_flags(info: pyfuse3.FileInfo) -> int:
@@ -64,8 +97,8 @@ def open_flags(info: pyfuse3.FileInfo) -> int:
 
 @dataclass
 class DirectReplies:
-    """Answers OPEN and RELEASE on the connection's /dev/fuse `dev_fd`; `finish` runs
-    a handler's coroutine to its end (`fastloop.finish`)."""
+    """Answers OPEN, RELEASE and GETATTR on the connection's /dev/fuse `dev_fd`;
+    `finish` runs a handler's coroutine to its end (`fastloop.finish`)."""
 
     dev_fd: int
     finish: Callable[[Any], Any]
@@ -73,7 +106,14 @@ class DirectReplies:
 
     def handle(self, target: OpenTarget, opcode: int, unique: int, inode: int, header: int) -> None:
         """Answer the request at `header` (called with the loop's lock held)."""
-        if opcode == FUSE_OPEN:
+        if opcode == FUSE_GETATTR:
+            try:
+                entry = self.finish(target.getattr(inode, None))
+            except pyfuse3.FUSEError as error:
+                self.send(OUT_HEADER.pack(OUT_HEADER.size, -error.errno, unique))
+                return
+            self.send(attr_reply(unique, entry))
+        elif opcode == FUSE_OPEN:
             (flags,) = struct.unpack("<I", ctypes.string_at(header + IN_HEADER_SIZE, 4))
             self.open(target, unique, inode, flags)
         else:

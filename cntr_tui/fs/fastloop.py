@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cntr_tui.fs.direct_replies import DIRECT_OPCODES, IN_HEADER_SIZE, DirectReplies
+from cntr_tui.fs.spin_wait import DEFAULT_SPIN, SpinWait
 from cntr_tui.linux.iovec import Iovec
 from cntr_tui.settings import Settings
 
@@ -161,6 +162,7 @@ class FastLoop:
     counts_path: str | None = None
     counts: dict[int, int] = field(default_factory=dict)
     counts_written: float = 0.0
+    spin: float = DEFAULT_SPIN  # seconds polled for the next request in a burst (spin_wait)
 
     @classmethod
     def locate(cls, settings: Settings | None = None) -> FastLoop | None:
@@ -223,6 +225,7 @@ class FastLoop:
             free,
             base + symbols["__pyx_f_7pyfuse3_fuse_init"],
             counts_path=settings.fs_counts,
+            spin=settings.fs_spin,
             custom_io=custom_io,
             session_fd=session_fd,
             libc_io=(libc_io[0], libc_io[1]),
@@ -331,7 +334,7 @@ class FastLoop:
             self.custom_io(self.session, ctypes.byref(hooked), fd)
 
     def direct_replies(self) -> DirectReplies | None:
-        """OPEN and RELEASE answered by this loop itself (`direct_replies`), on the
+        """OPEN, RELEASE and GETATTR answered by this loop itself (`direct_replies`), on the
         session's /dev/fuse fd; None where that fd is not known."""
         fd = self.session_fd(self.session) if self.session_fd is not None else -1
         if fd < 0:
@@ -365,9 +368,14 @@ class FastLoop:
         session, receive, process, lock = self.session, self.receive, self.process, self.lock
         take = self.take_retval
         direct = self.direct_replies()
+        waiting = SpinWait.on(direct.dev_fd if direct is not None else -1, self.spin)
         try:
             while not self.exited(session):
+                if waiting is not None:
+                    waiting.before_receive()
                 result = receive(session, buf)
+                if waiting is not None:
+                    waiting.received()
                 if result == -errno.EINTR:
                     continue
                 if result < 0:

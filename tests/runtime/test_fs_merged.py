@@ -13,7 +13,7 @@ import pytest
 from cntr_tui.attach.session import AttachSession
 from tests.support.attach import assert_nothing_left, mount_lines, server_processes
 
-SMALL_FILES_DIR = "/usr/share/gdb"  # a few hundred small host files
+SMALL_FILES_DIR = "/usr/include/linux"  # hundreds of small host files (linux-libc-dev)
 
 
 def host_digests(paths: list[str]) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""OPEN and RELEASE answered by the request loop itself (fs/direct_replies.py): the
-reply bytes the kernel gets, the backing id of a passthrough open, errors, and the
+"""OPEN, RELEASE and GETATTR answered by the request loop itself (fs/direct_replies.py):
+the reply bytes the kernel gets, the backing id of a passthrough open, errors, and the
 release of a file whose OPEN reply the kernel did not take. The replies are read from a
 pipe standing in for /dev/fuse; the real path is every fs runtime test's."""
 
@@ -9,13 +9,12 @@ import ctypes
 import errno
 import os
 import struct
-from collections.abc import Iterator
 
 import pyfuse3
-import pytest
 
 from cntr_tui.fs.direct_replies import (
     FOPEN_KEEP_CACHE,
+    FUSE_GETATTR,
     FUSE_OPEN,
     FUSE_RELEASE,
     DirectReplies,
@@ -46,18 +45,23 @@ class Files:
     async def release(self, fh: int) -> None:
         self.released.append(fh)
 
+    async def getattr(self, inode: int, ctx: object) -> pyfuse3.EntryAttributes:
+        if self.error:
+            raise pyfuse3.FUSEError(self.error)
+        entry = pyfuse3.EntryAttributes()
+        entry.st_ino, entry.st_mode, entry.st_nlink = inode, 0o40755, 3
+        entry.st_uid, entry.st_gid, entry.st_rdev = 1000, 1001, 0x1_0000_0801
+        entry.st_size, entry.st_blocks, entry.st_blksize = 5 << 32, 17, 4096
+        entry.st_atime_ns = 1_700_000_000_123_456_789
+        entry.st_mtime_ns = -1_500_000_000  # before 1970: -2 s + 0.5 s
+        entry.st_ctime_ns = 7
+        entry.attr_timeout = 60.25
+        return entry
+
 
 def request(opcode: int, body: bytes) -> ctypes.Array[ctypes.c_char]:
     header = struct.pack("<IIQQIIIHH", 40 + len(body), opcode, UNIQUE, INODE, 0, 0, 1, 0, 0)
     return ctypes.create_string_buffer(header + body)
-
-
-@pytest.fixture
-def pipe() -> Iterator[tuple[int, int]]:
-    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-    yield read_fd, write_fd
-    os.close(read_fd)
-    os.close(write_fd)
 
 
 def handle(replies: DirectReplies, files: Files, opcode: int, body: bytes) -> None:
@@ -113,3 +117,26 @@ def test_an_open_whose_reply_is_refused_is_released() -> None:
     handle(Refused(-1, finish), files, FUSE_OPEN, struct.pack("<II", 0, 0))
     assert files.opened == [(INODE, 0)]
     assert files.released == [77]  # the host fd and the backing id are given back
+
+
+def test_a_getattr_is_answered_as_libfuse_encodes_the_attributes(pipe: tuple[int, int]) -> None:
+    handle(DirectReplies(pipe[1], finish), Files(), FUSE_GETATTR, struct.pack("<IIQ", 0, 0, 0))
+    reply = os.read(pipe[0], 256)
+    assert len(reply) == 120  # fuse_out_header + fuse_attr_out
+    length, error, unique, valid, valid_nsec, _ = struct.unpack_from("<IiQQII", reply)
+    assert (length, error, unique) == (120, 0, UNIQUE)
+    assert (valid, valid_nsec) == (60, 250_000_000)
+    fields = struct.unpack_from("<QQQqqqIIIIIIIIII", reply, 32)
+    ino, size, blocks, atime, mtime, ctime = fields[:6]
+    assert (ino, size, blocks) == (INODE, 5 << 32, 17)
+    assert (atime, mtime, ctime) == (1_700_000_000, -2, 0)
+    atime_ns, mtime_ns, ctime_ns, mode, nlink, uid, gid, rdev, blksize, flags = fields[6:]
+    assert (atime_ns, mtime_ns, ctime_ns) == (123_456_789, 500_000_000, 7)
+    assert (mode, nlink, uid, gid, blksize, flags) == (0o40755, 3, 1000, 1001, 4096, 0)
+    assert rdev == 0x0801  # struct fuse_attr's rdev is 32 bits, as libfuse truncates it
+
+
+def test_a_failed_getattr_is_answered_with_its_errno(pipe: tuple[int, int]) -> None:
+    files = Files(error=errno.ESTALE)
+    handle(DirectReplies(pipe[1], finish), files, FUSE_GETATTR, struct.pack("<IIQ", 0, 0, 0))
+    assert struct.unpack("<IiQ", os.read(pipe[0], 64)) == (16, -errno.ESTALE, UNIQUE)

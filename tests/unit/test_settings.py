@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from cntr_tui.settings import DARK_THEME, GDB_INDEX_CACHE_DEFAULT, VARIABLES, Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,3 +54,14 @@ def test_no_module_reads_a_variable_of_ours_past_the_settings() -> None:
             if name in ours or name not in OTHERS:
                 stray.setdefault(str(path.relative_to(REPO)), []).append(name)
     assert not stray, stray
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [(None, 50e-6), ("0", 0.0), ("200", 200e-6), ("-5", 50e-6), ("fast", 50e-6), ("nan", 50e-6)],
+)
+def test_the_file_servers_spin_is_microseconds_and_may_be_off(
+    text: str | None, seconds: float
+) -> None:
+    environ = {"HOME": "/root"} if text is None else {"HOME": "/root", "CNTR_TUI_FS_SPIN_US": text}
+    assert Settings.from_environment(environ).fs_spin == pytest.approx(seconds)
