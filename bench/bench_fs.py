@@ -101,9 +101,11 @@ FUSE_TARGETS: dict[str, tuple[str, float | None, float | None, str]] = {
         "<= 3x native",
         3.0,
         None,
-        "not profiled further this round: with listings and symlink targets cached by "
-        "the kernel, what is left is the FUSE layer's per-entry cost over 141k entries "
-        "plus any request that still reaches the server (not counted yet)",
+        "listings and symlink targets come from the kernel's caches; the second walk "
+        "still sends one GETATTR per directory (~17k: reading a directory marks its "
+        "atime stale in the kernel, and the walk's fstat asks again), each a round trip "
+        "of two wake-ups of idle vCPUs; the server's polling during a burst "
+        "(fs/spin_wait.py) saves its own",
     ),
     "1 GiB sequential read, cold": (
         ">= 1.2 GB/s (<= 0.89 s)",
