@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,11 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from cntr_tui.attach import merged_root
 from cntr_tui.attach.session import AttachOptions, AttachSession
 from cntr_tui.fs.fastloop import COUNTS_ENV
-from cntr_tui.linux.proc_stat import start_ticks
-from tests.support.fs_session import json_line, spawned
+from tests.support.fs_session import json_line, python3, ready_line, spawned
 
 PASSTHROUGH_ENV = "CNTR_TUI_FS_PASSTHROUGH"
 BIG = 8 << 20
@@ -84,12 +80,6 @@ def data_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     return str(request.param)
 
 
-def python3() -> str:
-    found = shutil.which("python3", path="/usr/bin:/bin")
-    assert found, "the host's python3 runs inside through the merged root"
-    return found
-
-
 class Inside:
     """The session's side: send a command, get its answer."""
 
@@ -103,16 +93,6 @@ class Inside:
         answer = json_line(self.proc)
         assert isinstance(answer, dict)
         return answer
-
-
-def ready_line(pid: int) -> dict[str, object]:
-    """The file server's ready line for `pid`'s FUSE root (as each client gets it)."""
-    path = os.path.join(merged_root.RUN_DIR, f"{pid}-{start_ticks(pid)}-fuse.sock")
-    connected = merged_root.connect_root(path)
-    assert connected is not None, f"no file server at {path}"
-    sock, info = connected
-    sock.close()  # our hold ends; the session's stays
-    return info
 
 
 def counts_after(path: Path, since: float) -> dict[str, int]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 
+from cntr_tui.attach import merged_root
 from cntr_tui.attach.session import AttachSession
+from cntr_tui.linux.proc_stat import start_ticks
 
 
 @contextlib.contextmanager
@@ -63,3 +66,19 @@ def script_report(pid: int, script: str, *args: str) -> dict[str, str]:
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
     return dict(line.split(" ", 1) for line in out.decode().splitlines())
+
+
+def python3() -> str:
+    found = shutil.which("python3", path="/usr/bin:/bin")
+    assert found, "the host's python3 runs inside through the merged root"
+    return found
+
+
+def ready_line(pid: int) -> dict[str, object]:
+    """The file server's ready line for `pid`'s FUSE root (as each client gets it)."""
+    path = os.path.join(merged_root.RUN_DIR, f"{pid}-{start_ticks(pid)}-fuse.sock")
+    connected = merged_root.connect_root(path)
+    assert connected is not None, f"no file server at {path}"
+    sock, info = connected
+    sock.close()  # our hold ends; the session's stays
+    return info
