@@ -42,6 +42,22 @@ def session_agent() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def tracefs() -> Iterator[Path]:
+    """/sys/kernel/tracing with tracefs on it, for the tests that record signals in an
+    ftrace instance of their own. A machine that has not mounted it (no systemd) gets it
+    mounted here, and unmounted when the session ends."""
+    tracing = Path("/sys/kernel/tracing")
+    if (tracing / "instances").is_dir():
+        yield tracing
+        return
+    subprocess.run(["mount", "-t", "tracefs", "tracefs", str(tracing)], check=True)
+    try:
+        yield tracing
+    finally:
+        subprocess.run(["umount", str(tracing)], check=False)
+
+
+@pytest.fixture(scope="session")
 def demo_rootfs() -> Path:
     return build_rootfs()
 

@@ -394,6 +394,7 @@ def test_a_killed_run_leaves_a_copy_that_the_next_start_and_the_sweep_remove(
         containers.remove_roots(name)
 
 
+@pytest.mark.usefixtures("tracefs")
 def test_the_sweep_removes_a_killed_run_s_ftrace_instance_and_only_its_own():
     name = f"cntr-test-trace-{uuid.uuid4().hex[:8]}"
     ours, other = (Path(sweep.FTRACE_INSTANCES) / n for n in (name, f"x{name}"))

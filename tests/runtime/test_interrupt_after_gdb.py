@@ -37,6 +37,7 @@ from tests.support.runtimes import TEST_PREFIX, StartContainer
 
 INSTANCES = Path("/sys/kernel/tracing/instances")
 RUNTIMES = ("docker", "process")
+pytestmark = pytest.mark.usefixtures("tracefs")  # signals_generated records in it
 TARGET = re.compile(rb"signal_generate: sig=\d+ .* pid=(\d+) ")
 
 
