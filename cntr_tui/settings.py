@@ -15,6 +15,7 @@ GDB_INDEX_CACHE_DEFAULT = "/var/cache/cntr-tui/gdb-index"
 DOCKER_HOST_DEFAULT = "unix:///var/run/docker.sock"
 LXD_DIR_DEFAULT = "/var/lib/lxd"
 STATE_DIR_DEFAULT = "/var/lib/cntr-tui"
+FS_SPIN_DEFAULT = 50e-6  # seconds the file server polls in a burst (fs/spin_wait.py)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Settings:
     fs_counts: str | None = None
     guard_trace: str | None = None
     fs_passthrough: bool = True  # FUSE passthrough where the kernel offers it
-    fs_spin: float = 50e-6  # seconds (CNTR_TUI_FS_SPIN_US)
+    fs_spin: float = FS_SPIN_DEFAULT  # seconds (CNTR_TUI_FS_SPIN_US)
     agent: str = "on"  # "off", "on" or the name of a separate agent
     agent_idle: float = 300.0
     # None (a Settings made in code, the tests'): the TUI keeps nothing across sessions
@@ -115,7 +116,7 @@ class Settings:
             fs_counts=env.get("CNTR_TUI_FS_COUNTS") or None,
             guard_trace=env.get("CNTR_TUI_GUARD_TRACE") or None,
             fs_passthrough=env.get("CNTR_TUI_FS_PASSTHROUGH", "on").lower() != "off",
-            fs_spin=microseconds_or(env.get("CNTR_TUI_FS_SPIN_US"), 50e-6),
+            fs_spin=microseconds_or(env.get("CNTR_TUI_FS_SPIN_US"), FS_SPIN_DEFAULT),
             agent=env.get("CNTR_TUI_AGENT") or "on",
             agent_idle=float_or(env.get("CNTR_TUI_AGENT_IDLE"), 300.0),
             state_dir=env.get("CNTR_TUI_STATE_DIR") or STATE_DIR_DEFAULT,

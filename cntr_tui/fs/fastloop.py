@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cntr_tui.fs.direct_replies import DIRECT_OPCODES, IN_HEADER_SIZE, DirectReplies
-from cntr_tui.fs.spin_wait import DEFAULT_SPIN, SpinWait
+from cntr_tui.fs.spin_wait import SpinWait
 from cntr_tui.linux.iovec import Iovec
-from cntr_tui.settings import Settings
+from cntr_tui.settings import FS_SPIN_DEFAULT, Settings
 
 if TYPE_CHECKING:
     from cntr_tui.fs.passthrough import Passthrough
@@ -162,7 +162,7 @@ class FastLoop:
     counts_path: str | None = None
     counts: dict[int, int] = field(default_factory=dict)
     counts_written: float = 0.0
-    spin: float = DEFAULT_SPIN  # seconds polled for the next request in a burst (spin_wait)
+    spin: float = FS_SPIN_DEFAULT  # seconds polled for the next request in a burst (spin_wait)
 
     @classmethod
     def locate(cls, settings: Settings | None = None) -> FastLoop | None:

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 BURST_GAP = 1e-3  # seconds between two requests that make them one burst
-DEFAULT_SPIN = 50e-6  # seconds polled after a reply in a burst (CNTR_TUI_FS_SPIN_US)
 
 
 @dataclass

@@ -6,10 +6,12 @@ sampled while the walker waits."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from pathlib import Path
 
 from cntr_tui.attach.session import AttachOptions, AttachSession
+from cntr_tui.linux.proc_stat import state
+from cntr_tui.linux.procfs import thread_ids
 from tests.support.fs_session import go_on, json_line, python3, ready_line, spawned
 
 WALK = r"""
@@ -29,14 +31,11 @@ SAMPLES, INTERVAL = 20, 0.05
 
 
 def thread_states(pid: int) -> list[str]:
-    """The state letter of each thread of `pid` (field 3 of its stat, after the comm)."""
+    """The state letter of each thread of `pid`."""
     states = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except FileNotFoundError:
-            continue  # a thread that just ended
-        states.append(stat.rpartition(")")[2].split()[0])
+    for tid in thread_ids(pid):
+        with contextlib.suppress(OSError):  # a thread that just ended
+            states.append(state(tid))
     return states
 
 
