@@ -119,6 +119,14 @@ class State:
     # fails as expected, after every check of the program's survival has passed
     detach_gap: str | None = None
     non_stop: bool = False  # gdb in non-stop mode (`cntr-tui gdb --non-stop`)
+    # running threads keep hitting a conditional breakpoint whose condition is false for
+    # them: each such hit is a step over its trap, which takes that trap out of the code
+    # for the step (gdbserver's own step-over when the condition is evaluated on its
+    # side; gdb's z0, step, Z0 otherwise), so the guard may find one trap fewer than the
+    # look before the ending (CI, non-stop console SIGHUP: 2 at the look, 1 removed; the
+    # program ran on with no trap left, and a trap put back by a step-over completed at
+    # `D` is the rescue's to restore, counted in the note)
+    steps_over_traps: bool = False
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -242,6 +250,7 @@ NON_STOP_AT_HIT = State(
     worker_0_stopped_at_hit,
     moving=True,
     non_stop=True,
+    steps_over_traps=True,
 )
 
 
@@ -532,6 +541,8 @@ def run_case(
     # stop, which races with a look just after the stop: seen in 1 whole-file run, in
     # [process-stopped at a watchpoint-console-SIGHUP], a trap gone by the guard's turn)
     planted = len(traps_in(program.pid)) if state.moving and not state.stepping else 0
+    if state.steps_over_traps and planted:
+        planted = max(1, planted - 1)  # at most one step-over at a time: one trap out
     since = time.monotonic()
     end_frontend(ending, frontend)
     program.assert_runs_on(breakpoints, since)
